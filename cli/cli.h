@@ -1,0 +1,29 @@
+/* Shared pieces of the `fleetcast` operator command: argument scanning,
+ * the error line and exit code, and the subcommand entry points. */
+#ifndef FC_CLI_H
+#define FC_CLI_H
+
+#include <signal.h>
+
+struct fc_args {
+    int argc;
+    char **argv;
+    int pos; /* next argument to look at */
+};
+
+/* Option scanning: returns 1 and sets *val if argv[pos] is --name (with a
+ * value: "--name V" or "--name=V"), advancing pos. */
+int fc_opt_flag(struct fc_args *a, const char *name);
+int fc_opt_value(struct fc_args *a, const char *name, const char **val);
+/* An unknown option or a missing operand: one line and exit code 2. */
+int fc_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "fleetcast: error: WHAT: REASON" and returns the exit status. */
+int fc_fail(int code, const char *what);
+
+/* Set by SIGINT/SIGTERM so long operations stop and clean up. */
+extern volatile sig_atomic_t fc_cli_stop;
+
+int fc_cmd_key(struct fc_args *a);
+int fc_cmd_image(struct fc_args *a);
+
+#endif

@@ -1,0 +1,114 @@
+/* `fleetcast`: the operator's command. main() sets up logging and signals
+ * and dispatches on the first word; each group lives in its own file. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/error.h"
+#include "common/log.h"
+
+volatile sig_atomic_t fc_cli_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    fc_cli_stop = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: fleetcast COMMAND ...\n"
+               "\n"
+               "  key gen [--out PREFIX] [--force]      make an Ed25519 signing key pair\n"
+               "  image create SOURCE OUT [--key SECRET] [--level N] [--threads N]\n"
+               "               [--chunk-size BYTES] [--quiet] [--json]\n"
+               "  image info IMG [--json] [--extents] [--chunks]\n"
+               "  image verify IMG [--pubkey PUB] [--json]\n"
+               "  image restore IMG TARGET [--pubkey PUB] [--zero-free|--discard]\n"
+               "               [--threads N] [--quiet] [--json]\n"
+               "  image compare IMG TARGET [--pubkey PUB] [--quiet]\n"
+               "\n"
+               "Environment: FLEETCAST_HOME (default ~/.fleetcast) holds the default key.\n"
+               "Exit status: 0 ok, 2 usage, 3 bad image or key, 4 target too small,\n"
+               "5 I/O error, 6 target differs, 130 interrupted, 1 other.\n");
+}
+
+int fc_opt_flag(struct fc_args *a, const char *name)
+{
+    if (a->pos < a->argc && strcmp(a->argv[a->pos], name) == 0) {
+        a->pos++;
+        return 1;
+    }
+    return 0;
+}
+
+int fc_opt_value(struct fc_args *a, const char *name, const char **val)
+{
+    size_t n = strlen(name);
+    const char *arg;
+
+    if (a->pos >= a->argc)
+        return 0;
+    arg = a->argv[a->pos];
+    if (strncmp(arg, name, n) != 0)
+        return 0;
+    if (arg[n] == '=') {
+        *val = arg + n + 1;
+        a->pos++;
+        return 1;
+    }
+    if (arg[n] != 0)
+        return 0;
+    if (a->pos + 1 >= a->argc) {
+        *val = NULL;
+        a->pos++;
+        return 1;
+    }
+    *val = a->argv[a->pos + 1];
+    a->pos += 2;
+    return 1;
+}
+
+int fc_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("fleetcast: usage error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (see fleetcast --help)\n", stderr);
+    return 2;
+}
+
+int fc_fail(int code, const char *what)
+{
+    fprintf(stderr, "fleetcast: error: %s: %s\n", what, fc_strerror(code));
+    return fc_exit_status(code);
+}
+
+int main(int argc, char **argv)
+{
+    struct fc_args a = {argc, argv, 2};
+    struct sigaction sa;
+
+    fc_log_init("fleetcast", FC_LOG_INFO);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("fleetcast %s\n", FC_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "key"))
+        return fc_cmd_key(&a);
+    if (!strcmp(argv[1], "image"))
+        return fc_cmd_image(&a);
+    return fc_usage_error("unknown command '%s'", argv[1]);
+}

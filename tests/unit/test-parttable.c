@@ -1,0 +1,228 @@
+/* Partition table parsing on small disk files made here: MBR with logicals,
+ * GPT, GPT with a damaged primary, GPT with both damaged, garbage. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/bytes.h"
+#include "common/disk.h"
+#include "common/parttable.h"
+
+#define DISK (8u << 20)
+#define SS 512
+
+static int make_disk(uint8_t **img)
+{
+    char path[] = "/tmp/fc-pt-XXXXXX";
+    int fd = mkstemp(path);
+
+    unlink(path);
+    *img = calloc(1, DISK);
+    return fd;
+}
+
+static void commit(int fd, const uint8_t *img)
+{
+    ck_assert_int_eq(fc_pwrite_full(fd, img, DISK, 0), 0);
+}
+
+static void mbr_entry(uint8_t *sec, int i, uint8_t type, uint32_t lba, uint32_t n)
+{
+    uint8_t *p = sec + 446 + 16 * i;
+    p[4] = type;
+    fc_put32(p + 8, lba);
+    fc_put32(p + 12, n);
+}
+
+START_TEST(test_crc32)
+{
+    ck_assert_uint_eq(fc_crc32("123456789", 9), 0xCBF43926u);
+}
+END_TEST
+
+START_TEST(test_mbr_with_logicals)
+{
+    uint8_t *img;
+    int fd = make_disk(&img);
+    struct fc_ptable pt;
+
+    mbr_entry(img, 0, 0x83, 2048, 4096);
+    mbr_entry(img, 1, 0x05, 8192, 8192); /* extended */
+    img[510] = 0x55, img[511] = 0xaa;
+    /* first EBR at 8192: logical at +64, next EBR at ext+4096 */
+    mbr_entry(img + 8192 * SS, 0, 0x83, 64, 1000);
+    mbr_entry(img + 8192 * SS, 1, 0x05, 4096, 2048);
+    img[8192 * SS + 510] = 0x55, img[8192 * SS + 511] = 0xaa;
+    mbr_entry(img + 12288 * SS, 0, 0x82, 64, 500);
+    img[12288 * SS + 510] = 0x55, img[12288 * SS + 511] = 0xaa;
+    commit(fd, img);
+    ck_assert_int_eq(fc_ptable_read(fd, DISK, SS, &pt), 0);
+    ck_assert_uint_eq(pt.kind, FC_TABLE_MBR);
+    ck_assert_uint_eq(pt.n, 3);
+    ck_assert_uint_eq(pt.e[0].index, 1);
+    ck_assert_uint_eq(pt.e[1].index, 5);
+    ck_assert_uint_eq(pt.e[1].start, (8192 + 64) * SS);
+    ck_assert_uint_eq(pt.e[2].index, 6);
+    ck_assert_uint_eq(pt.e[2].start, (12288 + 64) * SS);
+    ck_assert_str_eq(pt.e[2].type, "0x82");
+    close(fd);
+    free(img);
+}
+END_TEST
+
+START_TEST(test_mbr_outside_disk_is_none)
+{
+    uint8_t *img;
+    int fd = make_disk(&img);
+    struct fc_ptable pt;
+
+    mbr_entry(img, 0, 0x83, 2048, 1u << 30);
+    img[510] = 0x55, img[511] = 0xaa;
+    commit(fd, img);
+    ck_assert_int_eq(fc_ptable_read(fd, DISK, SS, &pt), 0);
+    ck_assert_uint_eq(pt.kind, FC_TABLE_NONE);
+    ck_assert_uint_eq(pt.n, 0);
+    ck_assert(strstr(pt.note, "unpartitioned") != NULL);
+    close(fd);
+    free(img);
+}
+END_TEST
+
+static void gpt_header(uint8_t *h, uint64_t my, uint64_t alt, uint64_t ent_lba, uint32_t ent_crc)
+{
+    memset(h, 0, SS);
+    memcpy(h, "EFI PART", 8);
+    fc_put32(h + 8, 0x00010000);
+    fc_put32(h + 12, 92);
+    fc_put64(h + 24, my);
+    fc_put64(h + 32, alt);
+    fc_put64(h + 40, 34);
+    fc_put64(h + 48, DISK / SS - 34);
+    fc_put64(h + 72, ent_lba);
+    fc_put32(h + 80, 128);
+    fc_put32(h + 84, 128);
+    fc_put32(h + 88, ent_crc);
+    fc_put32(h + 16, fc_crc32(h, 92));
+}
+
+static uint8_t *make_gpt(int fd)
+{
+    uint8_t *img = calloc(1, DISK);
+    uint8_t *ent = img + 2 * SS, *bent = img + DISK - 33 * SS;
+    uint64_t last = DISK / SS - 1;
+    uint32_t crc;
+
+    mbr_entry(img, 0, 0xee, 1, (uint32_t)last);
+    img[510] = 0x55, img[511] = 0xaa;
+    memset(ent, 0x11, 16); /* type GUID */
+    fc_put64(ent + 32, 2048);
+    fc_put64(ent + 40, 4095);
+    memset(ent + 128, 0x22, 16);
+    fc_put64(ent + 128 + 32, 6000);
+    fc_put64(ent + 128 + 40, 7999);
+    crc = fc_crc32(ent, 128 * 128);
+    memcpy(bent, ent, 128 * 128);
+    gpt_header(img + SS, 1, last, 2, crc);
+    gpt_header(img + last * SS, last, 1, last - 32, crc);
+    commit(fd, img);
+    return img;
+}
+
+START_TEST(test_gpt)
+{
+    uint8_t *img;
+    int fd = make_disk(&img);
+    struct fc_ptable pt;
+
+    free(img);
+    img = make_gpt(fd);
+    ck_assert_int_eq(fc_ptable_read(fd, DISK, SS, &pt), 0);
+    ck_assert_uint_eq(pt.kind, FC_TABLE_GPT);
+    ck_assert_uint_eq(pt.n, 2);
+    ck_assert_uint_eq(pt.e[0].start, 2048 * SS);
+    ck_assert_uint_eq(pt.e[0].size, 2048 * SS);
+    ck_assert_uint_eq(pt.e[1].index, 2);
+    ck_assert_str_eq(pt.e[0].type, "11111111-1111-1111-1111-111111111111");
+    ck_assert_str_eq(pt.note, "");
+    close(fd);
+    free(img);
+}
+END_TEST
+
+START_TEST(test_gpt_backup_used)
+{
+    uint8_t *img;
+    int fd = make_disk(&img);
+    struct fc_ptable pt;
+
+    free(img);
+    img = make_gpt(fd);
+    img[SS + 40] ^= 0xff; /* primary header CRC now wrong */
+    commit(fd, img);
+    ck_assert_int_eq(fc_ptable_read(fd, DISK, SS, &pt), 0);
+    ck_assert_uint_eq(pt.kind, FC_TABLE_GPT);
+    ck_assert_uint_eq(pt.n, 2);
+    ck_assert(strstr(pt.note, "backup") != NULL);
+    close(fd);
+    free(img);
+}
+END_TEST
+
+START_TEST(test_gpt_both_damaged)
+{
+    uint8_t *img;
+    int fd = make_disk(&img);
+    struct fc_ptable pt;
+
+    free(img);
+    img = make_gpt(fd);
+    img[SS + 40] ^= 0xff;
+    img[DISK - SS + 40] ^= 0xff;
+    commit(fd, img);
+    ck_assert_int_eq(fc_ptable_read(fd, DISK, SS, &pt), 0);
+    ck_assert_uint_eq(pt.kind, FC_TABLE_NONE);
+    ck_assert(strstr(pt.note, "GPT") != NULL);
+    close(fd);
+    free(img);
+}
+END_TEST
+
+START_TEST(test_no_signature_is_plain_none)
+{
+    uint8_t *img;
+    int fd = make_disk(&img);
+    struct fc_ptable pt;
+
+    memset(img, 0x5a, 4096);
+    commit(fd, img);
+    ck_assert_int_eq(fc_ptable_read(fd, DISK, SS, &pt), 0);
+    ck_assert_uint_eq(pt.kind, FC_TABLE_NONE);
+    ck_assert_str_eq(pt.note, "");
+    close(fd);
+    free(img);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("parttable");
+    TCase *tc = tcase_create("core");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_test(tc, test_crc32);
+    tcase_add_test(tc, test_mbr_with_logicals);
+    tcase_add_test(tc, test_mbr_outside_disk_is_none);
+    tcase_add_test(tc, test_gpt);
+    tcase_add_test(tc, test_gpt_backup_used);
+    tcase_add_test(tc, test_gpt_both_damaged);
+    tcase_add_test(tc, test_no_signature_is_plain_none);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
