@@ -130,11 +130,12 @@ static json_t *parts_json(const struct fc_part *parts, uint32_t n)
 
     for (i = 0; i < n; i++) {
         const struct fc_part *p = &parts[i];
-        json_array_append_new(
-            arr, json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:I, s:s}", "index", (json_int_t)p->index,
-                           "start", (json_int_t)p->start, "size", (json_int_t)p->size, "type",
-                           p->type, "fs", fc_fs_name(p->fs), "method", fc_method_name(p->method),
-                           "stored_bytes", (json_int_t)p->stored_bytes, "note", p->note));
+        json_array_append_new(arr, json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:I, s:s}", "index",
+                                             (json_int_t)p->index, "start", (json_int_t)p->start,
+                                             "size", (json_int_t)p->size, "type", p->type, "fs",
+                                             fc_fs_name(p->fs), "method", fc_method_name(p->method),
+                                             "stored_bytes", (json_int_t)p->stored_bytes, "note",
+                                             p->note));
     }
     return arr;
 }
@@ -155,7 +156,8 @@ static void print_parts_text(const struct fc_part *parts, uint32_t n)
             snprintf(idx, sizeof(idx), "-");
         printf("  %-5s %12s %10s  %-6s %-12s %10s  %s\n", idx, fc_human_bytes(p->start, a, 16),
                fc_human_bytes(p->size, b, 16), fc_fs_name(p->fs), fc_method_name(p->method),
-               fc_human_bytes(p->stored_bytes, c, 16), p->index ? p->note : (p->note[0] ? p->note : "(outside partitions)"));
+               fc_human_bytes(p->stored_bytes, c, 16),
+               p->index ? p->note : (p->note[0] ? p->note : "(outside partitions)"));
     }
 }
 
@@ -203,15 +205,13 @@ static int cmd_create(struct fc_args *a)
     }
     hex(res->image_id, FC_IMAGE_ID_LEN, id, sizeof(id));
     if (o.json) {
-        print_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:f}", "image",
-                             co.out, "image_id", id, "source", co.source, "disk_size",
-                             (json_int_t)res->disk_size, "stored_bytes",
-                             (json_int_t)res->stored_bytes, "compressed_bytes",
-                             (json_int_t)res->compressed_bytes, "image_bytes",
-                             (json_int_t)res->image_bytes, "chunk_count",
-                             (json_int_t)res->chunk_count, "table", fc_table_name(res->table),
-                             "partitions", parts_json(res->parts, res->n_parts), "seconds",
-                             res->seconds));
+        print_json(json_pack(
+            "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:f}", "image", co.out, "image_id",
+            id, "source", co.source, "disk_size", (json_int_t)res->disk_size, "stored_bytes",
+            (json_int_t)res->stored_bytes, "compressed_bytes", (json_int_t)res->compressed_bytes,
+            "image_bytes", (json_int_t)res->image_bytes, "chunk_count",
+            (json_int_t)res->chunk_count, "table", fc_table_name(res->table), "partitions",
+            parts_json(res->parts, res->n_parts), "seconds", res->seconds));
     } else if (!o.quiet) {
         printf("image %s: id %s, %s table\n", co.out, id, fc_table_name(res->table));
         print_parts_text(res->parts, res->n_parts);
@@ -246,17 +246,17 @@ static json_t *info_json(const struct fc_image *img, const struct image_opts *o)
     uint32_t i;
 
     fc_key_fingerprint(img->signer, fpr);
-    j = json_pack("{s:s, s:s, s:i, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:I, s:s, s:s, s:s, "
-                  "s:s, s:o}",
-                  "image", o->operand[0], "image_id", hex(m->image_id, FC_IMAGE_ID_LEN, id, sizeof(id)),
-                  "format_version", FC_IMAGE_VERSION, "disk_size", (json_int_t)m->disk_size,
-                  "table", fc_table_name(m->table), "stored_bytes", (json_int_t)m->stored_bytes,
-                  "compressed_bytes", (json_int_t)m->compressed_bytes, "image_bytes",
-                  (json_int_t)img->file_size, "chunk_count", (json_int_t)m->n_chunks,
-                  "chunk_size", (json_int_t)m->chunk_size, "level", m->level, "created",
-                  (json_int_t)m->created, "source", m->source, "tool_version", m->tool, "signer",
-                  hex(img->signer, FC_PUBKEY_LEN, pk, sizeof(pk)), "signer_fingerprint", fpr,
-                  "partitions", parts_json(m->parts, m->n_parts));
+    j = json_pack(
+        "{s:s, s:s, s:i, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:I, s:s, s:s, s:s, "
+        "s:s, s:o}",
+        "image", o->operand[0], "image_id", hex(m->image_id, FC_IMAGE_ID_LEN, id, sizeof(id)),
+        "format_version", FC_IMAGE_VERSION, "disk_size", (json_int_t)m->disk_size, "table",
+        fc_table_name(m->table), "stored_bytes", (json_int_t)m->stored_bytes, "compressed_bytes",
+        (json_int_t)m->compressed_bytes, "image_bytes", (json_int_t)img->file_size, "chunk_count",
+        (json_int_t)m->n_chunks, "chunk_size", (json_int_t)m->chunk_size, "level", m->level,
+        "created", (json_int_t)m->created, "source", m->source, "tool_version", m->tool, "signer",
+        hex(img->signer, FC_PUBKEY_LEN, pk, sizeof(pk)), "signer_fingerprint", fpr, "partitions",
+        parts_json(m->parts, m->n_parts));
     if (o->extents) {
         json_t *arr = json_array();
         for (i = 0; i < m->n_extents; i++)
@@ -268,12 +268,11 @@ static json_t *info_json(const struct fc_image *img, const struct image_opts *o)
         json_t *arr = json_array();
         for (i = 0; i < m->n_chunks; i++) {
             const struct fc_chunk *c = &m->chunks[i];
-            json_array_append_new(arr, json_pack("{s:I, s:I, s:I, s:I, s:I}", "index",
-                                                 (json_int_t)i, "file_offset",
-                                                 (json_int_t)c->file_off, "comp_size",
-                                                 (json_int_t)c->comp_size, "raw_size",
-                                                 (json_int_t)c->raw_size, "extents",
-                                                 (json_int_t)c->n_extents));
+            json_array_append_new(
+                arr, json_pack("{s:I, s:I, s:I, s:I, s:I}", "index", (json_int_t)i, "file_offset",
+                               (json_int_t)c->file_off, "comp_size", (json_int_t)c->comp_size,
+                               "raw_size", (json_int_t)c->raw_size, "extents",
+                               (json_int_t)c->n_extents));
         }
         json_object_set_new(j, "chunks", arr);
     }
@@ -291,8 +290,8 @@ static void info_text(const struct fc_image *img, const char *path)
     printf("image:      %s\nimage id:   %s\nformat:     version %d, %s\ncreated:    %s from %s\n"
            "signer:     %s (Ed25519; check with: fleetcast image verify --pubkey KEY.pub)\n"
            "disk:       %s, %s partition table\n",
-           path, hex(m->image_id, FC_IMAGE_ID_LEN, id, sizeof(id)), FC_IMAGE_VERSION, m->tool,
-           when, m->source, fpr, fc_human_bytes(m->disk_size, s1, 16), fc_table_name(m->table));
+           path, hex(m->image_id, FC_IMAGE_ID_LEN, id, sizeof(id)), FC_IMAGE_VERSION, m->tool, when,
+           m->source, fpr, fc_human_bytes(m->disk_size, s1, 16), fc_table_name(m->table));
     print_parts_text(m->parts, m->n_parts);
     printf("stored:     %s of %s (%.1f%%), compressed to %s (ratio %.2f)\n",
            fc_human_bytes(m->stored_bytes, s1, 16), fc_human_bytes(m->disk_size, s2, 16),
@@ -356,12 +355,13 @@ static int cmd_verify(struct fc_args *a)
         return report_apply(rc, &r, o.operand[0]);
     }
     if (o.json)
-        print_json(json_pack("{s:s, s:b, s:I, s:s, s:b}", "image", o.operand[0], "ok", 1,
-                             "chunks", (json_int_t)img.m.n_chunks, "signer_fingerprint", fpr,
+        print_json(json_pack("{s:s, s:b, s:I, s:s, s:b}", "image", o.operand[0], "ok", 1, "chunks",
+                             (json_int_t)img.m.n_chunks, "signer_fingerprint", fpr,
                              "trusted_key_checked", o.pubkey != NULL));
     else if (!o.quiet)
         printf("%s: OK: signature by %s%s, %u chunks verified\n", o.operand[0], fpr,
-               o.pubkey ? " (the trusted key)" : " (not checked against a trusted key: use --pubkey)",
+               o.pubkey ? " (the trusted key)"
+                        : " (not checked against a trusted key: use --pubkey)",
                img.m.n_chunks);
     fc_image_close(&img);
     return 0;
@@ -403,8 +403,9 @@ static int run_on_target(struct image_opts *o, enum fc_apply_op op)
                              (json_int_t)img.m.disk_size, "seconds", r.seconds));
     else if (!o->quiet)
         printf("%s: %s %s of %u chunks, %s\n", o->operand[1],
-               op == FC_OP_RESTORE ? "restored" : "matches the image in", fc_human_bytes(r.bytes, s1, 16),
-               img.m.n_chunks, op == FC_OP_RESTORE ? "verified and synced" : "every stored region");
+               op == FC_OP_RESTORE ? "restored" : "matches the image in",
+               fc_human_bytes(r.bytes, s1, 16), img.m.n_chunks,
+               op == FC_OP_RESTORE ? "verified and synced" : "every stored region");
     fc_image_close(&img);
     return 0;
 }

@@ -24,8 +24,8 @@ int fc_chunk_encode(ZSTD_CCtx *cctx, int level, const uint8_t *raw, uint32_t raw
     return 0;
 }
 
-int fc_chunk_decode(ZSTD_DCtx *dctx, const struct fc_chunk *c, const uint8_t *comp,
-                    size_t comp_len, uint8_t *raw)
+int fc_chunk_decode(ZSTD_DCtx *dctx, const struct fc_chunk *c, const uint8_t *comp, size_t comp_len,
+                    uint8_t *raw)
 {
     uint8_t h[FC_HASH_LEN];
     size_t n;

@@ -19,7 +19,7 @@ int fc_chunk_encode(ZSTD_CCtx *cctx, int level, const uint8_t *raw, uint32_t raw
 
 /* Checks comp against c->comp_hash before zstd sees a byte of it, then
  * decompresses into raw (capacity c->raw_size) and checks c->raw_hash. */
-int fc_chunk_decode(ZSTD_DCtx *dctx, const struct fc_chunk *c, const uint8_t *comp,
-                    size_t comp_len, uint8_t *raw);
+int fc_chunk_decode(ZSTD_DCtx *dctx, const struct fc_chunk *c, const uint8_t *comp, size_t comp_len,
+                    uint8_t *raw);
 
 #endif

@@ -63,8 +63,7 @@ int fc_chunker_add(struct fc_chunker *ch, uint64_t off, const uint8_t *data, siz
     return 0;
 }
 
-int64_t fc_chunker_add_nonzero(struct fc_chunker *ch, uint64_t off, const uint8_t *data,
-                               size_t len)
+int64_t fc_chunker_add_nonzero(struct fc_chunker *ch, uint64_t off, const uint8_t *data, size_t len)
 {
     int64_t kept = 0;
     size_t pos = 0, run_start = 0;

@@ -22,7 +22,7 @@ struct fc_chunk_buf {
 struct fc_chunker {
     uint32_t chunk_size;
     struct fc_chunk_buf *cur;
-    struct fc_chunk_buf *(*get)(void *ctx);          /* an empty buffer, or NULL to stop */
+    struct fc_chunk_buf *(*get)(void *ctx);           /* an empty buffer, or NULL to stop */
     int (*emit)(void *ctx, struct fc_chunk_buf *buf); /* a full one */
     void *ctx;
 };

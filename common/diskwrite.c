@@ -134,8 +134,7 @@ static int discard_range(struct fc_target *t, uint64_t off, uint64_t len)
 
     if (t->is_blockdev)
         return ioctl(t->fd, BLKDISCARD, r) == 0 ? 0 : 1;
-    return fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) ==
-                   0
+    return fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0
                ? 0
                : 1;
 }

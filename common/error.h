@@ -6,23 +6,23 @@
 
 enum fc_error {
     FC_OK = 0,
-    FC_EIO = -1,          /* read/write/open failed (errno logged) */
-    FC_ENOMEM = -2,       /* allocation failed */
-    FC_EINVAL = -3,       /* bad argument or option */
-    FC_EFORMAT = -4,      /* not an image, or malformed structure */
-    FC_ETRUNC = -5,       /* input shorter than it claims */
-    FC_EHASH = -6,        /* a chunk's hash does not match the manifest */
-    FC_ESIG = -7,         /* manifest signature does not verify */
-    FC_EKEY = -8,         /* key file missing or malformed, or wrong key */
-    FC_ETOOSMALL = -9,    /* target smaller than the image's disk */
-    FC_ECOMPRESS = -10,   /* zstd failed */
-    FC_EVERSION = -11,    /* format version we do not understand */
-    FC_EINTR = -12,       /* interrupted by a signal */
-    FC_EDIFFER = -13,     /* target differs from the image (compare) */
-    FC_EPROTO = -14,      /* malformed or inconsistent packet */
-    FC_ESTATE = -15,      /* operation not valid in the current state */
-    FC_ETIMEDOUT = -16,   /* peer silent for too long */
-    FC_EREFUSED = -17,    /* peer refused the request */
+    FC_EIO = -1,        /* read/write/open failed (errno logged) */
+    FC_ENOMEM = -2,     /* allocation failed */
+    FC_EINVAL = -3,     /* bad argument or option */
+    FC_EFORMAT = -4,    /* not an image, or malformed structure */
+    FC_ETRUNC = -5,     /* input shorter than it claims */
+    FC_EHASH = -6,      /* a chunk's hash does not match the manifest */
+    FC_ESIG = -7,       /* manifest signature does not verify */
+    FC_EKEY = -8,       /* key file missing or malformed, or wrong key */
+    FC_ETOOSMALL = -9,  /* target smaller than the image's disk */
+    FC_ECOMPRESS = -10, /* zstd failed */
+    FC_EVERSION = -11,  /* format version we do not understand */
+    FC_EINTR = -12,     /* interrupted by a signal */
+    FC_EDIFFER = -13,   /* target differs from the image (compare) */
+    FC_EPROTO = -14,    /* malformed or inconsistent packet */
+    FC_ESTATE = -15,    /* operation not valid in the current state */
+    FC_ETIMEDOUT = -16, /* peer silent for too long */
+    FC_EREFUSED = -17,  /* peer refused the request */
 };
 
 const char *fc_strerror(int code);

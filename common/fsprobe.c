@@ -92,29 +92,34 @@ static int probe_ext(const char *path, struct fc_part *p, struct fc_ranges *used
     int rc = 0;
 
     snprintf(opts, sizeof(opts), "offset=%llu", (unsigned long long)p->start);
-    err = ext2fs_open2(path, opts, EXT2_FLAG_64BITS, 0, 0,
-                       unix_io_manager, &fs);
+    err = ext2fs_open2(path, opts, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &fs);
     if (err) {
-        snprintf(p->note, sizeof(p->note), "ext superblock unreadable (%s); falling back to "
-                 "non-zero blocks", error_message(err));
+        snprintf(p->note, sizeof(p->note),
+                 "ext superblock unreadable (%s); falling back to "
+                 "non-zero blocks",
+                 error_message(err));
         return 1;
     }
     if ((uint64_t)ext2fs_blocks_count(fs->super) * fs->blocksize > p->size) {
-        snprintf(p->note, sizeof(p->note), "ext filesystem larger than its partition; falling "
+        snprintf(p->note, sizeof(p->note),
+                 "ext filesystem larger than its partition; falling "
                  "back to non-zero blocks");
         rc = 1;
         goto out;
     }
     err = ext2fs_read_block_bitmap(fs);
     if (err) {
-        snprintf(p->note, sizeof(p->note), "ext block bitmap unreadable (%s); falling back to "
-                 "non-zero blocks", error_message(err));
+        snprintf(p->note, sizeof(p->note),
+                 "ext block bitmap unreadable (%s); falling back to "
+                 "non-zero blocks",
+                 error_message(err));
         rc = 1;
         goto out;
     }
     if (ext2fs_has_feature_journal_needs_recovery(fs->super))
         fc_warn("partition %u: ext journal needs recovery (filesystem mounted or not cleanly "
-                "unmounted); captured as it is on disk", p->index);
+                "unmounted); captured as it is on disk",
+                p->index);
     p->fs = ext_kind(fs);
     p->method = FC_METHOD_FSBITMAP;
     if (ext_used_ranges(fs, p->start, used))
@@ -141,7 +146,8 @@ int fc_fsprobe(const char *path, int fd, struct fc_part *p, struct fc_ranges *us
         return 0;
     }
     if (has_backup_ext_sb(fd, p)) {
-        snprintf(p->note, sizeof(p->note), "ext primary superblock damaged (a backup superblock "
+        snprintf(p->note, sizeof(p->note),
+                 "ext primary superblock damaged (a backup superblock "
                  "exists: repair with e2fsck); falling back to non-zero blocks");
         fc_warn("partition %u: %s", p->index, p->note);
         return 0;

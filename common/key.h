@@ -27,8 +27,7 @@ int fc_key_default_prefix(char *buf, size_t cap);
 int fc_key_load_or_create_default(struct fc_keypair *kp, int *created);
 
 void fc_key_fingerprint(const uint8_t pk[FC_PUBKEY_LEN], char out[FC_FPR_LEN + 1]);
-void fc_sign(const struct fc_keypair *kp, const uint8_t *msg, size_t len,
-             uint8_t sig[FC_SIG_LEN]);
+void fc_sign(const struct fc_keypair *kp, const uint8_t *msg, size_t len, uint8_t sig[FC_SIG_LEN]);
 int fc_sig_verify(const uint8_t pk[FC_PUBKEY_LEN], const uint8_t *msg, size_t len,
                   const uint8_t sig[FC_SIG_LEN]);
 

@@ -10,7 +10,7 @@
 #include "common/error.h"
 
 #define PART_FIXED 36 /* index..stored_bytes + two u16 lengths */
-#define CHUNK_ENC 88   /* u64 + 4 x u32 + two hashes */
+#define CHUNK_ENC 88  /* u64 + 4 x u32 + two hashes */
 #define EXTENT_ENC 12
 
 const char *fc_fs_name(uint8_t fs)
@@ -193,8 +193,7 @@ static int check_extents(const struct fc_manifest *m)
 
     for (i = 0; i < m->n_extents; i++) {
         const struct fc_extent *e = &m->extents[i];
-        if (e->len == 0 || e->off < end || e->off > m->disk_size ||
-            e->len > m->disk_size - e->off)
+        if (e->len == 0 || e->off < end || e->off > m->disk_size || e->len > m->disk_size - e->off)
             return FC_EFORMAT;
         end = e->off + e->len;
     }
@@ -236,8 +235,8 @@ static int decode_tables(struct fc_rd *r, struct fc_manifest *m)
     m->n_extents = fc_rd_u32(r);
     /* Counts are checked against the bytes actually present before any
      * allocation, so a forged count cannot make us allocate gigabytes. */
-    if (r->bad || (uint64_t)m->n_chunks * CHUNK_ENC + (uint64_t)m->n_extents * EXTENT_ENC !=
-                      r->len - r->off)
+    if (r->bad ||
+        (uint64_t)m->n_chunks * CHUNK_ENC + (uint64_t)m->n_extents * EXTENT_ENC != r->len - r->off)
         return r->bad ? FC_ETRUNC : FC_EFORMAT;
     m->chunks = calloc(m->n_chunks ? m->n_chunks : 1, sizeof(*m->chunks));
     m->extents = calloc(m->n_extents ? m->n_extents : 1, sizeof(*m->extents));

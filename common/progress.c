@@ -71,13 +71,12 @@ static void draw(struct fc_progress *p, uint64_t done, double now, int final)
         for (i = 0; i < BAR_WIDTH; i++)
             bar[i] = i < fill ? '#' : '.';
         bar[BAR_WIDTH] = 0;
-        fprintf(stderr, "\r%s [%s] %5.1f%% %s/%s %s/s ETA %s\033[K%s", p->label, bar,
-                frac * 100, d, t, r, final ? "done" : eta, final ? "\n" : "");
+        fprintf(stderr, "\r%s [%s] %5.1f%% %s/%s %s/s ETA %s\033[K%s", p->label, bar, frac * 100, d,
+                t, r, final ? "done" : eta, final ? "\n" : "");
     } else if (final) {
         fprintf(stderr, "%s: done, %s in %.1f s, %s/s\n", p->label, d, el, r);
     } else {
-        fprintf(stderr, "%s: %5.1f%% %s of %s, %s/s, ETA %s\n", p->label, frac * 100, d, t, r,
-                eta);
+        fprintf(stderr, "%s: %5.1f%% %s of %s, %s/s, ETA %s\n", p->label, frac * 100, d, t, r, eta);
     }
     fflush(stderr);
     p->drawn = 1;

@@ -1,5 +1,5 @@
 /* Little-endian helpers and bounded cursors. */
-#include <check.h>
+#include "tests/unit/unit.h"
 #include <stdlib.h>
 
 #include "common/bytes.h"
@@ -47,20 +47,4 @@ START_TEST(test_writer_overrun_sets_bad)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("bytes");
-    TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
-
-    tcase_add_test(tc, test_roundtrip);
-    tcase_add_test(tc, test_reader_overrun_sets_bad);
-    tcase_add_test(tc, test_writer_overrun_sets_bad);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+FC_TEST_MAIN("bytes", test_roundtrip, test_reader_overrun_sets_bad, test_writer_overrun_sets_bad)

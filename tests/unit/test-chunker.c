@@ -1,5 +1,5 @@
 /* Chunk assembly: sizes, extents, merging, zero-block skipping. */
-#include <check.h>
+#include "tests/unit/unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,22 +131,5 @@ START_TEST(test_all_zero_emits_nothing)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("chunker");
-    TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
-
-    tcase_add_test(tc, test_split_across_chunks);
-    tcase_add_test(tc, test_adjacent_runs_merge);
-    tcase_add_test(tc, test_zero_blocks_skipped);
-    tcase_add_test(tc, test_unaligned_region_blocks);
-    tcase_add_test(tc, test_all_zero_emits_nothing);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+FC_TEST_MAIN("chunker", test_split_across_chunks, test_adjacent_runs_merge,
+             test_zero_blocks_skipped, test_unaligned_region_blocks, test_all_zero_emits_nothing)

@@ -1,6 +1,6 @@
 /* Manifest encode/decode: round trip, and the decoder refusing every
  * truncation and each broken invariant. */
-#include <check.h>
+#include "tests/unit/unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,8 +27,14 @@ static void sample(struct fc_manifest *m)
     strcpy(m->tool, "fleetcast test");
     memset(parts, 0, sizeof(parts));
     parts[0] = (struct fc_part){0, 0, 1 << 20, FC_FS_NONE, FC_METHOD_NONZERO, 4096, "", ""};
-    parts[1] = (struct fc_part){1, 1 << 20, 100 << 20, FC_FS_EXT4, FC_METHOD_FSBITMAP, 8192,
-                                "0FC63DAF-8483-4772-8E79-3D69D8477DE4", "a note"};
+    parts[1] = (struct fc_part){1,
+                                1 << 20,
+                                100 << 20,
+                                FC_FS_EXT4,
+                                FC_METHOD_FSBITMAP,
+                                8192,
+                                "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
+                                "a note"};
     extents[0] = (struct fc_extent){0, 4096};
     extents[1] = (struct fc_extent){1 << 20, 4096};
     extents[2] = (struct fc_extent){(1 << 20) + 8192, 4096};
@@ -100,14 +106,38 @@ static int decode_modified(void (*mod)(struct fc_manifest *))
     return rc;
 }
 
-static void overlap(struct fc_manifest *m) { m->extents[1].off = 0; }
-static void outside(struct fc_manifest *m) { m->extents[2].off = m->disk_size - 100; }
-static void sum_wrong(struct fc_manifest *m) { m->chunks[0].raw_size = 9000; }
-static void gap_in_file(struct fc_manifest *m) { m->chunks[1].file_off = 400; }
-static void totals(struct fc_manifest *m) { m->stored_bytes++; }
-static void huge_chunk(struct fc_manifest *m) { m->chunk_size = FC_CHUNK_MAX + 1; }
-static void part_outside(struct fc_manifest *m) { m->parts[1].size = m->disk_size; }
-static void bad_fs(struct fc_manifest *m) { m->parts[0].fs = 99; }
+static void overlap(struct fc_manifest *m)
+{
+    m->extents[1].off = 0;
+}
+static void outside(struct fc_manifest *m)
+{
+    m->extents[2].off = m->disk_size - 100;
+}
+static void sum_wrong(struct fc_manifest *m)
+{
+    m->chunks[0].raw_size = 9000;
+}
+static void gap_in_file(struct fc_manifest *m)
+{
+    m->chunks[1].file_off = 400;
+}
+static void totals(struct fc_manifest *m)
+{
+    m->stored_bytes++;
+}
+static void huge_chunk(struct fc_manifest *m)
+{
+    m->chunk_size = FC_CHUNK_MAX + 1;
+}
+static void part_outside(struct fc_manifest *m)
+{
+    m->parts[1].size = m->disk_size;
+}
+static void bad_fs(struct fc_manifest *m)
+{
+    m->parts[0].fs = 99;
+}
 
 START_TEST(test_invariants)
 {
@@ -139,21 +169,5 @@ START_TEST(test_forged_counts)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("manifest");
-    TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
-
-    tcase_add_test(tc, test_roundtrip);
-    tcase_add_test(tc, test_every_truncation_rejected);
-    tcase_add_test(tc, test_invariants);
-    tcase_add_test(tc, test_forged_counts);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+FC_TEST_MAIN("manifest", test_roundtrip, test_every_truncation_rejected, test_invariants,
+             test_forged_counts)

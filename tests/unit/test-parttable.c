@@ -1,6 +1,6 @@
 /* Partition table parsing on small disk files made here: MBR with logicals,
  * GPT, GPT with a damaged primary, GPT with both damaged, garbage. */
-#include <check.h>
+#include "tests/unit/unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,24 +205,5 @@ START_TEST(test_no_signature_is_plain_none)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("parttable");
-    TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
-
-    tcase_add_test(tc, test_crc32);
-    tcase_add_test(tc, test_mbr_with_logicals);
-    tcase_add_test(tc, test_mbr_outside_disk_is_none);
-    tcase_add_test(tc, test_gpt);
-    tcase_add_test(tc, test_gpt_backup_used);
-    tcase_add_test(tc, test_gpt_both_damaged);
-    tcase_add_test(tc, test_no_signature_is_plain_none);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+FC_TEST_MAIN("parttable", test_crc32, test_mbr_with_logicals, test_mbr_outside_disk_is_none,
+             test_gpt, test_gpt_backup_used, test_gpt_both_damaged, test_no_signature_is_plain_none)
