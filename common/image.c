@@ -64,7 +64,7 @@ void fc_sigblock_encode(const uint8_t pk[FC_PUBKEY_LEN], const uint8_t sig[FC_SI
     memcpy(out + 16 + FC_PUBKEY_LEN, sig, FC_SIG_LEN);
 }
 
-static int sigblock_decode(const uint8_t in[FC_SIGBLOCK_SIZE], struct fc_image *img)
+static int sigblock_decode(const uint8_t *in, uint8_t *signer, uint8_t *sig)
 {
     struct fc_rd r;
     uint8_t magic[8];
@@ -74,8 +74,24 @@ static int sigblock_decode(const uint8_t in[FC_SIGBLOCK_SIZE], struct fc_image *
     if (memcmp(magic, FC_SIGBLOCK_MAGIC, 8) != 0 || fc_rd_u32(&r) != FC_SIG_ED25519)
         return FC_EFORMAT;
     (void)fc_rd_u32(&r);
-    fc_rd_copy(&r, img->signer, FC_PUBKEY_LEN);
-    fc_rd_copy(&r, img->sig, FC_SIG_LEN);
+    fc_rd_copy(&r, signer, FC_PUBKEY_LEN);
+    fc_rd_copy(&r, sig, FC_SIG_LEN);
+    return 0;
+}
+
+int fc_manifest_check_signed(const uint8_t *manifest, size_t len, const uint8_t *sigblock,
+                             const uint8_t *trusted_pk, uint8_t *signer_out)
+{
+    uint8_t signer[FC_PUBKEY_LEN], sig[FC_SIG_LEN];
+
+    if (sigblock_decode(sigblock, signer, sig))
+        return FC_EFORMAT;
+    if (fc_sig_verify(signer, manifest, len, sig))
+        return FC_ESIG;
+    if (trusted_pk && memcmp(trusted_pk, signer, FC_PUBKEY_LEN) != 0)
+        return FC_EKEY;
+    if (signer_out)
+        memcpy(signer_out, signer, FC_PUBKEY_LEN);
     return 0;
 }
 
@@ -125,7 +141,7 @@ static int read_signed_manifest(const char *path, struct fc_image *img,
         rc = fc_pread_full(img->fd, sb, sizeof(sb), h->sig_off);
     if (rc)
         return rc;
-    if (sigblock_decode(sb, img)) {
+    if (sigblock_decode(sb, img->signer, img->sig)) {
         fc_error("%s: signature block is damaged", path);
         return FC_EFORMAT;
     }

@@ -42,6 +42,13 @@ int fc_image_header_decode(const uint8_t in[FC_HEADER_SIZE], struct fc_image_hea
 void fc_sigblock_encode(const uint8_t pk[FC_PUBKEY_LEN], const uint8_t sig[FC_SIG_LEN],
                         uint8_t *out);
 
+/* Checks a signature block received with manifest bytes (the receiver's
+ * path: manifest fetched from a server, not read from a file): the block's
+ * structure, the signature with the embedded key, and, if trusted_pk is
+ * given, that the signer is that key. signer_out (may be NULL) gets the key. */
+int fc_manifest_check_signed(const uint8_t *manifest, size_t len, const uint8_t *sigblock,
+                             const uint8_t *trusted_pk, uint8_t *signer_out);
+
 /* Opens and checks an image: structure, sizes, the signature with the key
  * recorded in the image, and, if trusted_pk is given, that the signer is
  * that key (FC_EKEY otherwise). Errors are logged with the reason. */
