@@ -1,0 +1,283 @@
+/* The fleetcast wire protocol, version 1: the common header, the packet types,
+ * the structs a decoded packet fills, and one encoder/decoder pair per type.
+ * docs/protocol.md describes every byte and why it is there.
+ *
+ * Pure functions on byte buffers: no sockets, no allocation, no state.
+ * - Encoders take the sender's session id and sequence number and the body,
+ *   check the body against the same rules the decoder applies (so we never
+ *   emit what a peer must reject), and return the packet length, or FC_EINVAL
+ *   for a bad body or a buffer too small.
+ * - Decoders return 0, or FC_EPROTO for anything short, oversized, of another
+ *   magic, version or type, or internally inconsistent; they never read past
+ *   len and never trust a length field before checking it against len. */
+#ifndef FC_PROTO_PACKET_H
+#define FC_PROTO_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/bytes.h"
+#include "common/fec.h"
+#include "common/manifest.h"
+
+#define FC_PROTO_MAGIC 0x54434c46u /* the bytes "FLCT" on the wire */
+#define FC_PROTO_VERSION 1
+#define FC_HDR_LEN 14
+
+/* No packet may need IP fragmentation on a 1500-byte Ethernet MTU: one lost
+ * fragment would lose the whole datagram, multiplying the loss rate. */
+#define FC_MTU 1500
+#define FC_IP_UDP_OVERHEAD 28 /* IPv4 header without options (20) + UDP (8) */
+#define FC_PKT_MAX (FC_MTU - FC_IP_UDP_OVERHEAD)
+#define FC_DATA_HDR_LEN (FC_HDR_LEN + 10)
+#define FC_DATA_MAX_PAYLOAD (FC_PKT_MAX - FC_DATA_HDR_LEN) /* 1448 */
+
+#define FC_ID_LEN FC_IMAGE_ID_LEN /* the manifest's image id */
+#define FC_CHECK_LEN 32           /* whole-disk check value (BLAKE2b-256) */
+#define FC_NAK_MAX_ENTRIES 32
+#define FC_NAK_BITMAP_MAX ((FC_FEC_MAX_N + 7) / 8) /* one bit per packet index */
+#define FC_PROGRESS_WINDOW 1024                    /* chunks in the completion window */
+#define FC_NAME_MAX 64
+#define FC_ABORT_TEXT_MAX 120
+#define FC_MANIFEST_MAX (1u << 30)
+#define FC_MANIFEST_HEAD_LEN (FC_HDR_LEN + 5)
+
+/* Defaults; both are configurable on server and receiver. */
+#define FC_PORT_DEFAULT 7650
+#define FC_DISCOVERY_GROUP "239.255.70.67"
+
+enum fc_pkt_type {
+    FC_PKT_DISCOVER = 1,      /* receiver -> discovery group or server: who serves? */
+    FC_PKT_ANNOUNCE = 2,      /* server -> receiver: a session and where to fetch it */
+    FC_PKT_JOIN = 3,          /* receiver -> server: register */
+    FC_PKT_JOIN_ACK = 4,      /* server -> receiver: receiver id, or refusal */
+    FC_PKT_DATA = 5,          /* server -> group: one source or parity packet */
+    FC_PKT_NAK = 6,           /* receiver -> group: what blocks still need */
+    FC_PKT_PROGRESS = 7,      /* receiver -> server: about once a second */
+    FC_PKT_DONE = 8,          /* receiver -> server, and the server's acknowledgement */
+    FC_PKT_ABORT = 9,         /* either way: a session or one receiver ends in error */
+    FC_PKT_MANIFEST_REQ = 10, /* TCP, receiver -> server: send me the manifest */
+    FC_PKT_MANIFEST = 11,     /* TCP, server -> receiver: status + length, then the bytes */
+};
+#define FC_PKT_TYPE_MAX 11
+
+/* Shared by ABORT.reason, JOIN_ACK.status and DONE.status (0 = success). */
+enum fc_reason {
+    FC_REASON_OK = 0,
+    FC_REASON_OPERATOR = 1,    /* stopped by the operator */
+    FC_REASON_TOO_SMALL = 2,   /* target smaller than the image's disk */
+    FC_REASON_WRONG_IMAGE = 3, /* image id differs from the session's */
+    FC_REASON_SILENT = 4,      /* dropped: stopped reporting */
+    FC_REASON_BEHIND = 5,      /* dropped: too far behind the others */
+    FC_REASON_WRITE = 6,       /* the receiver could not write its target */
+    FC_REASON_VERIFY = 7,      /* the whole-disk check failed */
+    FC_REASON_REJOIN = 8,      /* unknown receiver id (server restarted): discover and join again */
+    FC_REASON_FULL = 9,        /* the session takes no more receivers */
+    FC_REASON_INTERNAL = 10,   /* a bug or resource failure on the sender's side */
+};
+#define FC_REASON_MAX 10
+
+/* The session as ANNOUNCE shows it. */
+enum fc_session_state {
+    FC_SESSION_WAITING = 1, /* taking joins, not sending yet */
+    FC_SESSION_SENDING = 2, /* first pass over the image */
+    FC_SESSION_REPAIR = 3,  /* first pass done; repairs and late joiners */
+};
+#define FC_SESSION_STATE_MAX 3
+
+/* A receiver as PROGRESS shows it. */
+enum fc_rx_state {
+    FC_RX_WAITING = 1,   /* joined, session not started */
+    FC_RX_RECEIVING = 2, /* chunks arriving */
+    FC_RX_FLUSHING = 3,  /* every chunk received; writes and fsync pending */
+    FC_RX_CHECKING = 4,  /* computing the whole-disk check value */
+    FC_RX_DONE = 5,
+    FC_RX_FAILED = 6,
+};
+#define FC_RX_STATE_MAX 6
+
+#define FC_DONE_ACK 0x01 /* DONE.flags: the server's acknowledgement */
+
+struct fc_hdr {
+    uint8_t type; /* enum fc_pkt_type */
+    uint32_t session;
+    uint32_t seq;
+};
+
+struct fc_discover {
+    uint64_t nonce;
+};
+
+struct fc_announce {
+    uint64_t nonce; /* the DISCOVER's, echoed */
+    uint8_t image_id[FC_ID_LEN];
+    uint8_t group[4]; /* IPv4 multicast group, network byte order */
+    uint16_t data_port;
+    uint16_t ctrl_port; /* UDP for JOIN/PROGRESS/DONE, TCP for the manifest */
+    uint16_t payload_size;
+    uint8_t k_max;
+    uint8_t state; /* enum fc_session_state */
+};
+
+struct fc_join {
+    uint64_t nonce;
+    uint8_t image_id[FC_ID_LEN];
+    uint64_t target_size;
+    uint32_t chunks_done; /* > 0 when re-joining with chunks already written */
+    uint8_t name_len;
+    char name[FC_NAME_MAX + 1]; /* NUL-terminated after decode */
+};
+
+struct fc_join_ack {
+    uint64_t nonce;
+    uint32_t receiver_id; /* nonzero if and only if status is FC_REASON_OK */
+    uint8_t status;       /* enum fc_reason */
+    uint16_t report_ms;   /* PROGRESS interval the server wants */
+};
+
+struct fc_data {
+    uint32_t chunk;
+    uint16_t block; /* FEC block within the chunk */
+    uint8_t index;  /* < k: source packet; >= k: parity packet index - k */
+    uint8_t k;      /* source packets in this block */
+    uint16_t len;
+    const uint8_t *payload; /* decode: points into the packet buffer */
+};
+
+struct fc_nak_entry {
+    uint32_t chunk;
+    uint16_t block;
+    uint8_t k;
+    uint8_t needed;                    /* packets still missing before the block decodes */
+    uint8_t bitmap_len;                /* 0: no bitmap */
+    uint8_t bitmap[FC_NAK_BITMAP_MAX]; /* bit i set: packet index i held */
+};
+
+struct fc_nak {
+    uint32_t receiver_id;
+    uint32_t seq_seen; /* highest DATA sequence seen when the NAK was made */
+    uint8_t count;
+    struct fc_nak_entry e[FC_NAK_MAX_ENTRIES];
+};
+
+struct fc_progress {
+    uint32_t receiver_id;
+    uint8_t state; /* enum fc_rx_state */
+    uint32_t chunks_total;
+    uint32_t chunks_done;
+    uint32_t win_base; /* lowest chunk not yet written, or chunks_total */
+    uint32_t seq_seen;
+    uint32_t rejects; /* packets dropped as malformed or foreign */
+    uint64_t bytes_written;
+    uint64_t rate; /* bytes written per second, recent */
+    uint64_t pkts_received;
+    uint64_t pkts_lost;
+    uint8_t window[FC_PROGRESS_WINDOW / 8]; /* bit i: chunk win_base + i written */
+};
+
+struct fc_done {
+    uint32_t receiver_id;
+    uint8_t flags;  /* FC_DONE_ACK */
+    uint8_t status; /* enum fc_reason */
+    uint64_t bytes_written;
+    uint8_t check[FC_CHECK_LEN];
+};
+
+struct fc_abort {
+    uint32_t receiver_id; /* 0: the whole session */
+    uint8_t reason;       /* enum fc_reason, never FC_REASON_OK */
+    uint8_t text_len;
+    char text[FC_ABORT_TEXT_MAX + 1]; /* NUL-terminated after decode */
+};
+
+struct fc_manifest_req {
+    uint8_t image_id[FC_ID_LEN]; /* all zero: whatever the session serves */
+};
+
+/* The head of the server's TCP answer; `length` manifest bytes follow. */
+struct fc_manifest_head {
+    uint8_t status; /* enum fc_reason */
+    uint32_t length;
+};
+
+/* Common header: decodes and checks magic, version, type range and packet
+ * size; returns FC_HDR_LEN. Lets a receive loop dispatch on h->type. */
+int fc_hdr_decode(const uint8_t *buf, size_t len, struct fc_hdr *h);
+int fc_hdr_encode(uint8_t *buf, size_t cap, const struct fc_hdr *h);
+
+int fc_discover_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                       const struct fc_discover *d);
+int fc_discover_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_discover *d);
+int fc_announce_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                       const struct fc_announce *a);
+int fc_announce_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_announce *a);
+
+int fc_join_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                   const struct fc_join *j);
+int fc_join_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_join *j);
+int fc_join_ack_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                       const struct fc_join_ack *a);
+int fc_join_ack_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_join_ack *a);
+
+/* d->payload may already sit at buf + FC_DATA_HDR_LEN (parity computed in
+ * place); it is then not copied. */
+int fc_data_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                   const struct fc_data *d);
+int fc_data_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_data *d);
+
+int fc_nak_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq, const struct fc_nak *n);
+int fc_nak_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_nak *n);
+
+int fc_progress_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                       const struct fc_progress *p);
+int fc_progress_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_progress *p);
+
+int fc_done_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                   const struct fc_done *d);
+int fc_done_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_done *d);
+
+int fc_abort_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                    const struct fc_abort *a);
+int fc_abort_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_abort *a);
+
+int fc_manifest_req_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                           const struct fc_manifest_req *r);
+int fc_manifest_req_decode(const uint8_t *buf, size_t len, struct fc_hdr *h,
+                           struct fc_manifest_req *r);
+int fc_manifest_head_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                            const struct fc_manifest_head *m);
+int fc_manifest_head_decode(const uint8_t *buf, size_t len, struct fc_hdr *h,
+                            struct fc_manifest_head *m);
+
+/* How a chunk of compressed bytes is cut into packets and FEC blocks. Sender
+ * and receiver must agree byte for byte, so the rule lives here, next to
+ * the DATA packet: every packet of a chunk carries sym_len bytes (the last
+ * source packet zero-padded), and the packets are spread over as few blocks
+ * of at most k_max as possible, the block sizes differing by at most one. */
+struct fc_blocks {
+    uint32_t chunk_len;
+    uint16_t sym_len; /* payload bytes of every packet of the chunk */
+    uint32_t packets; /* source packets */
+    uint32_t blocks;
+    uint8_t base_k; /* blocks below `extra` hold base_k + 1 packets */
+    uint32_t extra;
+};
+
+int fc_blocks_init(struct fc_blocks *b, uint32_t chunk_len, uint16_t payload_size, uint8_t k_max);
+uint8_t fc_blocks_k(const struct fc_blocks *b, uint32_t block);
+/* Number, within the chunk, of the block's first source packet; its bytes
+ * start at that times sym_len. */
+uint32_t fc_blocks_first(const struct fc_blocks *b, uint32_t block);
+/* FC_EPROTO unless a decoded DATA packet fits this chunk's cut. */
+int fc_blocks_check(const struct fc_blocks *b, const struct fc_data *d);
+
+/* Internal to proto/: the frame every encoder and decoder shares. */
+int fc__pkt_begin(struct fc_wr *w, uint8_t *buf, size_t cap, uint8_t type, uint32_t session,
+                  uint32_t seq);
+int fc__pkt_end(const struct fc_wr *w);
+int fc__pkt_open(struct fc_rd *r, const uint8_t *buf, size_t len, uint8_t type, struct fc_hdr *h);
+int fc__pkt_close(const struct fc_rd *r);
+int fc__text_ok(const char *s, size_t len);
+unsigned fc__popcount(const uint8_t *bits, size_t len);
+
+#endif
