@@ -93,10 +93,12 @@ static int parse_opts(struct fc_args *a, struct image_opts *o, int want_operands
             o->extents = 1;
         else if (fc_opt_flag(a, "--chunks"))
             o->chunks = 1;
-        else if (fc_opt_flag(a, "--zero-free"))
-            o->free_mode = FC_FREE_ZERO;
-        else if (fc_opt_flag(a, "--discard"))
-            o->free_mode = FC_FREE_DISCARD;
+        else if (fc_opt_flag(a, "--zero-free") || fc_opt_flag(a, "--discard")) {
+            enum fc_free_mode m = strcmp(arg, "--discard") ? FC_FREE_ZERO : FC_FREE_DISCARD;
+            if (o->free_mode && o->free_mode != m)
+                return fc_usage_error("--zero-free and --discard exclude each other");
+            o->free_mode = m;
+        }
         else if (arg[0] == '-' && arg[1])
             return fc_usage_error("unknown option '%s'", arg);
         else if (o->n_operands < want_operands) {

@@ -84,7 +84,9 @@ int fc_usage_error(const char *fmt, ...)
 
 int fc_fail(int code, const char *what)
 {
-    fprintf(stderr, "fleetcast: error: %s: %s\n", what, fc_strerror(code));
+    /* One error line per failure: the precise one if it was logged. */
+    if (fc_log_error_count() == 0)
+        fprintf(stderr, "fleetcast: error: %s: %s\n", what, fc_strerror(code));
     return fc_exit_status(code);
 }
 

@@ -10,6 +10,7 @@
 
 static const char *log_prog = "fleetcast";
 static enum fc_log_level log_min = FC_LOG_INFO;
+static unsigned log_errors; /* only ever incremented: a count, not a setting */
 
 void fc_log_init(const char *progname, enum fc_log_level min_level)
 {
@@ -29,6 +30,8 @@ void fc_log(enum fc_log_level level, const char *fmt, ...)
     va_list ap;
     int n;
 
+    if (level == FC_LOG_ERROR)
+        __atomic_add_fetch(&log_errors, 1, __ATOMIC_RELAXED);
     if (level < log_min)
         return;
     n = snprintf(line, sizeof(line), "%s: %s: ", log_prog, names[level]);
@@ -40,4 +43,9 @@ void fc_log(enum fc_log_level level, const char *fmt, ...)
     line[n++] = '\n';
     if (write(STDERR_FILENO, line, (size_t)n) < 0)
         return;
+}
+
+unsigned fc_log_error_count(void)
+{
+    return __atomic_load_n(&log_errors, __ATOMIC_RELAXED);
 }

@@ -10,6 +10,10 @@ void fc_log_init(const char *progname, enum fc_log_level min_level);
 void fc_log_set_level(enum fc_log_level min_level);
 void fc_log(enum fc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Error lines logged so far: a program prints its own summary error line
+ * only when nothing more precise was said already. */
+unsigned fc_log_error_count(void);
+
 #define fc_debug(...) fc_log(FC_LOG_DEBUG, __VA_ARGS__)
 #define fc_info(...) fc_log(FC_LOG_INFO, __VA_ARGS__)
 #define fc_warn(...) fc_log(FC_LOG_WARN, __VA_ARGS__)

@@ -228,13 +228,14 @@ int fc_ptable_read(int fd, uint64_t disk_size, uint32_t sector_size, struct fc_p
         if (parse_gpt(fd, disk_size, ss, pt) == 0)
             return 0;
         snprintf(pt->note, sizeof(pt->note),
-                 "GPT headers or entries damaged (primary and backup); treating the whole disk "
-                 "as unpartitioned");
+                 "GPT headers or entries damaged (primary and backup); falling back to the whole "
+                 "disk as unpartitioned (non-zero blocks)");
     } else {
         if (parse_mbr(fd, disk_size, ss, sec, pt) == 0)
             return 0;
         snprintf(pt->note, sizeof(pt->note),
-                 "MBR partition table is inconsistent; treating the whole disk as unpartitioned");
+                 "MBR partition table is inconsistent; falling back to the whole disk as "
+                 "unpartitioned (non-zero blocks)");
     }
     pt->kind = FC_TABLE_NONE;
     pt->n = 0;
