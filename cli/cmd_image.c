@@ -12,7 +12,7 @@
 #include "common/imgwrite.h"
 #include "common/key.h"
 #include "common/log.h"
-#include "common/progress.h"
+#include "common/meter.h"
 #include "common/restore.h"
 
 struct image_opts {

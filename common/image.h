@@ -16,9 +16,6 @@
 #define FC_SIGBLOCK_MAGIC "FCSIG001"
 #define FC_SIGBLOCK_SIZE 112
 #define FC_SIG_ED25519 1
-/* The manifest of a 16 TiB disk fits well inside this; a larger size field
- * is a forgery or corruption, not a reason to allocate. */
-#define FC_MANIFEST_MAX (1ull << 30)
 
 struct fc_image {
     int fd;

@@ -22,7 +22,7 @@
 #include "common/image.h"
 #include "common/layout.h"
 #include "common/log.h"
-#include "common/progress.h"
+#include "common/meter.h"
 
 #define READ_SIZE (4u << 20)
 
@@ -244,7 +244,7 @@ static void free_slots(struct capture *c)
 /* Reads every planned range and feeds the chunker; the calling thread. */
 static int read_disk(struct capture *c, int fd, struct fc_layout *lo, struct fc_chunker *ch)
 {
-    struct fc_progress prog;
+    struct fc_meter prog;
     uint8_t *buf = aligned_alloc(4096, READ_SIZE);
     uint64_t done = 0;
     size_t i;
@@ -252,7 +252,7 @@ static int read_disk(struct capture *c, int fd, struct fc_layout *lo, struct fc_
 
     if (!buf)
         return FC_ENOMEM;
-    fc_progress_start(&prog, "capture", lo->scan_bytes, c->o->quiet);
+    fc_meter_start(&prog, "capture", lo->scan_bytes, c->o->quiet);
     for (i = 0; i < lo->n_scan && !rc; i++) {
         const struct fc_scan *sc = &lo->scan[i];
         uint64_t pos = 0;
@@ -282,13 +282,13 @@ static int read_disk(struct capture *c, int fd, struct fc_layout *lo, struct fc_
                 lo->parts[sc->region].stored_bytes += (uint64_t)kept;
             pos += n;
             done += n;
-            fc_progress_update(&prog, done);
+            fc_meter_update(&prog, done);
         }
     }
     if (!rc)
         rc = fc_chunker_flush(ch);
     if (!rc)
-        fc_progress_end(&prog, done);
+        fc_meter_end(&prog, done);
     else if (!prog.quiet && prog.tty)
         fputc('\n', stderr);
     free(buf);

@@ -19,6 +19,9 @@
 #define FC_CHUNK_MAX (16u << 20)
 #define FC_CHUNK_DEFAULT (1u << 20)
 #define FC_PARTS_MAX 256
+/* The manifest of a 16 TiB disk fits well inside this; a larger size field
+ * is a forgery or corruption, not a reason to allocate. */
+#define FC_MANIFEST_MAX (1u << 30)
 #define FC_TEXT_MAX 255
 
 enum fc_table_type { FC_TABLE_NONE = 0, FC_TABLE_MBR = 1, FC_TABLE_GPT = 2 };

@@ -17,7 +17,7 @@
 #include "common/disk.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "common/progress.h"
+#include "common/meter.h"
 
 struct apply {
     const struct fc_image *img;
@@ -123,7 +123,7 @@ int fc_image_apply(const struct fc_image *img, const struct fc_apply_opts *o,
 {
     static const char *labels[] = {"verify", "restore", "compare"};
     struct apply a;
-    struct fc_progress prog;
+    struct fc_meter prog;
     pthread_t th[64];
     int n = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN), i, started = 0;
     struct timespec tick = {0, 100 * 1000 * 1000};
@@ -138,7 +138,7 @@ int fc_image_apply(const struct fc_image *img, const struct fc_apply_opts *o,
     a.bad_chunk = -1;
     pthread_mutex_init(&a.mu, NULL);
     atomic_store(&a.running, n);
-    fc_progress_start(&prog, labels[o->op], img->m.stored_bytes, o->quiet);
+    fc_meter_start(&prog, labels[o->op], img->m.stored_bytes, o->quiet);
     for (i = 0; i < n; i++, started++)
         if (pthread_create(&th[i], NULL, worker_main, &a))
             break;
@@ -147,14 +147,14 @@ int fc_image_apply(const struct fc_image *img, const struct fc_apply_opts *o,
         record_failure(&a, 0, FC_ENOMEM);
     while (atomic_load(&a.running) > 0) {
         nanosleep(&tick, NULL);
-        fc_progress_update(&prog, atomic_load(&a.bytes));
+        fc_meter_update(&prog, atomic_load(&a.bytes));
     }
     for (i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     if (a.bad_chunk < 0 && o->stop && *o->stop)
         a.rc = FC_EINTR;
     if (!a.rc)
-        fc_progress_end(&prog, atomic_load(&a.bytes));
+        fc_meter_end(&prog, atomic_load(&a.bytes));
     else if (!prog.quiet && prog.tty)
         fputc('\n', stderr);
     res->bad_chunk = a.bad_chunk;

@@ -39,7 +39,6 @@
 #define FC_PROGRESS_WINDOW 1024                    /* chunks in the completion window */
 #define FC_NAME_MAX 64
 #define FC_ABORT_TEXT_MAX 120
-#define FC_MANIFEST_MAX (1u << 30)
 #define FC_MANIFEST_HEAD_LEN (FC_HDR_LEN + 5)
 
 /* Defaults; both are configurable on server and receiver. */

@@ -1,5 +1,5 @@
 /* Progress display. */
-#include "common/progress.h"
+#include "common/meter.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -31,7 +31,7 @@ const char *fc_human_bytes(uint64_t n, char *buf, unsigned cap)
     return buf;
 }
 
-void fc_progress_start(struct fc_progress *p, const char *label, uint64_t total, int quiet)
+void fc_meter_start(struct fc_meter *p, const char *label, uint64_t total, int quiet)
 {
     p->label = label;
     p->total = total;
@@ -53,7 +53,7 @@ static void eta_text(double secs, char *buf, unsigned cap)
         snprintf(buf, cap, "%02u:%02u", s / 60, s % 60);
 }
 
-static void draw(struct fc_progress *p, uint64_t done, double now, int final)
+static void draw(struct fc_meter *p, uint64_t done, double now, int final)
 {
     double el = now - p->t0, rate = el > 0 ? (double)done / el : 0;
     double frac = p->total ? (double)done / (double)p->total : 1;
@@ -82,7 +82,7 @@ static void draw(struct fc_progress *p, uint64_t done, double now, int final)
     p->drawn = 1;
 }
 
-void fc_progress_update(struct fc_progress *p, uint64_t done)
+void fc_meter_update(struct fc_meter *p, uint64_t done)
 {
     double now;
 
@@ -95,7 +95,7 @@ void fc_progress_update(struct fc_progress *p, uint64_t done)
     draw(p, done, now, 0);
 }
 
-void fc_progress_end(struct fc_progress *p, uint64_t done)
+void fc_meter_end(struct fc_meter *p, uint64_t done)
 {
     if (p->quiet)
         return;

@@ -1,0 +1,133 @@
+/* Where every packet fleetcastd receives is parsed and dispatched: the
+ * control port (DISCOVER, JOIN, PROGRESS, DONE, ABORT) and the data group
+ * (NAKs from receivers). Anything malformed or of another session is
+ * counted as a reject and dropped here, before it touches any state. */
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "server/server.h"
+
+/* One buffer for every datagram: libuv hands each to its callback before
+ * reading the next, and the callbacks keep nothing that points into it. */
+void fc_control_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct fc_server *s = h->data;
+
+    (void)suggested;
+    buf->base = (char *)s->rxbuf;
+    buf->len = sizeof(s->rxbuf);
+}
+
+static void on_discover(struct fc_server *s, const struct sockaddr_in *from, const uint8_t *p,
+                        size_t n)
+{
+    struct fc_hdr h;
+    struct fc_discover d;
+    struct fc_announce a;
+    uint8_t out[64];
+    int len;
+
+    if (fc_discover_decode(p, n, &h, &d) || (h.session && h.session != s->session_id)) {
+        s->st.rejects += h.session == 0;
+        return;
+    }
+    memset(&a, 0, sizeof(a));
+    a.nonce = d.nonce;
+    memcpy(a.image_id, s->img.m.image_id, FC_ID_LEN);
+    memcpy(a.group, &s->cfg.group.s_addr, 4);
+    a.data_port = s->cfg.data_port;
+    a.ctrl_port = s->cfg.ctrl_port;
+    a.payload_size = s->cfg.payload;
+    a.k_max = s->cfg.k_max;
+    a.state = s->state == FC_SS_WAITING   ? FC_SESSION_WAITING
+              : s->state == FC_SS_SENDING ? FC_SESSION_SENDING
+                                          : FC_SESSION_REPAIR;
+    len = fc_announce_encode(out, sizeof(out), s->session_id, ++s->ctrl_seq, &a);
+    if (len > 0)
+        fc_netio_send_ctrl(s, from, out, (size_t)len);
+}
+
+static int dispatch_ctrl(struct fc_server *s, const struct sockaddr_in *from, const uint8_t *p,
+                         size_t n, const struct fc_hdr *hdr)
+{
+    struct fc_hdr h;
+    union {
+        struct fc_join j;
+        struct fc_progress pr;
+        struct fc_done d;
+        struct fc_abort a;
+        struct fc_nak nk;
+    } u;
+
+    if (hdr->type == FC_PKT_DISCOVER) {
+        on_discover(s, from, p, n);
+        return 0;
+    }
+    if (hdr->session != s->session_id)
+        return FC_EPROTO;
+    switch (hdr->type) {
+    case FC_PKT_JOIN:
+        if (fc_join_decode(p, n, &h, &u.j))
+            return FC_EPROTO;
+        fc_rx_on_join(s, from, h.seq, &u.j);
+        return 0;
+    case FC_PKT_PROGRESS:
+        if (fc_progress_decode(p, n, &h, &u.pr))
+            return FC_EPROTO;
+        fc_rx_on_progress(s, from, h.seq, &u.pr);
+        return 0;
+    case FC_PKT_DONE:
+        if (fc_done_decode(p, n, &h, &u.d) || (u.d.flags & FC_DONE_ACK))
+            return FC_EPROTO;
+        fc_rx_on_done(s, from, &u.d);
+        return 0;
+    case FC_PKT_ABORT:
+        if (fc_abort_decode(p, n, &h, &u.a))
+            return FC_EPROTO;
+        fc_rx_on_abort(s, from, &u.a);
+        return 0;
+    case FC_PKT_NAK:
+        if (fc_nak_decode(p, n, &h, &u.nk))
+            return FC_EPROTO;
+        fc_repair_on_nak(s, &u.nk);
+        return 0;
+    default:
+        return FC_EPROTO;
+    }
+}
+
+void fc_control_on_ctrl(uv_udp_t *hd, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr,
+                        unsigned flags)
+{
+    struct fc_server *s = hd->data;
+    struct fc_hdr h;
+
+    (void)flags;
+    if (n > 0 && addr && addr->sa_family == AF_INET) {
+        const uint8_t *p = (const uint8_t *)buf->base;
+        if (fc_hdr_decode(p, (size_t)n, &h) < 0 ||
+            dispatch_ctrl(s, (const struct sockaddr_in *)addr, p, (size_t)n, &h))
+            s->st.rejects++;
+    }
+}
+
+void fc_control_on_group(uv_udp_t *hd, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr,
+                         unsigned flags)
+{
+    struct fc_server *s = hd->data;
+    struct fc_hdr h;
+    struct fc_nak nk;
+
+    (void)flags;
+    (void)addr;
+    if (n > 0) {
+        const uint8_t *p = (const uint8_t *)buf->base;
+        if (fc_hdr_decode(p, (size_t)n, &h) < 0 || h.session != s->session_id)
+            s->st.rejects++;
+        else if (h.type == FC_PKT_NAK && !fc_nak_decode(p, (size_t)n, &h, &nk))
+            fc_repair_on_nak(s, &nk);
+        else if (h.type != FC_PKT_DATA) /* our own DATA, looped back on one host */
+            s->st.rejects++;
+    }
+}

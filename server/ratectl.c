@@ -1,0 +1,53 @@
+/* Rate control from the loss the receivers report. Random loss on a link is
+ * not a reason to slow down (it is what repair is for); loss that climbs
+ * above a receiver's usual level is congestion (queues overflowing on the
+ * way, or a receiver that cannot keep up), and the sender backs off by a
+ * quarter, then recovers by a tenth of the cap per second (AIMD). One bad
+ * link therefore slows the session instead of drowning it in repairs; a
+ * receiver past the drop threshold is left to the drop rule instead. */
+#include "common/log.h"
+#include "server/server.h"
+
+#define BACKOFF 0.75
+#define RECOVER 0.10
+#define FLOOR_MARGIN 0.02
+#define MIN_FRACTION 0.02
+
+static int congested(const struct fc_server *s, const struct fc_rx **who)
+{
+    uint32_t i;
+
+    for (i = 0; i < s->n_rx; i++) {
+        const struct fc_rx *r = &s->rx[i];
+        double margin = r->loss_floor > FLOOR_MARGIN ? r->loss_floor : FLOOR_MARGIN;
+        if (r->status != FC_RXS_ACTIVE || r->loss_samples < 2 || r->loss_recent >= s->cfg.drop_loss)
+            continue;
+        if (r->loss_recent > r->loss_floor + margin) {
+            *who = r;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void fc_ratectl_tick(struct fc_server *s)
+{
+    struct fc_sender *snd = &s->snd;
+    const struct fc_rx *who = NULL;
+    double rate = snd->rate;
+
+    if (congested(s, &who)) {
+        rate *= BACKOFF;
+        if (rate < snd->rate_max * MIN_FRACTION)
+            rate = snd->rate_max * MIN_FRACTION;
+        fc_info("session %08x: machine %s loses %.1f%% (usually %.1f%%): rate down to %.1f "
+                "Mbit/s",
+                s->session_id, who->name, who->loss_recent * 100, who->loss_floor * 100,
+                rate * 8 / 1e6);
+    } else if (rate < snd->rate_max) {
+        rate += snd->rate_max * RECOVER;
+        if (rate > snd->rate_max)
+            rate = snd->rate_max;
+    }
+    fc_sender_set_rate(s, rate);
+}

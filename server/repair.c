@@ -1,0 +1,204 @@
+/* Repair by erasure coding. NAKs arriving during a round are merged per FEC
+ * block into the largest `needed` (the neediest receiver: any parity packet
+ * fills any hole of any receiver, so the maximum, not the sum, is owed).
+ * At the end of the round each NAKed block is queued once; the sender sends
+ * that many fresh parity packets and records the sequence of the last one,
+ * so a NAK made before the receiver could see them is recognised as stale. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "server/server.h"
+
+/* RFC 1982 serial comparison: a before b. */
+static int seq_before(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) < 0;
+}
+
+int fc_repair_init(struct fc_server *s)
+{
+    const struct fc_manifest *m = &s->img.m;
+    struct fc_repair *r = &s->rep;
+    uint32_t i, total = 0;
+
+    memset(r, 0, sizeof(*r));
+    r->block_base = calloc((size_t)m->n_chunks + 1, sizeof(*r->block_base));
+    if (!r->block_base)
+        return FC_ENOMEM;
+    for (i = 0; i < m->n_chunks; i++) {
+        struct fc_blocks bl;
+        int rc = fc_blocks_init(&bl, m->chunks[i].comp_size, s->cfg.payload, s->cfg.k_max);
+        if (rc)
+            return rc;
+        r->block_base[i] = total;
+        total += bl.blocks;
+    }
+    r->block_base[m->n_chunks] = total;
+    r->blocks = calloc(total ? total : 1, sizeof(*r->blocks));
+    return r->blocks ? 0 : FC_ENOMEM;
+}
+
+void fc_repair_free(struct fc_server *s)
+{
+    free(s->rep.block_base);
+    free(s->rep.blocks);
+    free(s->rep.round);
+    free(s->rep.queue);
+    memset(&s->rep, 0, sizeof(s->rep));
+}
+
+uint32_t fc_repair_gblock(const struct fc_server *s, uint32_t chunk, uint32_t block)
+{
+    return s->rep.block_base[chunk] + block;
+}
+
+static int push_round(struct fc_repair *r, uint32_t g)
+{
+    if (r->n_round == r->cap_round) {
+        uint32_t cap = r->cap_round ? r->cap_round * 2 : 256;
+        uint32_t *p = realloc(r->round, cap * sizeof(*p));
+        if (!p)
+            return FC_ENOMEM;
+        r->round = p;
+        r->cap_round = cap;
+    }
+    r->round[r->n_round++] = g;
+    return 0;
+}
+
+static int entry_valid(const struct fc_server *s, const struct fc_nak_entry *e)
+{
+    const struct fc_manifest *m = &s->img.m;
+    struct fc_blocks bl;
+
+    if (e->chunk >= m->n_chunks)
+        return 0;
+    if (fc_blocks_init(&bl, m->chunks[e->chunk].comp_size, s->cfg.payload, s->cfg.k_max))
+        return 0;
+    return e->block < bl.blocks && e->k == fc_blocks_k(&bl, e->block);
+}
+
+void fc_repair_on_nak(struct fc_server *s, const struct fc_nak *n)
+{
+    struct fc_repair *r = &s->rep;
+    struct fc_rx *rx = fc_rx_find(s, n->receiver_id);
+    unsigned i;
+
+    s->st.naks++;
+    if (rx)
+        rx->last_seen = fc_server_now(s);
+    if (s->state != FC_SS_SENDING && s->state != FC_SS_REPAIR)
+        return;
+    for (i = 0; i < n->count; i++) {
+        const struct fc_nak_entry *e = &n->e[i];
+        struct fc_blockstate *b;
+        uint32_t g;
+
+        s->st.nak_entries++;
+        if (!entry_valid(s, e)) {
+            s->st.naks_bad++;
+            continue;
+        }
+        g = fc_repair_gblock(s, e->chunk, e->block);
+        b = &r->blocks[g];
+        /* An answer still queued was sized for the neediest NAK of its
+         * round; a NAK made before the last repair went out is stale. */
+        if (b->queued || (b->last_repair_seq && seq_before(n->seq_seen, b->last_repair_seq))) {
+            s->st.naks_stale++;
+            continue;
+        }
+        if (rx)
+            rx->repairs_requested += e->needed;
+        if (!b->pending && push_round(r, g))
+            continue;
+        if (e->needed > b->pending)
+            b->pending = e->needed;
+    }
+}
+
+static int push_queue(struct fc_repair *r, uint32_t g, uint8_t count)
+{
+    if (r->q_len == r->q_cap) {
+        uint32_t cap = r->q_cap ? r->q_cap * 2 : 256, i;
+        struct fc_repair_item *q = malloc(cap * sizeof(*q));
+        if (!q)
+            return FC_ENOMEM;
+        for (i = 0; i < r->q_len; i++)
+            q[i] = r->queue[(r->q_head + i) % r->q_cap];
+        free(r->queue);
+        r->queue = q;
+        r->q_cap = cap;
+        r->q_head = 0;
+    }
+    r->queue[(r->q_head + r->q_len) % r->q_cap] = (struct fc_repair_item){g, count};
+    r->q_len++;
+    return 0;
+}
+
+void fc_repair_end_round(struct fc_server *s)
+{
+    struct fc_repair *r = &s->rep;
+    uint32_t i;
+
+    if (r->n_round)
+        s->st.rounds++;
+    for (i = 0; i < r->n_round; i++) {
+        struct fc_blockstate *b = &r->blocks[r->round[i]];
+        if (!push_queue(r, r->round[i], b->pending))
+            b->queued = 1;
+        b->pending = 0;
+    }
+    r->n_round = 0;
+}
+
+static uint32_t chunk_of(const struct fc_server *s, uint32_t g)
+{
+    const uint32_t *base = s->rep.block_base;
+    uint32_t lo = 0, hi = s->img.m.n_chunks;
+
+    while (hi - lo > 1) { /* last chunk whose base <= g */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (base[mid] <= g)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int fc_repair_next(struct fc_server *s, uint32_t *chunk, uint32_t *block, uint8_t *pindex)
+{
+    struct fc_repair *r = &s->rep;
+    struct fc_repair_item *it;
+    struct fc_blockstate *b;
+    struct fc_blocks bl;
+    unsigned max_parity;
+
+    if (!r->q_len)
+        return 0;
+    it = &r->queue[r->q_head];
+    *chunk = chunk_of(s, it->gblock);
+    *block = it->gblock - r->block_base[*chunk];
+    fc_blocks_init(&bl, s->img.m.chunks[*chunk].comp_size, s->cfg.payload, s->cfg.k_max);
+    max_parity = fc_fec_max_parity(fc_blocks_k(&bl, *block));
+    b = &r->blocks[it->gblock];
+    /* Fresh parity while it lasts; after that the oldest again, which still
+     * fills holes of receivers that lost those packets. */
+    if (b->next_parity >= max_parity)
+        b->next_parity = 0;
+    *pindex = b->next_parity++;
+    if (--it->count == 0) {
+        b->queued = 0;
+        r->q_head = (r->q_head + 1) % r->q_cap;
+        r->q_len--;
+    }
+    return 1;
+}
+
+void fc_repair_sent(struct fc_server *s, uint32_t chunk, uint32_t block, uint32_t seq)
+{
+    s->rep.blocks[fc_repair_gblock(s, chunk, block)].last_repair_seq = seq;
+    s->snd.chunk_last_sent[chunk] = fc_server_now(s);
+}

@@ -1,0 +1,269 @@
+/* fleetcastd's top struct and the internal interfaces between its files.
+ * Everything mutable in the daemon hangs off struct fc_server; the files
+ * split it by concern:
+ *   main.c        start-up, signals, the libuv loop, the final report
+ *   config.c      flags and the config file
+ *   netio.c       sockets: data sender, group listener, control, TCP
+ *   session.c     THE session state machine: start/end policy, drops, the 1 s tick
+ *   sender.c      paced, batched sending: the pass and the catch-up passes
+ *   repair.c      NAK intake, rounds, parity packets
+ *   receivers.c   the receiver table: JOIN, PROGRESS, DONE, ABORT
+ *   control.c     parsing and dispatching every packet that arrives
+ *   manifest_srv.c  the manifest over TCP
+ *   chunkcache.c  chunk bytes read from the image, cut into packets
+ *   ratectl.c     rate backoff and recovery from reported loss
+ *   stats.c       counters and the JSON stats file */
+#ifndef FC_SERVER_H
+#define FC_SERVER_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "common/checkval.h"
+#include "common/fec.h"
+#include "common/image.h"
+#include "proto/packet.h"
+
+#define FC_SEND_BATCH 64
+#define FC_CACHE_CHUNKS 16
+#define FC_MAX_RECEIVERS 1024
+
+struct fc_server_config {
+    const char *image_path;
+    struct in_addr group;
+    uint16_t data_port;
+    uint16_t ctrl_port;
+    const char *iface;
+    struct in_addr iface_addr;
+    int loopback;    /* receivers may be on this host: multicast loop on */
+    double rate_bps; /* cap, bits per second */
+    uint32_t min_receivers;
+    double max_wait; /* seconds, 0 = none */
+    double fec_pct;  /* proactive parity, percent of k */
+    uint8_t k_max;
+    uint16_t payload;
+    uint16_t report_ms;
+    double drop_silent;     /* seconds without a packet from a receiver */
+    double drop_stall;      /* seconds without progress while others progress */
+    double drop_loss;       /* loss fraction sustained for 10 s */
+    double catchup_holdoff; /* seconds before a chunk is sent again */
+    uint8_t ttl;
+    const char *stats_path;
+    int verbose;
+};
+
+/* THE states of a session; transitions only in session.c. */
+enum fc_sess_state {
+    FC_SS_WAITING,  /* taking joins until the start policy is met */
+    FC_SS_SENDING,  /* first pass over the image */
+    FC_SS_REPAIR,   /* first pass done: repairs and catch-up passes */
+    FC_SS_FINISHED, /* every receiver done, failed or dropped */
+    FC_SS_ABORTED,  /* stopped by the operator or an error */
+};
+
+enum fc_rx_status { FC_RXS_ACTIVE, FC_RXS_DONE, FC_RXS_FAILED, FC_RXS_DROPPED };
+
+struct fc_rx {
+    uint32_t id;
+    struct sockaddr_in addr;
+    char name[FC_NAME_MAX + 1];
+    enum fc_rx_status status;
+    uint8_t reason; /* enum fc_reason, for FAILED and DROPPED */
+    uint64_t target_size;
+    uint32_t join_chunks_done;
+    double joined_at, last_seen, done_at;
+    int have_progress;
+    uint32_t last_seq; /* of the last PROGRESS used */
+    struct fc_progress p;
+    /* rate control and drop bookkeeping */
+    uint64_t prev_recv, prev_lost;
+    double loss_recent, loss_floor;
+    int loss_samples, lossy_secs;
+    uint32_t best_done;
+    double last_advance;
+    uint64_t repairs_requested;
+    char error[FC_ABORT_TEXT_MAX + 1];
+};
+
+struct fc_stats {
+    uint64_t data_pkts;    /* source packets of the first pass */
+    uint64_t fec_pkts;     /* proactive parity */
+    uint64_t repair_pkts;  /* parity answering NAKs */
+    uint64_t catchup_pkts; /* source packets of catch-up passes */
+    uint64_t udp_bytes;    /* UDP payload bytes sent on the group */
+    uint64_t wire_bytes;   /* the same plus IPv4 and UDP headers */
+    uint64_t naks, nak_entries, naks_stale, naks_bad;
+    uint64_t rejects; /* malformed or foreign packets received */
+    uint64_t rounds;
+    uint64_t send_errors;
+    uint64_t rx_rejects; /* sum of the receivers' reported rejects */
+};
+
+struct fc_cached_chunk {
+    uint32_t chunk;
+    int valid;
+    uint64_t used;
+    struct fc_blocks bl;
+    uint8_t *buf; /* packets * sym_len bytes, the tail zero-padded */
+    size_t cap;
+};
+
+struct fc_chunkcache {
+    int fd;
+    const struct fc_manifest *m;
+    uint16_t payload;
+    uint8_t k_max;
+    uint64_t tick;
+    struct fc_cached_chunk e[FC_CACHE_CHUNKS];
+};
+
+/* Per FEC block repair state, indexed by global block number. */
+struct fc_blockstate {
+    uint8_t next_parity; /* next parity index (0-based) to send */
+    uint8_t pending;     /* max needed this round, 0 if none */
+    uint8_t queued;      /* an answer is waiting to be sent */
+    uint32_t last_repair_seq;
+};
+
+struct fc_repair_item {
+    uint32_t gblock;
+    uint8_t count;
+};
+
+struct fc_sender {
+    int fd;
+    struct sockaddr_in dst;
+    double rate;     /* current, bytes per second on the wire */
+    double rate_max; /* the cap */
+    double tokens;
+    uint64_t last_ns;
+    uint32_t seq;
+    /* the pass cursor */
+    uint32_t chunk, block, index;
+    int pass_active;
+    int catchup; /* 1 while the cursor walks a catch-up chunk */
+    uint32_t catchup_scan;
+    double *chunk_last_sent;
+    /* the batch */
+    struct mmsghdr msgs[FC_SEND_BATCH];
+    struct iovec iov[FC_SEND_BATCH];
+    uint8_t bufs[FC_SEND_BATCH][FC_PKT_MAX];
+    unsigned n_batch;
+};
+
+struct fc_repair {
+    uint32_t *block_base; /* first global block of each chunk, n_chunks + 1 */
+    struct fc_blockstate *blocks;
+    uint32_t *round; /* blocks NAKed this round */
+    uint32_t n_round, cap_round;
+    struct fc_repair_item *queue; /* answers waiting for the sender */
+    uint32_t q_head, q_len, q_cap;
+};
+
+struct fc_server {
+    struct fc_server_config cfg;
+    uv_loop_t *loop;
+    struct fc_image img;
+    uint8_t sigblock[FC_SIGBLOCK_SIZE];
+    uint8_t expected_check[FC_CHECKVAL_LEN];
+    uint32_t session_id;
+    enum fc_sess_state state;
+    double started_at, sending_at, finished_at;
+    int exit_code;
+    uint32_t ctrl_seq;
+
+    uv_udp_t ctrl;  /* control port + discovery group */
+    uv_udp_t group; /* NAKs on the data group */
+    uv_tcp_t tcp;   /* manifest */
+    uv_timer_t send_timer, round_timer, tick_timer;
+    uv_signal_t sigint, sigterm;
+
+    struct fc_sender snd;
+    struct fc_repair rep;
+    struct fc_chunkcache cache;
+    struct fc_fec *fec;
+
+    struct fc_rx *rx;
+    uint32_t n_rx, next_rx_id;
+
+    struct fc_stats st;
+    uint8_t rxbuf[2048];
+};
+
+/* config.c */
+int fc_server_config_parse(struct fc_server_config *c, int argc, char **argv);
+
+/* netio.c */
+int fc_netio_iface_addr(const char *iface, struct in_addr *addr, int *is_loopback);
+int fc_netio_open(struct fc_server *s);
+void fc_netio_close(struct fc_server *s);
+void fc_netio_send_ctrl(struct fc_server *s, const struct sockaddr_in *to, const uint8_t *buf,
+                        size_t len);
+
+/* session.c */
+double fc_server_now(const struct fc_server *s);
+void fc_session_start_tick(struct fc_server *s);
+void fc_session_maybe_start(struct fc_server *s);
+void fc_session_pass_done(struct fc_server *s);
+void fc_session_check_end(struct fc_server *s);
+void fc_session_abort(struct fc_server *s, uint8_t reason, const char *why);
+const char *fc_session_state_name(enum fc_sess_state st);
+
+/* sender.c */
+int fc_sender_init(struct fc_server *s);
+void fc_sender_free(struct fc_server *s);
+void fc_sender_begin_pass(struct fc_server *s);
+void fc_sender_set_rate(struct fc_server *s, double bytes_per_s);
+
+/* repair.c */
+int fc_repair_init(struct fc_server *s);
+void fc_repair_free(struct fc_server *s);
+void fc_repair_on_nak(struct fc_server *s, const struct fc_nak *n);
+void fc_repair_end_round(struct fc_server *s);
+/* The next repair to send: 1 and fills chunk/block/parity index, or 0. */
+int fc_repair_next(struct fc_server *s, uint32_t *chunk, uint32_t *block, uint8_t *pindex);
+void fc_repair_sent(struct fc_server *s, uint32_t chunk, uint32_t block, uint32_t seq);
+uint32_t fc_repair_gblock(const struct fc_server *s, uint32_t chunk, uint32_t block);
+
+/* receivers.c */
+struct fc_rx *fc_rx_find(struct fc_server *s, uint32_t id);
+void fc_rx_on_join(struct fc_server *s, const struct sockaddr_in *from, uint32_t seq,
+                   const struct fc_join *j);
+void fc_rx_on_progress(struct fc_server *s, const struct sockaddr_in *from, uint32_t seq,
+                       const struct fc_progress *p);
+void fc_rx_on_done(struct fc_server *s, const struct sockaddr_in *from, const struct fc_done *d);
+void fc_rx_on_abort(struct fc_server *s, const struct sockaddr_in *from, const struct fc_abort *a);
+void fc_rx_drop(struct fc_server *s, struct fc_rx *r, uint8_t reason, const char *why);
+void fc_rx_send_abort(struct fc_server *s, const struct sockaddr_in *to, uint32_t rx_id,
+                      uint8_t reason, const char *text);
+uint32_t fc_rx_count(const struct fc_server *s, enum fc_rx_status st);
+/* 1 if some active receiver still needs chunk c (as far as its reports say). */
+int fc_rx_chunk_needed(const struct fc_server *s, uint32_t c);
+const char *fc_rx_status_name(enum fc_rx_status st);
+
+/* control.c */
+void fc_control_on_ctrl(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr,
+                        unsigned flags);
+void fc_control_on_group(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr,
+                         unsigned flags);
+void fc_control_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+
+/* manifest_srv.c */
+void fc_manifest_srv_on_connect(uv_stream_t *server, int status);
+
+/* chunkcache.c */
+int fc_chunkcache_init(struct fc_chunkcache *c, int fd, const struct fc_manifest *m,
+                       uint16_t payload, uint8_t k_max);
+const struct fc_cached_chunk *fc_chunkcache_get(struct fc_chunkcache *c, uint32_t chunk);
+void fc_chunkcache_free(struct fc_chunkcache *c);
+
+/* ratectl.c */
+void fc_ratectl_tick(struct fc_server *s);
+
+/* stats.c */
+int fc_stats_write(const struct fc_server *s, const char *path);
+void fc_stats_log_summary(const struct fc_server *s);
+
+#endif

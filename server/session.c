@@ -1,0 +1,173 @@
+/* THE session state machine. Every state change happens here and is logged:
+ *   WAITING  --start policy met-->  SENDING  --pass done-->  REPAIR
+ *   SENDING/REPAIR --every receiver done, failed or dropped--> FINISHED
+ *   any --operator or fatal error--> ABORTED
+ * The 1 s tick applies the drop rules, rate control and the status line. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/meter.h"
+#include "server/server.h"
+
+#define STATUS_EVERY 5.0
+
+const char *fc_session_state_name(enum fc_sess_state st)
+{
+    static const char *names[] = {"waiting", "sending", "repair", "finished", "aborted"};
+    return names[st];
+}
+
+double fc_server_now(const struct fc_server *s)
+{
+    (void)s;
+    return (double)uv_hrtime() / 1e9;
+}
+
+static void set_state(struct fc_server *s, enum fc_sess_state st, const char *why)
+{
+    fc_info("session %08x: %s -> %s (%s)", s->session_id, fc_session_state_name(s->state),
+            fc_session_state_name(st), why);
+    s->state = st;
+}
+
+static void stop_loop(struct fc_server *s)
+{
+    uv_timer_stop(&s->send_timer);
+    uv_timer_stop(&s->round_timer);
+    uv_timer_stop(&s->tick_timer);
+    uv_stop(s->loop);
+}
+
+void fc_session_maybe_start(struct fc_server *s)
+{
+    uint32_t active = fc_rx_count(s, FC_RXS_ACTIVE);
+    double waited = fc_server_now(s) - s->started_at;
+    char why[96];
+
+    if (s->state != FC_SS_WAITING || active == 0)
+        return;
+    if (active >= s->cfg.min_receivers)
+        snprintf(why, sizeof(why), "%u of %u receivers joined", active, s->cfg.min_receivers);
+    else if (s->cfg.max_wait > 0 && waited >= s->cfg.max_wait)
+        snprintf(why, sizeof(why), "max-wait %.0f s reached with %u of %u receivers",
+                 s->cfg.max_wait, active, s->cfg.min_receivers);
+    else
+        return;
+    s->sending_at = fc_server_now(s);
+    set_state(s, FC_SS_SENDING, why);
+    fc_sender_begin_pass(s);
+}
+
+void fc_session_pass_done(struct fc_server *s)
+{
+    if (s->state == FC_SS_SENDING)
+        set_state(s, FC_SS_REPAIR, "first pass sent; repairs and catch-up");
+    fc_session_check_end(s);
+}
+
+void fc_session_check_end(struct fc_server *s)
+{
+    uint32_t active = fc_rx_count(s, FC_RXS_ACTIVE);
+
+    if (s->state != FC_SS_SENDING && s->state != FC_SS_REPAIR)
+        return;
+    if (active > 0 || s->n_rx == 0)
+        return;
+    s->finished_at = fc_server_now(s);
+    s->exit_code = fc_rx_count(s, FC_RXS_DONE) == s->n_rx ? 0 : 1;
+    set_state(s, FC_SS_FINISHED,
+              s->exit_code ? "every receiver ended, NOT all of them done" : "every receiver done");
+    stop_loop(s);
+}
+
+void fc_session_abort(struct fc_server *s, uint8_t reason, const char *why)
+{
+    uint32_t i;
+
+    if (s->state == FC_SS_FINISHED || s->state == FC_SS_ABORTED)
+        return;
+    for (i = 0; i < s->n_rx; i++)
+        if (s->rx[i].status == FC_RXS_ACTIVE)
+            fc_rx_send_abort(s, &s->rx[i].addr, 0, reason, why);
+    s->finished_at = fc_server_now(s);
+    s->exit_code = 2;
+    set_state(s, FC_SS_ABORTED, why);
+    stop_loop(s);
+}
+
+static void apply_drop_rules(struct fc_server *s, double now)
+{
+    uint32_t i;
+
+    for (i = 0; i < s->n_rx; i++) {
+        struct fc_rx *r = &s->rx[i];
+        char why[96];
+
+        if (r->status != FC_RXS_ACTIVE)
+            continue;
+        r->lossy_secs = r->loss_recent > s->cfg.drop_loss ? r->lossy_secs + 1 : 0;
+        if (now - r->last_seen > s->cfg.drop_silent) {
+            snprintf(why, sizeof(why), "silent for %.0f s", now - r->last_seen);
+            fc_rx_drop(s, r, FC_REASON_SILENT, why);
+        } else if (s->state != FC_SS_WAITING && now - r->last_advance > s->cfg.drop_stall) {
+            snprintf(why, sizeof(why), "no chunk written for %.0f s", now - r->last_advance);
+            fc_rx_drop(s, r, FC_REASON_BEHIND, why);
+        } else if (r->lossy_secs >= 10) {
+            snprintf(why, sizeof(why), "losing %.0f%% of packets for 10 s", r->loss_recent * 100);
+            fc_rx_drop(s, r, FC_REASON_BEHIND, why);
+        }
+    }
+}
+
+static void status_line(struct fc_server *s, double now)
+{
+    uint64_t done = 0, total = (uint64_t)s->img.m.n_chunks * (s->n_rx ? s->n_rx : 1);
+    uint64_t sent = s->st.data_pkts + s->st.catchup_pkts;
+    char rate[16];
+    uint32_t i;
+
+    for (i = 0; i < s->n_rx; i++)
+        done += s->rx[i].status == FC_RXS_DONE ? s->img.m.n_chunks : s->rx[i].p.chunks_done;
+    fc_info("session %08x: %s, %.0f s, rate %s/s, chunks %.1f%% written, receivers %u active %u "
+            "done %u failed %u dropped, repair %.1f%% of data",
+            s->session_id, fc_session_state_name(s->state), now - s->started_at,
+            fc_human_bytes((uint64_t)s->snd.rate, rate, sizeof(rate)),
+            total ? 100.0 * (double)done / (double)total : 0, fc_rx_count(s, FC_RXS_ACTIVE),
+            fc_rx_count(s, FC_RXS_DONE), fc_rx_count(s, FC_RXS_FAILED),
+            fc_rx_count(s, FC_RXS_DROPPED),
+            sent ? 100.0 * (double)s->st.repair_pkts / (double)sent : 0);
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+    struct fc_server *s = t->data;
+    double now = fc_server_now(s);
+
+    fc_session_maybe_start(s);
+    if (s->state == FC_SS_WAITING && s->cfg.max_wait > 0 && s->n_rx == 0 &&
+        now - s->started_at >= s->cfg.max_wait && (int)(now - s->started_at) % 30 == 0)
+        fc_warn("session %08x: max-wait passed and no receiver has joined; still waiting",
+                s->session_id);
+    apply_drop_rules(s, now);
+    if (s->state == FC_SS_SENDING || s->state == FC_SS_REPAIR)
+        fc_ratectl_tick(s);
+    if (s->cfg.verbose || (int)(now - s->started_at) % (int)STATUS_EVERY == 0)
+        status_line(s, now);
+}
+
+static void round_cb(uv_timer_t *t)
+{
+    fc_repair_end_round(t->data);
+}
+
+void fc_session_start_tick(struct fc_server *s)
+{
+    s->started_at = fc_server_now(s);
+    uv_timer_init(s->loop, &s->tick_timer);
+    uv_timer_init(s->loop, &s->round_timer);
+    s->tick_timer.data = s->round_timer.data = s;
+    uv_timer_start(&s->tick_timer, tick_cb, 1000, 1000);
+    /* A round is a few group round-trips: receivers back off up to 5 ms. */
+    uv_timer_start(&s->round_timer, round_cb, 10, 10);
+}
