@@ -61,16 +61,17 @@ static uint32_t derive_session_id(const struct fc_server *s)
 
 static int setup(struct fc_server *s)
 {
-    int rc = fc_image_open(s->cfg.image_path, NULL, &s->img);
+    int is_lo = 0, rc = fc_image_open(s->cfg.image_path, NULL, &s->img);
 
     if (rc)
         return rc;
     fc_sigblock_encode(s->img.signer, s->img.sig, s->sigblock);
     fc_checkval_expected(&s->img.m, s->expected_check);
     s->session_id = derive_session_id(s);
-    rc = fc_netio_iface_addr(s->cfg.iface, &s->cfg.iface_addr, &s->cfg.loopback);
+    rc = fc_netio_iface_addr(s->cfg.iface, &s->cfg.iface_addr, &is_lo);
     if (rc)
         return rc;
+    s->cfg.loopback |= is_lo;
     if (fc_fec_new(&s->fec))
         return FC_ENOMEM;
     rc = fc_chunkcache_init(&s->cache, s->img.fd, &s->img.m, s->cfg.payload, s->cfg.k_max);
