@@ -97,6 +97,9 @@ int fc_target_put_chunk(struct fc_target *t, const struct fc_manifest *m, uint32
                      strerror(errno));
             return FC_EIO;
         }
+        /* Start writeback now, so the final fsync does not find the whole
+         * disk's data still dirty; the call does not wait. */
+        sync_file_range(t->fd, (off64_t)e->off, e->len, SYNC_FILE_RANGE_WRITE);
         p += e->len;
     }
     return 0;
