@@ -1,0 +1,103 @@
+/* Joining a session: JOIN to the server's control port every 0.5 s until the
+ * JOIN_ACK with our nonce, and what a refusal or ABORT reason means to the
+ * operator and to our exit code. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "client/recv.h"
+#include "common/error.h"
+
+#define JOIN_REPEAT 0.5
+
+const char *fc__reason_text(uint8_t reason)
+{
+    static const char *const t[] = {
+        "success",
+        "stopped by the operator",
+        "target smaller than the image's disk",
+        "wrong image",
+        "dropped: stopped reporting",
+        "dropped: too far behind",
+        "target write error",
+        "whole-disk check failed",
+        "unknown receiver (server restarted)",
+        "session full",
+        "internal error",
+    };
+
+    return reason <= FC_REASON_MAX ? t[reason] : "unknown reason";
+}
+
+int fc__reason_exit(uint8_t reason)
+{
+    switch (reason) {
+    case FC_REASON_OK:
+        return FC_RX_EXIT_OK;
+    case FC_REASON_TOO_SMALL:
+        return FC_RX_EXIT_TOO_SMALL;
+    case FC_REASON_WRONG_IMAGE:
+        return FC_RX_EXIT_IMAGE;
+    default:
+        return FC_RX_EXIT_ABORTED;
+    }
+}
+
+static int join_send(struct fc_recv *r, uint64_t nonce, uint32_t chunks_done)
+{
+    struct fc_join j = {.nonce = nonce, .target_size = r->target_size, .chunks_done = chunks_done};
+    uint8_t buf[FC_PKT_MAX];
+    int n;
+
+    memcpy(j.image_id, r->m.image_id, FC_ID_LEN);
+    j.name_len = (uint8_t)strlen(r->name);
+    memcpy(j.name, r->name, j.name_len);
+    n = fc_join_encode(buf, sizeof(buf), r->s.session, r->tx_seq[FC_PKT_JOIN]++, &j);
+    if (n < 0)
+        return n;
+    return fc__ctrl_send(r, buf, (size_t)n);
+}
+
+/* Waits until `until` for the JOIN_ACK to nonce; other control packets
+ * (a stale DONE echo, an ABORT for an old id) are not for this exchange. */
+static int join_wait(struct fc_recv *r, uint64_t nonce, double until, struct fc_join_ack *ack)
+{
+    struct pollfd p = {.fd = r->ctrl_fd, .events = POLLIN};
+    uint8_t buf[2048];
+    struct fc_hdr h;
+    double now;
+
+    while ((now = fc__now()) < until && !*r->stop) {
+        ssize_t n;
+        int ms = (int)((until - now) * 1000) + 1;
+
+        if (poll(&p, 1, ms > 100 ? 100 : ms) <= 0)
+            continue;
+        n = recv(r->ctrl_fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n <= 0 || fc_join_ack_decode(buf, (size_t)n, &h, ack) < 0 || ack->nonce != nonce)
+            continue;
+        return 0;
+    }
+    return *r->stop ? FC_EINTR : FC_ETIMEDOUT;
+}
+
+int fc__join(struct fc_recv *r, double deadline, uint32_t chunks_done, struct fc_join_ack *ack)
+{
+    uint64_t nonce = fc__rand(r) | 1;
+    double now;
+    int rc = FC_ETIMEDOUT;
+
+    /* One nonce for every repetition of this JOIN: a late JOIN_ACK to an
+     * earlier copy is just as good. */
+    while ((now = fc__now()) < deadline && !*r->stop) {
+        double until = now + JOIN_REPEAT < deadline ? now + JOIN_REPEAT : deadline;
+
+        if (join_send(r, nonce, chunks_done) < 0)
+            fc_debug("JOIN not sent: %s", strerror(errno));
+        rc = join_wait(r, nonce, until, ack);
+        if (rc != FC_ETIMEDOUT)
+            return rc;
+    }
+    return *r->stop ? FC_EINTR : rc;
+}

@@ -1,0 +1,372 @@
+/* fleetcast-recv: receives one disk image from fleetcastd over multicast and
+ * writes it to a target disk or file. This file owns the command line, the
+ * flow from discovery to the first DATA (discover, fetch and check the
+ * manifest, open the target, join), and the exit codes; netloop.c owns the
+ * rest of the session. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/recv.h"
+#include "client/trust.h"
+#include "common/disk.h"
+#include "common/error.h"
+#include "common/key.h"
+#include "common/meter.h"
+
+static volatile sig_atomic_t stop_flag; /* the one global: set by SIGINT/SIGTERM */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+double fc__now(void)
+{
+    return fc_now();
+}
+
+uint64_t fc__rand(struct fc_recv *r)
+{
+    /* xorshift64*: nonces and back-offs need to differ between receivers,
+     * not to be secret (control packets are not authenticated anyway). */
+    r->rng ^= r->rng >> 12;
+    r->rng ^= r->rng << 25;
+    r->rng ^= r->rng >> 27;
+    return r->rng * 0x2545f4914f6cdd1dull;
+}
+
+double fc__urand(struct fc_recv *r)
+{
+    return (double)(fc__rand(r) >> 11) / 9007199254740992.0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: fleetcast-recv --target PATH [options]\n"
+            "Receives a disk image multicast by fleetcastd and writes it to PATH (a block\n"
+            "device or a file, created if missing).\n"
+            "\n"
+            "  --target PATH          disk or file to write (required)\n"
+            "  --server ADDR[:PORT]   ask this server (default: multicast discovery on\n"
+            "                         " FC_DISCOVERY_GROUP ":%u)\n"
+            "  --pubkey FILE          require the image to be signed by this key\n"
+            "  --iface IF             network interface to receive on\n"
+            "  --session ID           session id to join (decimal or 0x hex)\n"
+            "  --name NAME            name shown on the server (default: host name)\n"
+            "  --discover-timeout S   give up finding a server after S seconds (60)\n"
+            "  --server-timeout S     give up on a silent server after S seconds (60)\n"
+            "  --stats FILE           write counters as JSON at exit\n"
+            "  --quiet | --verbose\n"
+            "\n"
+            "exit status: 0 done and the whole-disk check matched; 2 usage; 3 bad manifest,\n"
+            "signature or key, or wrong image; 4 target smaller than the image's disk;\n"
+            "5 I/O error on the target; 6 whole-disk check failed; 7 aborted or dropped by\n"
+            "the server (disk incomplete); 8 server not found or lost (disk incomplete);\n"
+            "130 interrupted.\n",
+            FC_PORT_DEFAULT);
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+
+    if (*end || !(v > 0) || v > 1e6)
+        return FC_EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int parse_session(const char *s, uint32_t *out)
+{
+    int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(hex ? s + 2 : s, &end, hex ? 16 : 10);
+    if (errno || *end || end == s || v == 0 || v > UINT32_MAX)
+        return FC_EINVAL;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse_args(struct fc_recv *r, int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"target", 1, 0, 't'},
+        {"server", 1, 0, 's'},
+        {"pubkey", 1, 0, 'k'},
+        {"iface", 1, 0, 'i'},
+        {"session", 1, 0, 'S'},
+        {"name", 1, 0, 'n'},
+        {"discover-timeout", 1, 0, 'D'},
+        {"server-timeout", 1, 0, 'T'},
+        {"quiet", 0, 0, 'q'},
+        {"stats", 1, 0, 'x'},
+        {"verbose", 0, 0, 'v'},
+        {"help", 0, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    int c, bad = 0;
+
+    r->o.discover_timeout = r->o.server_timeout = 60;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            r->o.target = optarg;
+            break;
+        case 's':
+            r->o.server = optarg;
+            break;
+        case 'k':
+            r->o.pubkey = optarg;
+            break;
+        case 'i':
+            r->o.iface = optarg;
+            break;
+        case 'n':
+            r->o.name = optarg;
+            break;
+        case 'x':
+            r->o.stats = optarg;
+            break;
+        case 'q':
+            r->o.quiet = 1;
+            break;
+        case 'v':
+            r->o.verbose = 1;
+            break;
+        case 'S':
+            r->o.have_session = 1;
+            bad |= parse_session(optarg, &r->o.session) < 0;
+            break;
+        case 'D':
+            bad |= parse_seconds(optarg, &r->o.discover_timeout) < 0;
+            break;
+        case 'T':
+            bad |= parse_seconds(optarg, &r->o.server_timeout) < 0;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            bad = 1;
+        }
+    }
+    if (bad || optind != argc || !r->o.target) {
+        usage(stderr);
+        return FC_EINVAL;
+    }
+    return 0;
+}
+
+/* The host name, or --name, made printable and short enough for JOIN. */
+static void set_name(struct fc_recv *r)
+{
+    char host[256] = "";
+    const char *src = r->o.name;
+    size_t i;
+
+    if (!src) {
+        if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+            snprintf(host, sizeof(host), "receiver");
+        src = host;
+    }
+    snprintf(r->name, sizeof(r->name), "%s", src);
+    for (i = 0; r->name[i]; i++)
+        if ((unsigned char)r->name[i] < 0x20 || r->name[i] == 0x7f)
+            r->name[i] = '?';
+}
+
+static int find_server(struct fc_recv *r)
+{
+    char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+    int rc;
+
+    rc = fc__discover(r, fc__now() + r->o.discover_timeout, 0, &r->s);
+    if (rc == FC_EINTR)
+        return FC_RX_EXIT_INTR;
+    if (rc) {
+        fc_error("%s: no fleetcast server answered %s within %.0f s", r->name,
+                 r->o.server ? r->o.server : "discovery on " FC_DISCOVERY_GROUP,
+                 r->o.discover_timeout);
+        return FC_RX_EXIT_LOST;
+    }
+    inet_ntop(AF_INET, &r->s.srv.sin_addr, a, sizeof(a));
+    inet_ntop(AF_INET, r->s.ann.group, g, sizeof(g));
+    RLOG(r, FC_LOG_INFO, "server %s control port %u, group %s:%u, %u-byte packets, k max %u", a,
+         r->s.ann.ctrl_port, g, r->s.ann.data_port, r->s.ann.payload_size, r->s.ann.k_max);
+    return 0;
+}
+
+static int get_manifest(struct fc_recv *r)
+{
+    uint8_t sig[FC_SIGBLOCK_SIZE], *man = NULL;
+    char fpr[FC_FPR_LEN + 1];
+    size_t len = 0;
+    int status, rc;
+
+    rc = fc__fetch_manifest(r, &man, &len, sig, &status);
+    if (rc == FC_EREFUSED) {
+        RLOG(r, FC_LOG_ERROR, "server refused the manifest: %s", fc__reason_text((uint8_t)status));
+        return status == FC_REASON_WRONG_IMAGE ? FC_RX_EXIT_IMAGE : FC_RX_EXIT_ABORTED;
+    }
+    if (rc) {
+        RLOG(r, FC_LOG_ERROR, "cannot fetch the manifest from the server: %s%s%s", fc_strerror(rc),
+             rc == FC_EIO ? ": " : "", rc == FC_EIO ? strerror(errno) : "");
+        return rc == FC_EPROTO ? FC_RX_EXIT_IMAGE : FC_RX_EXIT_LOST;
+    }
+    rc = fc__manifest_trust(man, len, sig, r->o.pubkey, &r->m, fpr, sizeof(fpr));
+    free(man);
+    if (rc)
+        return FC_RX_EXIT_IMAGE;
+    r->have_m = 1;
+    if (memcmp(r->m.image_id, r->s.ann.image_id, FC_ID_LEN) != 0) {
+        RLOG(r, FC_LOG_ERROR, "the manifest is of another image than the session announced");
+        return FC_RX_EXIT_IMAGE;
+    }
+    if (!r->o.pubkey)
+        RLOG(r, FC_LOG_WARN,
+             "no --pubkey: the image's signer %s is not checked against a trusted key", fpr);
+    else
+        RLOG(r, FC_LOG_INFO, "manifest signed by the trusted key %s", fpr);
+    RLOG(r, FC_LOG_INFO, "image: %u chunks, %llu bytes of disk data, disk of %llu bytes",
+         r->m.n_chunks, (unsigned long long)r->m.stored_bytes, (unsigned long long)r->m.disk_size);
+    return 0;
+}
+
+/* The real size of a target too small for the image, for the JOIN that
+ * lets the server's operator see the refusal. */
+static uint64_t real_size(const char *path)
+{
+    uint64_t size = 0;
+    int bdev, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd >= 0) {
+        if (fc_disk_size(fd, &size, &bdev))
+            size = 0;
+        close(fd);
+    }
+    return size;
+}
+
+/* Joins even though the target is too small, so the refusal shows on the
+ * server's console where the operator is; the target stays untouched. */
+static int refuse_small_target(struct fc_recv *r)
+{
+    struct fc_join_ack ack;
+
+    r->target_size = real_size(r->o.target);
+    if (fc__open_ctrl(r) == 0 && fc__join(r, fc__now() + 5.0, 0, &ack) == 0 && ack.status == 0) {
+        r->rid = ack.receiver_id;
+        fc__send_abort(r, FC_REASON_TOO_SMALL, "target smaller than the image's disk");
+    }
+    RLOG(r, FC_LOG_ERROR,
+         "target too small (%llu bytes, the image needs %llu); the server "
+         "was told; target untouched",
+         (unsigned long long)r->target_size, (unsigned long long)r->m.disk_size);
+    return FC_RX_EXIT_TOO_SMALL;
+}
+
+static int join_session(struct fc_recv *r)
+{
+    struct fc_join_ack ack;
+    int rc;
+
+    /* The group first, then JOIN: nothing sent right after the server
+     * accepts us is missed. */
+    if (fc__open_data(r) || fc__open_ctrl(r))
+        return FC_RX_EXIT_LOST;
+    rc = fc__join(r, fc__now() + r->o.server_timeout, 0, &ack);
+    if (rc == FC_EINTR)
+        return FC_RX_EXIT_INTR;
+    if (rc) {
+        RLOG(r, FC_LOG_ERROR, "server did not answer JOIN within %.0f s", r->o.server_timeout);
+        return FC_RX_EXIT_LOST;
+    }
+    if (ack.status != FC_REASON_OK) {
+        RLOG(r, FC_LOG_ERROR, "server refused us: %s", fc__reason_text(ack.status));
+        return fc__reason_exit(ack.status);
+    }
+    r->rid = ack.receiver_id;
+    r->report_ms = ack.report_ms ? ack.report_ms : 1000;
+    RLOG(r, FC_LOG_INFO, "joined as receiver %u", r->rid);
+    return 0;
+}
+
+static int run(struct fc_recv *r)
+{
+    int rc;
+
+    if (r->o.iface) {
+        if (fc__iface_addr(r->o.iface, &r->ifaddr)) {
+            fc_error("interface %s has no IPv4 address", r->o.iface);
+            return FC_RX_EXIT_USAGE;
+        }
+        r->have_if = 1;
+    }
+    if (fc__disc_target(r)) {
+        fc_error("bad --server %s: expected ADDR[:PORT]", r->o.server);
+        return FC_RX_EXIT_USAGE;
+    }
+    rc = find_server(r);
+    if (!rc)
+        rc = get_manifest(r);
+    if (rc)
+        return rc;
+    rc = fc_target_open(r->o.target, r->m.disk_size, &r->t);
+    if (rc == FC_ETOOSMALL)
+        return refuse_small_target(r);
+    if (rc)
+        return FC_RX_EXIT_IO;
+    r->target_size = r->t.size;
+    rc = join_session(r);
+    if (rc)
+        return rc;
+    return fc__netloop(r);
+}
+
+int main(int argc, char **argv)
+{
+    struct fc_recv r;
+    struct sigaction sa;
+    int code;
+
+    memset(&r, 0, sizeof(r));
+    r.data_fd = r.ctrl_fd = r.t.fd = -1;
+    r.stop = &stop_flag;
+    if (parse_args(&r, argc, argv))
+        return FC_RX_EXIT_USAGE;
+    fc_log_init("fleetcast-recv", r.o.verbose ? FC_LOG_DEBUG
+                                  : r.o.quiet ? FC_LOG_WARN
+                                              : FC_LOG_INFO);
+    if (getrandom(&r.rng, sizeof(r.rng), 0) != sizeof(r.rng))
+        r.rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    r.rng |= 1;
+    set_name(&r);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns and the loop sees the flag */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    code = run(&r);
+    if (r.o.stats)
+        fc__stats_write(&r, r.o.stats, code);
+    fc__close_sockets(&r);
+    fc_target_close(&r.t);
+    if (r.have_m)
+        fc_manifest_free(&r.m);
+    return code;
+}

@@ -1,0 +1,712 @@
+/* The network thread of fleetcast-recv, from JOIN_ACK to exit: drains the
+ * data socket with recvmmsg into the reassembly (assemble.c), hands complete
+ * chunks to the writer thread (writer.c), runs the NAK timers (naksched.c)
+ * and sends NAKs, reports PROGRESS, watches for a lost or restarted server
+ * (re-discovery and re-JOIN, keeping every chunk written), and ends with the
+ * fsync, the whole-disk check and DONE. It never blocks on the disk. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "client/assemble.h"
+#include "client/recv.h"
+#include "client/writer.h"
+#include "common/checkval.h"
+#include "common/error.h"
+
+#define BATCH 64            /* datagrams per recvmmsg */
+#define BATCHES_PER_TURN 16 /* then timers get a look-in */
+#define MAX_SLOTS 64        /* chunks in reassembly at once */
+#define MEM_MAX ((size_t)256 << 20)
+#define WRITER_QUEUE 16    /* complete chunks waiting for the disk */
+#define SILENCE_REJOIN 3.0 /* nothing from the server this long: find it again */
+#define PROBE_WAIT 1.0     /* a liveness DISCOVER while waiting for the start */
+#define IDLE_NAK 0.2       /* nothing at all arrived: NAK every incomplete block */
+#define DONE_REPEAT 0.5
+#define DONE_GIVE_UP 10.0
+#define GAP_MAX (1u << 20) /* a larger jump of the DATA sequence is a new sender, not loss */
+
+enum phase { PH_RECEIVING, PH_FINISHING, PH_DONE, PH_EXIT };
+
+struct net {
+    struct fc_recv *r;
+    struct fc_asm as;
+    struct fc_writer *w;
+    struct fc_naks_cfg nc;
+    struct fc_console *con;
+    enum phase phase;
+    int exit_code;
+    int got_data; /* DATA since the last JOIN */
+    int ever_data;
+    int seq_set;
+    uint32_t max_seq;
+    int src_set; /* the latest source packet (new data, not a repair): */
+    uint32_t src_chunk, src_seq;
+    uint32_t win_base;
+    double now, t_data, t_server, t_report, t_sweep, t_rate, t_done0, t_done;
+    uint64_t rate_bytes;
+    double rate;
+    struct fc_nak nak; /* entries being batched */
+    struct fc_wfinal fin;
+    uint8_t done_status;
+    struct mmsghdr mm[BATCH];
+    struct iovec iov[BATCH];
+    uint8_t buf[BATCH][2048];
+};
+
+static void quit(struct net *nt, int code)
+{
+    nt->phase = PH_EXIT;
+    nt->exit_code = code;
+}
+
+/* ---- DATA ---- */
+
+static void count_seq(struct net *nt, uint32_t seq)
+{
+    struct fc_recv_counters *n = &nt->r->n;
+
+    if (!nt->seq_set) {
+        nt->seq_set = 1;
+        nt->max_seq = seq;
+    } else if (fc_seq_after(seq, nt->max_seq)) {
+        uint32_t gap = seq - nt->max_seq - 1;
+
+        if (gap < GAP_MAX)
+            n->pkts_lost += gap;
+        nt->max_seq = seq;
+    } else if (nt->max_seq - seq > GAP_MAX) {
+        nt->max_seq = seq; /* the server restarted its count */
+    } else if (seq != nt->max_seq && n->pkts_lost) {
+        n->pkts_lost--; /* late, not lost: reordering */
+    }
+}
+
+static void on_data(struct net *nt, const uint8_t *buf, size_t len)
+{
+    struct fc_recv *r = nt->r;
+    struct fc_asm_chunk *c;
+    struct fc_hdr h;
+    struct fc_data d;
+    int rc;
+
+    if (fc_data_decode(buf, len, &h, &d) < 0 || h.session != r->s.session) {
+        r->n.rejects++;
+        return;
+    }
+    r->n.pkts_received++;
+    count_seq(nt, h.seq);
+    nt->t_data = nt->t_server = nt->now;
+    nt->got_data = nt->ever_data = 1;
+    rc = fc_asm_add(&nt->as, &d, h.seq, !fc_writer_full(nt->w), &c);
+    if (rc < 0) {
+        if (rc == FC_ENOMEM)
+            RLOG(r, FC_LOG_WARN, "out of memory for chunk %u; it will come again", d.chunk);
+        else
+            r->n.rejects++;
+        return;
+    }
+    if (rc == FC_ASM_DUP)
+        r->n.pkts_duplicate++;
+    else if (rc == FC_ASM_REFUSED)
+        r->n.pkts_dropped_new++;
+    if (c && rc != FC_ASM_DUP && rc != FC_ASM_REFUSED)
+        fc_naks_data(&c->blk[d.block].nak, h.seq);
+    if (d.index < d.k && (!nt->src_set || fc_seq_after(h.seq, nt->src_seq))) {
+        nt->src_set = 1;
+        nt->src_chunk = d.chunk;
+        nt->src_seq = h.seq;
+    }
+}
+
+/* Another receiver's NAK: suppress our own for the same blocks. */
+static void on_nak(struct net *nt, const uint8_t *buf, size_t len)
+{
+    struct fc_recv *r = nt->r;
+    struct fc_hdr h;
+    struct fc_nak n;
+    unsigned i, s;
+
+    if (fc_nak_decode(buf, len, &h, &n) < 0 || h.session != r->s.session || n.receiver_id == r->rid)
+        return;
+    for (i = 0; i < n.count; i++) {
+        const struct fc_nak_entry *e = &n.e[i];
+
+        for (s = 0; s < nt->as.n_slots; s++) {
+            struct fc_asm_chunk *c = &nt->as.slot[s];
+
+            if (!c->in_use || c->idx != e->chunk || e->block >= c->cut.blocks ||
+                c->blk[e->block].k != e->k)
+                continue;
+            if (fc_naks_heard(&c->blk[e->block].nak, nt->now, nt->max_seq, e->needed,
+                              fc_asm_missing(c, e->block)))
+                r->n.naks_suppressed++;
+        }
+    }
+}
+
+static void drain_data(struct net *nt)
+{
+    unsigned b;
+    int i, n;
+
+    for (b = 0; b < BATCHES_PER_TURN; b++) {
+        for (i = 0; i < BATCH; i++) {
+            nt->iov[i].iov_base = nt->buf[i];
+            nt->iov[i].iov_len = sizeof(nt->buf[i]);
+            memset(&nt->mm[i].msg_hdr, 0, sizeof(nt->mm[i].msg_hdr));
+            nt->mm[i].msg_hdr.msg_iov = &nt->iov[i];
+            nt->mm[i].msg_hdr.msg_iovlen = 1;
+        }
+        n = recvmmsg(nt->r->data_fd, nt->mm, BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            return;
+        for (i = 0; i < n; i++) {
+            const uint8_t *p = nt->buf[i];
+            size_t len = nt->mm[i].msg_len;
+
+            if (len > FC_HDR_LEN && p[5] == FC_PKT_DATA)
+                on_data(nt, p, len);
+            else if (len > FC_HDR_LEN && p[5] == FC_PKT_NAK)
+                on_nak(nt, p, len);
+            else
+                nt->r->n.rejects++;
+        }
+        if (n < BATCH)
+            return;
+    }
+}
+
+/* ---- the writer ---- */
+
+static void push_complete(struct net *nt)
+{
+    unsigned s;
+
+    for (s = 0; s < nt->as.n_slots && !fc_writer_full(nt->w); s++) {
+        struct fc_asm_chunk *c = &nt->as.slot[s];
+        uint32_t idx = c->idx;
+        uint8_t *buf;
+        size_t len;
+
+        if (!c->in_use || nt->as.state[idx] != FC_CHUNK_COMPLETE)
+            continue;
+        buf = fc_asm_take(&nt->as, c, &len);
+        if (fc_writer_push(nt->w, idx, buf, len) < 0) {
+            free(buf); /* cannot happen: checked not full, one producer */
+            nt->as.state[idx] = FC_CHUNK_MISSING;
+        }
+    }
+}
+
+/* A chunk failed its hash: a forged or damaged packet got in. Forget every
+ * packet of it and ask for all its blocks again. */
+static void chunk_failed(struct net *nt, uint32_t idx)
+{
+    struct fc_recv *r = nt->r;
+    struct fc_asm_chunk *c;
+    uint32_t b;
+
+    r->n.hash_failures++;
+    r->n.rejects++;
+    RLOG(r, FC_LOG_WARN, "chunk %u failed its hash (forged or damaged packet); receiving it again",
+         idx);
+    if (fc_asm_forget(&nt->as, idx, &c) < 0 || !c)
+        return; /* no room: PROGRESS shows it missing, the catch-up pass brings it */
+    for (b = 0; b < c->cut.blocks; b++)
+        fc_naks_force(&c->blk[b].nak, &nt->nc, nt->now, fc__urand(r));
+}
+
+static void drain_results(struct net *nt)
+{
+    struct fc_recv *r = nt->r;
+    struct fc_wres res[32];
+    unsigned i, n;
+
+    while ((n = fc_writer_results(nt->w, res, 32)) > 0) {
+        for (i = 0; i < n; i++) {
+            if (res[i].rc == 0) {
+                fc_asm_written(&nt->as, res[i].idx);
+                r->n.chunks_written++;
+                r->n.bytes_written += res[i].bytes;
+            } else if (res[i].rc == FC_EHASH) {
+                chunk_failed(nt, res[i].idx);
+            } else if (nt->phase != PH_EXIT) {
+                RLOG(r, FC_LOG_ERROR, "chunk %u cannot be written: %s; the disk is incomplete",
+                     res[i].idx, fc_strerror(res[i].rc));
+                fc__send_abort(r, res[i].rc == FC_EIO ? FC_REASON_WRITE : FC_REASON_INTERNAL,
+                               res[i].rc == FC_EIO ? "target write error" : "chunk unusable");
+                quit(nt, res[i].rc == FC_EIO ? FC_RX_EXIT_IO : FC_RX_EXIT_IMAGE);
+            }
+        }
+    }
+}
+
+/* ---- NAKs ---- */
+
+static void nak_flush(struct net *nt)
+{
+    struct fc_recv *r = nt->r;
+    uint8_t buf[FC_PKT_MAX];
+    int n;
+
+    if (!nt->nak.count)
+        return;
+    nt->nak.receiver_id = r->rid;
+    nt->nak.seq_seen = nt->max_seq;
+    n = fc_nak_encode(buf, sizeof(buf), r->s.session, r->tx_seq[FC_PKT_NAK]++, &nt->nak);
+    if (n > 0 && fc__group_send(r, buf, (size_t)n) == 0) {
+        r->n.naks_sent++;
+        r->n.nak_entries_sent += nt->nak.count;
+    }
+    nt->nak.count = 0;
+}
+
+static void nak_add(struct net *nt, const struct fc_asm_chunk *c, uint32_t b)
+{
+    fc_asm_nak_entry(c, b, &nt->nak.e[nt->nak.count++]);
+    /* 32 entries with full bitmaps would not fit a datagram: flush early. */
+    if (nt->nak.count == FC_NAK_MAX_ENTRIES ||
+        (nt->nak.e[nt->nak.count - 1].bitmap_len && nt->nak.count >= 28))
+        nak_flush(nt);
+}
+
+/* Has the server sent all of block b once? Yes if we hold its last source
+ * packet or a parity packet, or saw a later block of the chunk, or source
+ * packets (new data, not repairs) of another chunk after this chunk's last. */
+static int block_passed(const struct fc_asm_chunk *c, uint32_t b, int chunk_passed)
+{
+    const struct fc_asm_block *bk = &c->blk[b];
+
+    return chunk_passed || b < c->top || (bk->have && bk->max_index + 1 >= bk->k);
+}
+
+static void nak_scan_chunk(struct net *nt, struct fc_asm_chunk *c)
+{
+    int chunk_passed = nt->src_set && nt->src_chunk != c->idx && c->seq_set &&
+                       fc_seq_after(nt->src_seq, c->last_seq);
+    uint32_t b;
+
+    for (b = 0; b < c->cut.blocks; b++) {
+        struct fc_nakst *st = &c->blk[b].nak;
+        unsigned missing = fc_asm_missing(c, b);
+
+        if (!missing)
+            continue;
+        if (!st->passed && c->seq_set && block_passed(c, b, chunk_passed))
+            fc_naks_passed(st, c->last_seq);
+        if (fc_naks_tick(st, &nt->nc, nt->now, nt->max_seq, missing, fc__urand(nt->r))) {
+            nak_add(nt, c, b);
+            fc_naks_sent(st, nt->now, nt->max_seq);
+        }
+    }
+}
+
+/* Nothing at all for a while (the end of a pass, a cut link): the last
+ * blocks were never "passed", so ask for every incomplete one. */
+static void idle_sweep(struct net *nt)
+{
+    unsigned s;
+    uint32_t b;
+
+    if (!nt->ever_data || nt->now - nt->t_data < IDLE_NAK || nt->now - nt->t_sweep < IDLE_NAK)
+        return;
+    nt->t_sweep = nt->now;
+    for (s = 0; s < nt->as.n_slots; s++) {
+        struct fc_asm_chunk *c = &nt->as.slot[s];
+
+        if (!c->in_use || nt->as.state[c->idx] != FC_CHUNK_ASSEMBLING)
+            continue;
+        for (b = 0; b < c->cut.blocks; b++)
+            if (fc_asm_missing(c, b) && c->blk[b].nak.phase == FC_NAKS_IDLE)
+                fc_naks_force(&c->blk[b].nak, &nt->nc, nt->now, fc__urand(nt->r));
+    }
+}
+
+static void nak_scan(struct net *nt)
+{
+    unsigned s;
+
+    idle_sweep(nt);
+    for (s = 0; s < nt->as.n_slots; s++) {
+        struct fc_asm_chunk *c = &nt->as.slot[s];
+
+        if (c->in_use && nt->as.state[c->idx] == FC_CHUNK_ASSEMBLING)
+            nak_scan_chunk(nt, c);
+    }
+    nak_flush(nt);
+}
+
+/* ---- PROGRESS ---- */
+
+static uint8_t rx_state(struct net *nt)
+{
+    switch (nt->phase) {
+    case PH_RECEIVING:
+        return nt->ever_data ? FC_RX_RECEIVING : FC_RX_WAITING;
+    case PH_FINISHING:
+        return fc_writer_stage(nt->w) >= FC_WSTAGE_CHECK ? FC_RX_CHECKING : FC_RX_FLUSHING;
+    default:
+        return nt->done_status == FC_REASON_OK ? FC_RX_DONE : FC_RX_FAILED;
+    }
+}
+
+static void progress_fill(struct net *nt, struct fc_progress *p)
+{
+    const struct fc_recv *r = nt->r;
+    uint32_t total = r->m.n_chunks, i;
+
+    while (nt->win_base < total && nt->as.state[nt->win_base] == FC_CHUNK_WRITTEN)
+        nt->win_base++;
+    memset(p, 0, sizeof(*p));
+    p->receiver_id = r->rid;
+    p->state = rx_state(nt);
+    p->chunks_total = total;
+    p->chunks_done = r->n.chunks_written;
+    p->win_base = nt->win_base;
+    p->seq_seen = nt->max_seq;
+    p->rejects = r->n.rejects > UINT32_MAX ? UINT32_MAX : (uint32_t)r->n.rejects;
+    p->bytes_written = r->n.bytes_written;
+    p->rate = (uint64_t)nt->rate;
+    p->pkts_received = r->n.pkts_received;
+    p->pkts_lost = r->n.pkts_lost;
+    for (i = 1; i < FC_PROGRESS_WINDOW && nt->win_base + i < total; i++)
+        if (nt->as.state[nt->win_base + i] == FC_CHUNK_WRITTEN)
+            p->window[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+static void report(struct net *nt, int now_anyway)
+{
+    struct fc_progress p;
+    double dt = nt->now - nt->t_rate;
+
+    if (!now_anyway && nt->now - nt->t_report < nt->r->report_ms / 1000.0)
+        return;
+    if (dt > 0.2) {
+        double inst = (double)(nt->r->n.bytes_written - nt->rate_bytes) / dt;
+
+        /* About the last few seconds: half the weight on the last report. */
+        nt->rate = nt->rate > 0 ? 0.5 * nt->rate + 0.5 * inst : inst;
+        nt->rate_bytes = nt->r->n.bytes_written;
+        nt->t_rate = nt->now;
+    }
+    nt->t_report = nt->now;
+    progress_fill(nt, &p);
+    if (fc__send_progress(nt->r, &p) < 0)
+        fc_debug("PROGRESS not sent: %s", strerror(errno));
+}
+
+/* ---- the server: control packets, silence, restart ---- */
+
+static int rejoin(struct net *nt, const char *why);
+
+static void on_abort(struct net *nt, const struct fc_abort *a)
+{
+    struct fc_recv *r = nt->r;
+
+    if (a->receiver_id != r->rid && a->receiver_id != 0)
+        return;
+    if (a->reason == FC_REASON_REJOIN && nt->phase != PH_EXIT) {
+        rejoin(nt, "does not know us (it restarted)");
+        return;
+    }
+    if (nt->phase == PH_DONE) {
+        RLOG(r, FC_LOG_WARN, "server ended the session after we finished: %s (reason %u: %s)",
+             a->text, a->reason, fc__reason_text(a->reason));
+        quit(nt, nt->done_status == FC_REASON_OK ? FC_RX_EXIT_OK : FC_RX_EXIT_CHECK);
+        return;
+    }
+    RLOG(r, FC_LOG_ERROR, "%s by the server: %s (reason %u: %s); the disk is incomplete",
+         a->receiver_id ? "dropped" : "session aborted", a->text, a->reason,
+         fc__reason_text(a->reason));
+    quit(nt, FC_RX_EXIT_ABORTED);
+}
+
+static void on_ctrl(struct net *nt, const uint8_t *buf, size_t len)
+{
+    struct fc_recv *r = nt->r;
+    struct fc_hdr h;
+    union {
+        struct fc_abort a;
+        struct fc_done d;
+    } u;
+
+    if (fc_hdr_decode(buf, len, &h) < 0)
+        return;
+    nt->t_server = nt->now; /* connected socket: only the server gets here */
+    if (h.type == FC_PKT_ABORT && fc_abort_decode(buf, len, &h, &u.a) == 0)
+        on_abort(nt, &u.a);
+    else if (h.type == FC_PKT_DONE && fc_done_decode(buf, len, &h, &u.d) == 0 &&
+             u.d.receiver_id == r->rid && (u.d.flags & FC_DONE_ACK) && nt->phase == PH_DONE) {
+        RLOG(r, FC_LOG_INFO, "server acknowledged DONE");
+        quit(nt, nt->done_status == FC_REASON_OK ? FC_RX_EXIT_OK : FC_RX_EXIT_CHECK);
+    }
+}
+
+static void drain_ctrl(struct net *nt)
+{
+    uint8_t buf[2048];
+    ssize_t n;
+    int i;
+
+    for (i = 0; i < 64 && nt->phase != PH_EXIT; i++) {
+        n = recv(nt->r->ctrl_fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n < 0 && errno == ECONNREFUSED)
+            continue; /* ICMP from a server that is gone: silence tells */
+        if (n <= 0)
+            return;
+        on_ctrl(nt, buf, (size_t)n);
+    }
+}
+
+/* The session's shape may have changed with a restarted server. */
+static int adopt(struct net *nt, const struct fc_sess *s)
+{
+    struct fc_recv *r = nt->r;
+    int new_group =
+        memcmp(s->ann.group, r->s.ann.group, 4) || s->ann.data_port != r->s.ann.data_port;
+    int new_cut = s->ann.payload_size != r->s.ann.payload_size || s->ann.k_max != r->s.ann.k_max;
+    int rc;
+
+    r->s = *s;
+    if (new_cut)
+        fc_asm_drop_active(&nt->as, s->ann.payload_size, s->ann.k_max);
+    if (new_group) {
+        rc = fc__open_data(r);
+        if (rc)
+            return rc;
+    }
+    if (new_group || new_cut)
+        nt->seq_set = 0;
+    return fc__open_ctrl(r);
+}
+
+/* A restarted server numbers its DATA afresh and will send our chunks in
+ * progress again in its own pass: forget the old sequence numbers and NAK
+ * timers (not the packets), so nothing is NAKed before the new stream has
+ * passed it; NAKing at once would have those blocks sent twice. */
+static void forget_timers(struct net *nt)
+{
+    unsigned s;
+    uint32_t b;
+
+    for (s = 0; s < nt->as.n_slots; s++) {
+        struct fc_asm_chunk *c = &nt->as.slot[s];
+
+        if (!c->in_use)
+            continue;
+        c->seq_set = 0;
+        for (b = 0; b < c->cut.blocks; b++)
+            fc_naks_init(&c->blk[b].nak);
+    }
+    nt->seq_set = nt->src_set = 0;
+}
+
+static int rejoin(struct net *nt, const char *why)
+{
+    struct fc_recv *r = nt->r;
+    double deadline = nt->t_server + r->o.server_timeout;
+    struct fc_join_ack ack;
+    struct fc_sess s;
+    int rc;
+
+    r->n.rejoins++;
+    RLOG(r, FC_LOG_WARN, "server %s; finding it again (%u of %u chunks written are kept)", why,
+         r->n.chunks_written, r->m.n_chunks);
+    for (;;) {
+        drain_results(nt); /* keep the writer's results flowing while we wait */
+        rc = fc__discover(r, deadline, 1, &s);
+        if (!rc)
+            rc = adopt(nt, &s);
+        if (!rc)
+            rc = fc__join(r, fc__now() + 5.0 < deadline ? fc__now() + 5.0 : deadline,
+                          r->n.chunks_written, &ack);
+        if (rc == FC_EINTR)
+            return rc;
+        if (!rc)
+            break;
+        if (fc__now() >= deadline) {
+            RLOG(r, FC_LOG_ERROR,
+                 "server gone for %.0f s; giving up: the disk is incomplete (%u of %u chunks)",
+                 r->o.server_timeout, r->n.chunks_written, r->m.n_chunks);
+            quit(nt, FC_RX_EXIT_LOST);
+            return FC_ETIMEDOUT;
+        }
+    }
+    if (ack.status != FC_REASON_OK) {
+        RLOG(r, FC_LOG_ERROR, "server refused us on re-joining: %s", fc__reason_text(ack.status));
+        quit(nt, fc__reason_exit(ack.status));
+        return FC_EREFUSED;
+    }
+    r->rid = ack.receiver_id;
+    if (ack.report_ms)
+        r->report_ms = ack.report_ms;
+    nt->now = nt->t_server = fc__now();
+    nt->got_data = 0;
+    forget_timers(nt);
+    RLOG(r, FC_LOG_INFO, "re-joined as receiver %u with %u chunks written", r->rid,
+         r->n.chunks_written);
+    report(nt, 1);
+    return 0;
+}
+
+/* Before the first DATA a quiet server may just be waiting for receivers:
+ * ask it (DISCOVER) instead of joining again. */
+static void check_server(struct net *nt)
+{
+    struct fc_recv *r = nt->r;
+    struct fc_sess s;
+
+    if (nt->phase != PH_RECEIVING || nt->now - nt->t_server < SILENCE_REJOIN)
+        return;
+    if (nt->got_data) {
+        rejoin(nt, "silent for 3 s");
+        return;
+    }
+    if (fc__discover(r, fc__now() + PROBE_WAIT, 1, &s) == 0 && s.session == r->s.session) {
+        nt->t_server = fc__now();
+        return;
+    }
+    if (fc__now() - nt->t_server > r->o.server_timeout) {
+        RLOG(r, FC_LOG_ERROR, "server gone for %.0f s before the session started; giving up",
+             r->o.server_timeout);
+        quit(nt, FC_RX_EXIT_LOST);
+    }
+}
+
+/* ---- the end ---- */
+
+static void finishing(struct net *nt)
+{
+    struct fc_recv *r = nt->r;
+    uint8_t expected[FC_CHECKVAL_LEN];
+
+    if (nt->phase == PH_RECEIVING && r->n.chunks_written == r->m.n_chunks) {
+        nt->phase = PH_FINISHING;
+        fc__console_end(nt->con, r->n.bytes_written);
+        RLOG(r, FC_LOG_INFO, "all %u chunks written; syncing and checking the disk", r->m.n_chunks);
+        fc_writer_finish(nt->w);
+        report(nt, 1);
+    }
+    if (nt->phase != PH_FINISHING || fc_writer_stage(nt->w) != FC_WSTAGE_END)
+        return;
+    fc_writer_final(nt->w, &nt->fin);
+    if (nt->fin.rc) {
+        RLOG(r, FC_LOG_ERROR, "target failed at the end (%s); the disk may be incomplete",
+             fc_strerror(nt->fin.rc));
+        fc__send_abort(r, FC_REASON_WRITE, "target fsync or read-back failed");
+        quit(nt, FC_RX_EXIT_IO);
+        return;
+    }
+    fc_checkval_expected(&r->m, expected);
+    r->check_ok = !memcmp(expected, nt->fin.check, FC_CHECKVAL_LEN);
+    nt->done_status = r->check_ok ? FC_REASON_OK : FC_REASON_VERIFY;
+    if (r->check_ok)
+        RLOG(r, FC_LOG_INFO, "whole-disk check value matches the image");
+    else
+        RLOG(r, FC_LOG_ERROR, "whole-disk check FAILED: first bad chunk %lld",
+             (long long)nt->fin.first_bad);
+    nt->phase = PH_DONE;
+    nt->t_done0 = nt->now;
+    nt->t_done = 0;
+    report(nt, 1);
+}
+
+static void done_repeat(struct net *nt)
+{
+    struct fc_recv *r = nt->r;
+
+    if (nt->phase != PH_DONE || nt->now - nt->t_done < DONE_REPEAT)
+        return;
+    if (nt->now - nt->t_done0 > DONE_GIVE_UP) {
+        RLOG(r, FC_LOG_WARN, "server did not acknowledge DONE within %.0f s", DONE_GIVE_UP);
+        quit(nt, r->check_ok ? FC_RX_EXIT_OK : FC_RX_EXIT_CHECK);
+        return;
+    }
+    nt->t_done = nt->now;
+    fc__send_done(r, nt->done_status, nt->fin.check);
+}
+
+/* ---- the loop ---- */
+
+static void turn(struct net *nt)
+{
+    struct pollfd p[2] = {{.fd = nt->r->data_fd, .events = POLLIN},
+                          {.fd = nt->r->ctrl_fd, .events = POLLIN}};
+
+    /* Short waits while receiving: NAK back-offs are a few milliseconds. */
+    poll(p, 2, nt->phase == PH_RECEIVING ? 2 : 20);
+    nt->now = fc__now();
+    drain_data(nt);
+    drain_ctrl(nt);
+    if (nt->phase == PH_EXIT)
+        return;
+    drain_results(nt);
+    push_complete(nt);
+    if (nt->phase == PH_RECEIVING)
+        nak_scan(nt);
+    finishing(nt);
+    done_repeat(nt);
+    if (nt->phase == PH_RECEIVING || nt->phase == PH_FINISHING)
+        report(nt, 0);
+    check_server(nt);
+    fc__console_update(nt->con, nt->r->n.bytes_written);
+}
+
+static int net_init(struct net *nt, struct fc_recv *r)
+{
+    const struct fc_naks_cfg nc = FC_NAKS_CFG_DEFAULT;
+    uint64_t total = 0;
+    uint32_t i;
+    int rc;
+
+    nt->r = r;
+    nt->nc = nc;
+    nt->exit_code = FC_RX_EXIT_OK;
+    nt->now = nt->t_server = nt->t_rate = fc__now();
+    rc = fc_asm_init(&nt->as, &r->m, r->s.ann.payload_size, r->s.ann.k_max, MAX_SLOTS, MEM_MAX);
+    if (rc)
+        return rc;
+    rc = fc_writer_start(&nt->w, &r->t, &r->m, WRITER_QUEUE);
+    if (rc)
+        return rc;
+    for (i = 0; i < r->m.n_chunks; i++)
+        total += r->m.chunks[i].raw_size;
+    nt->con = fc__console_new(total, r->o.quiet);
+    return 0;
+}
+
+int fc__netloop(struct fc_recv *r)
+{
+    struct net *nt = calloc(1, sizeof(*nt));
+    int code;
+
+    if (!nt)
+        return FC_RX_EXIT_IO;
+    if (net_init(nt, r)) {
+        RLOG(r, FC_LOG_ERROR, "out of memory");
+        code = FC_RX_EXIT_IO;
+        goto out;
+    }
+    report(nt, 1);
+    while (nt->phase != PH_EXIT) {
+        if (*r->stop) {
+            RLOG(r, FC_LOG_ERROR, "interrupted; the disk is incomplete");
+            fc__send_abort(r, FC_REASON_OPERATOR, "receiver stopped by its operator");
+            quit(nt, FC_RX_EXIT_INTR);
+            break;
+        }
+        turn(nt);
+    }
+    code = nt->exit_code;
+out:
+    fc_writer_stop(nt->w);
+    /* Results of chunks written while stopping still count. */
+    fc_asm_free(&nt->as);
+    fc__console_free(nt->con);
+    free(nt);
+    return code;
+}

@@ -1,0 +1,122 @@
+/* fleetcast-recv's top-level state: the options, what discovery and the
+ * manifest told us, the sockets, the counters, and the internal functions the
+ * client/ files share (fc__ names). One struct fc_recv per run, passed
+ * everywhere: no global mutable state but the signal flag in main.c. */
+#ifndef FC_CLIENT_RECV_H
+#define FC_CLIENT_RECV_H
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "client/console.h"
+#include "common/diskwrite.h"
+#include "common/manifest.h"
+#include "proto/packet.h"
+
+/* Exit codes (also in the usage text). */
+enum fc_recv_exit {
+    FC_RX_EXIT_OK = 0,
+    FC_RX_EXIT_USAGE = 2,
+    FC_RX_EXIT_IMAGE = 3,     /* bad manifest, signature or key, or wrong image */
+    FC_RX_EXIT_TOO_SMALL = 4, /* target smaller than the image's disk */
+    FC_RX_EXIT_IO = 5,        /* I/O error on the target */
+    FC_RX_EXIT_CHECK = 6,     /* the whole-disk check failed */
+    FC_RX_EXIT_ABORTED = 7,   /* aborted or dropped by the server */
+    FC_RX_EXIT_LOST = 8,      /* server not found or lost */
+    FC_RX_EXIT_INTR = 130,    /* SIGINT/SIGTERM */
+};
+
+struct fc_recv_opts {
+    const char *target;
+    const char *server; /* ADDR[:PORT], or NULL: multicast discovery */
+    const char *pubkey;
+    const char *iface;
+    const char *name;
+    const char *stats;
+    int have_session;
+    uint32_t session;
+    double discover_timeout;
+    double server_timeout;
+    int quiet, verbose;
+};
+
+/* The session as an ANNOUNCE described it. */
+struct fc_sess {
+    struct fc_announce ann;
+    uint32_t session;
+    struct sockaddr_in srv; /* the server's address, port = control port */
+};
+
+struct fc_recv_counters {
+    uint64_t pkts_received, pkts_lost, pkts_duplicate, pkts_dropped_new;
+    uint64_t rejects, hash_failures;
+    uint64_t naks_sent, nak_entries_sent, naks_suppressed;
+    uint64_t rejoins;
+    uint64_t bytes_written;
+    uint32_t chunks_written;
+};
+
+struct fc_recv {
+    struct fc_recv_opts o;
+    char name[FC_NAME_MAX + 1];
+    int have_if;
+    struct in_addr ifaddr;      /* --iface's IPv4 address */
+    struct sockaddr_in disc_to; /* where DISCOVER goes */
+    struct fc_sess s;
+    struct fc_manifest m;
+    int have_m;
+    struct fc_target t;
+    uint64_t target_size;
+    uint32_t rid; /* receiver id from JOIN_ACK */
+    uint16_t report_ms;
+    int data_fd, ctrl_fd;
+    uint32_t tx_seq[FC_PKT_TYPE_MAX + 1]; /* per packet type, as the protocol says */
+    uint64_t rng;
+    struct fc_recv_counters n;
+    int check_ok;
+    volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
+};
+
+#define RLOG(r, lvl, ...) fc__rlog((r)->s.session, (r)->name, (lvl), __VA_ARGS__)
+
+/* main.c */
+double fc__now(void); /* monotonic seconds */
+uint64_t fc__rand(struct fc_recv *r);
+double fc__urand(struct fc_recv *r); /* uniform in [0, 1) */
+
+/* discover.c: DISCOVER until an ANNOUNCE for us (our nonce; --session; on a
+ * re-discovery the same image id) or the deadline: 0, FC_ETIMEDOUT, FC_EINTR. */
+int fc__iface_addr(const char *iface, struct in_addr *out);
+int fc__disc_target(struct fc_recv *r);
+int fc__discover(struct fc_recv *r, double deadline, int same_image, struct fc_sess *out);
+
+/* fetch.c: the signed manifest over TCP. *status gets the server's refusal
+ * code when it refused (FC_EREFUSED). */
+int fc__fetch_manifest(struct fc_recv *r, uint8_t **man, size_t *len, uint8_t *sigblock,
+                       int *status);
+
+/* sockets.c */
+int fc__open_data(struct fc_recv *r);
+int fc__open_ctrl(struct fc_recv *r);
+void fc__close_sockets(struct fc_recv *r);
+int fc__ctrl_send(struct fc_recv *r, const uint8_t *buf, size_t len);
+int fc__group_send(struct fc_recv *r, const uint8_t *buf, size_t len);
+
+/* join.c: JOIN every 0.5 s until the JOIN_ACK with our nonce. */
+int fc__join(struct fc_recv *r, double deadline, uint32_t chunks_done, struct fc_join_ack *ack);
+const char *fc__reason_text(uint8_t reason);
+int fc__reason_exit(uint8_t reason);
+
+/* report.c */
+int fc__send_progress(struct fc_recv *r, const struct fc_progress *p);
+int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check);
+int fc__send_abort(struct fc_recv *r, uint8_t reason, const char *text);
+
+/* netloop.c: from joined to done; returns the exit code. */
+int fc__netloop(struct fc_recv *r);
+
+/* stats.c */
+int fc__stats_write(const struct fc_recv *r, const char *path, int exit_code);
+
+#endif

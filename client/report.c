@@ -1,0 +1,51 @@
+/* What the receiver tells the server on the control port besides JOIN:
+ * PROGRESS (state, counters, completion window), DONE (with the whole-disk
+ * check value) and ABORT (giving up). Each with its own sequence counter. */
+#include <string.h>
+
+#include "client/recv.h"
+#include "common/error.h"
+
+int fc__send_progress(struct fc_recv *r, const struct fc_progress *p)
+{
+    uint8_t buf[FC_PKT_MAX];
+    int n = fc_progress_encode(buf, sizeof(buf), r->s.session, r->tx_seq[FC_PKT_PROGRESS]++, p);
+
+    if (n < 0)
+        return n;
+    return fc__ctrl_send(r, buf, (size_t)n);
+}
+
+int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check)
+{
+    struct fc_done d = {
+        .receiver_id = r->rid, .status = status, .bytes_written = r->n.bytes_written};
+    uint8_t buf[FC_PKT_MAX];
+    int n;
+
+    memcpy(d.check, check, FC_CHECK_LEN);
+    n = fc_done_encode(buf, sizeof(buf), r->s.session, r->tx_seq[FC_PKT_DONE]++, &d);
+    if (n < 0)
+        return n;
+    return fc__ctrl_send(r, buf, (size_t)n);
+}
+
+int fc__send_abort(struct fc_recv *r, uint8_t reason, const char *text)
+{
+    struct fc_abort a = {.receiver_id = r->rid, .reason = reason};
+    uint8_t buf[FC_PKT_MAX];
+    size_t tl = strlen(text);
+    int n;
+
+    if (!r->rid || r->ctrl_fd < 0)
+        return 0;
+    if (tl > FC_ABORT_TEXT_MAX)
+        tl = FC_ABORT_TEXT_MAX;
+    memcpy(a.text, text, tl);
+    a.text[tl] = 0;
+    a.text_len = (uint8_t)tl;
+    n = fc_abort_encode(buf, sizeof(buf), r->s.session, r->tx_seq[FC_PKT_ABORT]++, &a);
+    if (n < 0)
+        return n;
+    return fc__ctrl_send(r, buf, (size_t)n);
+}

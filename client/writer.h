@@ -1,0 +1,51 @@
+/* The receiver's writer thread and the bounded queue that feeds it: complete
+ * chunks in, results (written, or failed its hash) back out, and at the end
+ * the fsync and the whole-disk check value read back from the target. The
+ * network thread never blocks on it: fc_writer_push() refuses when full. */
+#ifndef FC_CLIENT_WRITER_H
+#define FC_CLIENT_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/checkval.h"
+#include "common/diskwrite.h"
+#include "common/manifest.h"
+
+struct fc_writer;
+
+/* A chunk written (rc 0), or not (rc FC_EHASH: receive it again; FC_EIO:
+ * the target failed; anything else: the image itself is unusable). */
+struct fc_wres {
+    uint32_t idx;
+    int rc;
+    uint64_t bytes; /* disk bytes written */
+};
+
+/* Where the end of the work stands, for PROGRESS: 0 writing, 1 fsync,
+ * 2 reading the disk back, 3 finished (fc_writer_final() is ready). */
+enum fc_writer_stage { FC_WSTAGE_WRITING = 0, FC_WSTAGE_SYNC, FC_WSTAGE_CHECK, FC_WSTAGE_END };
+
+struct fc_wfinal {
+    int rc; /* 0, or the error of fsync or the read-back */
+    uint8_t check[FC_CHECKVAL_LEN];
+    int64_t first_bad; /* first chunk whose bytes read back differ, or -1 */
+};
+
+int fc_writer_start(struct fc_writer **out, struct fc_target *t, const struct fc_manifest *m,
+                    unsigned qcap);
+/* Takes ownership of buf (malloc'd; freed by the writer) unless it returns
+ * FC_ESTATE (queue full). */
+int fc_writer_push(struct fc_writer *w, uint32_t idx, uint8_t *buf, size_t len);
+int fc_writer_full(struct fc_writer *w);
+/* Up to max results, without waiting. */
+unsigned fc_writer_results(struct fc_writer *w, struct fc_wres *out, unsigned max);
+/* After the last chunk: fsync, then read everything back for the check value. */
+void fc_writer_finish(struct fc_writer *w);
+int fc_writer_stage(struct fc_writer *w);
+void fc_writer_final(struct fc_writer *w, struct fc_wfinal *f);
+/* Stops the thread (after the chunk being written, if any) and frees what
+ * is still queued. */
+void fc_writer_stop(struct fc_writer *w);
+
+#endif
