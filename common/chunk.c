@@ -36,10 +36,12 @@ int fc_chunk_decode(ZSTD_DCtx *dctx, const struct fc_chunk *c, const uint8_t *co
     if (sodium_memcmp(h, c->comp_hash, FC_HASH_LEN) != 0)
         return FC_EHASH;
     n = ZSTD_decompressDCtx(dctx, raw, c->raw_size, comp, comp_len);
+    /* From here the bytes are the signed ones: a failure is not a forgery
+     * on the way (fetching them again would not help) but a bad image. */
     if (ZSTD_isError(n) || n != c->raw_size)
-        return FC_EHASH; /* signed hash matched, so the signer made a bad chunk */
+        return FC_ECORRUPT;
     fc_hash(raw, n, h);
     if (sodium_memcmp(h, c->raw_hash, FC_HASH_LEN) != 0)
-        return FC_EHASH;
+        return FC_ECORRUPT;
     return 0;
 }

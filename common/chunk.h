@@ -17,8 +17,10 @@ void fc_hash(const void *buf, size_t len, uint8_t out[FC_HASH_LEN]);
 int fc_chunk_encode(ZSTD_CCtx *cctx, int level, const uint8_t *raw, uint32_t raw_len, uint8_t *comp,
                     size_t comp_cap, struct fc_chunk *c);
 
-/* Checks comp against c->comp_hash before zstd sees a byte of it, then
- * decompresses into raw (capacity c->raw_size) and checks c->raw_hash. */
+/* Checks comp against c->comp_hash before zstd sees a byte of it
+ * (FC_EHASH: forged or damaged on the way, get it again), then decompresses
+ * into raw (capacity c->raw_size) and checks c->raw_hash (FC_ECORRUPT: the
+ * image itself is bad). */
 int fc_chunk_decode(ZSTD_DCtx *dctx, const struct fc_chunk *c, const uint8_t *comp, size_t comp_len,
                     uint8_t *raw);
 

@@ -40,6 +40,8 @@ const char *fc_strerror(int code)
         return "timed out";
     case FC_EREFUSED:
         return "refused by peer";
+    case FC_ECORRUPT:
+        return "image chunk corrupt at the source (its signed hashes disagree)";
     }
     return "unknown error";
 }
@@ -57,6 +59,7 @@ int fc_exit_status(int code)
     case FC_ESIG:
     case FC_EKEY:
     case FC_EVERSION:
+    case FC_ECORRUPT:
         return 3;
     case FC_ETOOSMALL:
         return 4;

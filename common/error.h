@@ -23,6 +23,7 @@ enum fc_error {
     FC_ESTATE = -15,    /* operation not valid in the current state */
     FC_ETIMEDOUT = -16, /* peer silent for too long */
     FC_EREFUSED = -17,  /* peer refused the request */
+    FC_ECORRUPT = -18,  /* signed hashes of a chunk disagree: bad at the source */
 };
 
 const char *fc_strerror(int code);
