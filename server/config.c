@@ -14,7 +14,7 @@
 
 #define LINE_MAX_LEN 512
 
-static void defaults(struct fc_server_config *c)
+void fc_server_config_defaults(struct fc_server_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->ctrl_port = FC_PORT_DEFAULT;
@@ -144,9 +144,43 @@ static int set_option(struct fc_server_config *c, const char *name, const char *
     return 0;
 }
 
-static int load_config(struct fc_server_config *c, const char *path);
+static int load_config(struct fc_daemon_config *dc, struct fc_server_config *c, const char *path);
 
-static int apply_args(struct fc_server_config *c, int argc, char **argv)
+/* Options of the daemon itself; 1 if name is one of them. */
+static int daemon_option(struct fc_daemon_config *dc, const char *name, const char *v, int *rc)
+{
+    double port;
+
+    *rc = 0;
+    if (!strcmp(name, "http")) {
+        if (!v || !strchr(v, ':'))
+            *rc = (fc_error("--http takes ADDR:PORT (e.g. 127.0.0.1:7680)"), -1);
+        else
+            dc->http = v;
+        return 1;
+    }
+    if (!strcmp(name, "ctrl-port")) {
+        if (!v || parse_num(v, 1, 65535, &port))
+            *rc = (fc_error("bad --ctrl-port"), -1);
+        else
+            dc->ctrl_port = (uint16_t)port;
+        return 1;
+    }
+    return 0;
+}
+
+static int set_any(struct fc_daemon_config *dc, struct fc_server_config *c, const char *name,
+                   const char *v)
+{
+    int rc;
+
+    if (daemon_option(dc, name, v, &rc))
+        return rc;
+    return set_option(c, name, v);
+}
+
+static int apply_args(struct fc_daemon_config *dc, struct fc_server_config *c, int argc,
+                      char **argv)
 {
     int i;
 
@@ -154,23 +188,26 @@ static int apply_args(struct fc_server_config *c, int argc, char **argv)
         const char *a = argv[i], *eq;
         char name[64];
 
-        if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+        if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
             c->verbose = 1;
-            continue;
-        }
-        if (!strcmp(a, "--loopback")) {
+        else if (!strcmp(a, "--loopback"))
             c->loopback = 1;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0)
+        else if (!strcmp(a, "--daemon"))
+            dc->daemon = 1;
+        else if (!strcmp(a, "--http-read-open"))
+            dc->http_read_open = 1;
+        else if (strncmp(a, "--", 2) != 0)
             return fc_error("unexpected argument '%s'", a), -1;
-        eq = strchr(a, '=');
-        snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a - 2) : (int)strlen(a + 2), a + 2);
-        if (!strcmp(name, "config")) {
-            if (load_config(c, eq ? eq + 1 : argv[++i]))
+        else {
+            eq = strchr(a, '=');
+            snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a - 2) : (int)strlen(a + 2),
+                     a + 2);
+            if (!strcmp(name, "config")) {
+                if (load_config(dc, c, eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL)))
+                    return -1;
+            } else if (set_any(dc, c, name, eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL))) {
                 return -1;
-        } else if (set_option(c, name, eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL))) {
-            return -1;
+            }
         }
     }
     return 0;
@@ -188,7 +225,25 @@ static char *trim(char *s)
     return s;
 }
 
-static int load_config(struct fc_server_config *c, const char *path)
+static int config_flag(struct fc_daemon_config *dc, struct fc_server_config *c, const char *name,
+                       const char *v)
+{
+    int on = !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1");
+
+    if (!strcmp(name, "daemon"))
+        dc->daemon = on;
+    else if (!strcmp(name, "http-read-open"))
+        dc->http_read_open = on;
+    else if (!strcmp(name, "verbose"))
+        c->verbose = on;
+    else if (!strcmp(name, "loopback"))
+        c->loopback = on;
+    else
+        return 0;
+    return 1;
+}
+
+static int load_config(struct fc_daemon_config *dc, struct fc_server_config *c, const char *path)
 {
     char line[LINE_MAX_LEN];
     FILE *f;
@@ -207,21 +262,102 @@ static int load_config(struct fc_server_config *c, const char *path)
             break;
         }
         *eq = 0;
+        if (config_flag(dc, c, trim(s), trim(eq + 1)))
+            continue;
         /* strdup: the setting outlives this buffer, as long as the daemon */
-        rc = set_option(c, trim(s), strdup(trim(eq + 1)));
+        rc = set_any(dc, c, trim(s), strdup(trim(eq + 1)));
     }
     fclose(f);
     return rc;
 }
 
-int fc_server_config_parse(struct fc_server_config *c, int argc, char **argv)
+int fc_server_config_check(const struct fc_server_config *c, char *why, size_t cap)
 {
-    defaults(c);
-    if (apply_args(c, argc, argv))
-        return FC_EINVAL;
     if (!c->image_path || !c->data_port || !c->iface) {
-        fc_error("--image, --group and --iface are required");
+        snprintf(why, cap, "image, group and iface are required");
         return FC_EINVAL;
     }
     return 0;
+}
+
+int fc_config_parse(struct fc_daemon_config *dc, struct fc_server_config *c, int *has_session,
+                    int argc, char **argv)
+{
+    char why[128];
+
+    memset(dc, 0, sizeof(*dc));
+    dc->ctrl_port = FC_PORT_DEFAULT;
+    fc_server_config_defaults(c);
+    if (apply_args(dc, c, argc, argv))
+        return FC_EINVAL;
+    *has_session = c->image_path || c->data_port || c->iface;
+    if (*has_session && fc_server_config_check(c, why, sizeof(why))) {
+        fc_error("%s (--image, --group, --iface)", why);
+        return FC_EINVAL;
+    }
+    if (!*has_session && !dc->daemon && !dc->http) {
+        fc_error("nothing to do: give a session (--image, --group, --iface) or --daemon");
+        return FC_EINVAL;
+    }
+    return 0;
+}
+
+/* API create requests: the same settings as the flags, as JSON members;
+ * unknown members and wrong types are refused, not ignored. */
+static int json_member(struct fc_server_config *c, const char *key, json_t *v, char *why,
+                       size_t cap)
+{
+    static const char *strings[] = {"image", "group", "iface", "rate", NULL};
+    static const char *numbers[] = {"min_receivers", "max_wait", "fec", NULL};
+    char name[32], num[32];
+    const char *text = NULL;
+    int i;
+
+    for (i = 0; strings[i]; i++)
+        if (!strcmp(key, strings[i])) {
+            if (!json_is_string(v) && !(json_is_number(v) && !strcmp(key, "rate")))
+                return snprintf(why, cap, "%s must be a string", key), FC_EINVAL;
+            if (json_is_number(v))
+                snprintf(num, sizeof(num), "%.0f", json_number_value(v));
+            text = json_is_string(v) ? strdup(json_string_value(v)) : strdup(num);
+        }
+    for (i = 0; numbers[i]; i++)
+        if (!strcmp(key, numbers[i])) {
+            if (!json_is_number(v))
+                return snprintf(why, cap, "%s must be a number", key), FC_EINVAL;
+            snprintf(num, sizeof(num), "%g", json_number_value(v));
+            text = strdup(num);
+        }
+    if (!strcmp(key, "start")) {
+        if (!json_is_string(v) ||
+            (strcmp(json_string_value(v), "now") && strcmp(json_string_value(v), "policy")))
+            return snprintf(why, cap, "start must be \"now\" or \"policy\""), FC_EINVAL;
+        if (!strcmp(json_string_value(v), "now"))
+            c->min_receivers = 1;
+        return 0;
+    }
+    if (!text)
+        return snprintf(why, cap, "unknown field \"%s\"", key), FC_EINVAL;
+    snprintf(name, sizeof(name), "%s", key);
+    for (i = 0; name[i]; i++)
+        if (name[i] == '_')
+            name[i] = '-';
+    /* strdup'd values live as long as the session, like config lines */
+    if (set_option(c, name, text))
+        return snprintf(why, cap, "bad value for %s", key), FC_EINVAL;
+    return 0;
+}
+
+int fc_config_from_json(struct fc_server_config *c, const json_t *body, char *why, size_t cap)
+{
+    const char *key;
+    json_t *v;
+
+    fc_server_config_defaults(c);
+    json_object_foreach((json_t *)body, key, v)
+    {
+        if (json_member(c, key, v, why, cap))
+            return FC_EINVAL;
+    }
+    return fc_server_config_check(c, why, cap);
 }

@@ -8,32 +8,36 @@
 #include "common/log.h"
 #include "server/server.h"
 
-/* One buffer for every datagram: libuv hands each to its callback before
- * reading the next, and the callbacks keep nothing that points into it. */
-void fc_control_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+/* One buffer for every datagram of every socket: libuv hands each to its
+ * callback before reading the next, and the callbacks keep nothing that
+ * points into it. */
+void fc_control_alloc_daemon(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct fc_daemon *d = h->data;
+
+    (void)suggested;
+    buf->base = (char *)d->rxbuf;
+    buf->len = sizeof(d->rxbuf);
+}
+
+void fc_control_alloc_session(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct fc_server *s = h->data;
 
-    (void)suggested;
-    buf->base = (char *)s->rxbuf;
-    buf->len = sizeof(s->rxbuf);
+    fc_control_alloc_daemon((uv_handle_t *)&s->d->ctrl, suggested, buf);
 }
 
-static void on_discover(struct fc_server *s, const struct sockaddr_in *from, const uint8_t *p,
-                        size_t n)
+static void announce(struct fc_server *s, const struct sockaddr_in *from,
+                     const struct fc_discover *d)
 {
-    struct fc_hdr h;
-    struct fc_discover d;
     struct fc_announce a;
     uint8_t out[64];
     int len;
 
-    if (fc_discover_decode(p, n, &h, &d) || (h.session && h.session != s->session_id)) {
-        s->st.rejects += h.session == 0;
+    if (s->state == FC_SS_FINISHED || s->state == FC_SS_ABORTED)
         return;
-    }
     memset(&a, 0, sizeof(a));
-    a.nonce = d.nonce;
+    a.nonce = d->nonce;
     memcpy(a.image_id, s->img.m.image_id, FC_ID_LEN);
     memcpy(a.group, &s->cfg.group.s_addr, 4);
     a.data_port = s->cfg.data_port;
@@ -48,6 +52,23 @@ static void on_discover(struct fc_server *s, const struct sockaddr_in *from, con
         fc_netio_send_ctrl(s, from, out, (size_t)len);
 }
 
+/* A DISCOVER is answered by every session it matches (any, or the one it
+ * names). */
+static int on_discover(struct fc_daemon *dm, const struct sockaddr_in *from, const uint8_t *p,
+                       size_t n)
+{
+    struct fc_hdr h;
+    struct fc_discover d;
+    uint32_t i;
+
+    if (fc_discover_decode(p, n, &h, &d))
+        return FC_EPROTO;
+    for (i = 0; i < dm->n_sessions; i++)
+        if (!h.session || h.session == dm->sessions[i]->session_id)
+            announce(dm->sessions[i], from, &d);
+    return 0;
+}
+
 static int dispatch_ctrl(struct fc_server *s, const struct sockaddr_in *from, const uint8_t *p,
                          size_t n, const struct fc_hdr *hdr)
 {
@@ -60,12 +81,6 @@ static int dispatch_ctrl(struct fc_server *s, const struct sockaddr_in *from, co
         struct fc_nak nk;
     } u;
 
-    if (hdr->type == FC_PKT_DISCOVER) {
-        on_discover(s, from, p, n);
-        return 0;
-    }
-    if (hdr->session != s->session_id)
-        return FC_EPROTO;
     switch (hdr->type) {
     case FC_PKT_JOIN:
         if (fc_join_decode(p, n, &h, &u.j))
@@ -100,16 +115,32 @@ static int dispatch_ctrl(struct fc_server *s, const struct sockaddr_in *from, co
 void fc_control_on_ctrl(uv_udp_t *hd, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr,
                         unsigned flags)
 {
-    struct fc_server *s = hd->data;
+    struct fc_daemon *d = hd->data;
+    const struct sockaddr_in *from = (const struct sockaddr_in *)addr;
+    const uint8_t *p = (const uint8_t *)buf->base;
+    struct fc_server *s;
     struct fc_hdr h;
 
     (void)flags;
-    if (n > 0 && addr && addr->sa_family == AF_INET) {
-        const uint8_t *p = (const uint8_t *)buf->base;
-        if (fc_hdr_decode(p, (size_t)n, &h) < 0 ||
-            dispatch_ctrl(s, (const struct sockaddr_in *)addr, p, (size_t)n, &h))
-            s->st.rejects++;
+    if (n <= 0 || !addr || addr->sa_family != AF_INET)
+        return;
+    if (fc_hdr_decode(p, (size_t)n, &h) < 0) {
+        if (d->n_sessions) /* no session named: the newest one counts it */
+            d->sessions[d->n_sessions - 1]->st.rejects++;
+        return;
     }
+    if (h.type == FC_PKT_DISCOVER) {
+        on_discover(d, from, p, (size_t)n);
+        return;
+    }
+    s = fc_daemon_find(d, h.session);
+    if (!s) {
+        if (d->n_sessions)
+            d->sessions[d->n_sessions - 1]->st.rejects++;
+        return;
+    }
+    if (dispatch_ctrl(s, from, p, (size_t)n, &h))
+        s->st.rejects++;
 }
 
 void fc_control_on_group(uv_udp_t *hd, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr,

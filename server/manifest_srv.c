@@ -16,7 +16,7 @@ struct conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
     uv_write_t wr;
-    struct fc_server *s;
+    struct fc_daemon *d;
     uint8_t req[REQ_LEN];
     size_t got;
     uint8_t head[32];
@@ -55,19 +55,20 @@ static void on_written(uv_write_t *w, int status)
 
 static void answer(struct conn *c)
 {
-    struct fc_server *s = c->s;
+    struct fc_server *s;
     struct fc_hdr h;
     struct fc_manifest_req req;
-    struct fc_manifest_head mh = {FC_REASON_OK, (uint32_t)s->img.manifest_len};
+    struct fc_manifest_head mh;
     static const uint8_t zero[FC_ID_LEN];
     uv_buf_t bufs[3];
     int n, nb = 1;
 
-    if (fc_manifest_req_decode(c->req, REQ_LEN, &h, &req) || h.session != s->session_id) {
-        s->st.rejects++;
+    if (fc_manifest_req_decode(c->req, REQ_LEN, &h, &req) ||
+        !(s = fc_daemon_find(c->d, h.session))) {
         conn_close(c);
         return;
     }
+    mh = (struct fc_manifest_head){FC_REASON_OK, (uint32_t)s->img.manifest_len};
     if (memcmp(req.image_id, zero, FC_ID_LEN) && memcmp(req.image_id, s->img.m.image_id, FC_ID_LEN))
         mh = (struct fc_manifest_head){FC_REASON_WRONG_IMAGE, 0};
     n = fc_manifest_head_encode(c->head, sizeof(c->head), s->session_id, ++s->ctrl_seq, &mh);
@@ -113,14 +114,14 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 
 void fc_manifest_srv_on_connect(uv_stream_t *server, int status)
 {
-    struct fc_server *s = server->data;
+    struct fc_daemon *d = server->data;
     struct conn *c;
 
     if (status < 0 || !(c = calloc(1, sizeof(*c))))
         return;
-    c->s = s;
-    uv_tcp_init(s->loop, &c->tcp);
-    uv_timer_init(s->loop, &c->timer);
+    c->d = d;
+    uv_tcp_init(d->loop, &c->tcp);
+    uv_timer_init(d->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
     c->handles = 2;
     if (uv_accept(server, (uv_stream_t *)&c->tcp)) {

@@ -1,11 +1,15 @@
 /* Sockets of fleetcastd. The interface is always explicit (--iface): the
  * wrong interface picked silently is a classic multicast imaging failure.
+ * Per session:
  * - data: a plain UDP socket, sent to with sendmmsg by sender.c;
- * - group: libuv UDP bound to the data port, member of the group, hears NAKs;
- * - ctrl: libuv UDP on the control port, member of the discovery group;
+ * - group: libuv UDP bound to the data port, member of the group, hears NAKs.
+ * Per daemon, shared by every session (packets name their session):
+ * - ctrl: libuv UDP on the control port, member of the discovery group on
+ *   every session's interface;
  * - tcp: libuv TCP listener on the control port, for the manifest. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <string.h>
@@ -68,64 +72,97 @@ static int open_data_socket(struct fc_server *s)
     return 0;
 }
 
-static int open_udp(struct fc_server *s, uv_udp_t *h, uint16_t port, struct in_addr group,
-                    uv_udp_recv_cb cb)
+static int bind_udp(uv_udp_t *h, uint16_t port, uv_alloc_cb alloc, uv_udp_recv_cb cb)
 {
     struct sockaddr_in any;
-    char g[INET_ADDRSTRLEN], ifa[INET_ADDRSTRLEN];
     int rc;
 
     uv_ip4_addr("0.0.0.0", port, &any);
-    inet_ntop(AF_INET, &group, g, sizeof(g));
-    inet_ntop(AF_INET, &s->cfg.iface_addr, ifa, sizeof(ifa));
     rc = uv_udp_bind(h, (const struct sockaddr *)&any, UV_UDP_REUSEADDR);
     if (!rc)
-        rc = uv_udp_set_membership(h, g, ifa, UV_JOIN_GROUP);
-    if (!rc)
-        rc = uv_udp_recv_start(h, fc_control_alloc, cb);
+        rc = uv_udp_recv_start(h, alloc, cb);
     if (rc)
-        fc_error("UDP port %u, group %s on %s: %s", port, g, s->cfg.iface, uv_strerror(rc));
+        fc_error("UDP port %u: %s", port, uv_strerror(rc));
     return rc ? FC_EIO : 0;
 }
 
-static int open_tcp(struct fc_server *s)
+static int join(uv_udp_t *h, struct in_addr group, struct in_addr iface, const char *ifname)
+{
+    char g[INET_ADDRSTRLEN], ifa[INET_ADDRSTRLEN];
+    int rc;
+
+    inet_ntop(AF_INET, &group, g, sizeof(g));
+    inet_ntop(AF_INET, &iface, ifa, sizeof(ifa));
+    rc = uv_udp_set_membership(h, g, ifa, UV_JOIN_GROUP);
+    if (rc)
+        fc_error("joining group %s on %s: %s", g, ifname, uv_strerror(rc));
+    return rc ? FC_EIO : 0;
+}
+
+int fc_netio_open_daemon(struct fc_daemon *d)
 {
     struct sockaddr_in any;
     int rc;
 
-    uv_ip4_addr("0.0.0.0", s->cfg.ctrl_port, &any);
-    rc = uv_tcp_bind(&s->tcp, (const struct sockaddr *)&any, 0);
-    if (!rc)
-        rc = uv_listen((uv_stream_t *)&s->tcp, 64, fc_manifest_srv_on_connect);
+    /* Both handles exist from here on, so closing is always valid. */
+    uv_udp_init(d->loop, &d->ctrl);
+    uv_tcp_init(d->loop, &d->tcp);
+    d->ctrl.data = d->tcp.data = d;
+    rc = bind_udp(&d->ctrl, d->cfg.ctrl_port, fc_control_alloc_daemon, fc_control_on_ctrl);
     if (rc)
-        fc_error("TCP port %u: %s", s->cfg.ctrl_port, uv_strerror(rc));
+        return rc;
+    uv_ip4_addr("0.0.0.0", d->cfg.ctrl_port, &any);
+    rc = uv_tcp_bind(&d->tcp, (const struct sockaddr *)&any, 0);
+    if (!rc)
+        rc = uv_listen((uv_stream_t *)&d->tcp, 64, fc_manifest_srv_on_connect);
+    if (rc)
+        fc_error("TCP port %u: %s", d->cfg.ctrl_port, uv_strerror(rc));
     return rc ? FC_EIO : 0;
 }
 
-int fc_netio_open(struct fc_server *s)
+int fc_netio_join_discovery(struct fc_daemon *d, struct in_addr iface)
 {
     struct in_addr disc;
+    uint32_t i;
     int rc;
 
+    for (i = 0; i < d->n_disc_ifaces; i++)
+        if (d->disc_ifaces[i].s_addr == iface.s_addr)
+            return 0;
+    if (d->n_disc_ifaces == sizeof(d->disc_ifaces) / sizeof(d->disc_ifaces[0]))
+        return FC_EINVAL;
     inet_pton(AF_INET, FC_DISCOVERY_GROUP, &disc);
-    /* All handles exist from here on, so closing is always valid. */
-    uv_udp_init(s->loop, &s->group);
-    uv_udp_init(s->loop, &s->ctrl);
-    uv_tcp_init(s->loop, &s->tcp);
-    s->group.data = s->ctrl.data = s->tcp.data = s;
-    rc = open_data_socket(s);
+    rc = join(&d->ctrl, disc, iface, "the session's interface");
     if (!rc)
-        rc = open_udp(s, &s->group, s->cfg.data_port, s->cfg.group, fc_control_on_group);
-    if (!rc)
-        rc = open_udp(s, &s->ctrl, s->cfg.ctrl_port, disc, fc_control_on_ctrl);
-    if (!rc)
-        rc = open_tcp(s);
+        d->disc_ifaces[d->n_disc_ifaces++] = iface;
     return rc;
 }
 
 static void on_closed(uv_handle_t *h)
 {
     (void)h;
+}
+
+void fc_netio_close_daemon(struct fc_daemon *d)
+{
+    if (!uv_is_closing((uv_handle_t *)&d->ctrl))
+        uv_close((uv_handle_t *)&d->ctrl, on_closed);
+    if (!uv_is_closing((uv_handle_t *)&d->tcp))
+        uv_close((uv_handle_t *)&d->tcp, on_closed);
+}
+
+int fc_netio_open(struct fc_server *s)
+{
+    int rc;
+
+    rc = open_data_socket(s);
+    if (!rc)
+        rc = bind_udp(&s->group, s->cfg.data_port, fc_control_alloc_session, fc_control_on_group);
+    if (!rc)
+        rc = join(&s->group, s->cfg.group, s->cfg.iface_addr, s->cfg.iface);
+    if (!rc)
+        rc = fc_netio_join_discovery(s->d, s->cfg.iface_addr);
+    return rc;
 }
 
 void fc_netio_close(struct fc_server *s)
@@ -135,10 +172,6 @@ void fc_netio_close(struct fc_server *s)
     s->snd.fd = -1;
     if (!uv_is_closing((uv_handle_t *)&s->group))
         uv_close((uv_handle_t *)&s->group, on_closed);
-    if (!uv_is_closing((uv_handle_t *)&s->ctrl))
-        uv_close((uv_handle_t *)&s->ctrl, on_closed);
-    if (!uv_is_closing((uv_handle_t *)&s->tcp))
-        uv_close((uv_handle_t *)&s->tcp, on_closed);
 }
 
 void fc_netio_send_ctrl(struct fc_server *s, const struct sockaddr_in *to, const uint8_t *buf,
@@ -148,6 +181,29 @@ void fc_netio_send_ctrl(struct fc_server *s, const struct sockaddr_in *to, const
 
     /* Control packets are small and rare: a try_send that fails is the same
      * as a lost packet, which the protocol already survives. */
-    if (uv_udp_try_send(&s->ctrl, &b, 1, (const struct sockaddr *)to) < 0)
+    if (uv_udp_try_send(&s->d->ctrl, &b, 1, (const struct sockaddr *)to) < 0)
         s->st.send_errors++;
+}
+
+int fc_netio_mac_of(struct in_addr ip, char out[18])
+{
+    char line[256], addr[64], hw[64];
+    FILE *f = fopen("/proc/net/arp", "r");
+    int rc = FC_EINVAL;
+
+    out[0] = 0;
+    if (!f)
+        return FC_EIO;
+    while (fgets(line, sizeof(line), f)) {
+        struct in_addr a;
+        if (sscanf(line, "%63s %*s %*s %63s", addr, hw) != 2 || inet_pton(AF_INET, addr, &a) != 1)
+            continue;
+        if (a.s_addr == ip.s_addr && strlen(hw) == 17 && strcmp(hw, "00:00:00:00:00:00")) {
+            memcpy(out, hw, 18);
+            rc = 0;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
 }

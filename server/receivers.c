@@ -143,6 +143,7 @@ void fc_rx_on_join(struct fc_server *s, const struct sockaddr_in *from, uint32_t
             s->session_id, who, r->id, s->state == FC_SS_WAITING ? "" : " (late)", j->chunks_done,
             s->img.m.n_chunks);
     send_join_ack(s, from, j->nonce, r->id, FC_REASON_OK);
+    fc_api_machine_changed(s, r);
     fc_session_maybe_start(s);
 }
 
@@ -186,6 +187,7 @@ void fc_rx_on_progress(struct fc_server *s, const struct sockaddr_in *from, uint
                        const struct fc_progress *p)
 {
     struct fc_rx *r = known(s, from, p->receiver_id);
+    int changed = 0;
 
     if (!r || r->status != FC_RXS_ACTIVE)
         return;
@@ -195,6 +197,10 @@ void fc_rx_on_progress(struct fc_server *s, const struct sockaddr_in *from, uint
         fc_rx_drop(s, r, FC_REASON_WRONG_IMAGE, "reports another chunk count");
         return;
     }
+    if (!r->have_progress || r->p.state != p->state)
+        changed = 1;
+    if (!r->mac[0]) /* by now we have answered it, so the kernel knows its MAC */
+        fc_netio_mac_of(r->addr.sin_addr, r->mac);
     update_loss(r, p);
     s->st.rx_rejects += p->rejects > r->p.rejects ? p->rejects - r->p.rejects : 0;
     r->p = *p;
@@ -204,6 +210,8 @@ void fc_rx_on_progress(struct fc_server *s, const struct sockaddr_in *from, uint
         r->best_done = p->chunks_done;
         r->last_advance = fc_server_now(s);
     }
+    if (changed)
+        fc_api_machine_changed(s, r);
     fc_session_maybe_start(s);
 }
 
@@ -236,6 +244,7 @@ void fc_rx_on_done(struct fc_server *s, const struct sockaddr_in *from, const st
                  d->status ? "receiver reported a failure" : "whole-disk check value differs");
         fc_error("session %08x machine %s: FAILED: %s", s->session_id, r->name, r->error);
     }
+    fc_api_machine_changed(s, r);
     fc_session_check_end(s);
 }
 
@@ -249,6 +258,7 @@ void fc_rx_on_abort(struct fc_server *s, const struct sockaddr_in *from, const s
     r->reason = a->reason;
     snprintf(r->error, sizeof(r->error), "%s", a->text);
     fc_error("session %08x machine %s: FAILED: %s", s->session_id, r->name, a->text);
+    fc_api_machine_changed(s, r);
     fc_session_check_end(s);
 }
 
@@ -262,6 +272,7 @@ void fc_rx_drop(struct fc_server *s, struct fc_rx *r, uint8_t reason, const char
     fc_warn("session %08x machine %s: DROPPED: %s (%u of %u chunks written)", s->session_id,
             r->name, why, r->p.chunks_done, s->img.m.n_chunks);
     fc_rx_send_abort(s, &r->addr, r->id, reason, why);
+    fc_api_machine_changed(s, r);
     fc_session_check_end(s);
 }
 

@@ -46,8 +46,6 @@ int fc_sender_init(struct fc_server *s)
     snd->rate_max = s->cfg.rate_bps / 8;
     snd->rate = snd->rate_max;
     snd->last_ns = uv_hrtime();
-    uv_timer_init(s->loop, &s->send_timer);
-    s->send_timer.data = s;
     return 0;
 }
 

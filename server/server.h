@@ -1,8 +1,14 @@
-/* fleetcastd's top struct and the internal interfaces between its files.
- * Everything mutable in the daemon hangs off struct fc_server; the files
- * split it by concern:
- *   main.c        start-up, signals, the libuv loop, the final report
- *   config.c      flags and the config file
+/* fleetcastd's top structs and the internal interfaces between its files.
+ * Everything mutable hangs off struct fc_daemon (the process: shared
+ * control port, TCP, HTTP console, the list of sessions) and struct
+ * fc_server (one session: an image served to a group); the files split them
+ * by concern:
+ *   main.c        start-up, the libuv loop, exit status
+ *   daemon.c      the daemon: sessions list, signals, one-shot vs daemon mode
+ *   api.c         sessions and machines as JSON for the console; its commands
+ *   console.c     the snapshot/event/command bridge to the HTTP threads
+ *   http.c        the HTTP server (libmicrohttpd): API, events, dashboard
+ *   config.c      flags, the config file, and API create requests
  *   netio.c       sockets: data sender, group listener, control, TCP
  *   session.c     THE session state machine: start/end policy, drops, the 1 s tick
  *   sender.c      paced, batched sending: the pass and the catch-up passes
@@ -22,6 +28,8 @@
 #include <uv.h>
 
 #include "common/checkval.h"
+#include "server/console.h"
+#include "server/http.h"
 #include "common/fec.h"
 #include "common/image.h"
 #include "proto/packet.h"
@@ -69,6 +77,7 @@ struct fc_rx {
     uint32_t id;
     struct sockaddr_in addr;
     char name[FC_NAME_MAX + 1];
+    char mac[18]; /* from the ARP table, "" until known */
     enum fc_rx_status status;
     uint8_t reason; /* enum fc_reason, for FAILED and DROPPED */
     uint64_t target_size;
@@ -162,9 +171,45 @@ struct fc_repair {
     uint32_t q_head, q_len, q_cap;
 };
 
+struct fc_daemon_config {
+    int daemon;         /* keep running when sessions end (API mode) */
+    const char *http;   /* ADDR:PORT of the console, or NULL for none */
+    int http_read_open; /* reads without a token from any address */
+    uint16_t ctrl_port;
+};
+
+struct fc_server;
+
+struct fc_daemon {
+    struct fc_daemon_config cfg;
+    uv_loop_t *loop;
+    uv_udp_t ctrl; /* control port + discovery group, shared by every session */
+    uv_tcp_t tcp;  /* manifest */
+    uv_signal_t sigint, sigterm;
+    uv_timer_t snap_timer;
+    struct fc_server **sessions;
+    uint32_t n_sessions;
+    struct in_addr disc_ifaces[16]; /* where the discovery group is joined */
+    uint32_t n_disc_ifaces;
+    struct fc_console console;
+    struct fc_http http;
+    int console_on;
+    int stopping;
+    int exit_code;
+    uint32_t ctrl_seq;
+    unsigned snap_ticks;
+    uint8_t rxbuf[2048];
+};
+
+/* One session. */
 struct fc_server {
     struct fc_server_config cfg;
+    struct fc_daemon *d;
     uv_loop_t *loop;
+    char id_text[9];
+    int force_start;                                /* the operator said start now */
+    int closed;                                     /* sockets and timers released */
+    int64_t created_wall, started_wall, ended_wall; /* unix seconds */
     struct fc_image img;
     uint8_t sigblock[FC_SIGBLOCK_SIZE];
     uint8_t expected_check[FC_CHECKVAL_LEN];
@@ -174,11 +219,8 @@ struct fc_server {
     int exit_code;
     uint32_t ctrl_seq;
 
-    uv_udp_t ctrl;  /* control port + discovery group */
     uv_udp_t group; /* NAKs on the data group */
-    uv_tcp_t tcp;   /* manifest */
     uv_timer_t send_timer, round_timer, tick_timer;
-    uv_signal_t sigint, sigterm;
 
     struct fc_sender snd;
     struct fc_repair rep;
@@ -189,16 +231,45 @@ struct fc_server {
     uint32_t n_rx, next_rx_id;
 
     struct fc_stats st;
-    uint8_t rxbuf[2048];
 };
 
 /* config.c */
-int fc_server_config_parse(struct fc_server_config *c, int argc, char **argv);
+void fc_server_config_defaults(struct fc_server_config *c);
+/* Flags: the daemon's own, and those of a first session (has_session 0
+ * when no --image was given). */
+int fc_config_parse(struct fc_daemon_config *dc, struct fc_server_config *c, int *has_session,
+                    int argc, char **argv);
+/* An API create request; on failure *why says what is wrong. */
+int fc_config_from_json(struct fc_server_config *c, const json_t *body, char *why, size_t cap);
+int fc_server_config_check(const struct fc_server_config *c, char *why, size_t cap);
+
+/* daemon.c */
+int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg);
+/* Creates, opens and starts taking joins for a session; on failure *why. */
+int fc_daemon_add_session(struct fc_daemon *d, const struct fc_server_config *cfg,
+                          struct fc_server **out, char *why, size_t cap);
+struct fc_server *fc_daemon_find(struct fc_daemon *d, uint32_t session_id);
+void fc_daemon_session_ended(struct fc_daemon *d, struct fc_server *s);
+void fc_daemon_run(struct fc_daemon *d);
+void fc_daemon_free(struct fc_daemon *d);
+
+/* api.c */
+void fc_api_start(struct fc_daemon *d);
+void fc_api_execute(void *ctx, struct fc_cmd *cmd);
+json_t *fc_api_session_json(const struct fc_server *s);
+json_t *fc_api_machine_json(const struct fc_server *s, const struct fc_rx *r);
+void fc_api_session_changed(struct fc_server *s);
+void fc_api_machine_changed(struct fc_server *s, const struct fc_rx *r);
 
 /* netio.c */
 int fc_netio_iface_addr(const char *iface, struct in_addr *addr, int *is_loopback);
+int fc_netio_open_daemon(struct fc_daemon *d);
+int fc_netio_join_discovery(struct fc_daemon *d, struct in_addr iface);
+void fc_netio_close_daemon(struct fc_daemon *d);
 int fc_netio_open(struct fc_server *s);
 void fc_netio_close(struct fc_server *s);
+/* MAC of a neighbour on the same link, from the kernel's ARP table. */
+int fc_netio_mac_of(struct in_addr ip, char out[18]);
 void fc_netio_send_ctrl(struct fc_server *s, const struct sockaddr_in *to, const uint8_t *buf,
                         size_t len);
 
@@ -209,6 +280,8 @@ void fc_session_maybe_start(struct fc_server *s);
 void fc_session_pass_done(struct fc_server *s);
 void fc_session_check_end(struct fc_server *s);
 void fc_session_abort(struct fc_server *s, uint8_t reason, const char *why);
+void fc_session_force_start(struct fc_server *s);
+void fc_session_release(struct fc_server *s);
 const char *fc_session_state_name(enum fc_sess_state st);
 
 /* sender.c */
@@ -248,7 +321,8 @@ void fc_control_on_ctrl(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struc
                         unsigned flags);
 void fc_control_on_group(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr,
                          unsigned flags);
-void fc_control_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+void fc_control_alloc_daemon(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+void fc_control_alloc_session(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 
 /* manifest_srv.c */
 void fc_manifest_srv_on_connect(uv_stream_t *server, int status);

@@ -5,6 +5,7 @@
  * The 1 s tick applies the drop rules, rate control and the status line. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/meter.h"
@@ -29,14 +30,21 @@ static void set_state(struct fc_server *s, enum fc_sess_state st, const char *wh
     fc_info("session %08x: %s -> %s (%s)", s->session_id, fc_session_state_name(s->state),
             fc_session_state_name(st), why);
     s->state = st;
+    if (st == FC_SS_SENDING)
+        s->started_wall = (int64_t)time(NULL);
+    if (st == FC_SS_FINISHED || st == FC_SS_ABORTED)
+        s->ended_wall = (int64_t)time(NULL);
+    fc_api_session_changed(s);
 }
 
-static void stop_loop(struct fc_server *s)
+/* The session is over: its timers stop, and the daemon decides what next
+ * (exit in one-shot mode, keep serving other sessions otherwise). */
+static void end_session(struct fc_server *s)
 {
     uv_timer_stop(&s->send_timer);
     uv_timer_stop(&s->round_timer);
     uv_timer_stop(&s->tick_timer);
-    uv_stop(s->loop);
+    fc_daemon_session_ended(s->d, s);
 }
 
 void fc_session_maybe_start(struct fc_server *s)
@@ -45,9 +53,11 @@ void fc_session_maybe_start(struct fc_server *s)
     double waited = fc_server_now(s) - s->started_at;
     char why[96];
 
-    if (s->state != FC_SS_WAITING || active == 0)
+    if (s->state != FC_SS_WAITING || (active == 0 && !s->force_start))
         return;
-    if (active >= s->cfg.min_receivers)
+    if (s->force_start)
+        snprintf(why, sizeof(why), "started by the operator with %u receivers", active);
+    else if (active >= s->cfg.min_receivers)
         snprintf(why, sizeof(why), "%u of %u receivers joined", active, s->cfg.min_receivers);
     else if (s->cfg.max_wait > 0 && waited >= s->cfg.max_wait)
         snprintf(why, sizeof(why), "max-wait %.0f s reached with %u of %u receivers",
@@ -78,7 +88,7 @@ void fc_session_check_end(struct fc_server *s)
     s->exit_code = fc_rx_count(s, FC_RXS_DONE) == s->n_rx ? 0 : 1;
     set_state(s, FC_SS_FINISHED,
               s->exit_code ? "every receiver ended, NOT all of them done" : "every receiver done");
-    stop_loop(s);
+    end_session(s);
 }
 
 void fc_session_abort(struct fc_server *s, uint8_t reason, const char *why)
@@ -93,7 +103,29 @@ void fc_session_abort(struct fc_server *s, uint8_t reason, const char *why)
     s->finished_at = fc_server_now(s);
     s->exit_code = 2;
     set_state(s, FC_SS_ABORTED, why);
-    stop_loop(s);
+    end_session(s);
+}
+
+void fc_session_force_start(struct fc_server *s)
+{
+    s->force_start = 1;
+    fc_session_maybe_start(s);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+void fc_session_release(struct fc_server *s)
+{
+    if (s->closed)
+        return;
+    s->closed = 1;
+    fc_netio_close(s);
+    uv_close((uv_handle_t *)&s->send_timer, on_closed);
+    uv_close((uv_handle_t *)&s->round_timer, on_closed);
+    uv_close((uv_handle_t *)&s->tick_timer, on_closed);
 }
 
 static void apply_drop_rules(struct fc_server *s, double now)
@@ -164,9 +196,7 @@ static void round_cb(uv_timer_t *t)
 void fc_session_start_tick(struct fc_server *s)
 {
     s->started_at = fc_server_now(s);
-    uv_timer_init(s->loop, &s->tick_timer);
-    uv_timer_init(s->loop, &s->round_timer);
-    s->tick_timer.data = s->round_timer.data = s;
+    s->created_wall = (int64_t)time(NULL);
     uv_timer_start(&s->tick_timer, tick_cb, 1000, 1000);
     /* A round is a few group round-trips: receivers back off up to 5 ms. */
     uv_timer_start(&s->round_timer, round_cb, 10, 10);

@@ -1,0 +1,211 @@
+/* Sessions and machines as the console sees them (docs/api.md): the JSON
+ * objects, the snapshot published every 250 ms with a progress event every
+ * second, state-change events, and the commands the HTTP threads queue
+ * (create, start now, cancel), which run here, in the loop thread. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "server/server.h"
+
+#define SNAP_MS 250
+#define PROGRESS_EVERY 4 /* snapshots */
+
+static const char *machine_state(const struct fc_rx *r)
+{
+    static const char *rx[] = {"?",        "waiting", "receiving", "flushing",
+                               "checking", "done",    "failed"};
+
+    if (r->status == FC_RXS_DONE)
+        return "done";
+    if (r->status == FC_RXS_FAILED)
+        return "failed";
+    if (r->status == FC_RXS_DROPPED)
+        return "dropped";
+    if (!r->have_progress || r->p.state > FC_RX_STATE_MAX)
+        return "waiting";
+    return rx[r->p.state];
+}
+
+json_t *fc_api_machine_json(const struct fc_server *s, const struct fc_rx *r)
+{
+    char ip[INET_ADDRSTRLEN];
+    uint32_t total = s->img.m.n_chunks;
+    uint32_t done = r->status == FC_RXS_DONE ? total : r->p.chunks_done;
+    double wall_last_seen = (double)time(NULL) - (fc_server_now(s) - r->last_seen);
+
+    inet_ntop(AF_INET, &r->addr.sin_addr, ip, sizeof(ip));
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:s}", "session",
+                     s->id_text, "id", (json_int_t)r->id, "name", r->name, "mac", r->mac, "ip", ip,
+                     "state", machine_state(r), "progress_pct",
+                     total ? 100.0 * done / total : 100.0, "rate_bps", (json_int_t)(r->p.rate * 8),
+                     "repairs_requested", (json_int_t)r->repairs_requested, "pkts_lost",
+                     (json_int_t)r->p.pkts_lost, "last_seen", (json_int_t)wall_last_seen,
+                     "disk_size", (json_int_t)r->target_size, "error", r->error);
+}
+
+static double mean_progress(const struct fc_server *s, double *min)
+{
+    double sum = 0;
+    uint32_t i, n = 0;
+
+    *min = 100;
+    for (i = 0; i < s->n_rx; i++) {
+        const struct fc_rx *r = &s->rx[i];
+        double p;
+        if (r->status == FC_RXS_DROPPED || r->status == FC_RXS_FAILED)
+            continue;
+        p = r->status == FC_RXS_DONE || !s->img.m.n_chunks
+                ? 100.0
+                : 100.0 * r->p.chunks_done / s->img.m.n_chunks;
+        sum += p;
+        n++;
+        if (p < *min)
+            *min = p;
+    }
+    return n ? sum / n : 0;
+}
+
+static json_t *optional_time(int64_t t)
+{
+    return t ? json_integer(t) : json_null();
+}
+
+json_t *fc_api_session_json(const struct fc_server *s)
+{
+    const struct fc_stats *st = &s->st;
+    uint64_t data = st->data_pkts + st->catchup_pkts;
+    char group[32];
+    const uint8_t *a = (const uint8_t *)&s->cfg.group.s_addr;
+    double min, progress = mean_progress(s, &min);
+    double rate_bps = s->snd.rate * 8;
+    json_t *eta = json_null();
+
+    snprintf(group, sizeof(group), "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], s->cfg.data_port);
+    if ((s->state == FC_SS_SENDING || s->state == FC_SS_REPAIR) && rate_bps > 0 && s->n_rx)
+        eta = json_integer(
+            (json_int_t)((100.0 - min) / 100.0 * (double)s->img.m.compressed_bytes * 8 / rate_bps));
+    return json_pack(
+        "{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:f, s:f, "
+        "s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:o, s:o}",
+        "id", s->id_text, "state", fc_session_state_name(s->state), "image", s->cfg.image_path,
+        "image_bytes", (json_int_t)s->img.m.compressed_bytes, "group", group, "iface", s->cfg.iface,
+        "rate_cap_bps", (json_int_t)s->cfg.rate_bps, "rate_bps", (json_int_t)rate_bps,
+        "min_receivers", (json_int_t)s->cfg.min_receivers, "max_wait", s->cfg.max_wait, "fec",
+        s->cfg.fec_pct, "bytes_sent", (json_int_t)st->udp_bytes, "data_pkts",
+        (json_int_t)st->data_pkts, "repair_pkts", (json_int_t)st->repair_pkts, "catchup_pkts",
+        (json_int_t)st->catchup_pkts, "repair_pct",
+        data ? 100.0 * (double)st->repair_pkts / (double)data : 0.0, "progress_pct", progress,
+        "eta_seconds", eta, "receivers", "active", (json_int_t)fc_rx_count(s, FC_RXS_ACTIVE),
+        "done", (json_int_t)fc_rx_count(s, FC_RXS_DONE), "failed",
+        (json_int_t)fc_rx_count(s, FC_RXS_FAILED), "dropped",
+        (json_int_t)fc_rx_count(s, FC_RXS_DROPPED), "created_at", (json_int_t)s->created_wall,
+        "started_at", optional_time(s->started_wall), "ended_at", optional_time(s->ended_wall));
+}
+
+static json_t *snapshot(const struct fc_daemon *d)
+{
+    json_t *sessions = json_array(), *machines = json_array();
+    uint32_t i, j;
+
+    for (i = 0; i < d->n_sessions; i++) {
+        const struct fc_server *s = d->sessions[i];
+        json_array_append_new(sessions, fc_api_session_json(s));
+        for (j = 0; j < s->n_rx; j++)
+            json_array_append_new(machines, fc_api_machine_json(s, &s->rx[j]));
+    }
+    return json_pack("{s:o, s:o}", "sessions", sessions, "machines", machines);
+}
+
+static void snap_cb(uv_timer_t *t)
+{
+    struct fc_daemon *d = t->data;
+    json_t *snap = snapshot(d);
+
+    if (++d->snap_ticks % PROGRESS_EVERY == 0)
+        fc_console_event(&d->console, "progress", json_incref(snap));
+    fc_console_publish(&d->console, snap);
+}
+
+void fc_api_start(struct fc_daemon *d)
+{
+    uv_timer_init(d->loop, &d->snap_timer);
+    d->snap_timer.data = d;
+    uv_timer_start(&d->snap_timer, snap_cb, 0, SNAP_MS);
+}
+
+void fc_api_session_changed(struct fc_server *s)
+{
+    if (!s->d->console_on)
+        return;
+    fc_console_event(&s->d->console, "session",
+                     json_pack("{s:o}", "session", fc_api_session_json(s)));
+}
+
+void fc_api_machine_changed(struct fc_server *s, const struct fc_rx *r)
+{
+    if (!s->d->console_on)
+        return;
+    fc_console_event(&s->d->console, "machine",
+                     json_pack("{s:o}", "machine", fc_api_machine_json(s, r)));
+}
+
+static void answer(struct fc_cmd *cmd, int status, json_t *body)
+{
+    cmd->status = status;
+    cmd->result = body;
+}
+
+static void answer_error(struct fc_cmd *cmd, int status, const char *msg)
+{
+    answer(cmd, status, json_pack("{s:s}", "error", msg));
+}
+
+static void run_create(struct fc_daemon *d, struct fc_cmd *cmd)
+{
+    struct fc_server_config cfg;
+    struct fc_server *s;
+    char why[256] = "";
+    int rc = fc_config_from_json(&cfg, cmd->body, why, sizeof(why));
+
+    if (rc)
+        return answer_error(cmd, 400, why);
+    rc = fc_daemon_add_session(d, &cfg, &s, why, sizeof(why));
+    if (rc)
+        return answer_error(cmd, rc == FC_ESTATE ? 409 : 400, why);
+    fc_info("session %08x: created over the API", s->session_id);
+    answer(cmd, 201, json_pack("{s:o}", "session", fc_api_session_json(s)));
+}
+
+void fc_api_execute(void *ctx, struct fc_cmd *cmd)
+{
+    struct fc_daemon *d = ctx;
+    struct fc_server *s;
+    unsigned long id;
+
+    if (cmd->type == FC_CMD_CREATE)
+        return run_create(d, cmd);
+    id = strtoul(cmd->session, NULL, 16);
+    s = fc_daemon_find(d, (uint32_t)id);
+    if (!s) {
+        uint32_t i;
+        for (i = 0; i < d->n_sessions && !s; i++) /* ended sessions can be shown, not changed */
+            if (d->sessions[i]->session_id == id)
+                s = d->sessions[i];
+        if (!s)
+            return answer_error(cmd, 404, "no such session");
+        return answer_error(cmd, 409, "the session has already ended");
+    }
+    if (cmd->type == FC_CMD_START) {
+        if (s->state != FC_SS_WAITING)
+            return answer_error(cmd, 409, "the session is not waiting");
+        fc_info("session %08x: start now, asked over the API", s->session_id);
+        fc_session_force_start(s);
+    } else {
+        fc_session_abort(s, FC_REASON_OPERATOR, "cancelled by the operator");
+    }
+    answer(cmd, 200, json_pack("{s:o}", "session", fc_api_session_json(s)));
+}

@@ -1,0 +1,243 @@
+/* The daemon: the shared control and manifest sockets, the list of sessions,
+ * signals, and what happens when a session ends. Started with a session on
+ * its command line and no --daemon, fleetcastd is one-shot: it exits when
+ * that session ends, with its result. With --daemon (or --http) it serves
+ * sessions created over the API until it is stopped. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/meter.h"
+#include "server/server.h"
+
+static void on_signal(uv_signal_t *h, int sig)
+{
+    struct fc_daemon *d = h->data;
+    uint32_t i;
+
+    d->stopping = 1;
+    d->exit_code = 2;
+    for (i = 0; i < d->n_sessions; i++)
+        fc_session_abort(d->sessions[i], FC_REASON_OPERATOR,
+                         sig == SIGINT ? "interrupted by the operator" : "fleetcastd terminated");
+    uv_stop(d->loop);
+}
+
+int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
+{
+    int rc;
+
+    memset(d, 0, sizeof(*d));
+    d->cfg = *cfg;
+    d->loop = uv_default_loop();
+    rc = fc_netio_open_daemon(d);
+    if (rc)
+        return rc;
+    uv_signal_init(d->loop, &d->sigint);
+    uv_signal_init(d->loop, &d->sigterm);
+    d->sigint.data = d->sigterm.data = d;
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    if (cfg->http) {
+        rc = fc_console_init(&d->console, d->loop, fc_api_execute, d);
+        if (!rc)
+            rc = fc_http_start(&d->http, cfg->http, &d->console, cfg->http_read_open);
+        if (rc)
+            return rc;
+        d->console_on = 1;
+        fc_api_start(d);
+    }
+    return 0;
+}
+
+/* Derived from the image and the group, so that a restarted server keeps
+ * the id and its receivers keep listening to it. */
+static uint32_t derive_session_id(const struct fc_server *s)
+{
+    uint8_t in[FC_ID_LEN + 6], h[4];
+    uint32_t id;
+
+    memcpy(in, s->img.m.image_id, FC_ID_LEN);
+    memcpy(in + FC_ID_LEN, &s->cfg.group.s_addr, 4);
+    in[FC_ID_LEN + 4] = (uint8_t)(s->cfg.data_port >> 8);
+    in[FC_ID_LEN + 5] = (uint8_t)s->cfg.data_port;
+    crypto_generichash(h, sizeof(h), in, sizeof(in), NULL, 0);
+    id = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+    return id ? id : 1;
+}
+
+static int conflicts(const struct fc_daemon *d, const struct fc_server *s, char *why, size_t cap)
+{
+    uint32_t i;
+
+    for (i = 0; i < d->n_sessions; i++) {
+        const struct fc_server *o = d->sessions[i];
+        if (o->closed)
+            continue;
+        if (o->session_id == s->session_id ||
+            (o->cfg.group.s_addr == s->cfg.group.s_addr && o->cfg.data_port == s->cfg.data_port)) {
+            snprintf(why, cap, "session %08x already uses this group and port", o->session_id);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int open_session(struct fc_daemon *d, struct fc_server *s, char *why, size_t cap)
+{
+    int is_lo = 0, rc = fc_image_open(s->cfg.image_path, NULL, &s->img);
+
+    if (rc)
+        return snprintf(why, cap, "cannot open image %s: %s", s->cfg.image_path, fc_strerror(rc)),
+               rc;
+    fc_sigblock_encode(s->img.signer, s->img.sig, s->sigblock);
+    fc_checkval_expected(&s->img.m, s->expected_check);
+    s->session_id = derive_session_id(s);
+    snprintf(s->id_text, sizeof(s->id_text), "%08x", s->session_id);
+    if (conflicts(d, s, why, cap))
+        return FC_ESTATE;
+    rc = fc_netio_iface_addr(s->cfg.iface, &s->cfg.iface_addr, &is_lo);
+    if (rc)
+        return snprintf(why, cap, "interface %s not found or without IPv4", s->cfg.iface), rc;
+    s->cfg.loopback |= is_lo;
+    if (fc_fec_new(&s->fec))
+        return FC_ENOMEM;
+    rc = fc_chunkcache_init(&s->cache, s->img.fd, &s->img.m, s->cfg.payload, s->cfg.k_max);
+    if (!rc)
+        rc = fc_repair_init(s);
+    if (!rc)
+        rc = fc_sender_init(s);
+    if (!rc)
+        rc = fc_netio_open(s);
+    if (rc)
+        snprintf(why, cap, "cannot set up the session's sockets on %s: %s", s->cfg.iface,
+                 fc_strerror(rc));
+    return rc;
+}
+
+static void announce(const struct fc_server *s)
+{
+    char g[16], b1[16], b2[16];
+    const uint8_t *a = (const uint8_t *)&s->cfg.group.s_addr;
+
+    snprintf(g, sizeof(g), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+    fc_info("session %08x: image %s (%s in %u chunks, disk %s), group %s:%u on %s, control port "
+            "%u, rate cap %.0f Mbit/s, start at %u receivers%s",
+            s->session_id, s->cfg.image_path,
+            fc_human_bytes(s->img.m.compressed_bytes, b1, sizeof(b1)), s->img.m.n_chunks,
+            fc_human_bytes(s->img.m.disk_size, b2, sizeof(b2)), g, s->cfg.data_port, s->cfg.iface,
+            s->cfg.ctrl_port, s->cfg.rate_bps / 1e6, s->cfg.min_receivers,
+            s->cfg.max_wait > 0 ? " or max-wait" : "");
+    fc_info("session %08x: the network must pass UDP multicast to %s:%u and %s:%u (IGMP "
+            "snooping needs a querier), and UDP+TCP to port %u",
+            s->session_id, g, s->cfg.data_port, FC_DISCOVERY_GROUP, s->cfg.ctrl_port,
+            s->cfg.ctrl_port);
+}
+
+static void free_session(struct fc_server *s)
+{
+    fc_sender_free(s);
+    fc_repair_free(s);
+    fc_chunkcache_free(&s->cache);
+    fc_fec_free(s->fec);
+    fc_image_close(&s->img);
+    free(s->rx);
+    free(s);
+}
+
+int fc_daemon_add_session(struct fc_daemon *d, const struct fc_server_config *cfg,
+                          struct fc_server **out, char *why, size_t cap)
+{
+    struct fc_server *s = calloc(1, sizeof(*s)), **list;
+    int rc;
+
+    if (!s)
+        return FC_ENOMEM;
+    s->cfg = *cfg;
+    s->cfg.ctrl_port = d->cfg.ctrl_port;
+    s->d = d;
+    s->loop = d->loop;
+    s->snd.fd = -1;
+    s->img.fd = -1;
+    /* Every handle exists from here on, so releasing is always valid. */
+    uv_udp_init(d->loop, &s->group);
+    uv_timer_init(d->loop, &s->send_timer);
+    uv_timer_init(d->loop, &s->round_timer);
+    uv_timer_init(d->loop, &s->tick_timer);
+    s->group.data = s->send_timer.data = s->round_timer.data = s->tick_timer.data = s;
+    rc = open_session(d, s, why, cap);
+    list = rc ? NULL : realloc(d->sessions, (d->n_sessions + 1) * sizeof(*list));
+    if (rc || !list) {
+        fc_error("cannot start a session: %s", rc ? why : "out of memory");
+        fc_session_release(s);
+        uv_run(d->loop, UV_RUN_NOWAIT); /* let close callbacks run before the free */
+        free_session(s);
+        return rc ? rc : FC_ENOMEM;
+    }
+    d->sessions = list;
+    d->sessions[d->n_sessions++] = s;
+    fc_session_start_tick(s);
+    announce(s);
+    fc_api_session_changed(s);
+    *out = s;
+    return 0;
+}
+
+struct fc_server *fc_daemon_find(struct fc_daemon *d, uint32_t session_id)
+{
+    uint32_t i;
+
+    for (i = d->n_sessions; i-- > 0;) /* the newest first: a restarted id wins */
+        if (d->sessions[i]->session_id == session_id && !d->sessions[i]->closed)
+            return d->sessions[i];
+    return NULL;
+}
+
+void fc_daemon_session_ended(struct fc_daemon *d, struct fc_server *s)
+{
+    uint32_t i, open = 0;
+
+    fc_stats_log_summary(s);
+    if (s->cfg.stats_path)
+        fc_stats_write(s, s->cfg.stats_path);
+    if (d->exit_code < s->exit_code)
+        d->exit_code = s->exit_code;
+    fc_session_release(s);
+    for (i = 0; i < d->n_sessions; i++)
+        open += !d->sessions[i]->closed;
+    if (!d->cfg.daemon && !d->cfg.http && open == 0)
+        uv_stop(d->loop);
+}
+
+void fc_daemon_run(struct fc_daemon *d)
+{
+    uv_run(d->loop, UV_RUN_DEFAULT);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+void fc_daemon_free(struct fc_daemon *d)
+{
+    uint32_t i;
+
+    if (d->console_on) {
+        fc_http_stop(&d->http);
+        uv_close((uv_handle_t *)&d->snap_timer, on_closed);
+        fc_console_close(&d->console);
+    }
+    for (i = 0; i < d->n_sessions; i++)
+        fc_session_release(d->sessions[i]);
+    fc_netio_close_daemon(d);
+    uv_close((uv_handle_t *)&d->sigint, on_closed);
+    uv_close((uv_handle_t *)&d->sigterm, on_closed);
+    uv_run(d->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
+    for (i = 0; i < d->n_sessions; i++)
+        free_session(d->sessions[i]);
+    free(d->sessions);
+}
