@@ -157,7 +157,13 @@ static struct fc_rx *known(struct fc_server *s, const struct sockaddr_in *from, 
         fc_rx_send_abort(s, from, id, FC_REASON_REJOIN, "unknown receiver: join again");
         return NULL;
     }
-    r->addr = *from;
+    /* Control packets are not authenticated (docs/protocol.md): a report
+     * for this id from another host is a forgery, not a move. */
+    if (r->addr.sin_addr.s_addr != from->sin_addr.s_addr) {
+        s->st.rejects++;
+        return NULL;
+    }
+    r->addr.sin_port = from->sin_port;
     r->last_seen = fc_server_now(s);
     return r;
 }
