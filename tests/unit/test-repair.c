@@ -1,0 +1,145 @@
+/* The server's repair rounds: NAKs for one block merge into the largest
+ * `needed` (the neediest receiver), not the sum; each block is answered once
+ * per round with fresh parity indices; a NAK made before the receiver could
+ * see the last repair is stale; invalid entries are refused. */
+#include <string.h>
+
+#include "server/server.h"
+#include "tests/unit/unit.h"
+
+/* repair.c's neighbours, reduced to what it asks of them */
+struct fc_rx *fc_rx_find(struct fc_server *s, uint32_t id)
+{
+    (void)s;
+    (void)id;
+    return NULL;
+}
+
+double fc_server_now(const struct fc_server *s)
+{
+    (void)s;
+    return 1000.0;
+}
+
+static struct fc_chunk chunks[3];
+static double last_sent[3];
+static struct fc_server srv;
+
+static void setup(void)
+{
+    int i;
+
+    memset(&srv, 0, sizeof(srv));
+    for (i = 0; i < 3; i++)
+        chunks[i].comp_size = 1448 * 300; /* 300 packets: 2 blocks of 150 at k 200 */
+    srv.img.m.chunks = chunks;
+    srv.img.m.n_chunks = 3;
+    srv.cfg.payload = 1448;
+    srv.cfg.k_max = 200;
+    srv.state = FC_SS_SENDING;
+    srv.snd.chunk_last_sent = last_sent;
+    ck_assert_int_eq(fc_repair_init(&srv), 0);
+}
+
+static void nak(uint32_t seq_seen, uint32_t chunk, uint16_t block, uint8_t needed)
+{
+    struct fc_nak n;
+
+    memset(&n, 0, sizeof(n));
+    n.receiver_id = 1;
+    n.seq_seen = seq_seen;
+    n.count = 1;
+    n.e[0].chunk = chunk;
+    n.e[0].block = block;
+    n.e[0].k = 150;
+    n.e[0].needed = needed;
+    fc_repair_on_nak(&srv, &n);
+}
+
+static unsigned drain(uint32_t *chunk, uint32_t *block, uint8_t *first, uint8_t *last)
+{
+    unsigned n = 0;
+    uint8_t p;
+
+    while (fc_repair_next(&srv, chunk, block, &p)) {
+        if (!n)
+            *first = p;
+        *last = p;
+        n++;
+    }
+    return n;
+}
+
+START_TEST(test_max_not_sum)
+{
+    uint32_t c, b;
+    uint8_t first, last;
+
+    setup();
+    nak(10, 1, 1, 3);
+    nak(10, 1, 1, 5); /* the neediest of fifty: 5 */
+    nak(10, 1, 1, 2);
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 5);
+    ck_assert_uint_eq(c, 1);
+    ck_assert_uint_eq(b, 1);
+    ck_assert_uint_eq(first, 0);
+    ck_assert_uint_eq(last, 4);
+    fc_repair_free(&srv);
+}
+END_TEST
+
+START_TEST(test_fresh_parity_and_stale_naks)
+{
+    uint32_t c, b;
+    uint8_t first, last;
+
+    setup();
+    nak(10, 0, 0, 2);
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 2);
+    fc_repair_sent(&srv, 0, 0, 500); /* the last repair went out as seq 500 */
+    nak(499, 0, 0, 2);               /* made before it could be seen: stale */
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 0);
+    ck_assert_uint_eq(srv.st.naks_stale, 1);
+    nak(501, 0, 0, 1); /* after: a real new need, answered with new parity */
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 1);
+    ck_assert_uint_eq(first, 2);
+    fc_repair_free(&srv);
+}
+END_TEST
+
+START_TEST(test_queued_block_not_asked_twice)
+{
+    uint32_t c, b;
+    uint8_t first, last;
+
+    setup();
+    nak(10, 2, 0, 4);
+    fc_repair_end_round(&srv);
+    nak(10, 2, 0, 4); /* arrives while the answer still waits to be sent */
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 4);
+    fc_repair_free(&srv);
+}
+END_TEST
+
+START_TEST(test_invalid_entries)
+{
+    uint32_t c, b;
+    uint8_t first, last;
+
+    setup();
+    nak(10, 3, 0, 1); /* no chunk 3 */
+    nak(10, 0, 2, 1); /* no block 2 */
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 0);
+    ck_assert_uint_eq(srv.st.naks_bad, 2);
+    fc_repair_free(&srv);
+}
+END_TEST
+
+FC_TEST_MAIN("repair", test_max_not_sum, test_fresh_parity_and_stale_naks,
+             test_queued_block_not_asked_twice, test_invalid_entries)
