@@ -25,5 +25,10 @@ extern volatile sig_atomic_t fc_cli_stop;
 
 int fc_cmd_key(struct fc_args *a);
 int fc_cmd_image(struct fc_args *a);
+/* fleetcastd's API (cmd_session.c, cmd_watch.c) */
+int fc_cmd_session(struct fc_args *a);
+int fc_cmd_machines(struct fc_args *a);
+int fc_cmd_watch(struct fc_args *a);
+int fc_cmd_pxe(struct fc_args *a);
 
 #endif

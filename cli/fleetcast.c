@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/api.h"
 #include "cli/cli.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -28,10 +29,25 @@ static void usage(FILE *f)
                "  image restore IMG TARGET [--pubkey PUB] [--zero-free|--discard]\n"
                "               [--threads N] [--quiet] [--json]\n"
                "  image compare IMG TARGET [--pubkey PUB] [--quiet]\n"
+               "  pxe build OUTDIR [--kernel VMLINUZ] [--server ADDR] [--session auto|ID]\n"
+               "            [--key PUB] [--disk DEV] [--after reboot|poweroff|shell]\n"
+               "            [--recv PATH] [--append ARGS] [--pxe-dir DIR]\n"
+               "                                        a TFTP root that images PXE clients\n"
+               "  pxe reset MAC|--all --tftp-root DIR   image those machines again\n"
+               "  session create --image IMG --group 239.X.Y.Z:PORT --iface IF [--rate R]\n"
+               "               [--min-receivers N] [--max-wait S] [--fec P] [--start-now]\n"
+               "  session list | show ID | start ID | cancel ID\n"
+               "  machines [--session ID]\n"
+               "  watch [SESSION]                       live table of a session's machines\n"
+               "    (these take --server URL (default " FC_API_DEFAULT_SERVER "),\n"
+               "    --token TOKEN or --token-file PATH, and --json)\n"
                "\n"
-               "Environment: FLEETCAST_HOME (default ~/.fleetcast) holds the default key.\n"
-               "Exit status: 0 ok, 2 usage, 3 bad image or key, 4 target too small,\n"
-               "5 I/O error, 6 target differs, 130 interrupted, 1 other.\n");
+               "Environment: FLEETCAST_HOME (default ~/.fleetcast) holds the default key,\n"
+               "the API token fleetcastd created (api.token) and cli.conf ('server = URL',\n"
+               "'token-file = PATH'); FLEETCAST_SERVER and FLEETCAST_TOKEN override it.\n"
+               "Exit status: 0 ok, 2 usage, 3 bad image or key, 4 target too small (image)\n"
+               "or no such session (API), 5 I/O error, 6 target differs, 130 interrupted,\n"
+               "1 other (API: refused or unreachable; watch: a machine not done).\n");
 }
 
 int fc_opt_flag(struct fc_args *a, const char *name)
@@ -112,5 +128,13 @@ int main(int argc, char **argv)
         return fc_cmd_key(&a);
     if (!strcmp(argv[1], "image"))
         return fc_cmd_image(&a);
+    if (!strcmp(argv[1], "session"))
+        return fc_cmd_session(&a);
+    if (!strcmp(argv[1], "machines"))
+        return fc_cmd_machines(&a);
+    if (!strcmp(argv[1], "watch"))
+        return fc_cmd_watch(&a);
+    if (!strcmp(argv[1], "pxe"))
+        return fc_cmd_pxe(&a);
     return fc_usage_error("unknown command '%s'", argv[1]);
 }

@@ -69,6 +69,12 @@ static void usage(FILE *f)
             "  --stats FILE           write counters as JSON at exit\n"
             "  --quiet | --verbose\n"
             "\n"
+            "Without --target (for a boot script, e.g. the PXE initramfs):\n"
+            "  --probe                find the server, check the manifest, print\n"
+            "                         disk_size=BYTES (the disk size the image needs)\n"
+            "  --report-failure TEXT  join and abort at once with TEXT, so the server logs\n"
+            "                         this machine as failed (e.g. no usable disk)\n"
+            "\n"
             "exit status: 0 done and the whole-disk check matched; 2 usage; 3 bad manifest,\n"
             "signature or key, or wrong image; 4 target smaller than the image's disk;\n"
             "5 I/O error on the target; 6 whole-disk check failed; 7 aborted or dropped by\n"
@@ -116,6 +122,8 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         {"quiet", 0, 0, 'q'},
         {"stats", 1, 0, 'x'},
         {"verbose", 0, 0, 'v'},
+        {"probe", 0, 0, 'P'},
+        {"report-failure", 1, 0, 'F'},
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -148,6 +156,12 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         case 'v':
             r->o.verbose = 1;
             break;
+        case 'P':
+            r->o.probe = 1;
+            break;
+        case 'F':
+            r->o.report_failure = optarg;
+            break;
         case 'S':
             r->o.have_session = 1;
             bad |= parse_session(optarg, &r->o.session) < 0;
@@ -165,7 +179,8 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
             bad = 1;
         }
     }
-    if (bad || optind != argc || !r->o.target) {
+    /* Exactly one of: a target, --probe, --report-failure. */
+    if (bad || optind != argc || !!r->o.target + r->o.probe + !!r->o.report_failure != 1) {
         usage(stderr);
         return FC_EINVAL;
     }
@@ -306,6 +321,24 @@ static int join_session(struct fc_recv *r)
     return 0;
 }
 
+/* --report-failure: a JOIN, accepted because it claims the image's disk size (nothing is
+ * written), then an ABORT whose text the server logs as this machine's failure. */
+static int report_failure(struct fc_recv *r)
+{
+    struct fc_join_ack ack;
+
+    r->target_size = r->m.disk_size;
+    if (fc__open_ctrl(r) || fc__join(r, fc__now() + r->o.server_timeout, 0, &ack) ||
+        ack.status != FC_REASON_OK) {
+        RLOG(r, FC_LOG_ERROR, "could not report the failure: the server did not take our JOIN");
+        return FC_RX_EXIT_LOST;
+    }
+    r->rid = ack.receiver_id;
+    fc__send_abort(r, FC_REASON_WRITE, r->o.report_failure);
+    RLOG(r, FC_LOG_INFO, "reported to the server: %s", r->o.report_failure);
+    return 0;
+}
+
 static int run(struct fc_recv *r)
 {
     int rc;
@@ -326,6 +359,12 @@ static int run(struct fc_recv *r)
         rc = get_manifest(r);
     if (rc)
         return rc;
+    if (r->o.probe) {
+        printf("disk_size=%llu\n", (unsigned long long)r->m.disk_size);
+        return 0;
+    }
+    if (r->o.report_failure)
+        return report_failure(r);
     rc = fc_target_open(r->o.target, r->m.disk_size, &r->t);
     if (rc == FC_ETOOSMALL)
         return refuse_small_target(r);

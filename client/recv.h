@@ -39,6 +39,8 @@ struct fc_recv_opts {
     double discover_timeout;
     double server_timeout;
     int quiet, verbose;
+    int probe;                  /* print the image's disk size and exit */
+    const char *report_failure; /* join, then ABORT with this text */
 };
 
 /* The session as an ANNOUNCE described it. */

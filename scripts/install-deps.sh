@@ -9,11 +9,23 @@ PACKAGES=(
   # libraries (docs/dependencies.md says why each one)
   libzstd-dev libsodium-dev libext2fs-dev comerr-dev libisal-dev
   libuv1-dev libjansson-dev libmicrohttpd-dev libpcap-dev check
+  libcurl4-openssl-dev
   # tools the tests and the demo drive
   e2fsprogs fdisk util-linux python3 zstd coreutils
+  # the console tests: curl, a real browser (chromium; playwright-core comes
+  # from npm at test time into ~/.cache/fleetcast-node), a terminal (tmux)
+  curl chromium nodejs tmux
   # the netns lab and the reference tools of the benchmarks
   iproute2 nftables iperf udpcast partclone time
+  # PXE (fleetcast pxe build, tests/integration/test-pxe.sh): QEMU and its PXE ROMs, pxelinux,
+  # syslinux for the test's bootable master disk, the kernel and tools the initramfs is made
+  # of, dnsmasq (DHCP) and in.tftpd, run by the test inside its namespaces
+  qemu-system-x86 ipxe-qemu pxelinux syslinux-common syslinux mtools dosfstools
+  busybox-static linux-image-amd64 cpio kmod dnsmasq-base tftpd-hpa tftp-hpa
 )
+# Debian's npm, unless npm is there already (NodeSource's nodejs bundles it
+# and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: run as root (apt-get)" >&2
@@ -27,4 +39,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# tftpd-hpa's service would take UDP port 69 on the host; fleetcast only needs its binary.
+if [ -d /run/systemd/system ] && systemctl is-enabled --quiet tftpd-hpa 2>/dev/null; then
+  systemctl disable --now tftpd-hpa || true
 fi

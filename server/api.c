@@ -69,6 +69,12 @@ static double mean_progress(const struct fc_server *s, double *min)
     return n ? sum / n : 0;
 }
 
+/* Whole numbers as JSON integers: 600, not 600.0. */
+static json_t *number(double v)
+{
+    return v == (double)(json_int_t)v ? json_integer((json_int_t)v) : json_real(v);
+}
+
 static json_t *optional_time(int64_t t)
 {
     return t ? json_integer(t) : json_null();
@@ -81,21 +87,22 @@ json_t *fc_api_session_json(const struct fc_server *s)
     char group[32];
     const uint8_t *a = (const uint8_t *)&s->cfg.group.s_addr;
     double min, progress = mean_progress(s, &min);
-    double rate_bps = s->snd.rate * 8;
+    int live = s->state == FC_SS_SENDING || s->state == FC_SS_REPAIR;
+    double rate_bps = live ? s->snd.rate * 8 : 0;
     json_t *eta = json_null();
 
     snprintf(group, sizeof(group), "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], s->cfg.data_port);
-    if ((s->state == FC_SS_SENDING || s->state == FC_SS_REPAIR) && rate_bps > 0 && s->n_rx)
+    if (live && rate_bps > 0 && s->n_rx)
         eta = json_integer(
             (json_int_t)((100.0 - min) / 100.0 * (double)s->img.m.compressed_bytes * 8 / rate_bps));
     return json_pack(
-        "{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:f, s:f, "
+        "{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:f, s:f, "
         "s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:o, s:o}",
         "id", s->id_text, "state", fc_session_state_name(s->state), "image", s->cfg.image_path,
         "image_bytes", (json_int_t)s->img.m.compressed_bytes, "group", group, "iface", s->cfg.iface,
         "rate_cap_bps", (json_int_t)s->cfg.rate_bps, "rate_bps", (json_int_t)rate_bps,
-        "min_receivers", (json_int_t)s->cfg.min_receivers, "max_wait", s->cfg.max_wait, "fec",
-        s->cfg.fec_pct, "bytes_sent", (json_int_t)st->udp_bytes, "data_pkts",
+        "min_receivers", (json_int_t)s->cfg.min_receivers, "max_wait", number(s->cfg.max_wait),
+        "fec", number(s->cfg.fec_pct), "bytes_sent", (json_int_t)st->udp_bytes, "data_pkts",
         (json_int_t)st->data_pkts, "repair_pkts", (json_int_t)st->repair_pkts, "catchup_pkts",
         (json_int_t)st->catchup_pkts, "repair_pct",
         data ? 100.0 * (double)st->repair_pkts / (double)data : 0.0, "progress_pct", progress,
@@ -180,9 +187,20 @@ static void run_create(struct fc_daemon *d, struct fc_cmd *cmd)
     answer(cmd, 201, json_pack("{s:o}", "session", fc_api_session_json(s)));
 }
 
+static void execute(struct fc_daemon *d, struct fc_cmd *cmd);
+
+/* Runs a command, then publishes at once: a read right after a change must
+ * see it. */
 void fc_api_execute(void *ctx, struct fc_cmd *cmd)
 {
     struct fc_daemon *d = ctx;
+
+    execute(d, cmd);
+    fc_console_publish(&d->console, snapshot(d));
+}
+
+static void execute(struct fc_daemon *d, struct fc_cmd *cmd)
+{
     struct fc_server *s;
     unsigned long id;
 

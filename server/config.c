@@ -159,6 +159,13 @@ static int daemon_option(struct fc_daemon_config *dc, const char *name, const ch
             dc->http = v;
         return 1;
     }
+    if (!strcmp(name, "tftp-root")) {
+        if (!v || fc_pxecfg_check_root(v))
+            *rc = -1;
+        else
+            dc->tftp_root = v;
+        return 1;
+    }
     if (!strcmp(name, "ctrl-port")) {
         if (!v || parse_num(v, 1, 65535, &port))
             *rc = (fc_error("bad --ctrl-port"), -1);

@@ -107,15 +107,6 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 
 /* ---- auth ---- */
 
-static int has_token(const struct fc_http *h, struct MHD_Connection *c)
-{
-    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-
-    if (!a || strncmp(a, "Bearer ", 7) != 0 || strlen(a + 7) != FC_TOKEN_HEX)
-        return 0;
-    return sodium_memcmp(a + 7, h->token, FC_TOKEN_HEX) == 0;
-}
-
 static int from_loopback(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
@@ -126,6 +117,26 @@ static int from_loopback(struct MHD_Connection *c)
         return 0;
     sin = (const struct sockaddr_in *)ci->client_addr;
     return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+}
+
+static int token_ok(const struct fc_http *h, const char *t)
+{
+    return t && strlen(t) == FC_TOKEN_HEX && sodium_memcmp(t, h->token, FC_TOKEN_HEX) == 0;
+}
+
+static int has_token(const struct fc_http *h, struct MHD_Connection *c)
+{
+    const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+
+    return a && !strncmp(a, "Bearer ", 7) && token_ok(h, a + 7);
+}
+
+/* A browser's EventSource cannot send headers: reads may carry the token as
+ * ?token=, changes never (a URL ends up in logs and histories). */
+static int may_read(const struct fc_http *h, struct MHD_Connection *c)
+{
+    return has_token(h, c) || h->read_open || from_loopback(c) ||
+           token_ok(h, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token"));
 }
 
 /* ---- reads ---- */
@@ -341,7 +352,7 @@ static enum MHD_Result route(struct fc_http *h, struct MHD_Connection *c, const 
 
     if (strncmp(url, "/api/v1/", 8) != 0)
         return is_get ? get_asset(c, url) : send_error(c, 405, "method not allowed");
-    if (is_get && !(has_token(h, c) || h->read_open || from_loopback(c)))
+    if (is_get && !may_read(h, c))
         return send_error(c, 401, "a bearer token is needed to read from this address");
     if (is_get)
         return !strcmp(path, "events") ? get_events(h, c) : get_api(h, c, path);

@@ -38,6 +38,8 @@ static void usage(void)
             "  --http ADDR:PORT    the console: HTTP API and dashboard (docs/api.md);\n"
             "                      use %s; another address only on purpose\n"
             "  --http-read-open    let any address read the API without the token\n"
+            "  --tftp-root DIR     a machine done and verified gets DIR/pxelinux.cfg/01-<mac>:\n"
+            "                      it boots its local disk next time (docs/pxe.md)\n"
             "  --config FILE       'name = value' lines with the names above\n",
             FC_DATA_MAX_PAYLOAD, FC_PORT_DEFAULT, FC_HTTP_DEFAULT);
 }

@@ -243,6 +243,7 @@ void fc_rx_on_done(struct fc_server *s, const struct sockaddr_in *from, const st
         r->p.chunks_done = s->img.m.n_chunks;
         fc_info("session %08x machine %s: done, disk verified (%.1f s after joining)",
                 s->session_id, r->name, r->done_at - r->joined_at);
+        fc_pxecfg_machine_done(s, r);
     } else {
         r->status = FC_RXS_FAILED;
         r->reason = d->status ? d->status : FC_REASON_VERIFY;

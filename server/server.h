@@ -18,7 +18,8 @@
  *   manifest_srv.c  the manifest over TCP
  *   chunkcache.c  chunk bytes read from the image, cut into packets
  *   ratectl.c     rate backoff and recovery from reported loss
- *   stats.c       counters and the JSON stats file */
+ *   stats.c       counters and the JSON stats file
+ *   pxecfg.c      pxelinux.cfg/01-<mac> (boot the local disk) for machines done */
 #ifndef FC_SERVER_H
 #define FC_SERVER_H
 
@@ -175,6 +176,8 @@ struct fc_daemon_config {
     int daemon;         /* keep running when sessions end (API mode) */
     const char *http;   /* ADDR:PORT of the console, or NULL for none */
     int http_read_open; /* reads without a token from any address */
+    /* write pxelinux.cfg/01-<mac> there for machines done (pxecfg.c), or NULL */
+    const char *tftp_root;
     uint16_t ctrl_port;
 };
 
@@ -339,5 +342,9 @@ void fc_ratectl_tick(struct fc_server *s);
 /* stats.c */
 int fc_stats_write(const struct fc_server *s, const char *path);
 void fc_stats_log_summary(const struct fc_server *s);
+
+/* pxecfg.c: with --tftp-root, a machine done and verified boots its local disk next time. */
+int fc_pxecfg_check_root(const char *root);
+int fc_pxecfg_machine_done(struct fc_server *s, struct fc_rx *r);
 
 #endif

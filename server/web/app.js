@@ -324,7 +324,7 @@ function sessionRow(s) {
   bar.append(fill);
   const l2 = el('div', 'l2', baseName(s.image) + ' → ' + s.group);
   l2.title = s.image + ' on ' + s.group + ' via ' + s.iface;
-  const l3 = el('div', 'l2', fmtPct(s.progress_pct) + ' · ' + fmtBits(s.rate_bps) +
+  const l3 = el('div', 'l2', fmtPct(s.progress_pct) + ' · ' + (ENDED[s.state] ? s.state : fmtBits(s.rate_bps)) +
     ' · repair ' + (s.repair_pct || 0).toFixed(1) + ' %');
   const l4 = el('div', 'l4');
   l4.append(countsNode(s.receivers));
@@ -374,7 +374,7 @@ function renderTotals(s, ms) {
   $('d-bar').style.width = pct + '%';
   $('d-bar').style.background = s.state === 'finished' ? 'var(--done)' : s.state === 'aborted' ? 'var(--failed)' : '';
   $('d-pct').textContent = fmtPct(s.progress_pct);
-  $('d-rate').textContent = fmtBits(s.rate_bps) + ' (cap ' + fmtBits(s.rate_cap_bps) + ')';
+  $('d-rate').textContent = (ENDED[s.state] ? '–' : fmtBits(s.rate_bps)) + ' (cap ' + fmtBits(s.rate_cap_bps) + ')';
   $('d-sent').textContent = fmtBytes(s.bytes_sent) + ' (image ' + fmtBytes(s.image_bytes) + ')';
   $('d-repair').textContent = (s.repair_pct || 0).toFixed(1) + ' %';
   $('d-eta').textContent = ENDED[s.state] ? s.state : fmtDuration(s.eta_seconds);

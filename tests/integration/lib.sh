@@ -363,3 +363,225 @@ common_image_checks() {
 		fail "every 'nonzero' region identical as a whole: $(head -3 "$T/nz.log" | tr '\n' ';')"
 	fi
 }
+
+# ---------------------------------------------------------------------------
+# Multicast tests (issue 3, tests/integration/test-mcast-*.sh): a netns lab
+# (tests/lab/lab.sh) with fleetcastd in srv and one fleetcast-recv per machine.
+# Environment: FLEETCASTD, FLEETCAST_RECV (set by meson). Logs, stats and
+# targets of host H are $T/H.log, $T/H.json, $T/H.img.
+
+# mc_bound SECONDS ARGS... : re-run this test (once) under `timeout`, so that a
+# hang still ends with the lab removed and the logs printed. Call it first.
+mc_bound() {
+	[[ -z ${MC_BOUND:-} ]] || return 0
+	trap - EXIT
+	rm -rf -- "$T"
+	export MC_BOUND=1
+	exec timeout -k 20 "$1" bash "$0" "${@:2}"
+}
+
+# mc_init : check the binaries and root, load the lab.
+mc_init() {
+	local b
+	for b in FLEETCASTD FLEETCAST_RECV; do
+		if [[ -z ${!b:-} || ! -x ${!b} ]]; then
+			echo "$b must name the built binary (got '${!b:-}')" >&2
+			exit 99
+		fi
+	done
+	if ((EUID != 0)); then
+		echo "skipped: needs root (network namespaces)"
+		exit 77
+	fi
+	# shellcheck source=../lab/lab.sh
+	. "$SRCDIR/tests/lab/lab.sh"
+	MC_GROUP=239.77.0.1:9000
+	MC_SERVER_OPT=(--server 10.77.0.1)
+	MC_BAD=()
+	declare -gA MC_PID=() MC_RC=()
+	MC_T0=$SECONDS
+}
+
+# mc_image gpt FILES | sample SIZE_MIB FILES : build the source disk ($T/disk.raw;
+# gpt: make_gpt_disk over make_tree FILES; sample: scripts/sample-disk.sh), a
+# signed image $IMG (public key $PUB), its info $T/info.json, the reference
+# restore $REF. Sets DISK_SIZE, CHUNKS and SRC_PKTS (source packets of one
+# pass: sum over chunks of ceil(comp_size / 1448)).
+mc_image() {
+	case $1 in
+	gpt)
+		make_tree "$T/tree" "$2"
+		make_gpt_disk "$T/disk.raw" "$T/tree"
+		rm -rf "$T/tree" "$T/disk.raw.p1"
+		;;
+	sample) must bash "$SRCDIR/scripts/sample-disk.sh" "$T/disk.raw" "$2" "$3" ;;
+	*) die "mc_image: unknown kind $1" ;;
+	esac
+	IMG=$T/disk.fcimg
+	PUB=$T/key.pub
+	REF=$T/ref.img
+	must "$FLEETCAST" key gen --out "$T/key"
+	must "$FLEETCAST" image create "$T/disk.raw" "$IMG" --key "$T/key.key" --quiet
+	"$FLEETCAST" image info "$IMG" --json --chunks >"$T/info.json" || die "image info"
+	must "$FLEETCAST" image restore "$IMG" "$REF" --pubkey "$PUB"
+	DISK_SIZE=$(jget "$T/info.json" 'd["disk_size"]')
+	CHUNKS=$(jget "$T/info.json" 'd["chunk_count"]')
+	SRC_PKTS=$(jget "$T/info.json" 'sum((c["comp_size"] + 1447) // 1448 for c in d["chunks"])')
+	log "image: $(fsize "$IMG") bytes, $CHUNKS chunks, $SRC_PKTS source packets, disk $DISK_SIZE bytes"
+}
+
+# mc_wait_log FILE REGEX TIMEOUT_S : wait until FILE has a line matching REGEX (grep -E).
+mc_wait_log() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# mc_server [NAME] -- ARGS... : start fleetcastd in srv (log $T/NAME.log; NAME
+# defaults to srv) with --image, --group, --iface, --stats $T/srv.json, then
+# ARGS. Sets SRV_PID and SESSION (from its first log line).
+mc_server() {
+	local name=srv
+	if [[ ${1:-} != -- ]]; then name=$1; shift; fi
+	shift
+	# shellcheck disable=SC2153 # FLEETCASTD comes from meson
+	SRV_PID=$(lab_bg srv "$T/$name.log" "$FLEETCASTD" --image "$IMG" --group "$MC_GROUP" \
+		--iface eth0 --stats "$T/srv.json" "$@") || die "cannot start fleetcastd"
+	mc_wait_log "$T/$name.log" '^fleetcastd: .*session [0-9a-f]{8}: image' 10 ||
+		die "fleetcastd did not start: $(head -c 600 "$T/$name.log")"
+	# shellcheck disable=SC2034 # for the caller
+	SESSION=$(grep -Eom1 'session [0-9a-f]{8}' "$T/$name.log" | cut -d' ' -f2)
+}
+
+# mc_recv MACHINE [ARGS...] : start fleetcast-recv in MACHINE writing $T/MACHINE.img
+# (with ${MC_SERVER_OPT[@]}, --pubkey, --name, --stats), then ARGS.
+mc_recv() {
+	local m=$1
+	shift
+	MC_PID[$m]=$(lab_bg "$m" "$T/$m.log" "$FLEETCAST_RECV" --target "$T/$m.img" \
+		"${MC_SERVER_OPT[@]}" --pubkey "$PUB" --name "$m" --stats "$T/$m.json" "$@") ||
+		die "cannot start fleetcast-recv in $m"
+}
+
+# mc_wait_recvs TIMEOUT_S MACHINES... : wait for the receivers (one deadline for
+# all); their exit codes go to MC_RC[MACHINE] (124: killed at the deadline).
+mc_wait_recvs() {
+	local end=$((SECONDS + $1)) m rc left
+	shift
+	for m in "$@"; do
+		left=$((end - SECONDS))
+		((left > 0)) || left=1
+		rc=0
+		lab_wait "${MC_PID[$m]}" "$left" || rc=$?
+		MC_RC[$m]=$rc
+	done
+}
+
+# mc_wait_server TIMEOUT_S : wait for fleetcastd ($SRV_PID); exit code in SRV_RC.
+# shellcheck disable=SC2034 # SRV_RC is for the caller
+mc_wait_server() {
+	SRV_RC=0
+	lab_wait "$SRV_PID" "$1" || SRV_RC=$?
+}
+
+# mc_progress [LOG] : the last "chunks N% written" of fleetcastd's status line
+# (integer part; 0 if none yet).
+mc_progress() {
+	local p
+	p=$(grep -Eo 'chunks [0-9]+(\.[0-9])?% written' "${1:-$T/srv.log}" | tail -1 | grep -Eo '[0-9]+' | head -1)
+	echo "${p:-0}"
+}
+
+# mc_wait_progress PCT TIMEOUT_S [LOG] : wait until mc_progress >= PCT (needs
+# fleetcastd --verbose: a status line every second).
+mc_wait_progress() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		(($(mc_progress "${3:-}") >= $1)) && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# mc_check_recv MACHINE [CODE] : MACHINE's receiver exited CODE (default 0) and,
+# for 0, its target is byte-identical to the reference restore and passes
+# `fleetcast image compare`.
+mc_check_recv() {
+	local m=$1 want=${2:-0} why=''
+	[[ ${MC_RC[$m]:-none} == "$want" ]] || why+="exit ${MC_RC[$m]:-none}, not $want; "
+	if [[ $want == 0 ]]; then
+		if [[ ! -f $T/$m.img ]]; then
+			why+="no target file; "
+		else
+			cmp "$T/$m.img" "$REF" >"$T/$m.cmp" 2>&1 ||
+				why+="target differs from the reference restore: $(head -c 200 "$T/$m.cmp"); "
+			"$FLEETCAST" image compare "$IMG" "$T/$m.img" >"$T/$m.compare" 2>&1 ||
+				why+="image compare failed: $(tail -c 200 "$T/$m.compare"); "
+		fi
+	fi
+	if [[ -z $why ]]; then
+		if [[ $want == 0 ]]; then
+			pass "$m: exit 0, target identical to the reference restore, image compare ok"
+		else
+			pass "$m: exit $want"
+		fi
+	else
+		fail "$m: $why"
+		MC_BAD+=("$m")
+	fi
+}
+
+# mc_rx_stat MACHINE PYEXPR : a field of MACHINE's receiver stats (d), "none" if absent.
+mc_rx_stat() {
+	if [[ -s $T/$1.json ]]; then jget "$T/$1.json" "$2" 2>/dev/null || echo none; else echo none; fi
+}
+
+# mc_srv_rx NAME FIELD [STATS] : FIELD of the server's stats entry of receiver NAME.
+mc_srv_rx() {
+	jget "${3:-$T/srv.json}" "next((r['$2'] for r in d['receivers'] if r['name'] == '$1'), 'MISSING')" 2>/dev/null ||
+		echo none
+}
+
+# mc_srv_stat PYEXPR [STATS] : an expression over the server's stats (d).
+mc_srv_stat() {
+	if [[ -s ${2:-$T/srv.json} ]]; then jget "${2:-$T/srv.json}" "$1" 2>/dev/null || echo none; else echo none; fi
+}
+
+# mc_dump_logs : print the server logs and the logs of receivers that failed.
+mc_dump_logs() {
+	local f m
+	MC_DUMPED=1
+	for f in "$T"/srv*.log; do
+		[[ -f $f ]] || continue
+		echo "# ---- ${f##*/} (last 150 lines)"
+		tail -n 150 "$f" | sed 's/^/#   /'
+	done
+	for m in "${MC_BAD[@]}"; do
+		[[ -f $T/$m.log ]] || continue
+		echo "# ---- $m.log (last 60 lines; stats: $(tr -d '\n' <"$T/$m.json" 2>/dev/null))"
+		tail -n 60 "$T/$m.log" | sed 's/^/#   /'
+	done
+}
+
+# Run by the lab's exit trap: logs of a failed or interrupted test. With
+# MC_KEEP_LOGS=DIR, the logs and stats are also copied to DIR.
+lab_cleanup_hook() {
+	if [[ -n ${MC_KEEP_LOGS:-} ]]; then
+		mkdir -p "$MC_KEEP_LOGS" && cp "$T"/*.log "$T"/*.json "$MC_KEEP_LOGS"/ 2>/dev/null
+	fi
+	if [[ -z ${MC_DUMPED:-} ]] && { ((FAILED > 0)) || [[ -z ${MC_FINISHED:-} ]]; }; then
+		echo "# test ended early or failed after $((SECONDS - ${MC_T0:-0})) s"
+		mc_dump_logs
+	fi
+}
+
+# mc_finish : logs on failure, the summary line, exit status.
+mc_finish() {
+	log "took $((SECONDS - MC_T0)) s"
+	((FAILED == 0)) || mc_dump_logs
+	MC_FINISHED=1
+	finish
+}

@@ -641,3 +641,16 @@ lab_relay_destroy() {
     ip -n "$sw" link del rt1 2>/dev/null || true
     ip -n "$sw" link del br1
 }
+
+# lab_tap NAME: add a tap port NAME (1-15 chars [a-z0-9], not a host's name) to the switch bridge
+# br0, for a virtual machine: run QEMU in the switch namespace (lab_bg sw ...) with
+# `-netdev tap,id=...,ifname=NAME,script=no,downscript=no`. The port has carrier once QEMU holds
+# the tap; deleting the switch namespace (lab_destroy) removes it.
+lab_tap() {
+    _lab_need || return
+    local name=${1:?usage: lab_tap NAME} sw="${LAB_PREFIX}sw"
+    [[ $name =~ ^[a-z][a-z0-9]{0,14}$ && $name != br[01] ]] || _lab_die "lab_tap: bad name $name" ||
+        return
+    ip -n "$sw" tuntap add dev "$name" mode tap || return
+    ip -n "$sw" link set "$name" master br0 up
+}

@@ -1,0 +1,463 @@
+/* `fleetcast pxe build|reset`: the TFTP root that network-boots a lab into fleetcast-recv, and
+ * putting imaged machines back on imaging. build checks the options, copies pxelinux and its
+ * menu modules, writes pxelinux.cfg/default, and runs pxe/mkinitramfs.sh for the kernel and
+ * the initramfs (shell: it is a list of files to gather, which a script says more plainly than
+ * C). The script is found by --pxe-dir, $FLEETCAST_PXE_DIR, or the source tree this binary was
+ * built from (FC_PXE_DIR, set by cli/meson.build): the tree is where pxe/init is edited and
+ * tested, and an installed copy just names its directory. reset removes the
+ * pxelinux.cfg/01-<mac> files fleetcastd --tftp-root wrote (server/pxecfg.c), and only those. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/error.h"
+#include "common/key.h"
+#include "common/log.h"
+
+#ifndef FC_PXE_DIR
+#define FC_PXE_DIR "/usr/share/fleetcast/pxe"
+#endif
+#define PXELINUX_DIR "/usr/lib/PXELINUX"
+#define SYSLINUX_BIOS_DIR "/usr/lib/syslinux/modules/bios"
+/* The first line of every file fleetcastd writes (server/pxecfg.c): reset removes only those. */
+#define PXECFG_MARK "# fleetcastd:"
+
+struct pxe_opts {
+    const char *outdir, *kernel, *server, *session, *key, *disk, *after, *recv, *pxe_dir;
+    const char *append, *tftp_root, *mac;
+    int all;
+};
+
+/* Kernel command-line words: no spaces, quotes or control characters. */
+static int cmdline_safe(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || *s == '"' || *s == '\'' || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int check_session(const char *s)
+{
+    int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    unsigned long long v;
+    char *end;
+
+    if (!strcmp(s, "auto"))
+        return 0;
+    errno = 0;
+    v = strtoull(hex ? s + 2 : s, &end, hex ? 16 : 10);
+    return errno || *end || end == s + (hex ? 2 : 0) || v == 0 || v > 0xffffffffull ? -1 : 0;
+}
+
+static int take_value(struct fc_args *a, const char *name, const char **dst, int *handled)
+{
+    if (!fc_opt_value(a, name, dst))
+        return 0;
+    *handled = 1;
+    return *dst ? 0 : fc_usage_error("%s needs a value", name);
+}
+
+static int parse_opts(struct fc_args *a, struct pxe_opts *o)
+{
+    static const char *names[] = {"--kernel", "--server", "--session", "--key",    "--disk",
+                                  "--after",  "--recv",   "--pxe-dir", "--append", "--tftp-root"};
+    const char **dst[] = {&o->kernel, &o->server, &o->session, &o->key,    &o->disk,
+                          &o->after,  &o->recv,   &o->pxe_dir, &o->append, &o->tftp_root};
+
+    while (a->pos < a->argc) {
+        const char *arg = a->argv[a->pos];
+        int handled = 0, rc = 0;
+        size_t i;
+
+        for (i = 0; i < sizeof(names) / sizeof(names[0]) && !handled && !rc; i++)
+            rc = take_value(a, names[i], dst[i], &handled);
+        if (rc)
+            return rc;
+        if (handled)
+            continue;
+        if (fc_opt_flag(a, "--all"))
+            o->all = 1;
+        else if (arg[0] == '-' && arg[1])
+            return fc_usage_error("unknown option '%s'", arg);
+        else if (!o->outdir) {
+            o->outdir = arg;
+            a->pos++;
+        } else
+            return fc_usage_error("unexpected argument '%s'", arg);
+    }
+    return 0;
+}
+
+static int check_build_opts(const struct pxe_opts *o)
+{
+    uint8_t pk[FC_PUBKEY_LEN];
+
+    if (!o->outdir)
+        return fc_usage_error("pxe build needs OUTDIR (the TFTP root to write)");
+    if (o->tftp_root || o->all)
+        return fc_usage_error("--tftp-root and --all belong to pxe reset");
+    if (o->server && (!*o->server || !cmdline_safe(o->server)))
+        return fc_usage_error("--server takes ADDR[:PORT]");
+    if (o->session && check_session(o->session))
+        return fc_usage_error("--session takes auto or a session id (decimal or 0x hex)");
+    if (o->disk && (!*o->disk || !cmdline_safe(o->disk)))
+        return fc_usage_error("--disk takes a device name like sda or /dev/nvme0n1");
+    if (o->after && strcmp(o->after, "reboot") && strcmp(o->after, "poweroff") &&
+        strcmp(o->after, "shell"))
+        return fc_usage_error("--after takes reboot, poweroff or shell");
+    if (o->append && strpbrk(o->append, "\n\r"))
+        return fc_usage_error("--append takes one line of kernel arguments");
+    if (o->key && fc_key_load_public(o->key, pk))
+        return fc_exit_status(FC_EKEY); /* the key loader said why */
+    return 0;
+}
+
+/* PATH if it is executable; the fleetcast-recv next to this binary (installed side by side),
+ * or in the build tree (cli/ and client/ are siblings). */
+static int find_recv(const char *given, char *out, size_t cap)
+{
+    static const char *rel[] = {"/fleetcast-recv", "/../client/fleetcast-recv"};
+    char self[PATH_MAX];
+    ssize_t n;
+    size_t i;
+    char *slash;
+
+    if (given) {
+        snprintf(out, cap, "%s", given);
+        return access(out, X_OK) ? FC_EINVAL : 0;
+    }
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return FC_EINVAL;
+    self[n] = 0;
+    slash = strrchr(self, '/');
+    if (slash)
+        *slash = 0;
+    for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+        int n = snprintf(out, cap, "%s%s", self, rel[i]);
+
+        if (n > 0 && (size_t)n < cap && !access(out, X_OK))
+            return 0;
+    }
+    return FC_EINVAL;
+}
+
+static const char *pxe_dir(const struct pxe_opts *o)
+{
+    const char *env = getenv("FLEETCAST_PXE_DIR");
+
+    if (o->pxe_dir)
+        return o->pxe_dir;
+    return env && *env ? env : FC_PXE_DIR;
+}
+
+static int copy_file(const char *src, const char *dir, const char *name)
+{
+    char dst[PATH_MAX], tmp[PATH_MAX + 16], buf[65536];
+    int in, out, rc = 0;
+    ssize_t n;
+
+    snprintf(dst, sizeof(dst), "%s/%s", dir, name);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", dst);
+    in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        fc_error("cannot read %s: %s (package pxelinux / syslinux-common)", src, strerror(errno));
+        return FC_EIO;
+    }
+    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        fc_error("cannot create %s: %s", tmp, strerror(errno));
+        close(in);
+        return FC_EIO;
+    }
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        if (write(out, buf, (size_t)n) != n) {
+            n = -1;
+            break;
+        }
+    if (n < 0 || close(out) < 0 || rename(tmp, dst) < 0) {
+        fc_error("cannot write %s: %s", dst, strerror(errno));
+        unlink(tmp);
+        rc = FC_EIO;
+    }
+    close(in);
+    return rc;
+}
+
+/* pxelinux.0, its core module and the menu's modules (syslinux 6: menu.c32 needs libutil and
+ * libcom32). */
+static int copy_bootloader(const char *outdir)
+{
+    static const char *mods[] = {"ldlinux.c32", "menu.c32", "libutil.c32", "libcom32.c32"};
+    char src[PATH_MAX];
+    size_t i;
+    int rc = copy_file(PXELINUX_DIR "/pxelinux.0", outdir, "pxelinux.0");
+
+    for (i = 0; !rc && i < sizeof(mods) / sizeof(mods[0]); i++) {
+        snprintf(src, sizeof(src), "%s/%s", SYSLINUX_BIOS_DIR, mods[i]);
+        rc = copy_file(src, outdir, mods[i]);
+    }
+    return rc;
+}
+
+static void kernel_args(const struct pxe_opts *o, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "console=tty0 console=ttyS0,115200n8 quiet fleetcast.after=%s",
+                     o->after ? o->after : "reboot");
+    const char *k[] = {"fleetcast.server=", "fleetcast.session=", "fleetcast.disk=", ""};
+    const char *v[] = {o->server, o->session, o->disk, o->append};
+    size_t i;
+
+    for (i = 0; i < 4 && n > 0 && (size_t)n < cap; i++)
+        if (v[i] && *v[i])
+            n += snprintf(buf + n, cap - (size_t)n, " %s%s", k[i], v[i]);
+}
+
+/* The menu: "image this machine" unattended after 5 s, or the local disk. */
+static int write_menu(const struct pxe_opts *o, const char *outdir)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 16], args[2048];
+    FILE *f;
+
+    kernel_args(o, args, sizeof(args));
+    snprintf(path, sizeof(path), "%s/pxelinux.cfg/default", outdir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (!f) {
+        fc_error("cannot create %s: %s", tmp, strerror(errno));
+        return FC_EIO;
+    }
+    fprintf(f,
+            "# fleetcast PXE menu, written by `fleetcast pxe build` (docs/pxe.md). A machine\n"
+            "# fleetcastd has imaged gets its own pxelinux.cfg/01-<mac> (boot the local disk);\n"
+            "# `fleetcast pxe reset` removes those.\n"
+            "SERIAL 0 115200\n"
+            "UI menu.c32\n"
+            "PROMPT 0\n"
+            "TIMEOUT 50\n"
+            "ONTIMEOUT fleetcast\n"
+            "MENU TITLE fleetcast network boot\n"
+            "\n"
+            "LABEL fleetcast\n"
+            "  MENU LABEL ^Image this machine (fleetcast)\n"
+            "  MENU DEFAULT\n"
+            "  KERNEL vmlinuz\n"
+            "  INITRD initramfs.img\n"
+            "  APPEND %s\n"
+            "\n"
+            "LABEL local\n"
+            "  MENU LABEL Boot the ^local disk\n"
+            "  LOCALBOOT 0\n",
+            args);
+    if (fclose(f) != 0 || rename(tmp, path) < 0) {
+        fc_error("cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return FC_EIO;
+    }
+    printf("pxelinux.cfg/default: image this machine after 5 s, with: %s\n", args);
+    return 0;
+}
+
+static int run_script(const struct pxe_opts *o, const char *outdir, const char *recv)
+{
+    char script[PATH_MAX];
+    const char *argv[12];
+    int n = 0, status;
+    pid_t pid;
+
+    snprintf(script, sizeof(script), "%s/mkinitramfs.sh", pxe_dir(o));
+    if (access(script, R_OK)) {
+        fc_error("cannot find %s (--pxe-dir or FLEETCAST_PXE_DIR names the pxe/ directory)",
+                 script);
+        return FC_EINVAL;
+    }
+    argv[n++] = "bash";
+    argv[n++] = script;
+    argv[n++] = "--out";
+    argv[n++] = outdir;
+    argv[n++] = "--recv";
+    argv[n++] = recv;
+    if (o->kernel) {
+        argv[n++] = "--kernel";
+        argv[n++] = o->kernel;
+    }
+    if (o->key) {
+        argv[n++] = "--key";
+        argv[n++] = o->key;
+    }
+    argv[n] = NULL;
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        execvp("bash", (char *const *)argv);
+        _exit(127);
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) < 0)
+        return FC_EIO;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fc_error("building the initramfs failed (%s)", script);
+        return FC_EIO;
+    }
+    return 0;
+}
+
+static int pxe_build(struct fc_args *a)
+{
+    struct pxe_opts o = {0};
+    char recv[PATH_MAX], dir[PATH_MAX];
+    int rc = parse_opts(a, &o);
+
+    if (rc || (rc = check_build_opts(&o)))
+        return rc;
+    if (find_recv(o.recv, recv, sizeof(recv))) {
+        fc_error("fleetcast-recv not found%s%s (--recv PATH)", o.recv ? " at " : "",
+                 o.recv ? o.recv : " next to this program");
+        return fc_exit_status(FC_EINVAL);
+    }
+    snprintf(dir, sizeof(dir), "%s/pxelinux.cfg", o.outdir);
+    if ((mkdir(o.outdir, 0755) && errno != EEXIST) || (mkdir(dir, 0755) && errno != EEXIST)) {
+        fc_error("cannot create %s: %s", dir, strerror(errno));
+        return fc_fail(FC_EIO, o.outdir);
+    }
+    rc = copy_bootloader(o.outdir);
+    if (!rc)
+        rc = run_script(&o, o.outdir, recv);
+    if (!rc)
+        rc = write_menu(&o, o.outdir);
+    if (rc)
+        return fc_fail(rc, "pxe build");
+    printf("TFTP root %s ready: pxelinux.0 (DHCP boot file), vmlinuz, initramfs.img\n", o.outdir);
+    return 0;
+}
+
+/* "52:54:00:AB:cd:ef" or with dashes -> "01-52-54-00-ab-cd-ef" (pxelinux's file name). */
+static int mac_file_name(const char *mac, char out[21])
+{
+    int i, n = 2;
+
+    if (strlen(mac) != 17)
+        return FC_EINVAL;
+    memcpy(out, "01", 2);
+    for (i = 0; i < 6; i++) {
+        const char *p = mac + i * 3;
+
+        if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
+            (i < 5 && p[2] != ':' && p[2] != '-'))
+            return FC_EINVAL;
+        out[n++] = '-';
+        out[n++] = (char)tolower((unsigned char)p[0]);
+        out[n++] = (char)tolower((unsigned char)p[1]);
+    }
+    out[n] = 0;
+    return 0;
+}
+
+/* 1 if DIR/NAME is a file fleetcastd wrote (its first line is the mark). */
+static int written_by_server(const char *dir, const char *name)
+{
+    char path[PATH_MAX], line[64] = "";
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (!fgets(line, sizeof(line), f))
+        line[0] = 0;
+    fclose(f);
+    return !strncmp(line, PXECFG_MARK, strlen(PXECFG_MARK));
+}
+
+static int remove_one(const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (unlink(path) < 0) {
+        fc_error("cannot remove %s: %s", path, strerror(errno));
+        return FC_EIO;
+    }
+    printf("removed %s: that machine images again at its next network boot\n", path);
+    return 0;
+}
+
+/* 1 for "01-xx-xx-xx-xx-xx-xx" (lowercase hex, as fleetcastd writes them). */
+static int is_mac_file(const char *name)
+{
+    char canon[21];
+
+    return strlen(name) == 20 && !mac_file_name(name + 3, canon) && !strcmp(canon, name);
+}
+
+static int reset_all(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int rc = 0, n = 0;
+
+    if (!d) {
+        fc_error("cannot read %s: %s", dir, strerror(errno));
+        return FC_EIO;
+    }
+    while ((e = readdir(d)) != NULL)
+        if (is_mac_file(e->d_name) && written_by_server(dir, e->d_name)) {
+            rc = remove_one(dir, e->d_name) ? FC_EIO : rc;
+            n++;
+        }
+    closedir(d);
+    if (n == 0)
+        printf("no machine files written by fleetcastd in %s\n", dir);
+    return rc;
+}
+
+static int pxe_reset(struct fc_args *a)
+{
+    struct pxe_opts o = {0};
+    char dir[PATH_MAX], name[21];
+    int rc = parse_opts(a, &o);
+
+    if (rc)
+        return rc;
+    o.mac = o.outdir; /* the one operand */
+    if (o.kernel || o.server || o.session || o.key || o.disk || o.after || o.recv || o.pxe_dir ||
+        o.append)
+        return fc_usage_error("pxe reset takes only MAC|--all and --tftp-root");
+    if (!o.tftp_root)
+        return fc_usage_error("pxe reset needs --tftp-root DIR");
+    if (!o.all == !o.mac)
+        return fc_usage_error("pxe reset takes a MAC address or --all");
+    if (o.mac && mac_file_name(o.mac, name))
+        return fc_usage_error("'%s' is not a MAC address like 52:54:00:12:34:56", o.mac);
+    snprintf(dir, sizeof(dir), "%s/pxelinux.cfg", o.tftp_root);
+    if (o.all)
+        rc = reset_all(dir);
+    else if (!written_by_server(dir, name)) {
+        fc_error("%s/%s does not exist or was not written by fleetcastd: left alone", dir, name);
+        rc = FC_ESTATE;
+    } else
+        rc = remove_one(dir, name);
+    return rc ? fc_fail(rc, "pxe reset") : 0;
+}
+
+int fc_cmd_pxe(struct fc_args *a)
+{
+    const char *sub = a->pos < a->argc ? a->argv[a->pos] : "";
+
+    a->pos++;
+    if (!strcmp(sub, "build"))
+        return pxe_build(a);
+    if (!strcmp(sub, "reset"))
+        return pxe_reset(a);
+    return fc_usage_error("usage: fleetcast pxe build OUTDIR [options] | pxe reset MAC|--all "
+                          "--tftp-root DIR");
+}

@@ -1,0 +1,122 @@
+/* Per-machine pxelinux configs. With --tftp-root DIR, once a machine's disk is written and
+ * verified fleetcastd writes DIR/pxelinux.cfg/01-<mac> (pxelinux asks for that file before
+ * "default"), which boots the local disk: the machine's next network boot does not image it
+ * again. `fleetcast pxe reset` (cli/cmd_pxe.c) removes these files, and only these: it knows
+ * them by their first line, PXECFG_MARK.
+ *
+ * The MAC: from the kernel's ARP table for the receiver's address (receivers.c records it on
+ * the first PROGRESS; looked up again here if that failed), which needs the machine on the
+ * server's own link; else the machine's name when it is a MAC, which is what the PXE
+ * initramfs (pxe/init) names a machine unless DHCP gave it a host name. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "server/server.h"
+
+#define PXECFG_MARK "# fleetcastd:"
+
+int fc_pxecfg_check_root(const char *root)
+{
+    char dir[4096];
+    struct stat st;
+
+    snprintf(dir, sizeof(dir), "%s/pxelinux.cfg", root);
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) < 0) {
+        fc_error("--tftp-root %s: %s is not a writable directory (`fleetcast pxe build` makes it)",
+                 root, dir);
+        return FC_EINVAL;
+    }
+    return 0;
+}
+
+/* "52:54:00:AB:CD:EF" or "52-54-00-ab-cd-ef" -> "52-54-00-ab-cd-ef"; FC_EINVAL otherwise. */
+static int mac_dashed(const char *mac, char out[18])
+{
+    int i;
+
+    if (strlen(mac) != 17)
+        return FC_EINVAL;
+    for (i = 0; i < 17; i++) {
+        char ch = mac[i];
+
+        if (i % 3 == 2) {
+            if (ch != ':' && ch != '-')
+                return FC_EINVAL;
+            out[i] = '-';
+        } else {
+            if (!isxdigit((unsigned char)ch))
+                return FC_EINVAL;
+            out[i] = (char)tolower((unsigned char)ch);
+        }
+    }
+    out[17] = 0;
+    return 0;
+}
+
+static int machine_mac(struct fc_rx *r, char out[18])
+{
+    if (!r->mac[0])
+        fc_netio_mac_of(r->addr.sin_addr, r->mac);
+    if (r->mac[0] && !mac_dashed(r->mac, out))
+        return 0;
+    return mac_dashed(r->name, out);
+}
+
+static int write_file(const char *path, const struct fc_server *s, const struct fc_rx *r,
+                      const char *mac)
+{
+    char tmp[4200], when[32];
+    time_t now = time(NULL);
+    FILE *f;
+
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (!f)
+        return FC_EIO;
+    fprintf(f,
+            PXECFG_MARK " machine %s imaged by session %08x on %s: boot its local disk.\n"
+                        "# `fleetcast pxe reset %s --tftp-root DIR` images it again.\n"
+                        "DEFAULT local\n"
+                        "PROMPT 0\n"
+                        "TIMEOUT 0\n"
+                        "LABEL local\n"
+                        "  LOCALBOOT 0\n",
+            r->name, s->session_id, when, mac);
+    if (fclose(f) != 0 || rename(tmp, path) < 0) {
+        unlink(tmp);
+        return FC_EIO;
+    }
+    return 0;
+}
+
+int fc_pxecfg_machine_done(struct fc_server *s, struct fc_rx *r)
+{
+    const char *root = s->d ? s->d->cfg.tftp_root : NULL;
+    char mac[18], path[4096];
+
+    if (!root)
+        return 0;
+    if (machine_mac(r, mac)) {
+        fc_warn("session %08x machine %s: MAC unknown (not on this link, name not a MAC): no "
+                "pxelinux.cfg file; it images again at its next network boot",
+                s->session_id, r->name);
+        return FC_EINVAL;
+    }
+    snprintf(path, sizeof(path), "%s/pxelinux.cfg/01-%s", root, mac);
+    if (write_file(path, s, r, mac)) {
+        fc_error("session %08x machine %s: cannot write %s: %s", s->session_id, r->name, path,
+                 strerror(errno));
+        return FC_EIO;
+    }
+    fc_info("session %08x machine %s: wrote %s: it boots its local disk from now on", s->session_id,
+            r->name, path);
+    return 0;
+}

@@ -1,0 +1,101 @@
+# shellcheck shell=bash disable=SC2034 # variables for the tests that source this
+# Shared by the console tests (issue 5: test-console-*.sh): fleetcastd in API
+# mode (--daemon --http 127.0.0.1:PORT) in the lab's srv namespace, curl and
+# the `fleetcast` CLI run there too, receivers in m1..mN. Source after lib.sh.
+
+# con_init : root, the binaries, curl, the lab (mc_init).
+con_init() {
+	mc_init
+	command -v curl >/dev/null || die "curl is missing (scripts/install-deps.sh)"
+	CON_PORT=$((17000 + RANDOM % 2000)) # the srv namespace is ours: any port is free
+	CON_URL=http://127.0.0.1:$CON_PORT
+	MC_SERVER_OPT=(--server 10.77.0.1)
+}
+
+# con_image DATA_MIB : a disk file of twice DATA_MIB with DATA_MIB of random
+# (incompressible) data, its signed image $IMG, public key $PUB, and the
+# reference restore $REF. Fast, and the session's length is set by --rate.
+con_image() {
+	local mib=$1
+	IMG=$T/disk.fcimg PUB=$T/key.pub REF=$T/ref.img
+	head -c $((mib * MIB)) /dev/urandom >"$T/disk.raw"
+	truncate -s $((2 * mib * MIB)) "$T/disk.raw"
+	must "$FLEETCAST" key gen --out "$T/key"
+	must "$FLEETCAST" image create "$T/disk.raw" "$IMG" --key "$T/key.key" --quiet
+	must "$FLEETCAST" image restore "$IMG" "$REF" --pubkey "$PUB"
+	log "image: $(fsize "$IMG") bytes"
+}
+
+# con_daemon [ARGS...] : fleetcastd --daemon --http 127.0.0.1:$CON_PORT in srv
+# (log $T/srv.log), FLEETCAST_HOME=$T/home; waits until /api/v1/health
+# answers and the token file exists ($TOKEN).
+con_daemon() {
+	local i
+	mkdir -p "$FLEETCAST_HOME"
+	SRV_PID=$(lab_bg srv "$T/srv.log" "$FLEETCASTD" --daemon --http "127.0.0.1:$CON_PORT" "$@") ||
+		die "cannot start fleetcastd"
+	for ((i = 0; i < 100; i++)); do
+		if lab_exec srv curl -sf --max-time 2 "$CON_URL/api/v1/health" >/dev/null 2>&1 &&
+			[[ -s $FLEETCAST_HOME/api.token ]]; then
+			TOKEN=$(<"$FLEETCAST_HOME/api.token")
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "fleetcastd --daemon --http did not answer: $(head -c 800 "$T/srv.log")"
+}
+
+# req METHOD PATH [BODY|@FILE] [TOKEN] : curl in srv; status in CODE, body in
+# $T/resp (and RESP).
+req() {
+	local args=(-s -o "$T/resp" -w '%{http_code}' -X "$1" --max-time 15)
+	[[ -n ${4:-} ]] && args+=(-H "Authorization: Bearer $4")
+	[[ -n ${3:-} ]] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+	CODE=$(lab_exec srv curl "${args[@]}" "$CON_URL$2") || CODE=000
+	RESP=$(head -c 2000 "$T/resp" 2>/dev/null)
+}
+
+# expect CODE DESCRIPTION : the last req answered CODE; a 4xx/5xx must carry
+# {"error": "text"}.
+expect() {
+	if [[ $CODE != "$1" ]]; then
+		fail "$2: HTTP $1 (got $CODE: $RESP)"
+		return 1
+	fi
+	if [[ $1 -ge 400 ]] && ! jq_ok 'isinstance(d.get("error"), str) and d["error"] != ""'; then
+		fail "$2: HTTP $1 with a JSON {\"error\": text} (got: $RESP)"
+		return 1
+	fi
+	pass "$2: HTTP $1"
+}
+
+# jq_ok PYEXPR : the last reply's JSON (d) satisfies PYEXPR.
+jq_ok() {
+	python3 - "$T/resp" "$1" <<'PY' 2>/dev/null
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2], {"d": d}) else 1)
+PY
+}
+# jq_get PYEXPR : print a value of the last reply's JSON (d).
+jq_get() { jget "$T/resp" "$1" 2>/dev/null || echo none; }
+# check_json PYEXPR DESCRIPTION
+check_json() {
+	if jq_ok "$1"; then pass "$2"; else fail "$2 (reply: $RESP)"; fi
+}
+
+# fc_srv ARGS... : the fleetcast CLI in srv, talking to our fleetcastd.
+fc_srv() {
+	lab_exec srv env FLEETCAST_HOME="$FLEETCAST_HOME" "$FLEETCAST" "$@"
+}
+
+# wait_api PATH PYEXPR TIMEOUT_S : poll GET PATH until its JSON satisfies PYEXPR.
+wait_api() {
+	local end=$((SECONDS + $3))
+	while ((SECONDS < end)); do
+		req GET "$1"
+		[[ $CODE == 200 ]] && jq_ok "$2" && return 0
+		sleep 0.25
+	done
+	return 1
+}

@@ -1,0 +1,85 @@
+#!/bin/bash
+# Issue 5: the dashboard in a real browser. Debian's chromium (headless),
+# driven by playwright-core from npm (browser-check.mjs), runs in the lab's
+# srv namespace next to fleetcastd --daemon --http 127.0.0.1:PORT, while a
+# session of 6 receivers runs: the page lists the session, shows the 6
+# machines as tiles, "Start now" (token asked once) starts the session, a
+# tile's progress moves between two samples, every machine reaches done.
+# Screenshots are kept: $FC_BUILD_ROOT/meson-logs/console-dashboard.png (and
+# -running.png), else in $FC_ARTIFACTS or /tmp.
+# playwright-core is installed with npm into a cache directory if missing:
+# $FC_NODE_CACHE (default ~/.cache/fleetcast-node); never a bundled browser.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+mc_bound 380 "$@"
+mc_init
+# shellcheck source=console-lib.sh
+. "$IT_DIR/console-lib.sh"
+con_init
+
+CHROMIUM=${FC_CHROMIUM:-/usr/bin/chromium}
+for tool in node npm "$CHROMIUM"; do
+	command -v "$tool" >/dev/null || {
+		echo "skipped: $tool is missing (scripts/install-deps.sh installs chromium, nodejs, npm)"
+		exit 77
+	}
+done
+
+# playwright-core, once, into the cache (the npm registry must be reachable).
+NODE_CACHE=${FC_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fleetcast-node}
+if [[ ! -f $NODE_CACHE/node_modules/playwright-core/package.json ]]; then
+	log "installing playwright-core into $NODE_CACHE"
+	mkdir -p "$NODE_CACHE" || die "cannot make $NODE_CACHE"
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 240 npm install --no-audit --no-fund --no-save \
+		--prefix "$NODE_CACHE" playwright-core@1 >"$T/npm.log" 2>&1 ||
+		die "npm install playwright-core failed: $(tail -c 600 "$T/npm.log")"
+fi
+export NODE_PATH=$NODE_CACHE/node_modules
+log "playwright-core $(jget "$NODE_PATH/playwright-core/package.json" 'd["version"]'), $("$CHROMIUM" --version 2>/dev/null | head -1)"
+
+ART=${FC_ARTIFACTS:-}
+[[ -z $ART && -n ${FC_BUILD_ROOT:-} && -d $FC_BUILD_ROOT/meson-logs ]] && ART=$FC_BUILD_ROOT/meson-logs
+[[ -n $ART ]] || ART=/tmp
+mkdir -p "$ART"
+SHOT=$ART/console-dashboard.png
+rm -f "$SHOT" "${SHOT%.png}-running.png"
+
+N=6
+con_image 48
+lab_create "$N" || die "lab_create"
+mapfile -t MACHINES < <(lab_machines)
+# shellcheck disable=SC2119 # no extra daemon arguments
+con_daemon
+
+# A session that would wait for 50 machines: the browser starts it.
+req POST /api/v1/sessions '{"image":"'"$IMG"'","group":"239.77.0.31:9000","iface":"eth0","rate":"24M","min_receivers":50,"max_wait":600}' "$TOKEN"
+expect 201 "create the session" || die "cannot create the session: $RESP"
+ID=$(jq_get 'd["session"]["id"]')
+log "session $ID; the browser loads $CON_URL/ in srv"
+
+lab_bg srv "$T/browser.log" env NODE_PATH="$NODE_PATH" HOME="$T" node "$IT_DIR/browser-check.mjs" \
+	--url "$CON_URL/" --machines "$N" --token "$TOKEN" --click-start --session "$ID" \
+	--screenshot "$SHOT" --chromium "$CHROMIUM" --timeout 150 >/dev/null
+BROWSER=$LAB_PID
+sleep 2
+for m in "${MACHINES[@]}"; do mc_recv "$m" --quiet; done
+rc=0
+lab_wait "$BROWSER" 300 || rc=$?
+mc_wait_recvs 60 "${MACHINES[@]}"
+
+# The browser's own checks count as ours.
+while read -r line; do
+	case $line in
+	"ok "*) pass "${line#ok * - }" ;;
+	"not ok "*) fail "${line#not ok * - }" ;;
+	"#"*) echo "$line" ;;
+	esac
+done <"$T/browser.log"
+grep -Ev '^(ok|not ok|#) ' "$T/browser.log" | head -20 | sed 's/^/# browser: /'
+assert_eq 0 "$rc" "browser-check.mjs exit status"
+for m in "${MACHINES[@]}"; do mc_check_recv "$m"; done
+req GET "/api/v1/sessions/$ID"
+check_json 'd["session"]["state"] == "finished" and d["session"]["receivers"]["done"] == '"$N" "the session finished with $N done (API)"
+check "a screenshot was kept: $SHOT" test -s "$SHOT"
+log "screenshots: $SHOT ${SHOT%.png}-running.png"
+mc_finish
