@@ -30,7 +30,7 @@ static const char *machine_state(const struct fc_rx *r)
     return rx[r->p.state];
 }
 
-json_t *fc_api_machine_json(const struct fc_server *s, const struct fc_rx *r)
+json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r)
 {
     char ip[INET_ADDRSTRLEN];
     uint32_t total = s->img.m.n_chunks;
@@ -47,7 +47,7 @@ json_t *fc_api_machine_json(const struct fc_server *s, const struct fc_rx *r)
                      "disk_size", (json_int_t)r->target_size, "error", r->error);
 }
 
-static double mean_progress(const struct fc_server *s, double *min)
+static double mean_progress(const struct fc_session *s, double *min)
 {
     double sum = 0;
     uint32_t i, n = 0;
@@ -80,7 +80,7 @@ static json_t *optional_time(int64_t t)
     return t ? json_integer(t) : json_null();
 }
 
-json_t *fc_api_session_json(const struct fc_server *s)
+json_t *fc_api_session_json(const struct fc_session *s)
 {
     const struct fc_stats *st = &s->st;
     uint64_t data = st->data_pkts + st->catchup_pkts;
@@ -119,7 +119,7 @@ static json_t *snapshot(const struct fc_daemon *d)
     uint32_t i, j;
 
     for (i = 0; i < d->n_sessions; i++) {
-        const struct fc_server *s = d->sessions[i];
+        const struct fc_session *s = d->sessions[i];
         json_array_append_new(sessions, fc_api_session_json(s));
         for (j = 0; j < s->n_rx; j++)
             json_array_append_new(machines, fc_api_machine_json(s, &s->rx[j]));
@@ -144,7 +144,7 @@ void fc_api_start(struct fc_daemon *d)
     uv_timer_start(&d->snap_timer, snap_cb, 0, SNAP_MS);
 }
 
-void fc_api_session_changed(struct fc_server *s)
+void fc_api_session_changed(struct fc_session *s)
 {
     if (!s->d->console_on)
         return;
@@ -152,7 +152,7 @@ void fc_api_session_changed(struct fc_server *s)
                      json_pack("{s:o}", "session", fc_api_session_json(s)));
 }
 
-void fc_api_machine_changed(struct fc_server *s, const struct fc_rx *r)
+void fc_api_machine_changed(struct fc_session *s, const struct fc_rx *r)
 {
     if (!s->d->console_on)
         return;
@@ -173,8 +173,8 @@ static void answer_error(struct fc_cmd *cmd, int status, const char *msg)
 
 static void run_create(struct fc_daemon *d, struct fc_cmd *cmd)
 {
-    struct fc_server_config cfg;
-    struct fc_server *s;
+    struct fc_session_config cfg;
+    struct fc_session *s;
     char why[256] = "";
     int rc = fc_config_from_json(&cfg, cmd->body, why, sizeof(why));
 
@@ -201,7 +201,7 @@ void fc_api_execute(void *ctx, struct fc_cmd *cmd)
 
 static void execute(struct fc_daemon *d, struct fc_cmd *cmd)
 {
-    struct fc_server *s;
+    struct fc_session *s;
     unsigned long id;
 
     if (cmd->type == FC_CMD_CREATE)

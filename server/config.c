@@ -14,7 +14,7 @@
 
 #define LINE_MAX_LEN 512
 
-void fc_server_config_defaults(struct fc_server_config *c)
+void fc_session_config_defaults(struct fc_session_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->ctrl_port = FC_PORT_DEFAULT;
@@ -70,7 +70,7 @@ static int parse_num(const char *v, double lo, double hi, double *out)
     return 0;
 }
 
-static int parse_group(const char *v, struct fc_server_config *c)
+static int parse_group(const char *v, struct fc_session_config *c)
 {
     char host[64];
     const char *colon = strrchr(v, ':');
@@ -92,7 +92,7 @@ static int parse_group(const char *v, struct fc_server_config *c)
     return 0;
 }
 
-static int set_number(const char *name, const char *v, struct fc_server_config *c)
+static int set_number(const char *name, const char *v, struct fc_session_config *c)
 {
     double d;
 
@@ -125,7 +125,7 @@ static int set_number(const char *name, const char *v, struct fc_server_config *
 
 /* One setting, from a flag or a config line. Strings point into argv or
  * into storage that lives as long as the process (config lines are kept). */
-static int set_option(struct fc_server_config *c, const char *name, const char *v)
+static int set_option(struct fc_session_config *c, const char *name, const char *v)
 {
     if (!v)
         return fc_error("--%s needs a value", name), -1;
@@ -144,7 +144,7 @@ static int set_option(struct fc_server_config *c, const char *name, const char *
     return 0;
 }
 
-static int load_config(struct fc_daemon_config *dc, struct fc_server_config *c, const char *path);
+static int load_config(struct fc_daemon_config *dc, struct fc_session_config *c, const char *path);
 
 /* Options of the daemon itself; 1 if name is one of them. */
 static int daemon_option(struct fc_daemon_config *dc, const char *name, const char *v, int *rc)
@@ -176,7 +176,7 @@ static int daemon_option(struct fc_daemon_config *dc, const char *name, const ch
     return 0;
 }
 
-static int set_any(struct fc_daemon_config *dc, struct fc_server_config *c, const char *name,
+static int set_any(struct fc_daemon_config *dc, struct fc_session_config *c, const char *name,
                    const char *v)
 {
     int rc;
@@ -186,7 +186,7 @@ static int set_any(struct fc_daemon_config *dc, struct fc_server_config *c, cons
     return set_option(c, name, v);
 }
 
-static int apply_args(struct fc_daemon_config *dc, struct fc_server_config *c, int argc,
+static int apply_args(struct fc_daemon_config *dc, struct fc_session_config *c, int argc,
                       char **argv)
 {
     int i;
@@ -232,7 +232,7 @@ static char *trim(char *s)
     return s;
 }
 
-static int config_flag(struct fc_daemon_config *dc, struct fc_server_config *c, const char *name,
+static int config_flag(struct fc_daemon_config *dc, struct fc_session_config *c, const char *name,
                        const char *v)
 {
     int on = !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1");
@@ -250,7 +250,7 @@ static int config_flag(struct fc_daemon_config *dc, struct fc_server_config *c, 
     return 1;
 }
 
-static int load_config(struct fc_daemon_config *dc, struct fc_server_config *c, const char *path)
+static int load_config(struct fc_daemon_config *dc, struct fc_session_config *c, const char *path)
 {
     char line[LINE_MAX_LEN];
     FILE *f;
@@ -278,7 +278,7 @@ static int load_config(struct fc_daemon_config *dc, struct fc_server_config *c, 
     return rc;
 }
 
-int fc_server_config_check(const struct fc_server_config *c, char *why, size_t cap)
+int fc_session_config_check(const struct fc_session_config *c, char *why, size_t cap)
 {
     if (!c->image_path || !c->data_port || !c->iface) {
         snprintf(why, cap, "image, group and iface are required");
@@ -287,18 +287,18 @@ int fc_server_config_check(const struct fc_server_config *c, char *why, size_t c
     return 0;
 }
 
-int fc_config_parse(struct fc_daemon_config *dc, struct fc_server_config *c, int *has_session,
+int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, int *has_session,
                     int argc, char **argv)
 {
     char why[128];
 
     memset(dc, 0, sizeof(*dc));
     dc->ctrl_port = FC_PORT_DEFAULT;
-    fc_server_config_defaults(c);
+    fc_session_config_defaults(c);
     if (apply_args(dc, c, argc, argv))
         return FC_EINVAL;
     *has_session = c->image_path || c->data_port || c->iface;
-    if (*has_session && fc_server_config_check(c, why, sizeof(why))) {
+    if (*has_session && fc_session_config_check(c, why, sizeof(why))) {
         fc_error("%s (--image, --group, --iface)", why);
         return FC_EINVAL;
     }
@@ -311,7 +311,7 @@ int fc_config_parse(struct fc_daemon_config *dc, struct fc_server_config *c, int
 
 /* API create requests: the same settings as the flags, as JSON members;
  * unknown members and wrong types are refused, not ignored. */
-static int json_member(struct fc_server_config *c, const char *key, json_t *v, char *why,
+static int json_member(struct fc_session_config *c, const char *key, json_t *v, char *why,
                        size_t cap)
 {
     static const char *strings[] = {"image", "group", "iface", "rate", NULL};
@@ -355,16 +355,16 @@ static int json_member(struct fc_server_config *c, const char *key, json_t *v, c
     return 0;
 }
 
-int fc_config_from_json(struct fc_server_config *c, const json_t *body, char *why, size_t cap)
+int fc_config_from_json(struct fc_session_config *c, const json_t *body, char *why, size_t cap)
 {
     const char *key;
     json_t *v;
 
-    fc_server_config_defaults(c);
+    fc_session_config_defaults(c);
     json_object_foreach((json_t *)body, key, v)
     {
         if (json_member(c, key, v, why, cap))
             return FC_EINVAL;
     }
-    return fc_server_config_check(c, why, cap);
+    return fc_session_config_check(c, why, cap);
 }

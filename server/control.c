@@ -22,12 +22,12 @@ void fc_control_alloc_daemon(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 void fc_control_alloc_session(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    struct fc_server *s = h->data;
+    struct fc_session *s = h->data;
 
     fc_control_alloc_daemon((uv_handle_t *)&s->d->ctrl, suggested, buf);
 }
 
-static void announce(struct fc_server *s, const struct sockaddr_in *from,
+static void announce(struct fc_session *s, const struct sockaddr_in *from,
                      const struct fc_discover *d)
 {
     struct fc_announce a;
@@ -69,7 +69,7 @@ static int on_discover(struct fc_daemon *dm, const struct sockaddr_in *from, con
     return 0;
 }
 
-static int dispatch_ctrl(struct fc_server *s, const struct sockaddr_in *from, const uint8_t *p,
+static int dispatch_ctrl(struct fc_session *s, const struct sockaddr_in *from, const uint8_t *p,
                          size_t n, const struct fc_hdr *hdr)
 {
     struct fc_hdr h;
@@ -118,7 +118,7 @@ void fc_control_on_ctrl(uv_udp_t *hd, ssize_t n, const uv_buf_t *buf, const stru
     struct fc_daemon *d = hd->data;
     const struct sockaddr_in *from = (const struct sockaddr_in *)addr;
     const uint8_t *p = (const uint8_t *)buf->base;
-    struct fc_server *s;
+    struct fc_session *s;
     struct fc_hdr h;
 
     (void)flags;
@@ -146,7 +146,7 @@ void fc_control_on_ctrl(uv_udp_t *hd, ssize_t n, const uv_buf_t *buf, const stru
 void fc_control_on_group(uv_udp_t *hd, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr,
                          unsigned flags)
 {
-    struct fc_server *s = hd->data;
+    struct fc_session *s = hd->data;
     struct fc_hdr h;
     struct fc_nak nk;
 

@@ -55,7 +55,7 @@ int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
 
 /* Derived from the image and the group, so that a restarted server keeps
  * the id and its receivers keep listening to it. */
-static uint32_t derive_session_id(const struct fc_server *s)
+static uint32_t derive_session_id(const struct fc_session *s)
 {
     uint8_t in[FC_ID_LEN + 6], h[4];
     uint32_t id;
@@ -69,12 +69,12 @@ static uint32_t derive_session_id(const struct fc_server *s)
     return id ? id : 1;
 }
 
-static int conflicts(const struct fc_daemon *d, const struct fc_server *s, char *why, size_t cap)
+static int conflicts(const struct fc_daemon *d, const struct fc_session *s, char *why, size_t cap)
 {
     uint32_t i;
 
     for (i = 0; i < d->n_sessions; i++) {
-        const struct fc_server *o = d->sessions[i];
+        const struct fc_session *o = d->sessions[i];
         if (o->closed)
             continue;
         if (o->session_id == s->session_id ||
@@ -86,7 +86,7 @@ static int conflicts(const struct fc_daemon *d, const struct fc_server *s, char 
     return 0;
 }
 
-static int open_session(struct fc_daemon *d, struct fc_server *s, char *why, size_t cap)
+static int open_session(struct fc_daemon *d, struct fc_session *s, char *why, size_t cap)
 {
     int is_lo = 0, rc = fc_image_open(s->cfg.image_path, NULL, &s->img);
 
@@ -118,7 +118,7 @@ static int open_session(struct fc_daemon *d, struct fc_server *s, char *why, siz
     return rc;
 }
 
-static void announce(const struct fc_server *s)
+static void announce(const struct fc_session *s)
 {
     char g[16], b1[16], b2[16];
     const uint8_t *a = (const uint8_t *)&s->cfg.group.s_addr;
@@ -137,7 +137,7 @@ static void announce(const struct fc_server *s)
             s->cfg.ctrl_port);
 }
 
-static void free_session(struct fc_server *s)
+static void free_session(struct fc_session *s)
 {
     fc_sender_free(s);
     fc_repair_free(s);
@@ -148,10 +148,10 @@ static void free_session(struct fc_server *s)
     free(s);
 }
 
-int fc_daemon_add_session(struct fc_daemon *d, const struct fc_server_config *cfg,
-                          struct fc_server **out, char *why, size_t cap)
+int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *cfg,
+                          struct fc_session **out, char *why, size_t cap)
 {
-    struct fc_server *s = calloc(1, sizeof(*s)), **list;
+    struct fc_session *s = calloc(1, sizeof(*s)), **list;
     int rc;
 
     if (!s)
@@ -186,7 +186,7 @@ int fc_daemon_add_session(struct fc_daemon *d, const struct fc_server_config *cf
     return 0;
 }
 
-struct fc_server *fc_daemon_find(struct fc_daemon *d, uint32_t session_id)
+struct fc_session *fc_daemon_find(struct fc_daemon *d, uint32_t session_id)
 {
     uint32_t i;
 
@@ -196,7 +196,7 @@ struct fc_server *fc_daemon_find(struct fc_daemon *d, uint32_t session_id)
     return NULL;
 }
 
-void fc_daemon_session_ended(struct fc_daemon *d, struct fc_server *s)
+void fc_daemon_session_ended(struct fc_daemon *d, struct fc_session *s)
 {
     uint32_t i, open = 0;
 

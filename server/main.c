@@ -48,8 +48,8 @@ int main(int argc, char **argv)
 {
     struct fc_daemon *d = calloc(1, sizeof(*d));
     struct fc_daemon_config dc;
-    struct fc_server_config sc;
-    struct fc_server *s;
+    struct fc_session_config sc;
+    struct fc_session *s;
     char why[256];
     int has_session, rc;
 

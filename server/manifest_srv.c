@@ -55,7 +55,7 @@ static void on_written(uv_write_t *w, int status)
 
 static void answer(struct conn *c)
 {
-    struct fc_server *s;
+    struct fc_session *s;
     struct fc_hdr h;
     struct fc_manifest_req req;
     struct fc_manifest_head mh;

@@ -44,9 +44,9 @@ int fc_netio_iface_addr(const char *iface, struct in_addr *addr, int *is_loopbac
     return rc;
 }
 
-static int open_data_socket(struct fc_server *s)
+static int open_data_socket(struct fc_session *s)
 {
-    const struct fc_server_config *c = &s->cfg;
+    const struct fc_session_config *c = &s->cfg;
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     unsigned char ttl = c->ttl, loop = c->loopback ? 1 : 0;
     int sndbuf = 4 << 20;
@@ -151,7 +151,7 @@ void fc_netio_close_daemon(struct fc_daemon *d)
         uv_close((uv_handle_t *)&d->tcp, on_closed);
 }
 
-int fc_netio_open(struct fc_server *s)
+int fc_netio_open(struct fc_session *s)
 {
     int rc;
 
@@ -165,7 +165,7 @@ int fc_netio_open(struct fc_server *s)
     return rc;
 }
 
-void fc_netio_close(struct fc_server *s)
+void fc_netio_close(struct fc_session *s)
 {
     if (s->snd.fd >= 0)
         close(s->snd.fd);
@@ -174,7 +174,7 @@ void fc_netio_close(struct fc_server *s)
         uv_close((uv_handle_t *)&s->group, on_closed);
 }
 
-void fc_netio_send_ctrl(struct fc_server *s, const struct sockaddr_in *to, const uint8_t *buf,
+void fc_netio_send_ctrl(struct fc_session *s, const struct sockaddr_in *to, const uint8_t *buf,
                         size_t len)
 {
     uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);

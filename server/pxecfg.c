@@ -69,7 +69,7 @@ static int machine_mac(struct fc_rx *r, char out[18])
     return mac_dashed(r->name, out);
 }
 
-static int write_file(const char *path, const struct fc_server *s, const struct fc_rx *r,
+static int write_file(const char *path, const struct fc_session *s, const struct fc_rx *r,
                       const char *mac)
 {
     char tmp[4200], when[32];
@@ -97,7 +97,7 @@ static int write_file(const char *path, const struct fc_server *s, const struct 
     return 0;
 }
 
-int fc_pxecfg_machine_done(struct fc_server *s, struct fc_rx *r)
+int fc_pxecfg_machine_done(struct fc_session *s, struct fc_rx *r)
 {
     const char *root = s->d ? s->d->cfg.tftp_root : NULL;
     char mac[18], path[4096];

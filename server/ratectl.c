@@ -11,9 +11,9 @@
 #define BACKOFF 0.75
 #define RECOVER 0.10
 #define FLOOR_MARGIN 0.02
-#define MIN_FRACTION 0.02
+#define MIN_FRACTION 0.10
 
-static int congested(const struct fc_server *s, const struct fc_rx **who)
+static int congested(const struct fc_session *s, const struct fc_rx **who)
 {
     uint32_t i;
 
@@ -30,7 +30,7 @@ static int congested(const struct fc_server *s, const struct fc_rx **who)
     return 0;
 }
 
-void fc_ratectl_tick(struct fc_server *s)
+void fc_ratectl_tick(struct fc_session *s)
 {
     struct fc_sender *snd = &s->snd;
     const struct fc_rx *who = NULL;

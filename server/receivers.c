@@ -18,7 +18,7 @@ const char *fc_rx_status_name(enum fc_rx_status st)
     return names[st];
 }
 
-struct fc_rx *fc_rx_find(struct fc_server *s, uint32_t id)
+struct fc_rx *fc_rx_find(struct fc_session *s, uint32_t id)
 {
     uint32_t i;
 
@@ -28,7 +28,7 @@ struct fc_rx *fc_rx_find(struct fc_server *s, uint32_t id)
     return NULL;
 }
 
-uint32_t fc_rx_count(const struct fc_server *s, enum fc_rx_status st)
+uint32_t fc_rx_count(const struct fc_session *s, enum fc_rx_status st)
 {
     uint32_t i, n = 0;
 
@@ -46,7 +46,7 @@ static const char *addr_str(const struct sockaddr_in *a, char *buf, size_t cap)
     return buf;
 }
 
-void fc_rx_send_abort(struct fc_server *s, const struct sockaddr_in *to, uint32_t rx_id,
+void fc_rx_send_abort(struct fc_session *s, const struct sockaddr_in *to, uint32_t rx_id,
                       uint8_t reason, const char *text)
 {
     struct fc_abort a;
@@ -64,7 +64,7 @@ void fc_rx_send_abort(struct fc_server *s, const struct sockaddr_in *to, uint32_
         fc_netio_send_ctrl(s, to, buf, (size_t)n);
 }
 
-static void send_join_ack(struct fc_server *s, const struct sockaddr_in *to, uint64_t nonce,
+static void send_join_ack(struct fc_session *s, const struct sockaddr_in *to, uint64_t nonce,
                           uint32_t id, uint8_t status)
 {
     struct fc_join_ack a = {nonce, id, status, s->cfg.report_ms};
@@ -75,20 +75,26 @@ static void send_join_ack(struct fc_server *s, const struct sockaddr_in *to, uin
         fc_netio_send_ctrl(s, to, buf, (size_t)n);
 }
 
-/* A JOIN repeated because our ACK was lost must get the same id back. */
-static struct fc_rx *find_by_addr(struct fc_server *s, const struct sockaddr_in *from)
+/* A JOIN repeated because our ACK was lost, or a receiver joining again
+ * after a link cut (maybe from a new port), is the same machine: same
+ * address and port, or same address and name. It keeps its id. */
+static struct fc_rx *find_same(struct fc_session *s, const struct sockaddr_in *from,
+                               const char *name)
 {
     uint32_t i;
 
-    for (i = 0; i < s->n_rx; i++)
-        if (s->rx[i].addr.sin_addr.s_addr == from->sin_addr.s_addr &&
-            s->rx[i].addr.sin_port == from->sin_port && s->rx[i].status == FC_RXS_ACTIVE)
-            return &s->rx[i];
+    for (i = 0; i < s->n_rx; i++) {
+        struct fc_rx *r = &s->rx[i];
+        if (r->status != FC_RXS_ACTIVE || r->addr.sin_addr.s_addr != from->sin_addr.s_addr)
+            continue;
+        if (r->addr.sin_port == from->sin_port || !strcmp(r->name, name))
+            return r;
+    }
     return NULL;
 }
 
-static int refuse_join(struct fc_server *s, const struct sockaddr_in *from, const struct fc_join *j,
-                       const char *who)
+static int refuse_join(struct fc_session *s, const struct sockaddr_in *from,
+                       const struct fc_join *j, const char *who)
 {
     char sz1[16], sz2[16];
 
@@ -112,15 +118,20 @@ static int refuse_join(struct fc_server *s, const struct sockaddr_in *from, cons
     return 0;
 }
 
-void fc_rx_on_join(struct fc_server *s, const struct sockaddr_in *from, uint32_t seq,
+void fc_rx_on_join(struct fc_session *s, const struct sockaddr_in *from, uint32_t seq,
                    const struct fc_join *j)
 {
     char who[FC_NAME_MAX + 40], a[32];
-    struct fc_rx *r = find_by_addr(s, from);
+    struct fc_rx *r = find_same(s, from, j->name);
 
     (void)seq;
     snprintf(who, sizeof(who), "%s (%s)", j->name, addr_str(from, a, sizeof(a)));
     if (r) {
+        if (r->addr.sin_port != from->sin_port)
+            fc_info("session %08x machine %s: joined again as receiver %u, %u chunks written",
+                    s->session_id, who, r->id, j->chunks_done);
+        r->addr = *from;
+        r->last_seen = fc_server_now(s);
         send_join_ack(s, from, j->nonce, r->id, FC_REASON_OK);
         return;
     }
@@ -149,7 +160,7 @@ void fc_rx_on_join(struct fc_server *s, const struct sockaddr_in *from, uint32_t
 
 /* The server restarted or dropped this receiver: tell it to join again
  * (or, if dropped, that it was). */
-static struct fc_rx *known(struct fc_server *s, const struct sockaddr_in *from, uint32_t id)
+static struct fc_rx *known(struct fc_session *s, const struct sockaddr_in *from, uint32_t id)
 {
     struct fc_rx *r = fc_rx_find(s, id);
 
@@ -181,15 +192,17 @@ static void update_loss(struct fc_rx *r, const struct fc_progress *p)
     if (dr + dl < 64)
         return; /* too few packets for a rate */
     r->loss_recent = (double)dl / (double)(dr + dl);
-    /* The floor is the loss this link always has (random loss, not
-     * congestion): it follows drops at once and rises slowly. */
+    /* The floor is the loss this link always has (random or burst loss,
+     * not congestion): it follows drops at once and rises within a few
+     * seconds, so loss that slowing down does not cure stops counting as
+     * congestion and the rate recovers. */
     if (!r->loss_samples++ || r->loss_recent < r->loss_floor)
         r->loss_floor = r->loss_recent;
     else
-        r->loss_floor += 0.05 * (r->loss_recent - r->loss_floor);
+        r->loss_floor += 0.3 * (r->loss_recent - r->loss_floor);
 }
 
-void fc_rx_on_progress(struct fc_server *s, const struct sockaddr_in *from, uint32_t seq,
+void fc_rx_on_progress(struct fc_session *s, const struct sockaddr_in *from, uint32_t seq,
                        const struct fc_progress *p)
 {
     struct fc_rx *r = known(s, from, p->receiver_id);
@@ -221,7 +234,7 @@ void fc_rx_on_progress(struct fc_server *s, const struct sockaddr_in *from, uint
     fc_session_maybe_start(s);
 }
 
-void fc_rx_on_done(struct fc_server *s, const struct sockaddr_in *from, const struct fc_done *d)
+void fc_rx_on_done(struct fc_session *s, const struct sockaddr_in *from, const struct fc_done *d)
 {
     struct fc_rx *r = known(s, from, d->receiver_id);
     struct fc_done ack = *d;
@@ -255,7 +268,7 @@ void fc_rx_on_done(struct fc_server *s, const struct sockaddr_in *from, const st
     fc_session_check_end(s);
 }
 
-void fc_rx_on_abort(struct fc_server *s, const struct sockaddr_in *from, const struct fc_abort *a)
+void fc_rx_on_abort(struct fc_session *s, const struct sockaddr_in *from, const struct fc_abort *a)
 {
     struct fc_rx *r = fc_rx_find(s, a->receiver_id);
 
@@ -269,7 +282,7 @@ void fc_rx_on_abort(struct fc_server *s, const struct sockaddr_in *from, const s
     fc_session_check_end(s);
 }
 
-void fc_rx_drop(struct fc_server *s, struct fc_rx *r, uint8_t reason, const char *why)
+void fc_rx_drop(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *why)
 {
     if (r->status != FC_RXS_ACTIVE)
         return;
@@ -302,7 +315,7 @@ static int rx_needs(const struct fc_rx *r, uint32_t c)
     return !(r->p.window[off / 8] & (1u << (off % 8)));
 }
 
-int fc_rx_chunk_needed(const struct fc_server *s, uint32_t c)
+int fc_rx_chunk_needed(const struct fc_session *s, uint32_t c)
 {
     uint32_t i;
 

@@ -2,8 +2,11 @@
  * block into the largest `needed` (the neediest receiver: any parity packet
  * fills any hole of any receiver, so the maximum, not the sum, is owed).
  * At the end of the round each NAKed block is queued once; the sender sends
- * that many fresh parity packets and records the sequence of the last one,
- * so a NAK made before the receiver could see them is recognised as stale. */
+ * that many packets and records the sequence of the last one, so a NAK made
+ * before the receiver could see them is recognised as stale.
+ * Which packets: fresh parity while the block has some (255 - k in all);
+ * then the packets the neediest NAK's bitmap says it lacks; without a
+ * bitmap, every index in turn, sources first. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +20,7 @@ static int seq_before(uint32_t a, uint32_t b)
     return (int32_t)(a - b) < 0;
 }
 
-int fc_repair_init(struct fc_server *s)
+int fc_repair_init(struct fc_session *s)
 {
     const struct fc_manifest *m = &s->img.m;
     struct fc_repair *r = &s->rep;
@@ -40,7 +43,7 @@ int fc_repair_init(struct fc_server *s)
     return r->blocks ? 0 : FC_ENOMEM;
 }
 
-void fc_repair_free(struct fc_server *s)
+void fc_repair_free(struct fc_session *s)
 {
     free(s->rep.block_base);
     free(s->rep.blocks);
@@ -49,26 +52,12 @@ void fc_repair_free(struct fc_server *s)
     memset(&s->rep, 0, sizeof(s->rep));
 }
 
-uint32_t fc_repair_gblock(const struct fc_server *s, uint32_t chunk, uint32_t block)
+uint32_t fc_repair_gblock(const struct fc_session *s, uint32_t chunk, uint32_t block)
 {
     return s->rep.block_base[chunk] + block;
 }
 
-static int push_round(struct fc_repair *r, uint32_t g)
-{
-    if (r->n_round == r->cap_round) {
-        uint32_t cap = r->cap_round ? r->cap_round * 2 : 256;
-        uint32_t *p = realloc(r->round, cap * sizeof(*p));
-        if (!p)
-            return FC_ENOMEM;
-        r->round = p;
-        r->cap_round = cap;
-    }
-    r->round[r->n_round++] = g;
-    return 0;
-}
-
-static int entry_valid(const struct fc_server *s, const struct fc_nak_entry *e)
+static int entry_valid(const struct fc_session *s, const struct fc_nak_entry *e)
 {
     const struct fc_manifest *m = &s->img.m;
     struct fc_blocks bl;
@@ -80,7 +69,41 @@ static int entry_valid(const struct fc_server *s, const struct fc_nak_entry *e)
     return e->block < bl.blocks && e->k == fc_blocks_k(&bl, e->block);
 }
 
-void fc_repair_on_nak(struct fc_server *s, const struct fc_nak *n)
+static void set_item(struct fc_repair_item *it, uint32_t g, const struct fc_nak_entry *e)
+{
+    it->gblock = g;
+    it->count = e->needed;
+    it->cursor = 0;
+    it->bitmap_len = e->bitmap_len;
+    memcpy(it->bitmap, e->bitmap, e->bitmap_len);
+}
+
+/* The block's item of this round, made or updated by one NAK entry. */
+static int merge(struct fc_repair *r, struct fc_blockstate *b, uint32_t g,
+                 const struct fc_nak_entry *e)
+{
+    if (b->pending) {
+        if (e->needed > b->pending) {
+            set_item(&r->round[b->round_slot], g, e);
+            b->pending = e->needed;
+        }
+        return 0;
+    }
+    if (r->n_round == r->cap_round) {
+        uint32_t cap = r->cap_round ? r->cap_round * 2 : 256;
+        struct fc_repair_item *p = realloc(r->round, cap * sizeof(*p));
+        if (!p)
+            return FC_ENOMEM;
+        r->round = p;
+        r->cap_round = cap;
+    }
+    b->round_slot = r->n_round;
+    set_item(&r->round[r->n_round++], g, e);
+    b->pending = e->needed;
+    return 0;
+}
+
+void fc_repair_on_nak(struct fc_session *s, const struct fc_nak *n)
 {
     struct fc_repair *r = &s->rep;
     struct fc_rx *rx = fc_rx_find(s, n->receiver_id);
@@ -103,22 +126,22 @@ void fc_repair_on_nak(struct fc_server *s, const struct fc_nak *n)
         }
         g = fc_repair_gblock(s, e->chunk, e->block);
         b = &r->blocks[g];
-        /* An answer still queued was sized for the neediest NAK of its
-         * round; a NAK made before the last repair went out is stale. */
-        if (b->queued || (b->last_repair_seq && seq_before(n->seq_seen, b->last_repair_seq))) {
+        /* Stale: an answer still queued was sized for the neediest NAK of
+         * its round; a NAK made before the last repair went out; a block
+         * the pass has not finished sending (a receiver that fell asleep
+         * and woke up NAKing everything in flight). */
+        if (b->queued || (b->last_repair_seq && seq_before(n->seq_seen, b->last_repair_seq)) ||
+            fc_sender_in_flight(s, e->chunk, e->block)) {
             s->st.naks_stale++;
             continue;
         }
         if (rx)
             rx->repairs_requested += e->needed;
-        if (!b->pending && push_round(r, g))
-            continue;
-        if (e->needed > b->pending)
-            b->pending = e->needed;
+        merge(r, b, g, e);
     }
 }
 
-static int push_queue(struct fc_repair *r, uint32_t g, uint8_t count)
+static int push_queue(struct fc_repair *r, const struct fc_repair_item *item)
 {
     if (r->q_len == r->q_cap) {
         uint32_t cap = r->q_cap ? r->q_cap * 2 : 256, i;
@@ -132,12 +155,12 @@ static int push_queue(struct fc_repair *r, uint32_t g, uint8_t count)
         r->q_cap = cap;
         r->q_head = 0;
     }
-    r->queue[(r->q_head + r->q_len) % r->q_cap] = (struct fc_repair_item){g, count};
+    r->queue[(r->q_head + r->q_len) % r->q_cap] = *item;
     r->q_len++;
     return 0;
 }
 
-void fc_repair_end_round(struct fc_server *s)
+void fc_repair_end_round(struct fc_session *s)
 {
     struct fc_repair *r = &s->rep;
     uint32_t i;
@@ -145,15 +168,15 @@ void fc_repair_end_round(struct fc_server *s)
     if (r->n_round)
         s->st.rounds++;
     for (i = 0; i < r->n_round; i++) {
-        struct fc_blockstate *b = &r->blocks[r->round[i]];
-        if (!push_queue(r, r->round[i], b->pending))
+        struct fc_blockstate *b = &r->blocks[r->round[i].gblock];
+        if (!push_queue(r, &r->round[i]))
             b->queued = 1;
         b->pending = 0;
     }
     r->n_round = 0;
 }
 
-static uint32_t chunk_of(const struct fc_server *s, uint32_t g)
+static uint32_t chunk_of(const struct fc_session *s, uint32_t g)
 {
     const uint32_t *base = s->rep.block_base;
     uint32_t lo = 0, hi = s->img.m.n_chunks;
@@ -168,13 +191,37 @@ static uint32_t chunk_of(const struct fc_server *s, uint32_t g)
     return lo;
 }
 
-int fc_repair_next(struct fc_server *s, uint32_t *chunk, uint32_t *block, uint8_t *pindex)
+static int held(const struct fc_repair_item *it, unsigned i)
+{
+    return i < it->bitmap_len * 8u && (it->bitmap[i / 8] >> (i % 8)) & 1;
+}
+
+/* Wire index of the next repair packet of a block of k source packets. */
+static uint8_t pick(struct fc_blockstate *b, struct fc_repair_item *it, unsigned k)
+{
+    unsigned max_parity = fc_fec_max_parity(k), i;
+
+    if (b->next_parity < max_parity)
+        return (uint8_t)(k + b->next_parity++);
+    if (it->bitmap_len) {
+        for (i = it->cursor; i < FC_FEC_MAX_N; i++)
+            if (!held(it, i)) {
+                it->cursor = (uint16_t)(i + 1);
+                return (uint8_t)i;
+            }
+    }
+    /* Every index in turn, 0..254: the sources first, then the parity. */
+    if (b->next_resend >= FC_FEC_MAX_N)
+        b->next_resend = 0;
+    return b->next_resend++;
+}
+
+int fc_repair_next(struct fc_session *s, uint32_t *chunk, uint32_t *block, uint8_t *wire_index)
 {
     struct fc_repair *r = &s->rep;
     struct fc_repair_item *it;
     struct fc_blockstate *b;
     struct fc_blocks bl;
-    unsigned max_parity;
 
     if (!r->q_len)
         return 0;
@@ -182,13 +229,8 @@ int fc_repair_next(struct fc_server *s, uint32_t *chunk, uint32_t *block, uint8_
     *chunk = chunk_of(s, it->gblock);
     *block = it->gblock - r->block_base[*chunk];
     fc_blocks_init(&bl, s->img.m.chunks[*chunk].comp_size, s->cfg.payload, s->cfg.k_max);
-    max_parity = fc_fec_max_parity(fc_blocks_k(&bl, *block));
     b = &r->blocks[it->gblock];
-    /* Fresh parity while it lasts; after that the oldest again, which still
-     * fills holes of receivers that lost those packets. */
-    if (b->next_parity >= max_parity)
-        b->next_parity = 0;
-    *pindex = b->next_parity++;
+    *wire_index = pick(b, it, fc_blocks_k(&bl, *block));
     if (--it->count == 0) {
         b->queued = 0;
         r->q_head = (r->q_head + 1) % r->q_cap;
@@ -197,7 +239,7 @@ int fc_repair_next(struct fc_server *s, uint32_t *chunk, uint32_t *block, uint8_
     return 1;
 }
 
-void fc_repair_sent(struct fc_server *s, uint32_t chunk, uint32_t block, uint32_t seq)
+void fc_repair_sent(struct fc_session *s, uint32_t chunk, uint32_t block, uint32_t seq)
 {
     s->rep.blocks[fc_repair_gblock(s, chunk, block)].last_repair_seq = seq;
     s->snd.chunk_last_sent[chunk] = fc_server_now(s);

@@ -17,8 +17,9 @@
 
 #define TICK_MS 1
 #define CATCHUP_SCAN 512
+#define REPAIR_RUN 3
 
-static unsigned proactive(const struct fc_server *s, unsigned k)
+static unsigned proactive(const struct fc_session *s, unsigned k)
 {
     unsigned p = (unsigned)ceil(k * s->cfg.fec_pct / 100.0);
     unsigned max = fc_fec_max_parity(k);
@@ -27,7 +28,7 @@ static unsigned proactive(const struct fc_server *s, unsigned k)
 
 static void send_timer_cb(uv_timer_t *t);
 
-int fc_sender_init(struct fc_server *s)
+int fc_sender_init(struct fc_session *s)
 {
     struct fc_sender *snd = &s->snd;
     unsigned i;
@@ -49,18 +50,29 @@ int fc_sender_init(struct fc_server *s)
     return 0;
 }
 
-void fc_sender_free(struct fc_server *s)
+void fc_sender_free(struct fc_session *s)
 {
     free(s->snd.chunk_last_sent);
     s->snd.chunk_last_sent = NULL;
 }
 
-void fc_sender_set_rate(struct fc_server *s, double bytes_per_s)
+void fc_sender_set_rate(struct fc_session *s, double bytes_per_s)
 {
     s->snd.rate = bytes_per_s;
 }
 
-void fc_sender_begin_pass(struct fc_server *s)
+int fc_sender_in_flight(const struct fc_session *s, uint32_t chunk, uint32_t block)
+{
+    const struct fc_sender *snd = &s->snd;
+
+    if (snd->catchup)
+        return chunk == snd->chunk && block >= snd->block;
+    if (!snd->pass_active)
+        return 0;
+    return chunk > snd->chunk || (chunk == snd->chunk && block >= snd->block);
+}
+
+void fc_sender_begin_pass(struct fc_session *s)
 {
     s->snd.chunk = s->snd.block = s->snd.index = 0;
     s->snd.pass_active = 1;
@@ -70,7 +82,7 @@ void fc_sender_begin_pass(struct fc_server *s)
     uv_timer_start(&s->send_timer, send_timer_cb, TICK_MS, TICK_MS);
 }
 
-static void flush(struct fc_server *s)
+static void flush(struct fc_session *s)
 {
     struct fc_sender *snd = &s->snd;
     unsigned done = 0;
@@ -100,7 +112,7 @@ static void flush(struct fc_server *s)
 
 /* Builds DATA (chunk, block, wire index) into the next batch slot. Source
  * packets are copied from the cached chunk; parity is computed in place. */
-static int build(struct fc_server *s, const struct fc_cached_chunk *e, uint32_t block,
+static int build(struct fc_session *s, const struct fc_cached_chunk *e, uint32_t block,
                  unsigned index)
 {
     struct fc_sender *snd = &s->snd;
@@ -132,16 +144,16 @@ static int build(struct fc_server *s, const struct fc_cached_chunk *e, uint32_t 
     return 0;
 }
 
-static int send_repair(struct fc_server *s)
+static int send_repair(struct fc_session *s)
 {
     const struct fc_cached_chunk *e;
     uint32_t chunk, block;
-    uint8_t pindex;
+    uint8_t index;
 
-    if (!fc_repair_next(s, &chunk, &block, &pindex))
+    if (!fc_repair_next(s, &chunk, &block, &index))
         return 0;
     e = fc_chunkcache_get(&s->cache, chunk);
-    if (!e || build(s, e, block, fc_blocks_k(&e->bl, block) + pindex))
+    if (!e || build(s, e, block, index))
         return -1;
     fc_repair_sent(s, chunk, block, s->snd.seq);
     s->st.repair_pkts++;
@@ -149,7 +161,7 @@ static int send_repair(struct fc_server *s)
 }
 
 /* The next chunk of a catch-up pass: needed by someone, not sent lately. */
-static int find_catchup(struct fc_server *s)
+static int find_catchup(struct fc_session *s)
 {
     struct fc_sender *snd = &s->snd;
     uint32_t n = s->img.m.n_chunks, i;
@@ -169,7 +181,7 @@ static int find_catchup(struct fc_server *s)
     return 0;
 }
 
-static void end_chunk(struct fc_server *s)
+static void end_chunk(struct fc_session *s)
 {
     struct fc_sender *snd = &s->snd;
 
@@ -184,7 +196,7 @@ static void end_chunk(struct fc_server *s)
 }
 
 /* Moves the cursor to a chunk worth sending; 0 when there is none now. */
-static int position(struct fc_server *s)
+static int position(struct fc_session *s)
 {
     struct fc_sender *snd = &s->snd;
     uint32_t n = s->img.m.n_chunks;
@@ -201,7 +213,7 @@ static int position(struct fc_server *s)
     return s->state == FC_SS_REPAIR && find_catchup(s);
 }
 
-static int send_pass(struct fc_server *s)
+static int send_pass(struct fc_session *s)
 {
     struct fc_sender *snd = &s->snd;
     const struct fc_cached_chunk *e;
@@ -232,9 +244,36 @@ static int send_pass(struct fc_server *s)
     return 1;
 }
 
+/* Repairs go first, but never more than REPAIR_RUN in a row while the pass
+ * has data to send: a storm of NAKs must not stop the pass. */
+static int next_packet(struct fc_session *s)
+{
+    struct fc_sender *snd = &s->snd;
+    int rc;
+
+    if (snd->repair_run >= REPAIR_RUN) {
+        rc = send_pass(s);
+        if (rc) {
+            snd->repair_run = 0;
+            return rc;
+        }
+    }
+    rc = send_repair(s);
+    if (rc > 0) {
+        snd->repair_run++;
+        return rc;
+    }
+    if (rc == 0) {
+        rc = send_pass(s);
+        if (rc > 0)
+            snd->repair_run = 0;
+    }
+    return rc;
+}
+
 static void send_timer_cb(uv_timer_t *t)
 {
-    struct fc_server *s = t->data;
+    struct fc_session *s = t->data;
     struct fc_sender *snd = &s->snd;
     uint64_t now = uv_hrtime();
     double burst = snd->rate * 0.002;
@@ -254,9 +293,7 @@ static void send_timer_cb(uv_timer_t *t)
             if (snd->n_batch == FC_SEND_BATCH)
                 break;
         }
-        rc = send_repair(s);
-        if (rc == 0)
-            rc = send_pass(s);
+        rc = next_packet(s);
         if (rc < 0) {
             fc_session_abort(s, FC_REASON_INTERNAL, "cannot read the image");
             return;

@@ -1,7 +1,7 @@
 /* fleetcastd's top structs and the internal interfaces between its files.
  * Everything mutable hangs off struct fc_daemon (the process: shared
  * control port, TCP, HTTP console, the list of sessions) and struct
- * fc_server (one session: an image served to a group); the files split them
+ * fc_session (one session: an image served to a group); the files split them
  * by concern:
  *   main.c        start-up, the libuv loop, exit status
  *   daemon.c      the daemon: sessions list, signals, one-shot vs daemon mode
@@ -39,7 +39,7 @@
 #define FC_CACHE_CHUNKS 16
 #define FC_MAX_RECEIVERS 1024
 
-struct fc_server_config {
+struct fc_session_config {
     const char *image_path;
     struct in_addr group;
     uint16_t data_port;
@@ -131,15 +131,20 @@ struct fc_chunkcache {
 
 /* Per FEC block repair state, indexed by global block number. */
 struct fc_blockstate {
-    uint8_t next_parity; /* next parity index (0-based) to send */
+    uint8_t next_parity; /* next fresh parity index (0-based) */
+    uint8_t next_resend; /* once parity is spent: next wire index of the resend cycle */
     uint8_t pending;     /* max needed this round, 0 if none */
     uint8_t queued;      /* an answer is waiting to be sent */
+    uint32_t round_slot; /* its item in rep.round while pending */
     uint32_t last_repair_seq;
 };
 
 struct fc_repair_item {
     uint32_t gblock;
     uint8_t count;
+    uint8_t bitmap_len; /* the neediest NAK's bitmap (packets it holds); 0: none */
+    uint16_t cursor;    /* next wire index to consider against the bitmap */
+    uint8_t bitmap[FC_NAK_BITMAP_MAX];
 };
 
 struct fc_sender {
@@ -153,7 +158,8 @@ struct fc_sender {
     /* the pass cursor */
     uint32_t chunk, block, index;
     int pass_active;
-    int catchup; /* 1 while the cursor walks a catch-up chunk */
+    int catchup;         /* 1 while the cursor walks a catch-up chunk */
+    unsigned repair_run; /* repairs sent since the last pass packet */
     uint32_t catchup_scan;
     double *chunk_last_sent;
     /* the batch */
@@ -166,7 +172,7 @@ struct fc_sender {
 struct fc_repair {
     uint32_t *block_base; /* first global block of each chunk, n_chunks + 1 */
     struct fc_blockstate *blocks;
-    uint32_t *round; /* blocks NAKed this round */
+    struct fc_repair_item *round; /* blocks NAKed this round */
     uint32_t n_round, cap_round;
     struct fc_repair_item *queue; /* answers waiting for the sender */
     uint32_t q_head, q_len, q_cap;
@@ -181,7 +187,7 @@ struct fc_daemon_config {
     uint16_t ctrl_port;
 };
 
-struct fc_server;
+struct fc_session;
 
 struct fc_daemon {
     struct fc_daemon_config cfg;
@@ -190,7 +196,7 @@ struct fc_daemon {
     uv_tcp_t tcp;  /* manifest */
     uv_signal_t sigint, sigterm;
     uv_timer_t snap_timer;
-    struct fc_server **sessions;
+    struct fc_session **sessions;
     uint32_t n_sessions;
     struct in_addr disc_ifaces[16]; /* where the discovery group is joined */
     uint32_t n_disc_ifaces;
@@ -205,8 +211,8 @@ struct fc_daemon {
 };
 
 /* One session. */
-struct fc_server {
-    struct fc_server_config cfg;
+struct fc_session {
+    struct fc_session_config cfg;
     struct fc_daemon *d;
     uv_loop_t *loop;
     char id_text[9];
@@ -237,86 +243,88 @@ struct fc_server {
 };
 
 /* config.c */
-void fc_server_config_defaults(struct fc_server_config *c);
+void fc_session_config_defaults(struct fc_session_config *c);
 /* Flags: the daemon's own, and those of a first session (has_session 0
  * when no --image was given). */
-int fc_config_parse(struct fc_daemon_config *dc, struct fc_server_config *c, int *has_session,
+int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, int *has_session,
                     int argc, char **argv);
 /* An API create request; on failure *why says what is wrong. */
-int fc_config_from_json(struct fc_server_config *c, const json_t *body, char *why, size_t cap);
-int fc_server_config_check(const struct fc_server_config *c, char *why, size_t cap);
+int fc_config_from_json(struct fc_session_config *c, const json_t *body, char *why, size_t cap);
+int fc_session_config_check(const struct fc_session_config *c, char *why, size_t cap);
 
 /* daemon.c */
 int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg);
 /* Creates, opens and starts taking joins for a session; on failure *why. */
-int fc_daemon_add_session(struct fc_daemon *d, const struct fc_server_config *cfg,
-                          struct fc_server **out, char *why, size_t cap);
-struct fc_server *fc_daemon_find(struct fc_daemon *d, uint32_t session_id);
-void fc_daemon_session_ended(struct fc_daemon *d, struct fc_server *s);
+int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *cfg,
+                          struct fc_session **out, char *why, size_t cap);
+struct fc_session *fc_daemon_find(struct fc_daemon *d, uint32_t session_id);
+void fc_daemon_session_ended(struct fc_daemon *d, struct fc_session *s);
 void fc_daemon_run(struct fc_daemon *d);
 void fc_daemon_free(struct fc_daemon *d);
 
 /* api.c */
 void fc_api_start(struct fc_daemon *d);
 void fc_api_execute(void *ctx, struct fc_cmd *cmd);
-json_t *fc_api_session_json(const struct fc_server *s);
-json_t *fc_api_machine_json(const struct fc_server *s, const struct fc_rx *r);
-void fc_api_session_changed(struct fc_server *s);
-void fc_api_machine_changed(struct fc_server *s, const struct fc_rx *r);
+json_t *fc_api_session_json(const struct fc_session *s);
+json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r);
+void fc_api_session_changed(struct fc_session *s);
+void fc_api_machine_changed(struct fc_session *s, const struct fc_rx *r);
 
 /* netio.c */
 int fc_netio_iface_addr(const char *iface, struct in_addr *addr, int *is_loopback);
 int fc_netio_open_daemon(struct fc_daemon *d);
 int fc_netio_join_discovery(struct fc_daemon *d, struct in_addr iface);
 void fc_netio_close_daemon(struct fc_daemon *d);
-int fc_netio_open(struct fc_server *s);
-void fc_netio_close(struct fc_server *s);
+int fc_netio_open(struct fc_session *s);
+void fc_netio_close(struct fc_session *s);
 /* MAC of a neighbour on the same link, from the kernel's ARP table. */
 int fc_netio_mac_of(struct in_addr ip, char out[18]);
-void fc_netio_send_ctrl(struct fc_server *s, const struct sockaddr_in *to, const uint8_t *buf,
+void fc_netio_send_ctrl(struct fc_session *s, const struct sockaddr_in *to, const uint8_t *buf,
                         size_t len);
 
 /* session.c */
-double fc_server_now(const struct fc_server *s);
-void fc_session_start_tick(struct fc_server *s);
-void fc_session_maybe_start(struct fc_server *s);
-void fc_session_pass_done(struct fc_server *s);
-void fc_session_check_end(struct fc_server *s);
-void fc_session_abort(struct fc_server *s, uint8_t reason, const char *why);
-void fc_session_force_start(struct fc_server *s);
-void fc_session_release(struct fc_server *s);
+double fc_server_now(const struct fc_session *s);
+void fc_session_start_tick(struct fc_session *s);
+void fc_session_maybe_start(struct fc_session *s);
+void fc_session_pass_done(struct fc_session *s);
+void fc_session_check_end(struct fc_session *s);
+void fc_session_abort(struct fc_session *s, uint8_t reason, const char *why);
+void fc_session_force_start(struct fc_session *s);
+void fc_session_release(struct fc_session *s);
 const char *fc_session_state_name(enum fc_sess_state st);
 
 /* sender.c */
-int fc_sender_init(struct fc_server *s);
-void fc_sender_free(struct fc_server *s);
-void fc_sender_begin_pass(struct fc_server *s);
-void fc_sender_set_rate(struct fc_server *s, double bytes_per_s);
+int fc_sender_init(struct fc_session *s);
+void fc_sender_free(struct fc_session *s);
+void fc_sender_begin_pass(struct fc_session *s);
+void fc_sender_set_rate(struct fc_session *s, double bytes_per_s);
+/* 1 if the pass has not finished sending this block yet. */
+int fc_sender_in_flight(const struct fc_session *s, uint32_t chunk, uint32_t block);
 
 /* repair.c */
-int fc_repair_init(struct fc_server *s);
-void fc_repair_free(struct fc_server *s);
-void fc_repair_on_nak(struct fc_server *s, const struct fc_nak *n);
-void fc_repair_end_round(struct fc_server *s);
+int fc_repair_init(struct fc_session *s);
+void fc_repair_free(struct fc_session *s);
+void fc_repair_on_nak(struct fc_session *s, const struct fc_nak *n);
+void fc_repair_end_round(struct fc_session *s);
 /* The next repair to send: 1 and fills chunk/block/parity index, or 0. */
-int fc_repair_next(struct fc_server *s, uint32_t *chunk, uint32_t *block, uint8_t *pindex);
-void fc_repair_sent(struct fc_server *s, uint32_t chunk, uint32_t block, uint32_t seq);
-uint32_t fc_repair_gblock(const struct fc_server *s, uint32_t chunk, uint32_t block);
+int fc_repair_next(struct fc_session *s, uint32_t *chunk, uint32_t *block, uint8_t *wire_index);
+void fc_repair_sent(struct fc_session *s, uint32_t chunk, uint32_t block, uint32_t seq);
+uint32_t fc_repair_gblock(const struct fc_session *s, uint32_t chunk, uint32_t block);
 
 /* receivers.c */
-struct fc_rx *fc_rx_find(struct fc_server *s, uint32_t id);
-void fc_rx_on_join(struct fc_server *s, const struct sockaddr_in *from, uint32_t seq,
+struct fc_rx *fc_rx_find(struct fc_session *s, uint32_t id);
+void fc_rx_on_join(struct fc_session *s, const struct sockaddr_in *from, uint32_t seq,
                    const struct fc_join *j);
-void fc_rx_on_progress(struct fc_server *s, const struct sockaddr_in *from, uint32_t seq,
+void fc_rx_on_progress(struct fc_session *s, const struct sockaddr_in *from, uint32_t seq,
                        const struct fc_progress *p);
-void fc_rx_on_done(struct fc_server *s, const struct sockaddr_in *from, const struct fc_done *d);
-void fc_rx_on_abort(struct fc_server *s, const struct sockaddr_in *from, const struct fc_abort *a);
-void fc_rx_drop(struct fc_server *s, struct fc_rx *r, uint8_t reason, const char *why);
-void fc_rx_send_abort(struct fc_server *s, const struct sockaddr_in *to, uint32_t rx_id,
+void fc_rx_on_done(struct fc_session *s, const struct sockaddr_in *from, const struct fc_done *d);
+void fc_rx_on_abort(struct fc_session *s, const struct sockaddr_in *from, const struct fc_abort *a);
+void fc_rx_drop(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *why);
+void fc_rx_send_abort(struct fc_session *s, const struct sockaddr_in *to, uint32_t rx_id,
                       uint8_t reason, const char *text);
-uint32_t fc_rx_count(const struct fc_server *s, enum fc_rx_status st);
+uint32_t fc_rx_count(const struct fc_session *s, enum fc_rx_status st);
 /* 1 if some active receiver still needs chunk c (as far as its reports say). */
-int fc_rx_chunk_needed(const struct fc_server *s, uint32_t c);
+int fc_rx_chunk_needed(const struct fc_session *s, uint32_t c);
 const char *fc_rx_status_name(enum fc_rx_status st);
 
 /* control.c */
@@ -337,14 +345,14 @@ const struct fc_cached_chunk *fc_chunkcache_get(struct fc_chunkcache *c, uint32_
 void fc_chunkcache_free(struct fc_chunkcache *c);
 
 /* ratectl.c */
-void fc_ratectl_tick(struct fc_server *s);
+void fc_ratectl_tick(struct fc_session *s);
 
 /* stats.c */
-int fc_stats_write(const struct fc_server *s, const char *path);
-void fc_stats_log_summary(const struct fc_server *s);
+int fc_stats_write(const struct fc_session *s, const char *path);
+void fc_stats_log_summary(const struct fc_session *s);
 
 /* pxecfg.c: with --tftp-root, a machine done and verified boots its local disk next time. */
 int fc_pxecfg_check_root(const char *root);
-int fc_pxecfg_machine_done(struct fc_server *s, struct fc_rx *r);
+int fc_pxecfg_machine_done(struct fc_session *s, struct fc_rx *r);
 
 #endif

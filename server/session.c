@@ -19,13 +19,13 @@ const char *fc_session_state_name(enum fc_sess_state st)
     return names[st];
 }
 
-double fc_server_now(const struct fc_server *s)
+double fc_server_now(const struct fc_session *s)
 {
     (void)s;
     return (double)uv_hrtime() / 1e9;
 }
 
-static void set_state(struct fc_server *s, enum fc_sess_state st, const char *why)
+static void set_state(struct fc_session *s, enum fc_sess_state st, const char *why)
 {
     fc_info("session %08x: %s -> %s (%s)", s->session_id, fc_session_state_name(s->state),
             fc_session_state_name(st), why);
@@ -39,7 +39,7 @@ static void set_state(struct fc_server *s, enum fc_sess_state st, const char *wh
 
 /* The session is over: its timers stop, and the daemon decides what next
  * (exit in one-shot mode, keep serving other sessions otherwise). */
-static void end_session(struct fc_server *s)
+static void end_session(struct fc_session *s)
 {
     uv_timer_stop(&s->send_timer);
     uv_timer_stop(&s->round_timer);
@@ -47,7 +47,7 @@ static void end_session(struct fc_server *s)
     fc_daemon_session_ended(s->d, s);
 }
 
-void fc_session_maybe_start(struct fc_server *s)
+void fc_session_maybe_start(struct fc_session *s)
 {
     uint32_t active = fc_rx_count(s, FC_RXS_ACTIVE);
     double waited = fc_server_now(s) - s->started_at;
@@ -69,14 +69,14 @@ void fc_session_maybe_start(struct fc_server *s)
     fc_sender_begin_pass(s);
 }
 
-void fc_session_pass_done(struct fc_server *s)
+void fc_session_pass_done(struct fc_session *s)
 {
     if (s->state == FC_SS_SENDING)
         set_state(s, FC_SS_REPAIR, "first pass sent; repairs and catch-up");
     fc_session_check_end(s);
 }
 
-void fc_session_check_end(struct fc_server *s)
+void fc_session_check_end(struct fc_session *s)
 {
     uint32_t active = fc_rx_count(s, FC_RXS_ACTIVE);
 
@@ -91,7 +91,7 @@ void fc_session_check_end(struct fc_server *s)
     end_session(s);
 }
 
-void fc_session_abort(struct fc_server *s, uint8_t reason, const char *why)
+void fc_session_abort(struct fc_session *s, uint8_t reason, const char *why)
 {
     uint32_t i;
 
@@ -106,7 +106,7 @@ void fc_session_abort(struct fc_server *s, uint8_t reason, const char *why)
     end_session(s);
 }
 
-void fc_session_force_start(struct fc_server *s)
+void fc_session_force_start(struct fc_session *s)
 {
     s->force_start = 1;
     fc_session_maybe_start(s);
@@ -117,7 +117,7 @@ static void on_closed(uv_handle_t *h)
     (void)h;
 }
 
-void fc_session_release(struct fc_server *s)
+void fc_session_release(struct fc_session *s)
 {
     if (s->closed)
         return;
@@ -128,7 +128,7 @@ void fc_session_release(struct fc_server *s)
     uv_close((uv_handle_t *)&s->tick_timer, on_closed);
 }
 
-static void apply_drop_rules(struct fc_server *s, double now)
+static void apply_drop_rules(struct fc_session *s, double now)
 {
     uint32_t i;
 
@@ -152,7 +152,7 @@ static void apply_drop_rules(struct fc_server *s, double now)
     }
 }
 
-static void status_line(struct fc_server *s, double now)
+static void status_line(struct fc_session *s, double now)
 {
     uint64_t done = 0, total = (uint64_t)s->img.m.n_chunks * (s->n_rx ? s->n_rx : 1);
     uint64_t sent = s->st.data_pkts + s->st.catchup_pkts;
@@ -173,7 +173,7 @@ static void status_line(struct fc_server *s, double now)
 
 static void tick_cb(uv_timer_t *t)
 {
-    struct fc_server *s = t->data;
+    struct fc_session *s = t->data;
     double now = fc_server_now(s);
 
     fc_session_maybe_start(s);
@@ -193,7 +193,7 @@ static void round_cb(uv_timer_t *t)
     fc_repair_end_round(t->data);
 }
 
-void fc_session_start_tick(struct fc_server *s)
+void fc_session_start_tick(struct fc_session *s)
 {
     s->started_at = fc_server_now(s);
     s->created_wall = (int64_t)time(NULL);

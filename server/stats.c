@@ -24,7 +24,7 @@ static json_t *rx_json(const struct fc_rx *r)
         r->error);
 }
 
-int fc_stats_write(const struct fc_server *s, const char *path)
+int fc_stats_write(const struct fc_session *s, const char *path)
 {
     const struct fc_stats *st = &s->st;
     json_t *j, *arr = json_array();
@@ -59,7 +59,7 @@ int fc_stats_write(const struct fc_server *s, const char *path)
     return rc;
 }
 
-void fc_stats_log_summary(const struct fc_server *s)
+void fc_stats_log_summary(const struct fc_session *s)
 {
     const struct fc_stats *st = &s->st;
     uint64_t data = st->data_pkts + st->catchup_pkts;

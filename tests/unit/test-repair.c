@@ -8,27 +8,37 @@
 #include "tests/unit/unit.h"
 
 /* repair.c's neighbours, reduced to what it asks of them */
-struct fc_rx *fc_rx_find(struct fc_server *s, uint32_t id)
+struct fc_rx *fc_rx_find(struct fc_session *s, uint32_t id)
 {
     (void)s;
     (void)id;
     return NULL;
 }
 
-double fc_server_now(const struct fc_server *s)
+double fc_server_now(const struct fc_session *s)
 {
     (void)s;
     return 1000.0;
 }
 
+static uint32_t cursor_chunk = 99; /* the pass: chunks from here on are in flight */
+
+int fc_sender_in_flight(const struct fc_session *s, uint32_t chunk, uint32_t block)
+{
+    (void)s;
+    (void)block;
+    return chunk >= cursor_chunk;
+}
+
 static struct fc_chunk chunks[3];
 static double last_sent[3];
-static struct fc_server srv;
+static struct fc_session srv;
 
 static void setup(void)
 {
     int i;
 
+    cursor_chunk = 99;
     memset(&srv, 0, sizeof(srv));
     for (i = 0; i < 3; i++)
         chunks[i].comp_size = 1448 * 300; /* 300 packets: 2 blocks of 150 at k 200 */
@@ -41,10 +51,10 @@ static void setup(void)
     ck_assert_int_eq(fc_repair_init(&srv), 0);
 }
 
-static void nak(uint32_t seq_seen, uint32_t chunk, uint16_t block, uint8_t needed)
-{
-    struct fc_nak n;
+static struct fc_nak n;
 
+static void nak_build(uint32_t seq_seen, uint32_t chunk, uint16_t block, uint8_t needed)
+{
     memset(&n, 0, sizeof(n));
     n.receiver_id = 1;
     n.seq_seen = seq_seen;
@@ -53,6 +63,11 @@ static void nak(uint32_t seq_seen, uint32_t chunk, uint16_t block, uint8_t neede
     n.e[0].block = block;
     n.e[0].k = 150;
     n.e[0].needed = needed;
+}
+
+static void nak(uint32_t seq_seen, uint32_t chunk, uint16_t block, uint8_t needed)
+{
+    nak_build(seq_seen, chunk, block, needed);
     fc_repair_on_nak(&srv, &n);
 }
 
@@ -83,8 +98,8 @@ START_TEST(test_max_not_sum)
     ck_assert_uint_eq(drain(&c, &b, &first, &last), 5);
     ck_assert_uint_eq(c, 1);
     ck_assert_uint_eq(b, 1);
-    ck_assert_uint_eq(first, 0);
-    ck_assert_uint_eq(last, 4);
+    ck_assert_uint_eq(first, 150); /* fresh parity: wire indices from k */
+    ck_assert_uint_eq(last, 154);
     fc_repair_free(&srv);
 }
 END_TEST
@@ -106,7 +121,7 @@ START_TEST(test_fresh_parity_and_stale_naks)
     nak(501, 0, 0, 1); /* after: a real new need, answered with new parity */
     fc_repair_end_round(&srv);
     ck_assert_uint_eq(drain(&c, &b, &first, &last), 1);
-    ck_assert_uint_eq(first, 2);
+    ck_assert_uint_eq(first, 152);
     fc_repair_free(&srv);
 }
 END_TEST
@@ -141,5 +156,56 @@ START_TEST(test_invalid_entries)
 }
 END_TEST
 
-FC_TEST_MAIN("repair", test_max_not_sum, test_fresh_parity_and_stale_naks,
-             test_queued_block_not_asked_twice, test_invalid_entries)
+START_TEST(test_in_flight_is_stale)
+{
+    uint32_t c, b;
+    uint8_t first, last;
+
+    setup();
+    cursor_chunk = 1;
+    nak(10, 1, 0, 7); /* the pass is still sending chunk 1 */
+    nak(10, 0, 0, 1);
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 1);
+    ck_assert_uint_eq(c, 0);
+    ck_assert_uint_eq(srv.st.naks_stale, 1);
+    fc_repair_free(&srv);
+}
+END_TEST
+
+/* A block of 150 has 105 parity packets; once they are spent, the packets
+ * the neediest receiver's bitmap lacks are sent again, not old parity. */
+START_TEST(test_parity_spent_then_bitmap)
+{
+    uint32_t c, b;
+    uint8_t idx;
+    unsigned i;
+
+    setup();
+    nak(10, 0, 0, 105);
+    fc_repair_end_round(&srv);
+    for (i = 0; i < 105; i++) {
+        ck_assert(fc_repair_next(&srv, &c, &b, &idx));
+        ck_assert_uint_eq(idx, 150 + i);
+    }
+    ck_assert(!fc_repair_next(&srv, &c, &b, &idx));
+    fc_repair_sent(&srv, 0, 0, 1000);
+    nak_build(1001, 0, 0, 3);
+    n.e[0].bitmap_len = 32; /* holds everything but sources 5, 6 and 7 */
+    memset(n.e[0].bitmap, 0xff, 32);
+    n.e[0].bitmap[0] = 0x1f;
+    n.e[0].bitmap[31] = 0x7f; /* (index 255 does not exist) */
+    memset(&srv.st, 0, sizeof(srv.st));
+    fc_repair_on_nak(&srv, &n);
+    fc_repair_end_round(&srv);
+    for (i = 0; i < 3; i++) {
+        ck_assert(fc_repair_next(&srv, &c, &b, &idx));
+        ck_assert_uint_eq(idx, 5 + i);
+    }
+    fc_repair_free(&srv);
+}
+END_TEST
+
+FC_TEST_MAIN("repair", test_in_flight_is_stale, test_parity_spent_then_bitmap, test_max_not_sum,
+             test_fresh_parity_and_stale_naks, test_queued_block_not_asked_twice,
+             test_invalid_entries)

@@ -1,0 +1,316 @@
+#!/bin/bash
+# Issue 4: bare machines PXE-boot into fleetcast-recv, are imaged in one multicast session, and
+# then boot the system they received. Real QEMU VMs (KVM if a short boot probe works, else TCG)
+# on a tap bridge inside the test's own namespaces (tests/lab/lab.sh): dnsmasq (DHCP only) and
+# in.tftpd serving the TFTP root `fleetcast pxe build` made, and fleetcastd --tftp-root, in srv.
+#
+#   master   an MBR disk made here: syslinux on a FAT partition booting the Debian kernel and a
+#            tiny initramfs whose /init prints FLEETCAST-CLONE-OK on ttyS0 and powers off, and a
+#            partition of random data; captured with `fleetcast image create`
+#   phase 1  vm1..vm3 (blank disks, e1000, network boot first) image themselves in one session
+#            (--min-receivers 3) and power off; vm4, whose disk is too small, fails cleanly
+#   checks   every disk equals a fresh `fleetcast image restore` and passes `image compare`;
+#            three pxelinux.cfg/01-<mac> say LOCALBOOT; the stats say three done; vm4 was
+#            refused by the server, said why on its console, did not reboot, disk untouched
+#   phase 2  vm1..vm3 boot their own disk (no network) and print the marker; a copy of vm1's
+#            disk network-boots and its 01-<mac> file sends it to the local disk (marker
+#            again); vm5 with two disks large enough refuses to guess and reports to a second
+#            fleetcastd session (fleetcast-recv --probe and --report-failure)
+#   reset    `fleetcast pxe reset` removes fleetcastd's files, and only those
+# Serial logs of every VM are kept in the meson log dir (meson-logs/test-pxe/) on failure.
+# Environment: FC_PXE_ACCEL=kvm|tcg forces the accelerator.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+mc_bound 1450 "$@"
+mc_init
+
+for t in qemu-system-x86_64 dnsmasq in.tftpd syslinux mcopy mkfs.vfat sfdisk cpio busybox; do
+	command -v "$t" >/dev/null || die "missing $t: run scripts/install-deps.sh"
+done
+[[ -f /usr/lib/PXELINUX/pxelinux.0 && -f /usr/lib/syslinux/mbr/mbr.bin ]] ||
+	die "missing pxelinux / syslinux-common: run scripts/install-deps.sh"
+
+MB=$((1024 * 1024))
+DISK_MIB=64
+SRV_ADDR=10.77.0.1
+declare -A MAC=([vm1]=52:54:00:fc:0a:01 [vm2]=52:54:00:fc:0a:02 [vm3]=52:54:00:fc:0a:03
+	[vm4]=52:54:00:fc:0a:04 [vm5]=52:54:00:fc:0a:05 [vm1net]=52:54:00:fc:0a:01)
+declare -A VM_PID=() VM_RC=()
+IMAGED=(vm1 vm2 vm3)
+
+# ---------------------------------------------------------------------------- artifacts
+
+# The lab's exit trap runs lab_cleanup_hook: keep lib.sh's (logs on failure) and add ours.
+eval "_mc_$(declare -f lab_cleanup_hook)"
+# shellcheck disable=SC2317 # called by the lab's exit trap
+lab_cleanup_hook() {
+	if ((FAILED > 0)) || [[ -z ${MC_FINISHED:-} ]]; then pxe_keep_artifacts; fi
+	_mc_lab_cleanup_hook
+}
+
+# pxe_keep_artifacts: serial consoles, server, DHCP and TFTP logs to meson-logs/test-pxe/.
+# shellcheck disable=SC2317 # called by the lab's exit trap
+pxe_keep_artifacts() {
+	local dir
+	if [[ -n ${FC_BUILD_ROOT:-} && -d $FC_BUILD_ROOT/meson-logs ]]; then
+		dir=$FC_BUILD_ROOT/meson-logs/test-pxe
+	elif [[ -d meson-logs ]]; then
+		dir=$PWD/meson-logs/test-pxe
+	else
+		dir=$(mktemp -d /tmp/fc-test-pxe.XXXXXX)
+	fi
+	rm -rf "$dir" && mkdir -p "$dir" || return 0
+	cp "$T"/*.log "$T"/*.json "$T"/tftp/pxelinux.cfg/* "$dir"/ 2>/dev/null
+	echo "# artifacts (serial consoles, logs): $dir"
+}
+
+# ---------------------------------------------------------------------------- helpers
+
+# pick_kernel: the newest Debian kernel that has its modules (not the host's running kernel).
+pick_kernel() {
+	local k best=''
+	for k in /boot/vmlinuz-*; do
+		[[ -f $k && -d /lib/modules/${k#/boot/vmlinuz-}/kernel ]] && best=$k
+	done
+	[[ -n $best ]] || die "no /boot/vmlinuz-* with /lib/modules: install linux-image-amd64"
+	echo "$best"
+}
+
+# make_marker_initrd OUT: busybox and an /init that prints the marker and powers off.
+make_marker_initrd() {
+	local root=$T/marker-root
+	mkdir -p "$root"/{bin,dev,proc}
+	cp "$(command -v busybox)" "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+	cat >"$root/init" <<-'EOF'
+		#!/bin/sh
+		/bin/busybox mount -t devtmpfs devtmpfs /dev
+		echo "FLEETCAST-CLONE-OK: booted from the cloned disk" >/dev/ttyS0
+		/bin/busybox sync
+		/bin/busybox poweroff -f
+	EOF
+	chmod +x "$root/init"
+	(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -9) >"$1"
+}
+
+# make_master DISK KERNEL INITRD: the bootable MBR disk (see the top of this file).
+make_master() {
+	local disk=$1
+	rm -f "$disk"
+	truncate -s "${DISK_MIB}M" "$disk"
+	must sfdisk -q "$disk" <<-'EOF'
+		label: dos
+		start=1MiB, size=40MiB, type=c, bootable
+		start=41MiB, size=8MiB, type=83
+	EOF
+	must dd if=/usr/lib/syslinux/mbr/mbr.bin of="$disk" bs=440 count=1 conv=notrunc status=none
+	must mkfs.vfat -F 16 -n FCCLONE --offset 2048 "$disk" $((40 * 1024))
+	must syslinux --install --offset $((2048 * 512)) "$disk"
+	printf 'SERIAL 0 115200\nDEFAULT clone\nPROMPT 0\nTIMEOUT 0\nLABEL clone\n  KERNEL vmlinuz\n  INITRD initrd.img\n  APPEND console=ttyS0,115200n8 quiet\n' >"$T/syslinux.cfg"
+	must mcopy -i "$disk@@1M" "$2" ::/vmlinuz
+	must mcopy -i "$disk@@1M" "$3" ::/initrd.img
+	must mcopy -i "$disk@@1M" "$T/syslinux.cfg" ::/syslinux.cfg
+	garbage "$disk" $((41 * MB)) $((4 * MB))
+}
+
+# pick_accel KERNEL INITRD: kvm if /dev/kvm boots the marker initramfs within 30 s, else tcg
+# (on some hosts a guest hangs early under KVM).
+pick_accel() {
+	if [[ -n ${FC_PXE_ACCEL:-} ]]; then echo "$FC_PXE_ACCEL"; return; fi
+	[[ -c /dev/kvm && -w /dev/kvm ]] || { echo tcg; return; }
+	timeout -k 5 30 qemu-system-x86_64 -accel kvm -m 256 -display none -monitor none -no-reboot \
+		-serial "file:$T/kvm-probe.serial.log" -kernel "$1" -initrd "$2" \
+		-append "console=ttyS0 quiet" >"$T/kvm-probe.log" 2>&1 </dev/null
+	if grep -q FLEETCAST-CLONE-OK "$T/kvm-probe.serial.log" 2>/dev/null; then echo kvm; else echo tcg; fi
+}
+
+# vm_start NAME BOOT DISK... : start a VM in the switch namespace (serial $T/NAME.serial.log),
+# bounded by VM_LIMIT seconds. BOOT n: network first on tap NAME (e1000); c: its disk only.
+vm_start() {
+	local name=$1 boot=$2 d i=0
+	local -a args=(-accel "$ACCEL" -m 384 -smp 1 -display none -monitor none -no-reboot
+		-serial "file:$T/$name.serial.log")
+	shift 2
+	if [[ $boot == n ]]; then
+		lab_tap "$name" || die "lab_tap $name"
+		args+=(-boot order=n -netdev "tap,id=n0,ifname=$name,script=no,downscript=no"
+			-device "e1000,netdev=n0,mac=${MAC[$name]}")
+	else
+		args+=(-boot order=c -nic none)
+	fi
+	for d in "$@"; do
+		args+=(-drive "file=$d,format=raw,if=ide,index=$i")
+		i=$((i + 1))
+	done
+	VM_PID[$name]=$(lab_bg sw "$T/$name.qemu.log" timeout -k 5 "$VM_LIMIT" \
+		qemu-system-x86_64 "${args[@]}") || die "cannot start $name"
+}
+
+# vm_wait TIMEOUT NAMES... : wait for the VMs (one deadline); exit codes in VM_RC (124: killed).
+vm_wait() {
+	local end=$((SECONDS + $1)) name rc left
+	shift
+	for name in "$@"; do
+		left=$((end - SECONDS))
+		((left > 0)) || left=1
+		rc=0
+		lab_wait "${VM_PID[$name]}" "$left" || rc=$?
+		VM_RC[$name]=$rc
+	done
+}
+
+# console NAME: the VM's serial log without escape sequences.
+console() {
+	sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$T/$1.serial.log" 2>/dev/null | tr -d '\r'
+}
+
+# status_loop NAMES...: every 30 s, the last fleetcast line of each console (until killed).
+status_loop() {
+	local n line
+	while sleep 30; do
+		for n in "$@"; do
+			line=$(console "$n" | grep -a -E '^(fleetcast|receiving)' | tail -n 1 | cut -c1-110)
+			log "$n: ${line:-(booting)}"
+		done
+	done
+}
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# ---------------------------------------------------------------------------- set up
+
+KERNEL=$(pick_kernel)
+log "kernel $KERNEL"
+make_marker_initrd "$T/marker.img"
+make_master "$T/master.raw" "$KERNEL" "$T/marker.img"
+IMG=$T/master.fcimg PUB=$T/key.pub REF=$T/ref.img
+must "$FLEETCAST" key gen --out "$T/key"
+must "$FLEETCAST" image create "$T/master.raw" "$IMG" --key "$T/key.key" --quiet
+must "$FLEETCAST" image restore "$IMG" "$REF" --pubkey "$PUB" --quiet
+log "master: ${DISK_MIB} MiB MBR disk, image $(fsize "$IMG") bytes"
+
+ACCEL=$(pick_accel "$KERNEL" "$T/marker.img")
+if [[ $ACCEL == kvm ]]; then P1_LIMIT=300 P2_LIMIT=150; else P1_LIMIT=720 P2_LIMIT=360; fi
+log "accelerator: $ACCEL"
+
+TFTP=$T/tftp
+t0=$SECONDS
+assert_exit 0 "$FLEETCAST" pxe build "$TFTP" --kernel "$KERNEL" --key "$PUB" --after poweroff \
+	--append "fleetcast.failwait=5 fleetcast.wait=200"
+cp "$T/out" "$T/pxe-build.log"
+log "pxe build took $((SECONDS - t0)) s: $(grep '^initramfs:' "$T/out")"
+for f in pxelinux.0 ldlinux.c32 menu.c32 libutil.c32 libcom32.c32 vmlinuz initramfs.img \
+	pxelinux.cfg/default; do
+	[[ -s $TFTP/$f ]] || fail "pxe build made $f"
+done
+assert_match 'e1000\.ko' "$(cat "$T/out")" "pxe build lists the initramfs (e1000 module)"
+assert_match 'bin/fleetcast-recv' "$(cat "$T/out")" "pxe build lists fleetcast-recv"
+size=$(fsize "$TFTP/initramfs.img")
+check "initramfs is small ($((size / MB)) MiB < 32 MiB)" test "$size" -lt $((32 * MB))
+assert_match 'ONTIMEOUT fleetcast' "$(cat "$TFTP/pxelinux.cfg/default")" "menu images unattended"
+assert_match 'LOCALBOOT 0' "$(cat "$TFTP/pxelinux.cfg/default")" "menu offers the local disk"
+assert_exit 2 "$FLEETCAST" pxe build "$T/bad" --after sometimes
+
+lab_create 0 || die "lab_create"
+lab_bg srv "$T/dnsmasq.log" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --user=root \
+	--interface=eth0 --bind-interfaces --dhcp-range=10.77.1.100,10.77.1.200,255.255.254.0,1h \
+	--dhcp-boot=pxelinux.0,fcsrv,$SRV_ADDR --dhcp-leasefile="$T/leases" --log-dhcp >/dev/null ||
+	die "cannot start dnsmasq"
+lab_bg srv "$T/tftpd.log" in.tftpd -L -u root -v -s "$TFTP" -a "$SRV_ADDR:69" >/dev/null ||
+	die "cannot start in.tftpd"
+mc_server -- --min-receivers 3 --max-wait 400 --rate 20M --drop-silent 60 \
+	--tftp-root "$TFTP" --verbose
+
+# ---------------------------------------------------------------------------- phase 1
+
+VM_LIMIT=$P1_LIMIT
+for vm in vm1 vm2 vm3; do truncate -s "${DISK_MIB}M" "$T/$vm.disk"; done
+truncate -s 32M "$T/vm4.disk"
+garbage "$T/vm4.disk" 0 $((32 * MB))
+vm4_before=$(sha "$T/vm4.disk")
+t1=$SECONDS
+# vm4 first, so the server refuses it while the session still waits for the three.
+vm_start vm4 n "$T/vm4.disk"
+sleep 8
+for vm in "${IMAGED[@]}"; do vm_start "$vm" n "$T/$vm.disk"; done
+status_loop vm1 vm2 vm3 vm4 &
+status_pid=$!
+vm_wait "$P1_LIMIT" vm4 "${IMAGED[@]}"
+mc_wait_server 30
+kill "$status_pid" 2>/dev/null
+wait "$status_pid" 2>/dev/null
+log "phase 1 (PXE boot and imaging) took $((SECONDS - t1)) s"
+
+for vm in "${IMAGED[@]}"; do
+	out=$(console "$vm")
+	assert_eq 0 "${VM_RC[$vm]}" "$vm: QEMU ended by itself (power off), not killed"
+	assert_match 'fleetcast: DONE: /dev/sda written and verified' "$out" "$vm: console says DONE"
+	assert_match 'reboot: Power down' "$out" "$vm: powered off (fleetcast.after=poweroff)"
+	check "$vm: disk identical to a fresh restore" cmp -s "$T/$vm.disk" "$REF"
+	check "$vm: fleetcast image compare" quiet "$FLEETCAST" image compare "$IMG" "$T/$vm.disk"
+	f=$TFTP/pxelinux.cfg/01-${MAC[$vm]//:/-}
+	if [[ -f $f ]]; then
+		assert_match '^# fleetcastd:' "$(head -n 1 "$f")" "$vm: ${f##*/} written by fleetcastd"
+		assert_match 'LOCALBOOT 0' "$(cat "$f")" "$vm: ${f##*/} boots the local disk"
+	else
+		fail "$vm: $f exists"
+	fi
+done
+assert_eq 0 "$SRV_RC" "fleetcastd exit code (every receiver done)"
+assert_eq 3 "$(mc_srv_stat 'd["receivers_done"]')" "stats: receivers_done"
+assert_eq 0 "$(mc_srv_stat 'd["receivers_failed"] + d["receivers_dropped"]')" "stats: none failed or dropped"
+assert_eq 3 "$(grep -c 'wrote .*pxelinux.cfg/01-' "$T/srv.log")" "server log: one line per file written"
+
+out=$(console vm4)
+assert_eq 0 "${VM_RC[vm4]}" "vm4: QEMU ended by itself, not killed"
+assert_match "machine ${MAC[vm4]} .*refused: target disk is" "$(cat "$T/srv.log")" \
+	"vm4: the server logged the refusal"
+assert_match 'FAILED: .*smaller than the image' "$out" "vm4: its console says why"
+assert_match 'will NOT reboot' "$out" "vm4: its console says it does not reboot"
+assert_match 'reboot: Power down' "$out" "vm4: powered off after the pause"
+check "vm4: did not reboot" eval "! grep -q 'Restarting system' '$T/vm4.serial.log'"
+assert_eq 1 "$(grep -ac 'PXELINUX 6' "$T/vm4.serial.log")" "vm4: network-booted once"
+assert_eq "$vm4_before" "$(sha "$T/vm4.disk")" "vm4: disk untouched"
+check "vm4: no pxelinux.cfg file" test ! -e "$TFTP/pxelinux.cfg/01-${MAC[vm4]//:/-}"
+
+# ---------------------------------------------------------------------------- phase 2
+
+VM_LIMIT=$P2_LIMIT
+for vm in "${IMAGED[@]}"; do mv "$T/$vm.serial.log" "$T/$vm.pxe.serial.log"; done
+cp --sparse=always "$T/vm1.disk" "$T/vm1net.disk"
+truncate -s "${DISK_MIB}M" "$T/vm5a.disk" "$T/vm5b.disk"
+mc_server srv2 -- --min-receivers 1 --max-wait 400 --rate 20M --tftp-root "$TFTP"
+t2=$SECONDS
+for vm in "${IMAGED[@]}"; do vm_start "$vm" c "$T/$vm.disk"; done
+vm_start vm1net n "$T/vm1net.disk"
+vm_start vm5 n "$T/vm5a.disk" "$T/vm5b.disk"
+vm_wait "$P2_LIMIT" "${IMAGED[@]}" vm1net vm5
+log "phase 2 (boot the clones; vm5) took $((SECONDS - t2)) s"
+for vm in "${IMAGED[@]}"; do
+	# Each VM's phase-2 console replaced its phase-1 one: this is the boot from its own disk.
+	assert_match 'FLEETCAST-CLONE-OK' "$(console "$vm")" "$vm: boots its cloned disk (no network)"
+done
+out=$(console vm1net)
+assert_match 'FLEETCAST-CLONE-OK' "$out" "vm1 network boot: 01-<mac> sends it to its local disk"
+check "vm1 network boot: not imaged again" eval "! grep -aq 'fleetcast PXE imaging' '$T/vm1net.serial.log'"
+out=$(console vm5)
+assert_match 'FAILED: several internal disks are large enough' "$out" "vm5: refuses to guess a disk"
+assert_match 'reported to the server' "$out" "vm5: told the server"
+mc_wait_log "$T/srv2.log" "machine ${MAC[vm5]}: FAILED: several internal disks" 10
+assert_match "machine ${MAC[vm5]}: FAILED: several internal disks" "$(cat "$T/srv2.log")" \
+	"vm5: the server logged its failure"
+check "vm5: disks untouched (still zero)" eval "cmp -s -n $((DISK_MIB * MB)) '$T/vm5a.disk' /dev/zero && cmp -s -n $((DISK_MIB * MB)) '$T/vm5b.disk' /dev/zero"
+assert_match 'reboot: Power down' "$out" "vm5: powered off after the pause"
+
+# ---------------------------------------------------------------------------- reset
+
+echo "DEFAULT something" >"$TFTP/pxelinux.cfg/01-52-54-00-99-99-99" # not fleetcastd's
+assert_exit 0 "$FLEETCAST" pxe reset "${MAC[vm1]^^}" --tftp-root "$TFTP"
+check "pxe reset MAC removed vm1's file" test ! -e "$TFTP/pxelinux.cfg/01-${MAC[vm1]//:/-}"
+assert_exit 1 "$FLEETCAST" pxe reset 52:54:00:99:99:99 --tftp-root "$TFTP"
+assert_exit 0 "$FLEETCAST" pxe reset --all --tftp-root "$TFTP"
+left=$(find "$TFTP/pxelinux.cfg" -name '01-*' -printf '%f ')
+assert_eq "01-52-54-00-99-99-99 " "$left" "pxe reset --all removed fleetcastd's files only"
+assert_exit 2 "$FLEETCAST" pxe reset not-a-mac --tftp-root "$TFTP"
+
+mc_finish
