@@ -276,7 +276,10 @@ static void send_timer_cb(uv_timer_t *t)
     struct fc_session *s = t->data;
     struct fc_sender *snd = &s->snd;
     uint64_t now = uv_hrtime();
-    double burst = snd->rate * 0.002;
+    /* Up to 8 ms of tokens: a timer tick that comes late (a busy loop, a
+     * descheduled process) is made up for instead of lost, while a burst
+     * stays far below what a receiver's socket buffer holds. */
+    double burst = snd->rate * 0.008;
 
     if (burst < 8 * FC_PKT_MAX)
         burst = 8 * FC_PKT_MAX;

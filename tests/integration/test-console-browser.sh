@@ -20,7 +20,9 @@ con_init
 CHROMIUM=${FC_CHROMIUM:-/usr/bin/chromium}
 for tool in node npm "$CHROMIUM"; do
 	command -v "$tool" >/dev/null || {
-		echo "skipped: $tool is missing (scripts/install-deps.sh installs chromium, nodejs, npm)"
+		echo "$tool is missing (scripts/install-deps.sh installs chromium, nodejs, npm)"
+		# In CI a missing tool is a failure, never a silent skip.
+		[[ -n ${CI:-} ]] && exit 1
 		exit 77
 	}
 done
@@ -30,8 +32,11 @@ NODE_CACHE=${FC_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fleetcast-node}
 if [[ ! -f $NODE_CACHE/node_modules/playwright-core/package.json ]]; then
 	log "installing playwright-core into $NODE_CACHE"
 	mkdir -p "$NODE_CACHE" || die "cannot make $NODE_CACHE"
+	# Newer playwright-core needs Node 20; Debian 12's own nodejs is 18.
+	PW=playwright-core@1
+	(($(node -p 'process.versions.node.split(".")[0]') < 20)) && PW=playwright-core@1.49.1
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 240 npm install --no-audit --no-fund --no-save \
-		--prefix "$NODE_CACHE" playwright-core@1 >"$T/npm.log" 2>&1 ||
+		--prefix "$NODE_CACHE" "$PW" >"$T/npm.log" 2>&1 ||
 		die "npm install playwright-core failed: $(tail -c 600 "$T/npm.log")"
 fi
 export NODE_PATH=$NODE_CACHE/node_modules
