@@ -98,8 +98,7 @@ static int parse_opts(struct fc_args *a, struct image_opts *o, int want_operands
             if (o->free_mode && o->free_mode != m)
                 return fc_usage_error("--zero-free and --discard exclude each other");
             o->free_mode = m;
-        }
-        else if (arg[0] == '-' && arg[1])
+        } else if (arg[0] == '-' && arg[1])
             return fc_usage_error("unknown option '%s'", arg);
         else if (o->n_operands < want_operands) {
             o->operand[o->n_operands++] = arg;

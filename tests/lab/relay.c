@@ -216,8 +216,9 @@ static void on_signal(int sig)
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: fc-lab-relay --tap0 IF --tap1 IF [--hold PCT] [--delay MS] [--jitter MS]\n"
-                "       [--base MS] [--dir both|0|1] [--seed N] [--max-held N] [--max-seconds S]\n");
+    fprintf(to,
+            "usage: fc-lab-relay --tap0 IF --tap1 IF [--hold PCT] [--delay MS] [--jitter MS]\n"
+            "       [--base MS] [--dir both|0|1] [--seed N] [--max-held N] [--max-seconds S]\n");
 }
 
 static uint64_t ms_to_ns(const char *s)
@@ -240,18 +241,42 @@ int main(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'a': tap[0] = optarg; break;
-        case 'b': tap[1] = optarg; break;
-        case 'h': cfg.hold_pct = strtod(optarg, NULL); break;
-        case 'd': cfg.delay_ns = ms_to_ns(optarg); break;
-        case 'j': cfg.jitter_ns = ms_to_ns(optarg); break;
-        case 'B': cfg.base_ns = ms_to_ns(optarg); break;
-        case 'D': cfg.impair_dir = strcmp(optarg, "both") == 0 ? -1 : atoi(optarg); break;
-        case 's': cfg.rng = strtoull(optarg, NULL, 0) | 1; break;
-        case 'm': cfg.max_held = (unsigned)strtoul(optarg, NULL, 0); break;
-        case 't': cfg.max_seconds = (unsigned)strtoul(optarg, NULL, 0); break;
-        case 'H': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'a':
+            tap[0] = optarg;
+            break;
+        case 'b':
+            tap[1] = optarg;
+            break;
+        case 'h':
+            cfg.hold_pct = strtod(optarg, NULL);
+            break;
+        case 'd':
+            cfg.delay_ns = ms_to_ns(optarg);
+            break;
+        case 'j':
+            cfg.jitter_ns = ms_to_ns(optarg);
+            break;
+        case 'B':
+            cfg.base_ns = ms_to_ns(optarg);
+            break;
+        case 'D':
+            cfg.impair_dir = strcmp(optarg, "both") == 0 ? -1 : atoi(optarg);
+            break;
+        case 's':
+            cfg.rng = strtoull(optarg, NULL, 0) | 1;
+            break;
+        case 'm':
+            cfg.max_held = (unsigned)strtoul(optarg, NULL, 0);
+            break;
+        case 't':
+            cfg.max_seconds = (unsigned)strtoul(optarg, NULL, 0);
+            break;
+        case 'H':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!tap[0] || !tap[1] || cfg.hold_pct < 0 || cfg.hold_pct > 100 || cfg.max_held == 0 ||
