@@ -315,9 +315,11 @@ void fc_asm_nak_entry(const struct fc_asm_chunk *c, uint32_t b, struct fc_nak_en
     e->block = (uint16_t)b;
     e->k = bk->k;
     e->needed = (uint8_t)fc_asm_missing(c, b);
-    /* Fresh parity is enough unless the server could run out of it for
-     * this block: then it must know which packets to send again. */
-    if (bk->have && bk->max_index + e->needed > FC_FEC_MAX_N - 1) {
+    /* The bitmap goes with every NAK of a block we hold part of: the
+     * server may have spent the block's fresh parity on other receivers
+     * (or before a hash failure made us drop it), and then only the bitmap
+     * tells it which packets to send again. */
+    if (bk->have) {
         e->bitmap_len = (uint8_t)((bk->max_index + 8) / 8);
         memcpy(e->bitmap, bk->held, e->bitmap_len);
     }

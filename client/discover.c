@@ -113,20 +113,11 @@ static int disc_wait(struct fc_recv *r, int fd, double until, const uint64_t *no
 {
     uint8_t buf[2048];
     struct sockaddr_in from;
-    socklen_t fl;
     struct fc_hdr h;
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    double now;
+    ssize_t n;
 
-    while ((now = fc__now()) < until && !*r->stop) {
-        ssize_t n;
-        int ms = (int)((until - now) * 1000) + 1;
-
-        if (poll(&p, 1, ms > 100 ? 100 : ms) <= 0)
-            continue;
-        fl = sizeof(from);
-        n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-        if (n <= 0 || !announce_ok(r, buf, (size_t)n, nonces, same_image, &h, &out->ann))
+    while ((n = fc__recv_until(r, fd, buf, sizeof(buf), until, &from)) > 0) {
+        if (!announce_ok(r, buf, (size_t)n, nonces, same_image, &h, &out->ann))
             continue;
         out->session = h.session;
         out->srv = from;

@@ -2,7 +2,6 @@
  * JOIN_ACK with our nonce, and what a refusal or ABORT reason means to the
  * operator and to our exit code. */
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -63,22 +62,13 @@ static int join_send(struct fc_recv *r, uint64_t nonce, uint32_t chunks_done)
  * (a stale DONE echo, an ABORT for an old id) are not for this exchange. */
 static int join_wait(struct fc_recv *r, uint64_t nonce, double until, struct fc_join_ack *ack)
 {
-    struct pollfd p = {.fd = r->ctrl_fd, .events = POLLIN};
     uint8_t buf[2048];
     struct fc_hdr h;
-    double now;
+    ssize_t n;
 
-    while ((now = fc__now()) < until && !*r->stop) {
-        ssize_t n;
-        int ms = (int)((until - now) * 1000) + 1;
-
-        if (poll(&p, 1, ms > 100 ? 100 : ms) <= 0)
-            continue;
-        n = recv(r->ctrl_fd, buf, sizeof(buf), MSG_DONTWAIT);
-        if (n <= 0 || fc_join_ack_decode(buf, (size_t)n, &h, ack) < 0 || ack->nonce != nonce)
-            continue;
-        return 0;
-    }
+    while ((n = fc__recv_until(r, r->ctrl_fd, buf, sizeof(buf), until, NULL)) > 0)
+        if (fc_join_ack_decode(buf, (size_t)n, &h, ack) == 0 && ack->nonce == nonce)
+            return 0;
     return *r->stop ? FC_EINTR : FC_ETIMEDOUT;
 }
 

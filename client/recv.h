@@ -104,6 +104,11 @@ int fc__open_ctrl(struct fc_recv *r);
 void fc__close_sockets(struct fc_recv *r);
 int fc__ctrl_send(struct fc_recv *r, const uint8_t *buf, size_t len);
 int fc__group_send(struct fc_recv *r, const uint8_t *buf, size_t len);
+/* One datagram from fd before `until` (fc__now() seconds), polling in short
+ * steps so the stop flag is seen: its length, or 0 at the deadline or on a
+ * stop. from (may be NULL) gets the sender. */
+ssize_t fc__recv_until(struct fc_recv *r, int fd, uint8_t *buf, size_t cap, double until,
+                       struct sockaddr_in *from);
 
 /* join.c: JOIN every 0.5 s until the JOIN_ACK with our nonce. */
 int fc__join(struct fc_recv *r, double deadline, uint32_t chunks_done, struct fc_join_ack *ack);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -120,5 +121,25 @@ int fc__group_send(struct fc_recv *r, const uint8_t *buf, size_t len)
     group_addr(r, &g);
     if (sendto(r->data_fd, buf, len, 0, (const struct sockaddr *)&g, sizeof(g)) < 0)
         return FC_EIO;
+    return 0;
+}
+
+ssize_t fc__recv_until(struct fc_recv *r, int fd, uint8_t *buf, size_t cap, double until,
+                       struct sockaddr_in *from)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    double now;
+
+    while ((now = fc__now()) < until && !*r->stop) {
+        socklen_t fl = sizeof(*from);
+        int ms = (int)((until - now) * 1000) + 1;
+        ssize_t n;
+
+        if (poll(&p, 1, ms > 100 ? 100 : ms) <= 0)
+            continue;
+        n = recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)from, from ? &fl : NULL);
+        if (n > 0)
+            return n;
+    }
     return 0;
 }

@@ -111,6 +111,19 @@ static size_t scratch_size(const struct fc_manifest *m)
     return n ? n : 1;
 }
 
+/* Frees what fc_writer_start made (the thread, if any, has ended). */
+static void release(struct fc_writer *w)
+{
+    free(w->q);
+    free(w->res);
+    free(w->scratch);
+    ZSTD_freeDCtx(w->dctx);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv_job);
+    pthread_cond_destroy(&w->cv_res);
+    free(w);
+}
+
 int fc_writer_start(struct fc_writer **out, struct fc_target *t, const struct fc_manifest *m,
                     unsigned qcap)
 {
@@ -134,14 +147,7 @@ int fc_writer_start(struct fc_writer **out, struct fc_target *t, const struct fc
     pthread_cond_init(&w->cv_res, NULL);
     if (!w->q || !w->res || !w->scratch || !w->dctx ||
         pthread_create(&w->th, NULL, writer_main, w) != 0) {
-        free(w->q);
-        free(w->res);
-        free(w->scratch);
-        ZSTD_freeDCtx(w->dctx);
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cv_job);
-        pthread_cond_destroy(&w->cv_res);
-        free(w);
+        release(w);
         return FC_ENOMEM;
     }
     *out = w;
@@ -224,12 +230,5 @@ void fc_writer_stop(struct fc_writer *w)
         w->qhead = (w->qhead + 1) % w->qcap;
         w->qlen--;
     }
-    free(w->q);
-    free(w->res);
-    free(w->scratch);
-    ZSTD_freeDCtx(w->dctx);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv_job);
-    pthread_cond_destroy(&w->cv_res);
-    free(w);
+    release(w);
 }

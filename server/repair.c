@@ -14,10 +14,32 @@
 #include "common/log.h"
 #include "server/server.h"
 
+/* A NAK may be stale (made before the receiver could see the last repair)
+ * only this long after that repair: a receiver that lost the very last
+ * packet sent sees nothing newer, and must still be heard. */
+#define STALE_MS 100
+
 /* RFC 1982 serial comparison: a before b. */
 static int seq_before(uint32_t a, uint32_t b)
 {
     return (int32_t)(a - b) < 0;
+}
+
+static uint32_t now_ms(const struct fc_session *s)
+{
+    return (uint32_t)(fc_server_now(s) * 1000);
+}
+
+/* Made before the block's last repair could be seen. A seq_seen past what
+ * we have sent is a forged packet's number, not a receiver's view: then
+ * the NAK counts. */
+static int stale(const struct fc_session *s, const struct fc_blockstate *b, uint32_t seq_seen)
+{
+    if (!b->last_repair_seq || now_ms(s) - b->last_repair_ms > STALE_MS)
+        return 0;
+    if (seq_before(s->snd.seq, seq_seen))
+        return 0;
+    return seq_before(seq_seen, b->last_repair_seq);
 }
 
 int fc_repair_init(struct fc_session *s)
@@ -130,8 +152,7 @@ void fc_repair_on_nak(struct fc_session *s, const struct fc_nak *n)
          * its round; a NAK made before the last repair went out; a block
          * the pass has not finished sending (a receiver that fell asleep
          * and woke up NAKing everything in flight). */
-        if (b->queued || (b->last_repair_seq && seq_before(n->seq_seen, b->last_repair_seq)) ||
-            fc_sender_in_flight(s, e->chunk, e->block)) {
+        if (b->queued || stale(s, b, n->seq_seen) || fc_sender_in_flight(s, e->chunk, e->block)) {
             s->st.naks_stale++;
             continue;
         }
@@ -241,6 +262,9 @@ int fc_repair_next(struct fc_session *s, uint32_t *chunk, uint32_t *block, uint8
 
 void fc_repair_sent(struct fc_session *s, uint32_t chunk, uint32_t block, uint32_t seq)
 {
-    s->rep.blocks[fc_repair_gblock(s, chunk, block)].last_repair_seq = seq;
+    struct fc_blockstate *b = &s->rep.blocks[fc_repair_gblock(s, chunk, block)];
+
+    b->last_repair_seq = seq;
+    b->last_repair_ms = now_ms(s);
     s->snd.chunk_last_sent[chunk] = fc_server_now(s);
 }

@@ -137,6 +137,7 @@ struct fc_blockstate {
     uint8_t queued;      /* an answer is waiting to be sent */
     uint32_t round_slot; /* its item in rep.round while pending */
     uint32_t last_repair_seq;
+    uint32_t last_repair_ms; /* when it went out (ms of fc_server_now) */
 };
 
 struct fc_repair_item {

@@ -524,14 +524,18 @@ START_TEST(nak_entry)
     }
     fc_asm_nak_entry(c, 0, &e);
     ck_assert_uint_eq(e.needed, 10);
-    ck_assert_uint_eq(e.bitmap_len, 0); /* 199 + 10 <= 254: fresh parity is enough */
+    /* The bitmap of what is held goes with the NAK (up to index 199): the
+     * server may have no fresh parity left for this block. */
+    ck_assert_uint_eq(e.bitmap_len, 25);
+    ck_assert_uint_eq(e.bitmap[0], 0x07);
+    ck_assert_uint_eq(e.bitmap[1], 0xe0);
     for (i = 250; i < 255; i++) {
         d.index = (uint8_t)i;
         ck_assert_int_eq(fc_asm_add(&w.a, &d, i, 1, &c), FC_ASM_STORED);
     }
     fc_asm_nak_entry(c, 0, &e);
     ck_assert_uint_eq(e.needed, 5);
-    ck_assert_uint_eq(e.bitmap_len, 32); /* 254 + 5 > 254: the server needs the bitmap */
+    ck_assert_uint_eq(e.bitmap_len, 32); /* up to index 254 now */
     ck_assert_uint_eq(e.bitmap[0], 0x07);
     n.e[0] = e;
     ck_assert_int_gt(fc_nak_encode(buf, sizeof(buf), 1, 1, &n), 0);

@@ -15,10 +15,12 @@ struct fc_rx *fc_rx_find(struct fc_session *s, uint32_t id)
     return NULL;
 }
 
+static double clock_now = 1000.0;
+
 double fc_server_now(const struct fc_session *s)
 {
     (void)s;
-    return 1000.0;
+    return clock_now;
 }
 
 static uint32_t cursor_chunk = 99; /* the pass: chunks from here on are in flight */
@@ -39,6 +41,7 @@ static void setup(void)
     int i;
 
     cursor_chunk = 99;
+    clock_now = 1000.0;
     memset(&srv, 0, sizeof(srv));
     for (i = 0; i < 3; i++)
         chunks[i].comp_size = 1448 * 300; /* 300 packets: 2 blocks of 150 at k 200 */
@@ -48,6 +51,7 @@ static void setup(void)
     srv.cfg.k_max = 200;
     srv.state = FC_SS_SENDING;
     srv.snd.chunk_last_sent = last_sent;
+    srv.snd.seq = 2000; /* the last DATA sequence the server sent */
     ck_assert_int_eq(fc_repair_init(&srv), 0);
 }
 
@@ -206,6 +210,35 @@ START_TEST(test_parity_spent_then_bitmap)
 }
 END_TEST
 
-FC_TEST_MAIN("repair", test_in_flight_is_stale, test_parity_spent_then_bitmap, test_max_not_sum,
-             test_fresh_parity_and_stale_naks, test_queued_block_not_asked_twice,
-             test_invalid_entries)
+/* A receiver that lost the last repair packet sees nothing newer: once the
+ * repair is old, its NAK counts again; and a seq_seen from the future (a
+ * forged packet's number) never makes a NAK stale. */
+START_TEST(test_stale_expires_and_future_seq)
+{
+    uint32_t c, b;
+    uint8_t first, last;
+
+    setup();
+    nak(10, 0, 0, 2);
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 2);
+    fc_repair_sent(&srv, 0, 0, 1500);
+    nak(1499, 0, 0, 1);
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 0); /* stale: too soon */
+    clock_now += 0.5;
+    nak(1499, 0, 0, 1);
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 1);
+    fc_repair_sent(&srv, 0, 0, 1999);
+    nak(1999 + 0x80000001u, 0, 0, 1); /* "before" 1999 in serial terms, and after 2000 */
+    nak(3000, 0, 1, 1);               /* after what the server ever sent */
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 2);
+    fc_repair_free(&srv);
+}
+END_TEST
+
+FC_TEST_MAIN("repair", test_stale_expires_and_future_seq, test_in_flight_is_stale,
+             test_parity_spent_then_bitmap, test_max_not_sum, test_fresh_parity_and_stale_naks,
+             test_queued_block_not_asked_twice, test_invalid_entries)
