@@ -385,11 +385,14 @@ static int run_on_target(struct image_opts *o, enum fc_apply_op op)
         fc_image_close(&img);
         return fc_fail(rc, o->operand[1]);
     }
-    rc = fc_image_apply(&img, &ao, &r);
+    t.free_mode = o->free_mode;
+    /* Stale labels go first: the chunks then overwrite whatever they store. */
+    if (op == FC_OP_RESTORE)
+        rc = fc_target_clear_stale(&t, &img.m);
+    if (!rc)
+        rc = fc_image_apply(&img, &ao, &r);
     if (!rc && op == FC_OP_RESTORE)
-        rc = fc_target_fill_free(&t, &img.m, o->free_mode);
-    if (!rc && op == FC_OP_RESTORE)
-        rc = fc_target_sync(&t);
+        rc = fc_target_finish(&t, &img.m);
     fc_target_close(&t);
     if (rc) {
         fc_image_close(&img);

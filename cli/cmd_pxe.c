@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/bootcfg.h"
 #include "common/error.h"
 #include "common/key.h"
+#include "common/manifest.h"
 #include "common/log.h"
 
 #ifndef FC_PXE_DIR
@@ -28,13 +30,20 @@
 #endif
 #define PXELINUX_DIR "/usr/lib/PXELINUX"
 #define SYSLINUX_BIOS_DIR "/usr/lib/syslinux/modules/bios"
-/* The first line of every file fleetcastd writes (server/pxecfg.c): reset removes only those. */
-#define PXECFG_MARK "# fleetcastd:"
+#define MACHINES_MAX 1024
+
+/* One --machine MAC:disk=DEV,image=HEX: that machine's own imaging settings. */
+struct machine {
+    char file[21]; /* 01-xx-xx-xx-xx-xx-xx */
+    char disk[128], image[2 * FC_IMAGE_ID_LEN + 1];
+};
 
 struct pxe_opts {
     const char *outdir, *kernel, *server, *session, *key, *disk, *after, *recv, *pxe_dir;
-    const char *append, *tftp_root, *mac;
-    int all;
+    const char *append, *tftp_root, *mac, *image_id;
+    int all, insecure;
+    const char *machine[MACHINES_MAX];
+    int n_machines;
 };
 
 /* Kernel command-line words: no spaces, quotes or control characters. */
@@ -69,10 +78,13 @@ static int take_value(struct fc_args *a, const char *name, const char **dst, int
 
 static int parse_opts(struct fc_args *a, struct pxe_opts *o)
 {
-    static const char *names[] = {"--kernel", "--server", "--session", "--key",    "--disk",
-                                  "--after",  "--recv",   "--pxe-dir", "--append", "--tftp-root"};
-    const char **dst[] = {&o->kernel, &o->server, &o->session, &o->key,    &o->disk,
-                          &o->after,  &o->recv,   &o->pxe_dir, &o->append, &o->tftp_root};
+    static const char *names[] = {"--kernel", "--server",    "--session", "--key",
+                                  "--disk",   "--after",     "--recv",    "--pxe-dir",
+                                  "--append", "--tftp-root", "--image-id"};
+    const char **dst[] = {&o->kernel, &o->server,    &o->session, &o->key,
+                          &o->disk,   &o->after,     &o->recv,    &o->pxe_dir,
+                          &o->append, &o->tftp_root, &o->image_id};
+    const char *v;
 
     while (a->pos < a->argc) {
         const char *arg = a->argv[a->pos];
@@ -85,7 +97,15 @@ static int parse_opts(struct fc_args *a, struct pxe_opts *o)
             return rc;
         if (handled)
             continue;
-        if (fc_opt_flag(a, "--all"))
+        if (fc_opt_value(a, "--machine", &v)) {
+            if (!v)
+                return fc_usage_error("--machine needs MAC:disk=DEV,image=HEX");
+            if (o->n_machines == MACHINES_MAX)
+                return fc_usage_error("more than %d --machine entries", MACHINES_MAX);
+            o->machine[o->n_machines++] = v;
+        } else if (fc_opt_flag(a, "--insecure-any-signer"))
+            o->insecure = 1;
+        else if (fc_opt_flag(a, "--all"))
             o->all = 1;
         else if (arg[0] == '-' && arg[1])
             return fc_usage_error("unknown option '%s'", arg);
@@ -98,12 +118,123 @@ static int parse_opts(struct fc_args *a, struct pxe_opts *o)
     return 0;
 }
 
+static int check_image_id(const char *s)
+{
+    size_t i;
+
+    for (i = 0; s[i]; i++)
+        if (!isxdigit((unsigned char)s[i]))
+            return -1;
+    return i == 2 * FC_IMAGE_ID_LEN ? 0 : -1;
+}
+
+/* "52:54:00:AB:cd:ef" or with dashes -> "01-52-54-00-ab-cd-ef" (pxelinux's file name). */
+static int mac_file_name(const char *mac, char out[21])
+{
+    int i, n = 2;
+
+    if (strlen(mac) != 17)
+        return FC_EINVAL;
+    memcpy(out, "01", 2);
+    for (i = 0; i < 6; i++) {
+        const char *p = mac + i * 3;
+
+        if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
+            (i < 5 && p[2] != ':' && p[2] != '-'))
+            return FC_EINVAL;
+        out[n++] = '-';
+        out[n++] = (char)tolower((unsigned char)p[0]);
+        out[n++] = (char)tolower((unsigned char)p[1]);
+    }
+    out[n] = 0;
+    return 0;
+}
+
+/* One setting of --machine: disk=DEV or image=HEX. */
+static int parse_setting(const char *kv, size_t len, struct machine *m)
+{
+    char v[128];
+
+    if (len >= sizeof(v) + 6)
+        return -1;
+    if (len > 5 && !strncmp(kv, "disk=", 5)) {
+        snprintf(m->disk, sizeof(m->disk), "%.*s", (int)(len - 5), kv + 5);
+        return m->disk[0] && cmdline_safe(m->disk) ? 0 : -1;
+    }
+    if (len > 6 && !strncmp(kv, "image=", 6)) {
+        snprintf(v, sizeof(v), "%.*s", (int)(len - 6), kv + 6);
+        if (check_image_id(v))
+            return -1;
+        memcpy(m->image, v, sizeof(m->image)); /* 32 digits and the NUL */
+        return 0;
+    }
+    return -1;
+}
+
+/* MAC:disk=DEV,image=HEX (either setting, or both). */
+static int parse_machine(const char *spec, struct machine *m)
+{
+    char mac[18];
+    const char *p = spec + 18;
+
+    memset(m, 0, sizeof(*m));
+    if (strlen(spec) < 19 || spec[17] != ':')
+        return FC_EINVAL;
+    memcpy(mac, spec, 17);
+    mac[17] = 0;
+    if (mac_file_name(mac, m->file))
+        return FC_EINVAL;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+
+        if (parse_setting(p, len, m))
+            return FC_EINVAL;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
+static int check_machines(const struct pxe_opts *o)
+{
+    struct machine m;
+    int i;
+
+    for (i = 0; i < o->n_machines; i++)
+        if (parse_machine(o->machine[i], &m))
+            return fc_usage_error("--machine '%s': expected MAC:disk=DEV,image=HEX (either or "
+                                  "both; HEX the 32 digits of `fleetcast image info`)",
+                                  o->machine[i]);
+    return 0;
+}
+
+/* Secure by default: machines that accept any signer can be imaged with anyone's system by
+ * whichever host answers discovery first. */
+static int check_trust_opts(const struct pxe_opts *o)
+{
+    if (o->key && o->insecure)
+        return fc_usage_error("--key and --insecure-any-signer exclude each other");
+    if (!o->key && !o->insecure)
+        return fc_usage_error(
+            "pxe build needs --key PUB: the public key whose images the machines accept. "
+            "Without one, any host on the network could image them with its own system; "
+            "--insecure-any-signer builds it anyway (tests and demos only)");
+    if (o->insecure)
+        fc_warn("--insecure-any-signer: the machines will write an image signed by ANY key, "
+                "from whichever server answers first");
+    return 0;
+}
+
 static int check_build_opts(const struct pxe_opts *o)
 {
     uint8_t pk[FC_PUBKEY_LEN];
+    int rc;
 
     if (!o->outdir)
         return fc_usage_error("pxe build needs OUTDIR (the TFTP root to write)");
+    if ((rc = check_trust_opts(o)) || (rc = check_machines(o)))
+        return rc;
+    if (o->image_id && check_image_id(o->image_id))
+        return fc_usage_error("--image-id takes the 32 hex digits of `fleetcast image info`");
     if (o->tftp_root || o->all)
         return fc_usage_error("--tftp-root and --all belong to pxe reset");
     if (o->server && (!*o->server || !cmdline_safe(o->server)))
@@ -210,15 +341,19 @@ static int copy_bootloader(const char *outdir)
     return rc;
 }
 
-static void kernel_args(const struct pxe_opts *o, char *buf, size_t cap)
+/* The kernel command line of the imaging entry; disk and image are the machine's own (a
+ * --machine entry) or the defaults. */
+static void kernel_args(const struct pxe_opts *o, const char *disk, const char *image, char *buf,
+                        size_t cap)
 {
     int n = snprintf(buf, cap, "console=tty0 console=ttyS0,115200n8 quiet fleetcast.after=%s",
                      o->after ? o->after : "reboot");
-    const char *k[] = {"fleetcast.server=", "fleetcast.session=", "fleetcast.disk=", ""};
-    const char *v[] = {o->server, o->session, o->disk, o->append};
+    const char *k[] = {"fleetcast.server=", "fleetcast.session=",  "fleetcast.disk=",
+                       "fleetcast.image=",  "fleetcast.insecure=", ""};
+    const char *v[] = {o->server, o->session, disk, image, o->insecure ? "1" : NULL, o->append};
     size_t i;
 
-    for (i = 0; i < 4 && n > 0 && (size_t)n < cap; i++)
+    for (i = 0; i < sizeof(k) / sizeof(k[0]) && n > 0 && (size_t)n < cap; i++)
         if (v[i] && *v[i])
             n += snprintf(buf + n, cap - (size_t)n, " %s%s", k[i], v[i]);
 }
@@ -226,46 +361,67 @@ static void kernel_args(const struct pxe_opts *o, char *buf, size_t cap)
 /* The menu: "image this machine" unattended after 5 s, or the local disk. */
 static int write_menu(const struct pxe_opts *o, const char *outdir)
 {
-    char path[PATH_MAX], tmp[PATH_MAX + 16], args[2048];
-    FILE *f;
+    char path[PATH_MAX], args[2048];
+    struct fc_bootcfg b = {
+        "# fleetcast PXE menu, written by `fleetcast pxe build` (docs/pxe.md). A machine\n"
+        "# fleetcastd has imaged gets its own pxelinux.cfg/01-<mac> (boot the local disk);\n"
+        "# `fleetcast pxe reset` removes those.\n",
+        args, 0};
 
-    kernel_args(o, args, sizeof(args));
+    kernel_args(o, o->disk, o->image_id, args, sizeof(args));
     snprintf(path, sizeof(path), "%s/pxelinux.cfg/default", outdir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    f = fopen(tmp, "w");
-    if (!f) {
-        fc_error("cannot create %s: %s", tmp, strerror(errno));
+    if (fc_bootcfg_write(path, &b))
         return FC_EIO;
-    }
-    fprintf(f,
-            "# fleetcast PXE menu, written by `fleetcast pxe build` (docs/pxe.md). A machine\n"
-            "# fleetcastd has imaged gets its own pxelinux.cfg/01-<mac> (boot the local disk);\n"
-            "# `fleetcast pxe reset` removes those.\n"
-            "SERIAL 0 115200\n"
-            "UI menu.c32\n"
-            "PROMPT 0\n"
-            "TIMEOUT 50\n"
-            "ONTIMEOUT fleetcast\n"
-            "MENU TITLE fleetcast network boot\n"
-            "\n"
-            "LABEL fleetcast\n"
-            "  MENU LABEL ^Image this machine (fleetcast)\n"
-            "  MENU DEFAULT\n"
-            "  KERNEL vmlinuz\n"
-            "  INITRD initramfs.img\n"
-            "  APPEND %s\n"
-            "\n"
-            "LABEL local\n"
-            "  MENU LABEL Boot the ^local disk\n"
-            "  LOCALBOOT 0\n",
-            args);
-    if (fclose(f) != 0 || rename(tmp, path) < 0) {
-        fc_error("cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return FC_EIO;
-    }
     printf("pxelinux.cfg/default: image this machine after 5 s, with: %s\n", args);
     return 0;
+}
+
+/* pxelinux.cfg/01-<mac> with the machine's own settings. A machine fleetcastd has already
+ * imaged keeps booting its disk (its file is updated, not replaced: the new entry is what
+ * `pxe reset` gives back); a file fleetcast did not write is left alone. */
+static int write_machine(const struct pxe_opts *o, const char *outdir, const struct machine *m)
+{
+    char path[PATH_MAX], args[2048], old[4096], header[256];
+    struct fc_bootcfg b = {header, args, 0};
+    int rc;
+
+    kernel_args(o, m->disk[0] ? m->disk : o->disk, m->image[0] ? m->image : o->image_id, args,
+                sizeof(args));
+    snprintf(path, sizeof(path), "%s/pxelinux.cfg/%s", outdir, m->file);
+    snprintf(header, sizeof(header),
+             FC_BOOTCFG_MARK_BUILD " machine %s: its own imaging settings (--machine).\n",
+             m->file + 3);
+    rc = fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, old, sizeof(old));
+    if (rc == 1) {
+        b.local = 1;
+        snprintf(header, sizeof(header),
+                 FC_BOOTCFG_MARK_SERVER " machine %s imaged: boot its local disk (kept by pxe "
+                                        "build).\n# `fleetcast pxe reset %s --tftp-root DIR` "
+                                        "images it again.\n",
+                 m->file + 3, m->file + 3);
+    } else if (rc == 0 && fc_bootcfg_read(path, FC_BOOTCFG_MARK_BUILD, old, sizeof(old)) != 1) {
+        fc_error("%s was not written by fleetcast: left alone (remove it to use --machine)", path);
+        return FC_ESTATE;
+    }
+    if (fc_bootcfg_write(path, &b))
+        return FC_EIO;
+    printf("pxelinux.cfg/%s: %s, with: %s\n", m->file,
+           b.local ? "imaged already (boots its disk; `pxe reset` images it)"
+                   : "its own imaging entry",
+           args);
+    return 0;
+}
+
+static int write_machines(const struct pxe_opts *o, const char *outdir)
+{
+    struct machine m;
+    int i, rc = 0;
+
+    for (i = 0; i < o->n_machines && !rc; i++) {
+        parse_machine(o->machine[i], &m); /* checked by check_build_opts */
+        rc = write_machine(o, outdir, &m);
+    }
+    return rc;
 }
 
 static int run_script(const struct pxe_opts *o, const char *outdir, const char *recv)
@@ -334,55 +490,44 @@ static int pxe_build(struct fc_args *a)
         rc = run_script(&o, o.outdir, recv);
     if (!rc)
         rc = write_menu(&o, o.outdir);
+    if (!rc)
+        rc = write_machines(&o, o.outdir);
     if (rc)
         return fc_fail(rc, "pxe build");
     printf("TFTP root %s ready: pxelinux.0 (DHCP boot file), vmlinuz, initramfs.img\n", o.outdir);
     return 0;
 }
 
-/* "52:54:00:AB:cd:ef" or with dashes -> "01-52-54-00-ab-cd-ef" (pxelinux's file name). */
-static int mac_file_name(const char *mac, char out[21])
-{
-    int i, n = 2;
-
-    if (strlen(mac) != 17)
-        return FC_EINVAL;
-    memcpy(out, "01", 2);
-    for (i = 0; i < 6; i++) {
-        const char *p = mac + i * 3;
-
-        if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
-            (i < 5 && p[2] != ':' && p[2] != '-'))
-            return FC_EINVAL;
-        out[n++] = '-';
-        out[n++] = (char)tolower((unsigned char)p[0]);
-        out[n++] = (char)tolower((unsigned char)p[1]);
-    }
-    out[n] = 0;
-    return 0;
-}
-
 /* 1 if DIR/NAME is a file fleetcastd wrote (its first line is the mark). */
 static int written_by_server(const char *dir, const char *name)
 {
-    char path[PATH_MAX], line[64] = "";
-    FILE *f;
+    char path[PATH_MAX], append[16];
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "r");
-    if (!f)
-        return 0;
-    if (!fgets(line, sizeof(line), f))
-        line[0] = 0;
-    fclose(f);
-    return !strncmp(line, PXECFG_MARK, strlen(PXECFG_MARK));
+    return fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, append, sizeof(append)) == 1;
 }
 
+/* The machine images again at its next network boot: with its own entry (--machine) if
+ * fleetcastd kept one in the file, else with the menu (the file removed). */
 static int remove_one(const char *dir, const char *name)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], append[4096], header[160];
+    struct fc_bootcfg b = {header, append, 0};
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, append, sizeof(append));
+    if (append[0]) {
+        snprintf(header, sizeof(header),
+                 FC_BOOTCFG_MARK_BUILD " machine %s: its own imaging settings (given back by "
+                                       "pxe reset).\n",
+                 name + 3);
+        if (fc_bootcfg_write(path, &b))
+            return FC_EIO;
+        printf("reset %s: that machine images again at its next network boot, with its own "
+               "settings: %s\n",
+               path, append);
+        return 0;
+    }
     if (unlink(path) < 0) {
         fc_error("cannot remove %s: %s", path, strerror(errno));
         return FC_EIO;
@@ -430,7 +575,7 @@ static int pxe_reset(struct fc_args *a)
         return rc;
     o.mac = o.outdir; /* the one operand */
     if (o.kernel || o.server || o.session || o.key || o.disk || o.after || o.recv || o.pxe_dir ||
-        o.append)
+        o.append || o.image_id || o.insecure || o.n_machines)
         return fc_usage_error("pxe reset takes only MAC|--all and --tftp-root");
     if (!o.tftp_root)
         return fc_usage_error("pxe reset needs --tftp-root DIR");

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,7 +61,13 @@ static void usage(FILE *f)
             "  --target PATH          disk or file to write (required)\n"
             "  --server ADDR[:PORT]   ask this server (default: multicast discovery on\n"
             "                         " FC_DISCOVERY_GROUP ":%u)\n"
-            "  --pubkey FILE          require the image to be signed by this key\n"
+            "  --pubkey FILE          require the image to be signed by this key (needed\n"
+            "                         for a block device target unless --insecure)\n"
+            "  --insecure             write a block device without --pubkey: any signer\n"
+            "  --image-id HEX         only the image with this id (pinned)\n"
+            "  --zero-free            zero what the image does not store (the old disk's\n"
+            "                         data); the ends of the disk and of each partition\n"
+            "                         are always cleared\n"
             "  --iface IF             network interface to receive on\n"
             "  --session ID           session id to join (decimal or 0x hex)\n"
             "  --name NAME            name shown on the server (default: host name)\n"
@@ -124,6 +131,9 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         {"verbose", 0, 0, 'v'},
         {"probe", 0, 0, 'P'},
         {"report-failure", 1, 0, 'F'},
+        {"insecure", 0, 0, 'I'},
+        {"image-id", 1, 0, 'g'},
+        {"zero-free", 0, 0, 'z'},
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -162,6 +172,15 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         case 'F':
             r->o.report_failure = optarg;
             break;
+        case 'I':
+            r->o.insecure = 1;
+            break;
+        case 'g':
+            r->o.image_id = optarg;
+            break;
+        case 'z':
+            r->o.zero_free = 1;
+            break;
         case 'S':
             r->o.have_session = 1;
             bad |= parse_session(optarg, &r->o.session) < 0;
@@ -184,6 +203,27 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         usage(stderr);
         return FC_EINVAL;
     }
+    return 0;
+}
+
+/* Secure by default: a disk is only written from an image signed by a key
+ * the machine trusts, else any host answering discovery first could image it
+ * with its own system. A file target is allowed for tests and the demo. */
+static int check_trust(const struct fc_recv *r)
+{
+    struct stat st;
+
+    if (!r->o.target || r->o.pubkey || stat(r->o.target, &st) < 0)
+        return 0;
+    if (S_ISBLK(st.st_mode) && !r->o.insecure) {
+        fc_error("refusing to write the block device %s without --pubkey: any host on the "
+                 "network could send its own image; give the trusted key with --pubkey FILE, "
+                 "or --insecure to accept any signer",
+                 r->o.target);
+        return FC_EINVAL;
+    }
+    fc_warn("no --pubkey: %s will take an image from any signer (%s)", r->o.target,
+            S_ISBLK(st.st_mode) ? "--insecure" : "allowed for a file target");
     return 0;
 }
 
@@ -368,12 +408,14 @@ static int run(struct fc_recv *r)
     rc = fc_target_open(r->o.target, r->m.disk_size, &r->t);
     if (rc == FC_ETOOSMALL)
         return refuse_small_target(r);
-    if (rc)
+    /* Before any chunk: the chunks then overwrite whatever they store. */
+    if (rc || fc_target_clear_stale(&r->t, &r->m))
         return FC_RX_EXIT_IO;
     r->target_size = r->t.size;
     rc = join_session(r);
     if (rc)
         return rc;
+    r->t.free_mode = r->o.zero_free ? FC_FREE_ZERO : FC_FREE_KEEP;
     return fc__netloop(r);
 }
 
@@ -391,6 +433,8 @@ int main(int argc, char **argv)
     fc_log_init("fleetcast-recv", r.o.verbose ? FC_LOG_DEBUG
                                   : r.o.quiet ? FC_LOG_WARN
                                               : FC_LOG_INFO);
+    if (check_trust(&r))
+        return FC_RX_EXIT_USAGE;
     if (getrandom(&r.rng, sizeof(r.rng), 0) != sizeof(r.rng))
         r.rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     r.rng |= 1;

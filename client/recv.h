@@ -41,6 +41,12 @@ struct fc_recv_opts {
     int quiet, verbose;
     int probe;                  /* print the image's disk size and exit */
     const char *report_failure; /* join, then ABORT with this text */
+    const char *image_id;       /* --image-id HEX: only this image (pinned) */
+    int insecure;               /* --insecure: a block device without --pubkey */
+    /* --zero-free, or a session that asks for it: zero what the image does not
+     * store. main.c turns it into r->t.free_mode just before the netloop, so
+     * it may be set until the JOIN is answered. */
+    int zero_free;
 };
 
 /* The session as an ANNOUNCE described it. */

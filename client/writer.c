@@ -67,7 +67,9 @@ static void finish_disk(struct fc_writer *w)
 
     pthread_mutex_unlock(&w->mu);
     atomic_store(&w->stage, FC_WSTAGE_SYNC);
-    f.rc = fc_target_sync(w->t);
+    /* The free space (zeroed if the session or --zero-free asks), then fsync:
+     * the same finish as `fleetcast image restore`. */
+    f.rc = fc_target_finish(w->t, w->m);
     if (!f.rc) {
         atomic_store(&w->stage, FC_WSTAGE_CHECK);
         f.rc = fc_checkval_read_back(w->m, w->t->fd, f.check, &f.first_bad);

@@ -2,12 +2,11 @@
  * verified fleetcastd writes DIR/pxelinux.cfg/01-<mac> (pxelinux asks for that file before
  * "default"), which boots the local disk: the machine's next network boot does not image it
  * again. `fleetcast pxe reset` (cli/cmd_pxe.c) removes these files, and only these: it knows
- * them by their first line, PXECFG_MARK.
+ * them by their first line, FC_BOOTCFG_MARK_SERVER (common/bootcfg.h).
  *
  * The MAC: from the kernel's ARP table for the receiver's address (receivers.c records it on
  * the first PROGRESS; looked up again here if that failed), which needs the machine on the
- * server's own link; else the machine's name when it is a MAC, which is what the PXE
- * initramfs (pxe/init) names a machine unless DHCP gave it a host name. */
+ * server's own link. Never the machine's name: that is the receiver's own claim. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,11 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/bootcfg.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "server/server.h"
-
-#define PXECFG_MARK "# fleetcastd:"
 
 int fc_pxecfg_check_root(const char *root)
 {
@@ -64,37 +62,32 @@ static int machine_mac(struct fc_rx *r, char out[18])
 {
     if (!r->mac[0])
         fc_netio_mac_of(r->addr.sin_addr, r->mac);
+    /* Never from the name: the name is the receiver's own claim, and a
+     * JOIN named after another machine's MAC must not set its boot. */
     if (r->mac[0] && !mac_dashed(r->mac, out))
         return 0;
-    return mac_dashed(r->name, out);
+    return FC_EINVAL;
 }
 
+/* "Boot the local disk" by the one writer of pxelinux files (common/bootcfg.c). A per-machine
+ * imaging entry `fleetcast pxe build --machine` wrote there is kept (not the default), so that
+ * `fleetcast pxe reset` gives the machine back its own settings. */
 static int write_file(const char *path, const struct fc_session *s, const struct fc_rx *r,
                       const char *mac)
 {
-    char tmp[4200], when[32];
+    char header[512], when[32], append[4096];
+    struct fc_bootcfg b = {header, NULL, 1};
     time_t now = time(NULL);
-    FILE *f;
 
+    if (fc_bootcfg_read(path, FC_BOOTCFG_MARK_BUILD, append, sizeof(append)) >= 0 && append[0])
+        b.append = append;
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    f = fopen(tmp, "w");
-    if (!f)
-        return FC_EIO;
-    fprintf(f,
-            PXECFG_MARK " machine %s imaged by session %08x on %s: boot its local disk.\n"
-                        "# `fleetcast pxe reset %s --tftp-root DIR` images it again.\n"
-                        "DEFAULT local\n"
-                        "PROMPT 0\n"
-                        "TIMEOUT 0\n"
-                        "LABEL local\n"
-                        "  LOCALBOOT 0\n",
-            r->name, s->session_id, when, mac);
-    if (fclose(f) != 0 || rename(tmp, path) < 0) {
-        unlink(tmp);
-        return FC_EIO;
-    }
-    return 0;
+    snprintf(header, sizeof(header),
+             FC_BOOTCFG_MARK_SERVER " machine %s imaged by session %08x on %s: boot its local "
+                                    "disk.\n"
+                                    "# `fleetcast pxe reset %s --tftp-root DIR` images it again.\n",
+             r->name, s->session_id, when, mac);
+    return fc_bootcfg_write(path, &b);
 }
 
 int fc_pxecfg_machine_done(struct fc_session *s, struct fc_rx *r)
