@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "common/bytes.h" /* fc_seq_after */
+
 enum fc_naks_phase { FC_NAKS_IDLE = 0, FC_NAKS_PENDING, FC_NAKS_WAIT };
 
 struct fc_naks_cfg {
@@ -41,12 +43,6 @@ struct fc_nakst {
     uint32_t nak_seq; /* highest DATA sequence when NAKed or cancelled */
     double t;         /* PENDING: when the entry goes out; WAIT: when it went out */
 };
-
-/* RFC 1982 serial arithmetic: a is after b. */
-static inline int fc_seq_after(uint32_t a, uint32_t b)
-{
-    return (int32_t)(a - b) > 0;
-}
 
 void fc_naks_init(struct fc_nakst *s);
 /* A packet of this block arrived with DATA sequence seq. */

@@ -27,7 +27,9 @@
 #define IDLE_NAK 0.2       /* nothing at all arrived: NAK every incomplete block */
 #define DONE_REPEAT 0.5
 #define DONE_GIVE_UP 10.0
-#define GAP_MAX (1u << 20) /* a larger jump of the DATA sequence is a new sender, not loss */
+#define GAP_CREDIT 4096     /* most packets one gap in the DATA sequence counts as lost */
+#define JUMP_MAX (1u << 16) /* a larger jump is a new stream (server restart) or a forgery */
+#define REJOIN_HINT_GAP 5.0 /* untagged "join again" heeded at most this often */
 
 enum phase { PH_RECEIVING, PH_FINISHING, PH_DONE, PH_EXIT };
 
@@ -43,7 +45,10 @@ struct net {
     int ever_data;
     int seq_set;
     uint32_t max_seq;
-    int src_set; /* the latest source packet (new data, not a repair): */
+    int jump_set; /* a far jump seen once: believed when a second packet confirms it */
+    uint32_t jump_seq;
+    double t_hint; /* the last untagged "join again" heeded */
+    int src_set;   /* the latest source packet (new data, not a repair): */
     uint32_t src_chunk, src_seq;
     uint32_t win_base;
     double now, t_data, t_server, t_report, t_sweep, t_rate, t_done0, t_done;
@@ -54,6 +59,8 @@ struct net {
     uint8_t done_status;
     struct mmsghdr mm[BATCH];
     struct iovec iov[BATCH];
+    struct sockaddr_in from[BATCH];
+    uint8_t cbuf[BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
     uint8_t buf[BATCH][2048];
 };
 
@@ -65,24 +72,42 @@ static void quit(struct net *nt, int code)
 
 /* ---- DATA ---- */
 
+/* The DATA sequence: the loss the server's rate control and drop rules
+ * act on, and the clock of our NAK timers. Only packets that came from the
+ * server's address to the group and fit the manifest get here; but those
+ * can still be forged, so a jump far ahead moves nothing until a second
+ * packet confirms the new stream (a restarted server), one gap never
+ * counts more than GAP_CREDIT, and a far jump counts no loss at all. */
 static void count_seq(struct net *nt, uint32_t seq)
 {
     struct fc_recv_counters *n = &nt->r->n;
+    uint32_t gap;
 
     if (!nt->seq_set) {
         nt->seq_set = 1;
         nt->max_seq = seq;
-    } else if (fc_seq_after(seq, nt->max_seq)) {
-        uint32_t gap = seq - nt->max_seq - 1;
-
-        if (gap < GAP_MAX)
-            n->pkts_lost += gap;
-        nt->max_seq = seq;
-    } else if (nt->max_seq - seq > GAP_MAX) {
-        nt->max_seq = seq; /* the server restarted its count */
-    } else if (seq != nt->max_seq && n->pkts_lost) {
-        n->pkts_lost--; /* late, not lost: reordering */
+        return;
     }
+    if (!fc_seq_after(seq, nt->max_seq)) {
+        if (nt->max_seq - seq > JUMP_MAX) /* far behind: the server restarted its count */
+            nt->max_seq = seq;
+        else if (seq != nt->max_seq && n->pkts_lost)
+            n->pkts_lost--; /* late, not lost: reordering */
+        return;
+    }
+    gap = seq - nt->max_seq - 1;
+    if (gap < JUMP_MAX) {
+        n->pkts_lost += gap < GAP_CREDIT ? gap : GAP_CREDIT;
+        nt->max_seq = seq;
+        return;
+    }
+    if (nt->jump_set && fc_seq_after(seq, nt->jump_seq) && seq - nt->jump_seq < JUMP_MAX) {
+        nt->max_seq = seq; /* confirmed: a new stream */
+        nt->jump_set = 0;
+        return;
+    }
+    nt->jump_set = 1;
+    nt->jump_seq = seq;
 }
 
 static void on_data(struct net *nt, const uint8_t *buf, size_t len)
@@ -97,16 +122,17 @@ static void on_data(struct net *nt, const uint8_t *buf, size_t len)
         r->n.rejects++;
         return;
     }
+    rc = fc_asm_add(&nt->as, &d, h.seq, !fc_writer_full(nt->w), &c);
+    if (rc < 0 && rc != FC_ENOMEM) {
+        r->n.rejects++; /* does not fit the manifest's cut: counts nothing */
+        return;
+    }
     r->n.pkts_received++;
     count_seq(nt, h.seq);
     nt->t_data = nt->t_server = nt->now;
     nt->got_data = nt->ever_data = 1;
-    rc = fc_asm_add(&nt->as, &d, h.seq, !fc_writer_full(nt->w), &c);
-    if (rc < 0) {
-        if (rc == FC_ENOMEM)
-            RLOG(r, FC_LOG_WARN, "out of memory for chunk %u; it will come again", d.chunk);
-        else
-            r->n.rejects++;
+    if (rc == FC_ENOMEM) {
+        RLOG(r, FC_LOG_WARN, "out of memory for chunk %u; it will come again", d.chunk);
         return;
     }
     if (rc == FC_ASM_DUP)
@@ -148,6 +174,37 @@ static void on_nak(struct net *nt, const uint8_t *buf, size_t len)
     }
 }
 
+/* Where a datagram on the data socket went (IP_PKTINFO): the group, or
+ * (unicast to our port, which the group's socket also receives) not. */
+static int to_group(struct net *nt, struct msghdr *mh)
+{
+    struct cmsghdr *cm;
+
+    for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+        if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+            return !memcmp(&pi.ipi_addr, nt->r->s.ann.group, 4);
+        }
+    return 0;
+}
+
+static void on_datagram(struct net *nt, int i)
+{
+    const uint8_t *p = nt->buf[i];
+    size_t len = nt->mm[i].msg_len;
+    int from_server = nt->from[i].sin_addr.s_addr == nt->r->s.srv.sin_addr.s_addr;
+
+    if (len <= FC_HDR_LEN || !to_group(nt, &nt->mm[i].msg_hdr))
+        nt->r->n.rejects++;
+    else if (p[5] == FC_PKT_DATA && from_server)
+        on_data(nt, p, len);
+    else if (p[5] == FC_PKT_NAK)
+        on_nak(nt, p, len);
+    else
+        nt->r->n.rejects++;
+}
+
 static void drain_data(struct net *nt)
 {
     unsigned b;
@@ -155,26 +212,23 @@ static void drain_data(struct net *nt)
 
     for (b = 0; b < BATCHES_PER_TURN; b++) {
         for (i = 0; i < BATCH; i++) {
+            struct msghdr *mh = &nt->mm[i].msg_hdr;
+
             nt->iov[i].iov_base = nt->buf[i];
             nt->iov[i].iov_len = sizeof(nt->buf[i]);
-            memset(&nt->mm[i].msg_hdr, 0, sizeof(nt->mm[i].msg_hdr));
-            nt->mm[i].msg_hdr.msg_iov = &nt->iov[i];
-            nt->mm[i].msg_hdr.msg_iovlen = 1;
+            memset(mh, 0, sizeof(*mh));
+            mh->msg_iov = &nt->iov[i];
+            mh->msg_iovlen = 1;
+            mh->msg_name = &nt->from[i];
+            mh->msg_namelen = sizeof(nt->from[i]);
+            mh->msg_control = nt->cbuf[i];
+            mh->msg_controllen = sizeof(nt->cbuf[i]);
         }
         n = recvmmsg(nt->r->data_fd, nt->mm, BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0)
             return;
-        for (i = 0; i < n; i++) {
-            const uint8_t *p = nt->buf[i];
-            size_t len = nt->mm[i].msg_len;
-
-            if (len > FC_HDR_LEN && p[5] == FC_PKT_DATA)
-                on_data(nt, p, len);
-            else if (len > FC_HDR_LEN && p[5] == FC_PKT_NAK)
-                on_nak(nt, p, len);
-            else
-                nt->r->n.rejects++;
-        }
+        for (i = 0; i < n; i++)
+            on_datagram(nt, i);
         if (n < BATCH)
             return;
     }
@@ -257,7 +311,9 @@ static void nak_flush(struct net *nt)
         return;
     nt->nak.receiver_id = r->rid;
     nt->nak.seq_seen = nt->max_seq;
-    n = fc_nak_encode(buf, sizeof(buf), r->s.session, r->tx_seq[FC_PKT_NAK]++, &nt->nak);
+    n = fc_nak_encode(buf, sizeof(buf), r->s.session, ++r->auth_seq, &nt->nak);
+    if (n > 0)
+        n = fc__seal(r, buf, (size_t)n);
     if (n > 0 && fc__group_send(r, buf, (size_t)n) == 0) {
         r->n.naks_sent++;
         r->n.nak_entries_sent += nt->nak.count;
@@ -403,14 +459,24 @@ static void report(struct net *nt, int now_anyway)
 
 static int rejoin(struct net *nt, const char *why);
 
-static void on_abort(struct net *nt, const struct fc_abort *a)
+static void on_abort(struct net *nt, const struct fc_abort *a, int tagged)
 {
     struct fc_recv *r = nt->r;
 
-    if (a->receiver_id != r->rid && a->receiver_id != 0)
+    if (a->receiver_id != r->rid)
         return;
+    /* "Join again" comes untagged from a server that lost our secret (it
+     * restarted): a hint anyone could forge, so heeded only now and then;
+     * a re-JOIN costs a round trip, never a written chunk. */
     if (a->reason == FC_REASON_REJOIN && nt->phase != PH_EXIT) {
+        if (!tagged && nt->now - nt->t_hint < REJOIN_HINT_GAP)
+            return;
+        nt->t_hint = nt->now;
         rejoin(nt, "does not know us (it restarted)");
+        return;
+    }
+    if (!tagged) {
+        r->n.rejects++; /* a forged ABORT: the server's are tagged */
         return;
     }
     if (nt->phase == PH_DONE) {
@@ -429,17 +495,23 @@ static void on_ctrl(struct net *nt, const uint8_t *buf, size_t len)
 {
     struct fc_recv *r = nt->r;
     struct fc_hdr h;
+    int tagged;
     union {
         struct fc_abort a;
         struct fc_done d;
     } u;
 
-    if (fc_hdr_decode(buf, len, &h) < 0)
+    if (fc_hdr_decode(buf, len, &h) < 0 || h.session != r->s.session)
         return;
-    nt->t_server = nt->now; /* connected socket: only the server gets here */
+    /* The connected socket only takes the server's address and port, which
+     * anyone on the LAN can forge: what counts is the tag. */
+    tagged = r->have_secret && fc_auth_verify(buf, len, r->secret) == 0 &&
+             fc_replay_accept(&r->srv_replay, h.seq);
+    if (tagged)
+        nt->t_server = nt->now;
     if (h.type == FC_PKT_ABORT && fc_abort_decode(buf, len, &h, &u.a) == 0)
-        on_abort(nt, &u.a);
-    else if (h.type == FC_PKT_DONE && fc_done_decode(buf, len, &h, &u.d) == 0 &&
+        on_abort(nt, &u.a, tagged);
+    else if (h.type == FC_PKT_DONE && tagged && fc_done_decode(buf, len, &h, &u.d) == 0 &&
              u.d.receiver_id == r->rid && (u.d.flags & FC_DONE_ACK) && nt->phase == PH_DONE) {
         RLOG(r, FC_LOG_INFO, "server acknowledged DONE");
         quit(nt, nt->done_status == FC_REASON_OK ? FC_RX_EXIT_OK : FC_RX_EXIT_CHECK);
@@ -480,7 +552,7 @@ static int adopt(struct net *nt, const struct fc_sess *s)
             return rc;
     }
     if (new_group || new_cut)
-        nt->seq_set = 0;
+        nt->seq_set = nt->jump_set = 0;
     return fc__open_ctrl(r);
 }
 
@@ -502,7 +574,7 @@ static void forget_timers(struct net *nt)
         for (b = 0; b < c->cut.blocks; b++)
             fc_naks_init(&c->blk[b].nak);
     }
-    nt->seq_set = nt->src_set = 0;
+    nt->seq_set = nt->src_set = nt->jump_set = 0;
 }
 
 static int rejoin(struct net *nt, const char *why)

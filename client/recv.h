@@ -76,7 +76,11 @@ struct fc_recv {
     int have_m;
     struct fc_target t;
     uint64_t target_size;
-    uint32_t rid; /* receiver id from JOIN_ACK */
+    uint32_t rid;                  /* receiver id from JOIN_ACK */
+    uint8_t secret[FC_SECRET_LEN]; /* from JOIN_ACK: the key of our tags and the server's */
+    int have_secret;
+    uint32_t auth_seq;           /* one sequence for every tagged packet we send */
+    struct fc_replay srv_replay; /* the server's tagged packets to us */
     uint16_t report_ms;
     int data_fd, ctrl_fd;
     uint32_t tx_seq[FC_PKT_TYPE_MAX + 1]; /* per packet type, as the protocol says */
@@ -121,7 +125,8 @@ int fc__join(struct fc_recv *r, double deadline, uint32_t chunks_done, struct fc
 const char *fc__reason_text(uint8_t reason);
 int fc__reason_exit(uint8_t reason);
 
-/* report.c */
+/* report.c: tagged packets to the server */
+int fc__seal(struct fc_recv *r, uint8_t *buf, size_t len);
 int fc__send_progress(struct fc_recv *r, const struct fc_progress *p);
 int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check);
 int fc__send_abort(struct fc_recv *r, uint8_t reason, const char *text);

@@ -1,19 +1,34 @@
 /* What the receiver tells the server on the control port besides JOIN:
  * PROGRESS (state, counters, completion window), DONE (with the whole-disk
- * check value) and ABORT (giving up). Each with its own sequence counter. */
+ * check value) and ABORT (giving up). Every one is tagged with the secret
+ * JOIN_ACK gave us and numbered from one counter (r->auth_seq, also used by
+ * NAKs and a re-JOIN), which the server's replay window checks. */
 #include <string.h>
 
 #include "client/recv.h"
 #include "common/error.h"
 
+/* Fills the tag of an encoded packet of n bytes; returns n, or a code. */
+int fc__seal(struct fc_recv *r, uint8_t *buf, size_t n)
+{
+    if (!r->have_secret)
+        return FC_ESTATE;
+    return fc_auth_seal(buf, n, r->secret) ? FC_EINVAL : (int)n;
+}
+
+static int send_sealed(struct fc_recv *r, uint8_t *buf, int n)
+{
+    if (n < 0 || (n = fc__seal(r, buf, (size_t)n)) < 0)
+        return n;
+    return fc__ctrl_send(r, buf, (size_t)n);
+}
+
 int fc__send_progress(struct fc_recv *r, const struct fc_progress *p)
 {
     uint8_t buf[FC_PKT_MAX];
-    int n = fc_progress_encode(buf, sizeof(buf), r->s.session, r->tx_seq[FC_PKT_PROGRESS]++, p);
+    int n = fc_progress_encode(buf, sizeof(buf), r->s.session, ++r->auth_seq, p);
 
-    if (n < 0)
-        return n;
-    return fc__ctrl_send(r, buf, (size_t)n);
+    return send_sealed(r, buf, n);
 }
 
 int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check)
@@ -24,10 +39,8 @@ int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check)
     int n;
 
     memcpy(d.check, check, FC_CHECK_LEN);
-    n = fc_done_encode(buf, sizeof(buf), r->s.session, r->tx_seq[FC_PKT_DONE]++, &d);
-    if (n < 0)
-        return n;
-    return fc__ctrl_send(r, buf, (size_t)n);
+    n = fc_done_encode(buf, sizeof(buf), r->s.session, ++r->auth_seq, &d);
+    return send_sealed(r, buf, n);
 }
 
 int fc__send_abort(struct fc_recv *r, uint8_t reason, const char *text)
@@ -44,8 +57,6 @@ int fc__send_abort(struct fc_recv *r, uint8_t reason, const char *text)
     memcpy(a.text, text, tl);
     a.text[tl] = 0;
     a.text_len = (uint8_t)tl;
-    n = fc_abort_encode(buf, sizeof(buf), r->s.session, r->tx_seq[FC_PKT_ABORT]++, &a);
-    if (n < 0)
-        return n;
-    return fc__ctrl_send(r, buf, (size_t)n);
+    n = fc_abort_encode(buf, sizeof(buf), r->s.session, ++r->auth_seq, &a);
+    return send_sealed(r, buf, n);
 }

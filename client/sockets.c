@@ -50,6 +50,10 @@ static int data_options(struct fc_recv *r, int fd)
     /* Only our group's traffic, not every group some other socket on this
      * host joined on the same port. */
     setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof(zero));
+    /* Where each datagram was sent: DATA unicast to our port is not the
+     * session's stream (netloop.c counts only what went to the group). */
+    if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
+        return FC_EIO;
     big_rcvbuf(fd);
     if (r->have_if)
         setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &r->ifaddr, sizeof(r->ifaddr));

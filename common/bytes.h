@@ -9,6 +9,13 @@
 #include <stdint.h>
 #include <string.h>
 
+/* RFC 1982 serial arithmetic on 32-bit sequence numbers: a is after b.
+ * The one comparison every sequence number in fleetcast goes through. */
+static inline int fc_seq_after(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0;
+}
+
 static inline void fc_put16(uint8_t *p, uint16_t v)
 {
     const uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};

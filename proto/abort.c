@@ -7,8 +7,8 @@
 
 static int abort_ok(const struct fc_abort *a)
 {
-    return a->reason >= 1 && a->reason <= FC_REASON_MAX && a->text_len <= FC_ABORT_TEXT_MAX &&
-           fc__text_ok(a->text, a->text_len);
+    return a->receiver_id != 0 && a->reason >= 1 && a->reason <= FC_REASON_MAX &&
+           a->text_len <= FC_ABORT_TEXT_MAX && fc__text_ok(a->text, a->text_len);
 }
 
 int fc_abort_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
@@ -26,7 +26,7 @@ int fc_abort_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
     fc_wr_u8(&w, a->reason);
     fc_wr_u8(&w, a->text_len);
     fc_wr_copy(&w, a->text, a->text_len);
-    return fc__pkt_end(&w);
+    return fc__pkt_end_tagged(&w);
 }
 
 int fc_abort_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_abort *a)
@@ -42,7 +42,7 @@ int fc_abort_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_
         return FC_EPROTO;
     fc_rd_copy(&r, a->text, a->text_len);
     a->text[a->text_len] = '\0';
-    if (fc__pkt_close(&r) < 0 || !abort_ok(a))
+    if (fc__pkt_close_tagged(&r) < 0 || !abort_ok(a))
         return FC_EPROTO;
     return 0;
 }

@@ -49,7 +49,7 @@ static int announce_ok(const struct fc_announce *a)
     return (a->group[0] & 0xf0) == 0xe0 /* 224.0.0.0/4 */ && a->data_port != 0 &&
            a->ctrl_port != 0 && a->payload_size >= 1 && a->payload_size <= FC_DATA_MAX_PAYLOAD &&
            a->k_max >= 1 && a->k_max <= FC_FEC_MAX_K && a->state >= 1 &&
-           a->state <= FC_SESSION_STATE_MAX;
+           a->state <= FC_SESSION_STATE_MAX && (a->flags & ~FC_ANN_ZERO_FREE) == 0;
 }
 
 int fc_announce_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
@@ -71,6 +71,8 @@ int fc_announce_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
     fc_wr_u16(&w, a->payload_size);
     fc_wr_u8(&w, a->k_max);
     fc_wr_u8(&w, a->state);
+    fc_wr_u8(&w, a->flags);
+    fc_wr_copy(&w, a->signer, FC_SIGNER_LEN);
     return fc__pkt_end(&w);
 }
 
@@ -88,6 +90,8 @@ int fc_announce_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct 
     a->payload_size = fc_rd_u16(&r);
     a->k_max = fc_rd_u8(&r);
     a->state = fc_rd_u8(&r);
+    a->flags = fc_rd_u8(&r);
+    fc_rd_copy(&r, a->signer, FC_SIGNER_LEN);
     if (fc__pkt_close(&r) < 0 || !announce_ok(a))
         return FC_EPROTO;
     return 0;

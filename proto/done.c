@@ -26,7 +26,7 @@ int fc_done_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
     fc_wr_u8(&w, d->status);
     fc_wr_u64(&w, d->bytes_written);
     fc_wr_copy(&w, d->check, FC_CHECK_LEN);
-    return fc__pkt_end(&w);
+    return fc__pkt_end_tagged(&w);
 }
 
 int fc_done_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_done *d)
@@ -40,7 +40,7 @@ int fc_done_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_d
     d->status = fc_rd_u8(&r);
     d->bytes_written = fc_rd_u64(&r);
     fc_rd_copy(&r, d->check, FC_CHECK_LEN);
-    if (fc__pkt_close(&r) < 0 || !done_ok(d))
+    if (fc__pkt_close_tagged(&r) < 0 || !done_ok(d))
         return FC_EPROTO;
     return 0;
 }

@@ -1,6 +1,8 @@
 /* The common header every packet starts with (magic, version, type, session,
  * sequence), and the frame the per-type encoders and decoders share: header
  * first, body through a bounded cursor, and nothing left over at the end. */
+#include <string.h>
+
 #include "proto/packet.h"
 
 #include "common/error.h"
@@ -77,6 +79,24 @@ int fc__pkt_open(struct fc_rd *r, const uint8_t *buf, size_t len, uint8_t type, 
 int fc__pkt_close(const struct fc_rd *r)
 {
     return r->bad || r->off != r->len ? FC_EPROTO : 0;
+}
+
+/* Authenticated packets: the body, then FC_TAG_LEN bytes the encoder
+ * leaves zero for fc_auth_seal() to fill. */
+int fc__pkt_end_tagged(struct fc_wr *w)
+{
+    uint8_t *t = fc_wr_take(w, FC_TAG_LEN);
+
+    if (t)
+        memset(t, 0, FC_TAG_LEN);
+    return fc__pkt_end(w);
+}
+
+int fc__pkt_close_tagged(struct fc_rd *r)
+{
+    if (!fc_rd_take(r, FC_TAG_LEN))
+        return FC_EPROTO;
+    return fc__pkt_close(r);
 }
 
 /* Names and abort texts end up on an operator's terminal: no NUL (the text

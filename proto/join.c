@@ -25,9 +25,11 @@ int fc_join_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
     fc_wr_copy(&w, j->image_id, FC_ID_LEN);
     fc_wr_u64(&w, j->target_size);
     fc_wr_u32(&w, j->chunks_done);
+    fc_wr_copy(&w, j->box_pub, FC_BOXPUB_LEN);
+    fc_wr_u32(&w, j->prev_id);
     fc_wr_u8(&w, j->name_len);
     fc_wr_copy(&w, j->name, j->name_len);
-    return fc__pkt_end(&w);
+    return j->prev_id ? fc__pkt_end_tagged(&w) : fc__pkt_end(&w);
 }
 
 int fc_join_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_join *j)
@@ -40,21 +42,35 @@ int fc_join_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_j
     fc_rd_copy(&r, j->image_id, FC_ID_LEN);
     j->target_size = fc_rd_u64(&r);
     j->chunks_done = fc_rd_u32(&r);
+    fc_rd_copy(&r, j->box_pub, FC_BOXPUB_LEN);
+    j->prev_id = fc_rd_u32(&r);
     j->name_len = fc_rd_u8(&r);
     if (j->name_len > FC_NAME_MAX)
         return FC_EPROTO;
     fc_rd_copy(&r, j->name, j->name_len);
     j->name[j->name_len] = '\0';
-    if (fc__pkt_close(&r) < 0 || !join_ok(j))
+    if ((j->prev_id ? fc__pkt_close_tagged(&r) : fc__pkt_close(&r)) < 0 || !join_ok(j))
         return FC_EPROTO;
     return 0;
 }
 
+static int all_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+
+    while (n--)
+        acc |= *p++;
+    return acc == 0;
+}
+
+/* A refusal carries no id and no secret. */
 static int join_ack_ok(const struct fc_join_ack *a)
 {
     if (a->status > FC_REASON_MAX)
         return 0;
-    return (a->status == FC_REASON_OK) == (a->receiver_id != 0);
+    if (a->status != FC_REASON_OK)
+        return a->receiver_id == 0 && all_zero(a->sealed, FC_SEALED_LEN);
+    return a->receiver_id != 0;
 }
 
 int fc_join_ack_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
@@ -72,6 +88,7 @@ int fc_join_ack_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
     fc_wr_u32(&w, a->receiver_id);
     fc_wr_u8(&w, a->status);
     fc_wr_u16(&w, a->report_ms);
+    fc_wr_copy(&w, a->sealed, FC_SEALED_LEN);
     return fc__pkt_end(&w);
 }
 
@@ -85,6 +102,7 @@ int fc_join_ack_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct 
     a->receiver_id = fc_rd_u32(&r);
     a->status = fc_rd_u8(&r);
     a->report_ms = fc_rd_u16(&r);
+    fc_rd_copy(&r, a->sealed, FC_SEALED_LEN);
     if (fc__pkt_close(&r) < 0 || !join_ack_ok(a))
         return FC_EPROTO;
     return 0;

@@ -64,7 +64,7 @@ int fc_nak_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq, cons
         fc_wr_u8(&w, e->bitmap_len);
         fc_wr_copy(&w, e->bitmap, e->bitmap_len);
     }
-    return fc__pkt_end(&w);
+    return fc__pkt_end_tagged(&w);
 }
 
 static void entry_read(struct fc_rd *r, struct fc_nak_entry *e)
@@ -95,7 +95,7 @@ int fc_nak_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_na
         return FC_EPROTO;
     for (i = 0; i < n->count && !r.bad; i++)
         entry_read(&r, &n->e[i]);
-    if (fc__pkt_close(&r) < 0 || !nak_ok(n))
+    if (fc__pkt_close_tagged(&r) < 0 || !nak_ok(n))
         return FC_EPROTO;
     return 0;
 }

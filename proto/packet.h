@@ -1,4 +1,4 @@
-/* The fleetcast wire protocol, version 1: the common header, the packet types,
+/* The fleetcast wire protocol, version 2: the common header, the packet types,
  * the structs a decoded packet fills, and one encoder/decoder pair per type.
  * docs/protocol.md describes every byte and why it is there.
  *
@@ -21,7 +21,7 @@
 #include "common/manifest.h"
 
 #define FC_PROTO_MAGIC 0x54434c46u /* the bytes "FLCT" on the wire */
-#define FC_PROTO_VERSION 1
+#define FC_PROTO_VERSION 2
 #define FC_HDR_LEN 14
 
 /* No packet may need IP fragmentation on a 1500-byte Ethernet MTU: one lost
@@ -40,6 +40,11 @@
 #define FC_NAME_MAX 64
 #define FC_ABORT_TEXT_MAX 120
 #define FC_MANIFEST_HEAD_LEN (FC_HDR_LEN + 5)
+#define FC_SIGNER_LEN 32                   /* Ed25519 public key of the image's signer */
+#define FC_BOXPUB_LEN 32                   /* the receiver's X25519 public key for this JOIN */
+#define FC_SECRET_LEN 16                   /* a receiver's session secret, the key of its tags */
+#define FC_SEALED_LEN (FC_SECRET_LEN + 48) /* crypto_box_seal of the secret */
+#define FC_TAG_LEN 16 /* keyed BLAKE2b-128 at the end of an authenticated packet */
 
 /* Defaults; both are configurable on server and receiver. */
 #define FC_PORT_DEFAULT 7650
@@ -73,8 +78,9 @@ enum fc_reason {
     FC_REASON_REJOIN = 8,      /* unknown receiver id (server restarted): discover and join again */
     FC_REASON_FULL = 9,        /* the session takes no more receivers */
     FC_REASON_INTERNAL = 10,   /* a bug or resource failure on the sender's side */
+    FC_REASON_DEADLINE = 11,   /* the session's deadline passed before this machine finished */
 };
-#define FC_REASON_MAX 10
+#define FC_REASON_MAX 11
 
 /* The session as ANNOUNCE shows it. */
 enum fc_session_state {
@@ -116,22 +122,29 @@ struct fc_announce {
     uint16_t payload_size;
     uint8_t k_max;
     uint8_t state; /* enum fc_session_state */
+    uint8_t flags; /* FC_ANN_* */
+    uint8_t signer[FC_SIGNER_LEN];
 };
+
+#define FC_ANN_ZERO_FREE 0x01 /* receivers zero what the image does not store */
 
 struct fc_join {
     uint64_t nonce;
     uint8_t image_id[FC_ID_LEN];
     uint64_t target_size;
     uint32_t chunks_done; /* > 0 when re-joining with chunks already written */
+    uint8_t box_pub[FC_BOXPUB_LEN];
+    uint32_t prev_id; /* re-joining as this receiver: the packet then ends in a tag */
     uint8_t name_len;
     char name[FC_NAME_MAX + 1]; /* NUL-terminated after decode */
 };
 
 struct fc_join_ack {
     uint64_t nonce;
-    uint32_t receiver_id; /* nonzero if and only if status is FC_REASON_OK */
-    uint8_t status;       /* enum fc_reason */
-    uint16_t report_ms;   /* PROGRESS interval the server wants */
+    uint32_t receiver_id;          /* nonzero if and only if status is FC_REASON_OK */
+    uint8_t status;                /* enum fc_reason */
+    uint16_t report_ms;            /* PROGRESS interval the server wants */
+    uint8_t sealed[FC_SEALED_LEN]; /* the secret sealed to box_pub; zero on refusal */
 };
 
 struct fc_data {
@@ -183,7 +196,7 @@ struct fc_done {
 };
 
 struct fc_abort {
-    uint32_t receiver_id; /* 0: the whole session */
+    uint32_t receiver_id; /* the receiver concerned, never 0 */
     uint8_t reason;       /* enum fc_reason, never FC_REASON_OK */
     uint8_t text_len;
     char text[FC_ABORT_TEXT_MAX + 1]; /* NUL-terminated after decode */
@@ -198,6 +211,31 @@ struct fc_manifest_head {
     uint8_t status; /* enum fc_reason */
     uint32_t length;
 };
+
+/* Authenticated packets (PROGRESS, NAK, DONE, ABORT, and a re-JOIN) end in
+ * FC_TAG_LEN bytes: encoders leave them zero, fc_auth_seal() fills them
+ * with the keyed BLAKE2b of everything before, fc_auth_verify() checks them
+ * (constant time). Decoders only check that they are there. */
+int fc_auth_seal(uint8_t *pkt, size_t len, const uint8_t key[FC_SECRET_LEN]);
+int fc_auth_verify(const uint8_t *pkt, size_t len, const uint8_t key[FC_SECRET_LEN]);
+/* The secret travels in JOIN_ACK sealed to the JOIN's one-time X25519 key,
+ * so a host that only sees the traffic cannot learn it. */
+void fc_auth_box_keypair(uint8_t pub[FC_BOXPUB_LEN], uint8_t sec[32]);
+int fc_auth_seal_secret(uint8_t sealed[FC_SEALED_LEN], const uint8_t secret[FC_SECRET_LEN],
+                        const uint8_t pub[FC_BOXPUB_LEN]);
+int fc_auth_open_secret(uint8_t secret[FC_SECRET_LEN], const uint8_t sealed[FC_SEALED_LEN],
+                        const uint8_t pub[FC_BOXPUB_LEN], const uint8_t sec[32]);
+
+/* A replay window over one peer's sequence numbers: the newest seen and the
+ * 64 before it. fc_replay_accept() returns 1 and records seq if it is new,
+ * 0 for a repeat or anything older than the window. Updated only after the
+ * packet's tag verified, so forgeries cannot move it. */
+struct fc_replay {
+    int set;
+    uint32_t top;
+    uint64_t bits; /* bit i: top - i seen */
+};
+int fc_replay_accept(struct fc_replay *w, uint32_t seq);
 
 /* Common header: decodes and checks magic, version, type range and packet
  * size; returns FC_HDR_LEN. Lets a receive loop dispatch on h->type. */
@@ -276,6 +314,8 @@ int fc__pkt_begin(struct fc_wr *w, uint8_t *buf, size_t cap, uint8_t type, uint3
 int fc__pkt_end(const struct fc_wr *w);
 int fc__pkt_open(struct fc_rd *r, const uint8_t *buf, size_t len, uint8_t type, struct fc_hdr *h);
 int fc__pkt_close(const struct fc_rd *r);
+int fc__pkt_end_tagged(struct fc_wr *w);
+int fc__pkt_close_tagged(struct fc_rd *r);
 int fc__text_ok(const char *s, size_t len);
 unsigned fc__popcount(const uint8_t *bits, size_t len);
 

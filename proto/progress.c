@@ -58,7 +58,7 @@ int fc_progress_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
     fc_wr_u64(&w, p->pkts_received);
     fc_wr_u64(&w, p->pkts_lost);
     fc_wr_copy(&w, p->window, sizeof(p->window));
-    return fc__pkt_end(&w);
+    return fc__pkt_end_tagged(&w);
 }
 
 int fc_progress_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_progress *p)
@@ -79,7 +79,7 @@ int fc_progress_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct 
     p->pkts_received = fc_rd_u64(&r);
     p->pkts_lost = fc_rd_u64(&r);
     fc_rd_copy(&r, p->window, sizeof(p->window));
-    if (fc__pkt_close(&r) < 0 || !progress_ok(p))
+    if (fc__pkt_close_tagged(&r) < 0 || !progress_ok(p))
         return FC_EPROTO;
     return 0;
 }

@@ -28,6 +28,8 @@ void fc_session_config_defaults(struct fc_session_config *c)
     c->drop_loss = 0.5;
     c->catchup_holdoff = 2.5;
     c->ttl = 1;
+    c->max_per_ip = 4;
+    c->repair_budget = 1.0;
 }
 
 /* "900M", "1G", "100000k", "5e8" (bits per second) */
@@ -118,6 +120,12 @@ static int set_number(const char *name, const char *v, struct fc_session_config 
         c->drop_loss = d / 100;
     else if (!strcmp(name, "ttl") && !parse_num(v, 1, 255, &d))
         c->ttl = (uint8_t)d;
+    else if (!strcmp(name, "max-per-ip") && !parse_num(v, 0, FC_MAX_RECEIVERS, &d))
+        c->max_per_ip = (uint32_t)d;
+    else if (!strcmp(name, "max-time") && !parse_num(v, 0, 7 * 86400, &d))
+        c->max_time = d;
+    else if (!strcmp(name, "repair-budget") && !parse_num(v, 0, 100, &d))
+        c->repair_budget = d / 100;
     else
         return -1;
     return 0;
@@ -139,6 +147,7 @@ static int set_option(struct fc_session_config *c, const char *name, const char 
         return parse_rate(v, &c->rate_bps) ? (fc_error("bad --rate '%s' (e.g. 900M)", v), -1) : 0;
     else if (!strcmp(name, "stats"))
         c->stats_path = v;
+
     else if (set_number(name, v, c))
         return fc_error("bad or unknown setting --%s '%s'", name, v), -1;
     return 0;
@@ -146,10 +155,28 @@ static int set_option(struct fc_session_config *c, const char *name, const char 
 
 static int load_config(struct fc_daemon_config *dc, struct fc_session_config *c, const char *path);
 
-/* Options of the daemon itself; 1 if name is one of them. */
-static int daemon_option(struct fc_daemon_config *dc, const char *name, const char *v, int *rc)
+/* --http-host NAME: one more name the console answers to (its Host check
+ * refuses the rest, so DNS rebinding cannot reach it). */
+static int add_http_host(struct fc_http_opts *o, const char *v)
 {
-    double port;
+    size_t i, n = v ? strlen(v) : 0;
+
+    if (!n || n > FC_HTTP_HOST_MAX || o->n_hosts >= FC_HTTP_MAX_HOSTS)
+        return fc_error("bad --http-host '%s' (a name or IPv4 address; at most %d)", v ? v : "",
+                        FC_HTTP_MAX_HOSTS),
+               -1;
+    for (i = 0; i < n; i++)
+        if (!isalnum((unsigned char)v[i]) && !strchr(".-_", v[i]))
+            return fc_error("bad --http-host '%s' (letters, digits, '.', '-', '_'; no port)", v),
+                   -1;
+    o->hosts[o->n_hosts++] = v;
+    return 0;
+}
+
+/* The console's settings; 1 if name is one of them. */
+static int http_option(struct fc_daemon_config *dc, const char *name, const char *v, int *rc)
+{
+    double d;
 
     *rc = 0;
     if (!strcmp(name, "http")) {
@@ -157,13 +184,36 @@ static int daemon_option(struct fc_daemon_config *dc, const char *name, const ch
             *rc = (fc_error("--http takes ADDR:PORT (e.g. 127.0.0.1:7680)"), -1);
         else
             dc->http = v;
-        return 1;
+    } else if (!strcmp(name, "http-host")) {
+        *rc = add_http_host(&dc->http_opts, v);
+    } else if (!strcmp(name, "http-stream-seconds")) {
+        if (!v || parse_num(v, 5, 86400, &d))
+            *rc = (fc_error("bad --http-stream-seconds (5 to 86400)"), -1);
+        else
+            dc->http_opts.stream_seconds = (unsigned)d;
+    } else {
+        return 0;
     }
+    return 1;
+}
+
+/* Options of the daemon itself; 1 if name is one of them. */
+static int daemon_option(struct fc_daemon_config *dc, const char *name, const char *v, int *rc)
+{
+    double port;
+
+    if (http_option(dc, name, v, rc))
+        return 1;
     if (!strcmp(name, "tftp-root")) {
         if (!v || fc_pxecfg_check_root(v))
             *rc = -1;
         else
             dc->tftp_root = v;
+        return 1;
+    }
+    if (!strcmp(name, "trusted-key")) {
+        *rc = !v ? (fc_error("--trusted-key needs a public key file"), -1) : 0;
+        dc->trusted_key = v;
         return 1;
     }
     if (!strcmp(name, "ctrl-port")) {
@@ -199,10 +249,12 @@ static int apply_args(struct fc_daemon_config *dc, struct fc_session_config *c, 
             c->verbose = 1;
         else if (!strcmp(a, "--loopback"))
             c->loopback = 1;
+        else if (!strcmp(a, "--zero-free"))
+            c->zero_free = 1;
         else if (!strcmp(a, "--daemon"))
             dc->daemon = 1;
         else if (!strcmp(a, "--http-read-open"))
-            dc->http_read_open = 1;
+            dc->http_opts.read_open = 1;
         else if (strncmp(a, "--", 2) != 0)
             return fc_error("unexpected argument '%s'", a), -1;
         else {
@@ -240,11 +292,13 @@ static int config_flag(struct fc_daemon_config *dc, struct fc_session_config *c,
     if (!strcmp(name, "daemon"))
         dc->daemon = on;
     else if (!strcmp(name, "http-read-open"))
-        dc->http_read_open = on;
+        dc->http_opts.read_open = on;
     else if (!strcmp(name, "verbose"))
         c->verbose = on;
     else if (!strcmp(name, "loopback"))
         c->loopback = on;
+    else if (!strcmp(name, "zero-free"))
+        c->zero_free = on;
     else
         return 0;
     return 1;
@@ -315,7 +369,7 @@ static int json_member(struct fc_session_config *c, const char *key, json_t *v, 
                        size_t cap)
 {
     static const char *strings[] = {"image", "group", "iface", "rate", NULL};
-    static const char *numbers[] = {"min_receivers", "max_wait", "fec", NULL};
+    static const char *numbers[] = {"min_receivers", "max_wait", "fec", "max_time", NULL};
     char name[32], num[32];
     const char *text = NULL;
     int i;

@@ -31,7 +31,7 @@ static void announce(struct fc_session *s, const struct sockaddr_in *from,
                      const struct fc_discover *d)
 {
     struct fc_announce a;
-    uint8_t out[64];
+    uint8_t out[128];
     int len;
 
     if (s->state == FC_SS_FINISHED || s->state == FC_SS_ABORTED)
@@ -47,6 +47,8 @@ static void announce(struct fc_session *s, const struct sockaddr_in *from,
     a.state = s->state == FC_SS_WAITING   ? FC_SESSION_WAITING
               : s->state == FC_SS_SENDING ? FC_SESSION_SENDING
                                           : FC_SESSION_REPAIR;
+    a.flags = s->cfg.zero_free ? FC_ANN_ZERO_FREE : 0;
+    memcpy(a.signer, s->img.signer, FC_SIGNER_LEN);
     len = fc_announce_encode(out, sizeof(out), s->session_id, ++s->ctrl_seq, &a);
     if (len > 0)
         fc_netio_send_ctrl(s, from, out, (size_t)len);
@@ -69,10 +71,27 @@ static int on_discover(struct fc_daemon *dm, const struct sockaddr_in *from, con
     return 0;
 }
 
+/* NAKs are answered only for active receivers that tagged them. */
+static void on_nak(struct fc_session *s, const struct sockaddr_in *from, const uint8_t *p, size_t n,
+                   const struct fc_hdr *h, const struct fc_nak *nk)
+{
+    struct fc_rx *r = fc_rx_authenticate(s, from, p, n, h->seq, nk->receiver_id, 0);
+
+    if (!r || r->status != FC_RXS_ACTIVE) {
+        s->st.naks_unauth++;
+        return;
+    }
+    fc_repair_on_nak(s, r, nk);
+}
+
+/* Every packet of a joined receiver is decoded first (its shape), then its
+ * tag and sequence number are checked (receivers.c); nothing acts on it
+ * before both. */
 static int dispatch_ctrl(struct fc_session *s, const struct sockaddr_in *from, const uint8_t *p,
                          size_t n, const struct fc_hdr *hdr)
 {
     struct fc_hdr h;
+    struct fc_rx *r;
     union {
         struct fc_join j;
         struct fc_progress pr;
@@ -85,27 +104,30 @@ static int dispatch_ctrl(struct fc_session *s, const struct sockaddr_in *from, c
     case FC_PKT_JOIN:
         if (fc_join_decode(p, n, &h, &u.j))
             return FC_EPROTO;
-        fc_rx_on_join(s, from, h.seq, &u.j);
+        fc_joins_on_join(s, from, p, n, h.seq, &u.j);
         return 0;
     case FC_PKT_PROGRESS:
         if (fc_progress_decode(p, n, &h, &u.pr))
             return FC_EPROTO;
-        fc_rx_on_progress(s, from, h.seq, &u.pr);
+        if ((r = fc_rx_authenticate(s, from, p, n, h.seq, u.pr.receiver_id, 1)))
+            fc_rx_on_progress(s, r, h.seq, &u.pr);
         return 0;
     case FC_PKT_DONE:
         if (fc_done_decode(p, n, &h, &u.d) || (u.d.flags & FC_DONE_ACK))
             return FC_EPROTO;
-        fc_rx_on_done(s, from, &u.d);
+        if ((r = fc_rx_authenticate(s, from, p, n, h.seq, u.d.receiver_id, 1)))
+            fc_rx_on_done(s, r, &u.d);
         return 0;
     case FC_PKT_ABORT:
         if (fc_abort_decode(p, n, &h, &u.a))
             return FC_EPROTO;
-        fc_rx_on_abort(s, from, &u.a);
+        if ((r = fc_rx_authenticate(s, from, p, n, h.seq, u.a.receiver_id, 1)))
+            fc_rx_on_abort(s, r, &u.a);
         return 0;
     case FC_PKT_NAK:
         if (fc_nak_decode(p, n, &h, &u.nk))
             return FC_EPROTO;
-        fc_repair_on_nak(s, &u.nk);
+        on_nak(s, from, p, n, &h, &u.nk);
         return 0;
     default:
         return FC_EPROTO;
@@ -151,13 +173,12 @@ void fc_control_on_group(uv_udp_t *hd, ssize_t n, const uv_buf_t *buf, const str
     struct fc_nak nk;
 
     (void)flags;
-    (void)addr;
-    if (n > 0) {
+    if (n > 0 && addr && addr->sa_family == AF_INET) {
         const uint8_t *p = (const uint8_t *)buf->base;
         if (fc_hdr_decode(p, (size_t)n, &h) < 0 || h.session != s->session_id)
             s->st.rejects++;
         else if (h.type == FC_PKT_NAK && !fc_nak_decode(p, (size_t)n, &h, &nk))
-            fc_repair_on_nak(s, &nk);
+            on_nak(s, (const struct sockaddr_in *)addr, p, (size_t)n, &h, &nk);
         else if (h.type != FC_PKT_DATA) /* our own DATA, looped back on one host */
             s->st.rejects++;
     }

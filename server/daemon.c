@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/key.h"
 #include "common/log.h"
 #include "common/meter.h"
 #include "server/server.h"
@@ -44,7 +45,7 @@ int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
     if (cfg->http) {
         rc = fc_console_init(&d->console, d->loop, fc_api_execute, d);
         if (!rc)
-            rc = fc_http_start(&d->http, cfg->http, &d->console, cfg->http_read_open);
+            rc = fc_http_start(&d->http, cfg->http, &d->console, &cfg->http_opts);
         if (rc)
             return rc;
         d->console_on = 1;
@@ -86,13 +87,34 @@ static int conflicts(const struct fc_daemon *d, const struct fc_session *s, char
     return 0;
 }
 
-static int open_session(struct fc_daemon *d, struct fc_session *s, char *why, size_t cap)
+/* With --trusted-key, an image signed by another key is not served: the
+ * receivers would refuse it anyway, after the operator went home. */
+static int open_image(struct fc_daemon *d, struct fc_session *s, char *why, size_t cap)
 {
-    int is_lo = 0, rc = fc_image_open(s->cfg.image_path, NULL, &s->img);
+    uint8_t pk[FC_PUBKEY_LEN];
+    int rc;
 
+    if (d->cfg.trusted_key && (rc = fc_key_load_public(d->cfg.trusted_key, pk)))
+        return snprintf(why, cap, "cannot read --trusted-key %s: %s", d->cfg.trusted_key,
+                        fc_strerror(rc)),
+               rc;
+    rc = fc_image_open(s->cfg.image_path, d->cfg.trusted_key ? pk : NULL, &s->img);
+    if (rc == FC_EKEY)
+        return snprintf(why, cap, "image %s is not signed by the trusted key %s; not serving it",
+                        s->cfg.image_path, d->cfg.trusted_key),
+               rc;
     if (rc)
         return snprintf(why, cap, "cannot open image %s: %s", s->cfg.image_path, fc_strerror(rc)),
                rc;
+    return 0;
+}
+
+static int open_session(struct fc_daemon *d, struct fc_session *s, char *why, size_t cap)
+{
+    int is_lo = 0, rc = open_image(d, s, why, cap);
+
+    if (rc)
+        return rc;
     fc_sigblock_encode(s->img.signer, s->img.sig, s->sigblock);
     fc_checkval_expected(&s->img.m, s->expected_check);
     s->session_id = derive_session_id(s);
@@ -108,6 +130,8 @@ static int open_session(struct fc_daemon *d, struct fc_session *s, char *why, si
     rc = fc_chunkcache_init(&s->cache, s->img.fd, &s->img.m, s->cfg.payload, s->cfg.k_max);
     if (!rc)
         rc = fc_repair_init(s);
+    if (!rc)
+        rc = fc_joins_init(s);
     if (!rc)
         rc = fc_sender_init(s);
     if (!rc)
@@ -141,6 +165,7 @@ static void free_session(struct fc_session *s)
 {
     fc_sender_free(s);
     fc_repair_free(s);
+    fc_joins_free(s);
     fc_chunkcache_free(&s->cache);
     fc_fec_free(s->fec);
     fc_image_close(&s->img);

@@ -46,142 +46,202 @@ static const char *addr_str(const struct sockaddr_in *a, char *buf, size_t cap)
     return buf;
 }
 
-void fc_rx_send_abort(struct fc_session *s, const struct sockaddr_in *to, uint32_t rx_id,
-                      uint8_t reason, const char *text)
+static int is_loopback(struct in_addr a)
+{
+    return (ntohl(a.s_addr) >> 24) == 127;
+}
+
+static uint32_t active_from(const struct fc_session *s, struct in_addr ip)
+{
+    uint32_t i, n = 0;
+
+    for (i = 0; i < s->n_rx; i++)
+        n += s->rx[i].status == FC_RXS_ACTIVE && s->rx[i].addr.sin_addr.s_addr == ip.s_addr;
+    return n;
+}
+
+/* Only active receivers count against the table; and one address may not
+ * take more than a few of them (a lab machine runs one receiver; loopback,
+ * where tests and the demo run many, cannot be forged from the LAN). */
+int fc_rx_room_for(const struct fc_session *s, struct in_addr ip)
+{
+    if (fc_rx_count(s, FC_RXS_ACTIVE) >= FC_MAX_RECEIVERS)
+        return 0;
+    return is_loopback(ip) || !s->cfg.max_per_ip || active_from(s, ip) < s->cfg.max_per_ip;
+}
+
+static void send_abort_with(struct fc_session *s, const struct sockaddr_in *to, uint32_t id,
+                            const uint8_t *secret, uint8_t reason, const char *text)
 {
     struct fc_abort a;
     uint8_t buf[FC_PKT_MAX];
     int n;
 
     memset(&a, 0, sizeof(a));
-    a.receiver_id = rx_id;
+    a.receiver_id = id;
     a.reason = reason;
     a.text_len = (uint8_t)snprintf(a.text, sizeof(a.text), "%s", text);
     if (a.text_len > FC_ABORT_TEXT_MAX)
         a.text_len = FC_ABORT_TEXT_MAX;
     n = fc_abort_encode(buf, sizeof(buf), s->session_id, ++s->ctrl_seq, &a);
-    if (n > 0)
-        fc_netio_send_ctrl(s, to, buf, (size_t)n);
+    if (n <= 0 || (secret && fc_auth_seal(buf, (size_t)n, secret)))
+        return;
+    fc_netio_send_ctrl(s, to, buf, (size_t)n);
 }
 
-static void send_join_ack(struct fc_session *s, const struct sockaddr_in *to, uint64_t nonce,
-                          uint32_t id, uint8_t status)
+void fc_rx_send_abort(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *text)
 {
-    struct fc_join_ack a = {nonce, id, status, s->cfg.report_ms};
-    uint8_t buf[64];
-    int n = fc_join_ack_encode(buf, sizeof(buf), s->session_id, ++s->ctrl_seq, &a);
-
-    if (n > 0)
-        fc_netio_send_ctrl(s, to, buf, (size_t)n);
+    send_abort_with(s, &r->addr, r->id, r->secret, reason, text);
 }
 
-/* A JOIN repeated because our ACK was lost, or a receiver joining again
- * after a link cut (maybe from a new port), is the same machine: same
- * address and port, or same address and name. It keeps its id. */
-static struct fc_rx *find_same(struct fc_session *s, const struct sockaddr_in *from,
-                               const char *name)
+/* "Unknown receiver: join again" cannot be tagged (we do not know its
+ * secret: we restarted, or the id is made up), so receivers take it as a
+ * hint only; it is rate-limited so forged reports cannot make us spray it. */
+static void send_rejoin(struct fc_session *s, const struct sockaddr_in *to, uint32_t id)
+{
+    double now = fc_server_now(s);
+
+    s->rejoin_tokens += (now - s->rejoin_at) * 20;
+    if (s->rejoin_tokens > 20)
+        s->rejoin_tokens = 20;
+    s->rejoin_at = now;
+    if (s->rejoin_tokens < 1)
+        return;
+    s->rejoin_tokens -= 1;
+    send_abort_with(s, to, id, NULL, FC_REASON_REJOIN, "unknown receiver: join again");
+}
+
+struct fc_rx *fc_rx_authenticate(struct fc_session *s, const struct sockaddr_in *from,
+                                 const uint8_t *pkt, size_t len, uint32_t seq, uint32_t id,
+                                 int on_ctrl)
+{
+    struct fc_rx *r = fc_rx_find(s, id);
+
+    if (r) {
+        if (fc_auth_verify(pkt, len, r->secret) || !fc_replay_accept(&r->replay, seq)) {
+            s->st.auth_fail++;
+            return NULL;
+        }
+        if (on_ctrl) /* its control socket: where our answers go */
+            r->addr = *from;
+        r->last_seen = fc_server_now(s);
+        return r;
+    }
+    r = fc_joins_confirm(s, id, pkt, len, seq);
+    if (r)
+        return r;
+    if (on_ctrl && !fc_joins_known(s, id))
+        send_rejoin(s, from, id);
+    s->st.auth_fail++;
+    return NULL;
+}
+
+/* A slot for a new receiver: a new one while the table is small, else the
+ * longest-ended one (the table keeps ended receivers for the report, but
+ * not without bound). */
+static struct fc_rx *new_entry(struct fc_session *s)
+{
+    struct fc_rx *r;
+    uint32_t i, best = UINT32_MAX;
+
+    if (s->n_rx < FC_RX_SLOTS) {
+        r = realloc(s->rx, (s->n_rx + 1) * sizeof(*r));
+        if (!r)
+            return NULL;
+        s->rx = r;
+        return &s->rx[s->n_rx++];
+    }
+    for (i = 0; i < s->n_rx; i++)
+        if (s->rx[i].status != FC_RXS_ACTIVE &&
+            (best == UINT32_MAX || s->rx[i].last_seen < s->rx[best].last_seen))
+            best = i;
+    return best == UINT32_MAX ? NULL : &s->rx[best];
+}
+
+/* The same machine joining again without its old secret (its receiver was
+ * restarted): same address, same name. Safe to merge because it proved it
+ * holds the new secret, which a host forging that address never sees. */
+static struct fc_rx *find_same(struct fc_session *s, const struct fc_pending *p)
 {
     uint32_t i;
 
     for (i = 0; i < s->n_rx; i++) {
         struct fc_rx *r = &s->rx[i];
-        if (r->status != FC_RXS_ACTIVE || r->addr.sin_addr.s_addr != from->sin_addr.s_addr)
-            continue;
-        if (r->addr.sin_port == from->sin_port || !strcmp(r->name, name))
+        if (r->status == FC_RXS_ACTIVE && r->addr.sin_addr.s_addr == p->addr.sin_addr.s_addr &&
+            !strcmp(r->name, p->name))
             return r;
     }
     return NULL;
 }
 
-static int refuse_join(struct fc_session *s, const struct sockaddr_in *from,
-                       const struct fc_join *j, const char *who)
+static void take_identity(struct fc_rx *r, const struct fc_pending *p, uint32_t seq)
 {
-    char sz1[16], sz2[16];
-
-    if (memcmp(j->image_id, s->img.m.image_id, FC_ID_LEN) != 0) {
-        fc_error("session %08x machine %s: refused: it holds another image's manifest",
-                 s->session_id, who);
-        send_join_ack(s, from, j->nonce, 0, FC_REASON_WRONG_IMAGE);
-        return 1;
-    }
-    if (j->target_size < s->img.m.disk_size) {
-        fc_error("session %08x machine %s: refused: target disk is %s, the image needs %s",
-                 s->session_id, who, fc_human_bytes(j->target_size, sz1, sizeof(sz1)),
-                 fc_human_bytes(s->img.m.disk_size, sz2, sizeof(sz2)));
-        send_join_ack(s, from, j->nonce, 0, FC_REASON_TOO_SMALL);
-        return 1;
-    }
-    if (s->state == FC_SS_FINISHED || s->state == FC_SS_ABORTED || s->n_rx >= FC_MAX_RECEIVERS) {
-        send_join_ack(s, from, j->nonce, 0, FC_REASON_FULL);
-        return 1;
-    }
-    return 0;
+    r->id = p->id;
+    memcpy(r->secret, p->secret, FC_SECRET_LEN);
+    memset(&r->replay, 0, sizeof(r->replay));
+    fc_replay_accept(&r->replay, seq);
+    r->addr = p->addr;
+    r->join_nonce = p->nonce;
+    memcpy(r->box_pub, p->box_pub, FC_BOXPUB_LEN);
 }
 
-void fc_rx_on_join(struct fc_session *s, const struct sockaddr_in *from, uint32_t seq,
-                   const struct fc_join *j)
+struct fc_rx *fc_rx_admit(struct fc_session *s, const struct fc_pending *p, uint32_t seq)
 {
     char who[FC_NAME_MAX + 40], a[32];
-    struct fc_rx *r = find_same(s, from, j->name);
+    struct fc_rx *r = find_same(s, p);
 
-    (void)seq;
-    snprintf(who, sizeof(who), "%s (%s)", j->name, addr_str(from, a, sizeof(a)));
+    snprintf(who, sizeof(who), "%s (%s)", p->name, addr_str(&p->addr, a, sizeof(a)));
     if (r) {
-        if (r->addr.sin_port != from->sin_port)
-            fc_info("session %08x machine %s: joined again as receiver %u, %u chunks written",
-                    s->session_id, who, r->id, j->chunks_done);
-        r->addr = *from;
+        take_identity(r, p, seq);
         r->last_seen = fc_server_now(s);
-        send_join_ack(s, from, j->nonce, r->id, FC_REASON_OK);
-        return;
+        fc_info("session %08x machine %s: joined again as receiver %08x, %u chunks written",
+                s->session_id, who, r->id, p->chunks_done);
+        return r;
     }
-    if (refuse_join(s, from, j, who))
-        return;
-    r = realloc(s->rx, (s->n_rx + 1) * sizeof(*r));
-    if (!r)
-        return;
-    s->rx = r;
-    r = &s->rx[s->n_rx++];
+    if (!fc_rx_room_for(s, p->addr.sin_addr) || !(r = new_entry(s))) {
+        fc_warn("session %08x machine %s: refused: no room (%u active)", s->session_id, who,
+                fc_rx_count(s, FC_RXS_ACTIVE));
+        send_abort_with(s, &p->addr, p->id, p->secret, FC_REASON_FULL, "session full");
+        return NULL;
+    }
     memset(r, 0, sizeof(*r));
-    r->id = ++s->next_rx_id;
-    r->addr = *from;
-    snprintf(r->name, sizeof(r->name), "%s", j->name);
-    r->target_size = j->target_size;
-    r->join_chunks_done = j->chunks_done;
+    take_identity(r, p, seq);
+    snprintf(r->name, sizeof(r->name), "%s", p->name);
+    r->target_size = p->target_size;
+    r->join_chunks_done = p->chunks_done;
     r->joined_at = r->last_seen = r->last_advance = fc_server_now(s);
+    r->sent_mark = fc_sender_seq(s);
     r->status = FC_RXS_ACTIVE;
-    fc_info("session %08x machine %s: joined as receiver %u%s, %u of %u chunks already written",
-            s->session_id, who, r->id, s->state == FC_SS_WAITING ? "" : " (late)", j->chunks_done,
+    fc_info("session %08x machine %s: joined as receiver %08x%s, %u of %u chunks already written",
+            s->session_id, who, r->id, s->state == FC_SS_WAITING ? "" : " (late)", p->chunks_done,
             s->img.m.n_chunks);
-    send_join_ack(s, from, j->nonce, r->id, FC_REASON_OK);
     fc_api_machine_changed(s, r);
     fc_session_maybe_start(s);
-}
-
-/* The server restarted or dropped this receiver: tell it to join again
- * (or, if dropped, that it was). */
-static struct fc_rx *known(struct fc_session *s, const struct sockaddr_in *from, uint32_t id)
-{
-    struct fc_rx *r = fc_rx_find(s, id);
-
-    if (!r) {
-        fc_rx_send_abort(s, from, id, FC_REASON_REJOIN, "unknown receiver: join again");
-        return NULL;
-    }
-    /* Control packets are not authenticated (docs/protocol.md): a report
-     * for this id from another host is a forgery, not a move. */
-    if (r->addr.sin_addr.s_addr != from->sin_addr.s_addr) {
-        s->st.rejects++;
-        return NULL;
-    }
-    r->addr.sin_port = from->sin_port;
-    r->last_seen = fc_server_now(s);
     return r;
 }
 
-static void update_loss(struct fc_rx *r, const struct fc_progress *p)
+void fc_rx_rejoined(struct fc_session *s, struct fc_rx *r, const struct sockaddr_in *from,
+                    const struct fc_join *j)
+{
+    char a[32];
+
+    r->addr = *from;
+    r->join_nonce = j->nonce;
+    memcpy(r->box_pub, j->box_pub, FC_BOXPUB_LEN);
+    fc_info("session %08x machine %s: joined again from %s as receiver %08x, %u chunks written",
+            s->session_id, r->name, addr_str(from, a, sizeof(a)), r->id, j->chunks_done);
+    fc_joins_send_ack(s, from, j->nonce, r->id, FC_REASON_OK, r->secret, r->box_pub);
+}
+
+/* Loss as the receiver reports it, clamped to what we actually sent since
+ * its last report: its counters come from a LAN anyone can send on, and one
+ * forged far-future sequence number must not read as a million lost
+ * packets (the rate would collapse and every receiver be dropped). */
+static void update_loss(struct fc_session *s, struct fc_rx *r, const struct fc_progress *p)
 {
     uint64_t dr = p->pkts_received - r->prev_recv, dl = p->pkts_lost - r->prev_lost;
+    uint32_t mark = fc_sender_seq(s);
+    uint64_t sent = (uint32_t)(mark - r->sent_mark);
 
     if (p->pkts_received < r->prev_recv || p->pkts_lost < r->prev_lost) {
         dr = p->pkts_received; /* the receiver restarted its counters */
@@ -189,6 +249,11 @@ static void update_loss(struct fc_rx *r, const struct fc_progress *p)
     }
     r->prev_recv = p->pkts_received;
     r->prev_lost = p->pkts_lost;
+    r->sent_mark = mark;
+    if (dr > sent)
+        dr = sent;
+    if (dl > sent - dr)
+        dl = sent - dr;
     if (dr + dl < 64)
         return; /* too few packets for a rate */
     r->loss_recent = (double)dl / (double)(dr + dl);
@@ -202,15 +267,14 @@ static void update_loss(struct fc_rx *r, const struct fc_progress *p)
         r->loss_floor += 0.3 * (r->loss_recent - r->loss_floor);
 }
 
-void fc_rx_on_progress(struct fc_session *s, const struct sockaddr_in *from, uint32_t seq,
+void fc_rx_on_progress(struct fc_session *s, struct fc_rx *r, uint32_t seq,
                        const struct fc_progress *p)
 {
-    struct fc_rx *r = known(s, from, p->receiver_id);
     int changed = 0;
 
-    if (!r || r->status != FC_RXS_ACTIVE)
+    if (r->status != FC_RXS_ACTIVE)
         return;
-    if (r->have_progress && (int32_t)(seq - r->last_seq) <= 0)
+    if (r->have_progress && !fc_seq_after(seq, r->last_seq))
         return; /* older than the report already used */
     if (p->chunks_total != s->img.m.n_chunks) {
         fc_rx_drop(s, r, FC_REASON_WRONG_IMAGE, "reports another chunk count");
@@ -218,9 +282,11 @@ void fc_rx_on_progress(struct fc_session *s, const struct sockaddr_in *from, uin
     }
     if (!r->have_progress || r->p.state != p->state)
         changed = 1;
-    if (!r->mac[0]) /* by now we have answered it, so the kernel knows its MAC */
+    /* The MAC that names its boot file comes from the network (the kernel's
+     * neighbour table, filled by our answers to it), never from its report. */
+    if (!r->mac[0])
         fc_netio_mac_of(r->addr.sin_addr, r->mac);
-    update_loss(r, p);
+    update_loss(s, r, p);
     s->st.rx_rejects += p->rejects > r->p.rejects ? p->rejects - r->p.rejects : 0;
     r->p = *p;
     r->last_seq = seq;
@@ -234,19 +300,16 @@ void fc_rx_on_progress(struct fc_session *s, const struct sockaddr_in *from, uin
     fc_session_maybe_start(s);
 }
 
-void fc_rx_on_done(struct fc_session *s, const struct sockaddr_in *from, const struct fc_done *d)
+void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *d)
 {
-    struct fc_rx *r = known(s, from, d->receiver_id);
     struct fc_done ack = *d;
     uint8_t buf[128];
     int n;
 
-    if (!r)
-        return;
     ack.flags = FC_DONE_ACK;
     n = fc_done_encode(buf, sizeof(buf), s->session_id, ++s->ctrl_seq, &ack);
-    if (n > 0)
-        fc_netio_send_ctrl(s, from, buf, (size_t)n);
+    if (n > 0 && !fc_auth_seal(buf, (size_t)n, r->secret))
+        fc_netio_send_ctrl(s, &r->addr, buf, (size_t)n);
     if (r->status != FC_RXS_ACTIVE)
         return;
     r->done_at = fc_server_now(s);
@@ -268,11 +331,9 @@ void fc_rx_on_done(struct fc_session *s, const struct sockaddr_in *from, const s
     fc_session_check_end(s);
 }
 
-void fc_rx_on_abort(struct fc_session *s, const struct sockaddr_in *from, const struct fc_abort *a)
+void fc_rx_on_abort(struct fc_session *s, struct fc_rx *r, const struct fc_abort *a)
 {
-    struct fc_rx *r = fc_rx_find(s, a->receiver_id);
-
-    if (!r || r->addr.sin_addr.s_addr != from->sin_addr.s_addr || r->status != FC_RXS_ACTIVE)
+    if (r->status != FC_RXS_ACTIVE)
         return;
     r->status = FC_RXS_FAILED;
     r->reason = a->reason;
@@ -282,24 +343,54 @@ void fc_rx_on_abort(struct fc_session *s, const struct sockaddr_in *from, const 
     fc_session_check_end(s);
 }
 
-void fc_rx_drop(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *why)
+static void end_rx(struct fc_session *s, struct fc_rx *r, enum fc_rx_status st, uint8_t reason,
+                   const char *why)
 {
     if (r->status != FC_RXS_ACTIVE)
         return;
-    r->status = FC_RXS_DROPPED;
+    r->status = st;
     r->reason = reason;
     snprintf(r->error, sizeof(r->error), "%s", why);
-    fc_warn("session %08x machine %s: DROPPED: %s (%u of %u chunks written)", s->session_id,
-            r->name, why, r->p.chunks_done, s->img.m.n_chunks);
-    fc_rx_send_abort(s, &r->addr, r->id, reason, why);
+    fc_warn("session %08x machine %s: %s: %s (%u of %u chunks written)", s->session_id, r->name,
+            st == FC_RXS_DROPPED ? "DROPPED" : "FAILED", why, r->p.chunks_done, s->img.m.n_chunks);
+    fc_rx_send_abort(s, r, reason, why);
     fc_api_machine_changed(s, r);
     fc_session_check_end(s);
+}
+
+void fc_rx_drop(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *why)
+{
+    end_rx(s, r, FC_RXS_DROPPED, reason, why);
+}
+
+void fc_rx_fail(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *why)
+{
+    end_rx(s, r, FC_RXS_FAILED, reason, why);
 }
 
 /* Whether r, by its last report, lacks chunk c. A receiver that has not
  * reported yet needs everything if it joined fresh; a re-joining one is
  * waited for (its report comes within a second). */
-static int rx_needs(const struct fc_rx *r, uint32_t c)
+#define REPAIR_BUDGET_FLOOR 2048 /* packets: a small image still gets real repairs */
+
+int fc_rx_charge_repair(struct fc_session *s, struct fc_rx *rx, unsigned pkts)
+{
+    double budget = s->cfg.repair_budget * (double)fc_repair_src_pkts(s) + REPAIR_BUDGET_FLOOR;
+
+    rx->repairs_requested += pkts;
+    if ((double)(rx->repair_granted + pkts) > budget) {
+        if ((double)rx->repair_granted <= budget) /* the first time only */
+            fc_warn("session %08x machine %s: past its repair budget (%.0f packets); its NAKs "
+                    "are ignored, catch-up passes still serve it",
+                    s->session_id, rx->name, budget);
+        rx->repair_granted = (uint64_t)budget + 1;
+        return FC_EREFUSED;
+    }
+    rx->repair_granted += pkts;
+    return 0;
+}
+
+int fc_rx_lacks(const struct fc_rx *r, uint32_t c)
 {
     uint32_t off;
 
@@ -320,7 +411,7 @@ int fc_rx_chunk_needed(const struct fc_session *s, uint32_t c)
     uint32_t i;
 
     for (i = 0; i < s->n_rx; i++)
-        if (rx_needs(&s->rx[i], c))
+        if (fc_rx_lacks(&s->rx[i], c))
             return 1;
     return 0;
 }

@@ -19,7 +19,9 @@
  * packet sent sees nothing newer, and must still be heard. */
 #define STALE_MS 100
 
-/* RFC 1982 serial comparison: a before b. */
+/* RFC 1982 serial comparison: a before b. Not fc_seq_after(b, a): at a
+ * distance of exactly 2^31 both say "before", which keeps a forged
+ * seq_seen half the space away from ever making a NAK stale. */
 static int seq_before(uint32_t a, uint32_t b)
 {
     return (int32_t)(a - b) < 0;
@@ -59,6 +61,7 @@ int fc_repair_init(struct fc_session *s)
             return rc;
         r->block_base[i] = total;
         total += bl.blocks;
+        r->src_pkts += bl.packets;
     }
     r->block_base[m->n_chunks] = total;
     r->blocks = calloc(total ? total : 1, sizeof(*r->blocks));
@@ -72,6 +75,11 @@ void fc_repair_free(struct fc_session *s)
     free(s->rep.round);
     free(s->rep.queue);
     memset(&s->rep, 0, sizeof(s->rep));
+}
+
+uint64_t fc_repair_src_pkts(const struct fc_session *s)
+{
+    return s->rep.src_pkts;
 }
 
 uint32_t fc_repair_gblock(const struct fc_session *s, uint32_t chunk, uint32_t block)
@@ -100,15 +108,23 @@ static void set_item(struct fc_repair_item *it, uint32_t g, const struct fc_nak_
     memcpy(it->bitmap, e->bitmap, e->bitmap_len);
 }
 
-/* The block's item of this round, made or updated by one NAK entry. */
-static int merge(struct fc_repair *r, struct fc_blockstate *b, uint32_t g,
+/* The block's item of this round, made or updated by one NAK entry of rx.
+ * rx is charged what its entry adds to the round (the max, not the sum, is
+ * sent): past its budget its entries are ignored. */
+static int merge(struct fc_session *s, struct fc_rx *rx, struct fc_blockstate *b, uint32_t g,
                  const struct fc_nak_entry *e)
 {
+    struct fc_repair *r = &s->rep;
+
+    if (b->pending && e->needed <= b->pending)
+        return 0;
+    if (fc_rx_charge_repair(s, rx, (unsigned)(e->needed - b->pending))) {
+        s->st.naks_overbudget++;
+        return 0;
+    }
     if (b->pending) {
-        if (e->needed > b->pending) {
-            set_item(&r->round[b->round_slot], g, e);
-            b->pending = e->needed;
-        }
+        set_item(&r->round[b->round_slot], g, e);
+        b->pending = e->needed;
         return 0;
     }
     if (r->n_round == r->cap_round) {
@@ -125,15 +141,13 @@ static int merge(struct fc_repair *r, struct fc_blockstate *b, uint32_t g,
     return 0;
 }
 
-void fc_repair_on_nak(struct fc_session *s, const struct fc_nak *n)
+/* n comes from rx, an active receiver whose tag was checked (control.c). */
+void fc_repair_on_nak(struct fc_session *s, struct fc_rx *rx, const struct fc_nak *n)
 {
     struct fc_repair *r = &s->rep;
-    struct fc_rx *rx = fc_rx_find(s, n->receiver_id);
     unsigned i;
 
     s->st.naks++;
-    if (rx)
-        rx->last_seen = fc_server_now(s);
     if (s->state != FC_SS_SENDING && s->state != FC_SS_REPAIR)
         return;
     for (i = 0; i < n->count; i++) {
@@ -142,7 +156,8 @@ void fc_repair_on_nak(struct fc_session *s, const struct fc_nak *n)
         uint32_t g;
 
         s->st.nak_entries++;
-        if (!entry_valid(s, e)) {
+        /* A chunk its own last report says it has written needs nothing. */
+        if (!entry_valid(s, e) || !fc_rx_lacks(rx, e->chunk)) {
             s->st.naks_bad++;
             continue;
         }
@@ -156,9 +171,7 @@ void fc_repair_on_nak(struct fc_session *s, const struct fc_nak *n)
             s->st.naks_stale++;
             continue;
         }
-        if (rx)
-            rx->repairs_requested += e->needed;
-        merge(r, b, g, e);
+        merge(s, rx, b, g, e);
     }
 }
 

@@ -61,6 +61,11 @@ void fc_sender_set_rate(struct fc_session *s, double bytes_per_s)
     s->snd.rate = bytes_per_s;
 }
 
+uint32_t fc_sender_seq(const struct fc_session *s)
+{
+    return s->snd.seq;
+}
+
 int fc_sender_in_flight(const struct fc_session *s, uint32_t chunk, uint32_t block)
 {
     const struct fc_sender *snd = &s->snd;

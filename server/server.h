@@ -13,7 +13,8 @@
  *   session.c     THE session state machine: start/end policy, drops, the 1 s tick
  *   sender.c      paced, batched sending: the pass and the catch-up passes
  *   repair.c      NAK intake, rounds, parity packets
- *   receivers.c   the receiver table: JOIN, PROGRESS, DONE, ABORT
+ *   receivers.c   the receiver table: admission, tags and replay, PROGRESS, DONE, ABORT
+ *   joins.c       JOINs not yet confirmed: ids, secrets, JOIN_ACK, expiry
  *   control.c     parsing and dispatching every packet that arrives
  *   manifest_srv.c  the manifest over TCP
  *   chunkcache.c  chunk bytes read from the image, cut into packets
@@ -37,7 +38,10 @@
 
 #define FC_SEND_BATCH 64
 #define FC_CACHE_CHUNKS 16
-#define FC_MAX_RECEIVERS 1024
+#define FC_MAX_RECEIVERS 1024              /* active receivers of one session */
+#define FC_RX_SLOTS (2 * FC_MAX_RECEIVERS) /* entries kept; ended ones are reused beyond */
+#define FC_PENDING_MAX 256  /* JOINs answered but not yet confirmed by a tagged packet */
+#define FC_PENDING_TTL 10.0 /* seconds a JOIN has to be confirmed */
 
 struct fc_session_config {
     const char *image_path;
@@ -58,6 +62,10 @@ struct fc_session_config {
     double drop_stall;      /* seconds without progress while others progress */
     double drop_loss;       /* loss fraction sustained for 10 s */
     double catchup_holdoff; /* seconds before a chunk is sent again */
+    uint32_t max_per_ip;    /* active receivers from one address (loopback exempt) */
+    int zero_free;          /* receivers zero what the image does not store (ANNOUNCE flag) */
+    double max_time;        /* seconds from the start; then the unfinished fail. 0: none */
+    double repair_budget;   /* repair packets one receiver may ask, x the image's packets */
     uint8_t ttl;
     const char *stats_path;
     int verbose;
@@ -75,8 +83,12 @@ enum fc_sess_state {
 enum fc_rx_status { FC_RXS_ACTIVE, FC_RXS_DONE, FC_RXS_FAILED, FC_RXS_DROPPED };
 
 struct fc_rx {
-    uint32_t id;
+    uint32_t id; /* random: not guessable from the others' */
     struct sockaddr_in addr;
+    uint8_t secret[FC_SECRET_LEN]; /* key of its tags, from JOIN_ACK */
+    struct fc_replay replay;       /* its tagged packets' sequence numbers */
+    uint64_t join_nonce;
+    uint8_t box_pub[FC_BOXPUB_LEN];
     char name[FC_NAME_MAX + 1];
     char mac[18]; /* from the ARP table, "" until known */
     enum fc_rx_status status;
@@ -89,11 +101,13 @@ struct fc_rx {
     struct fc_progress p;
     /* rate control and drop bookkeeping */
     uint64_t prev_recv, prev_lost;
+    uint32_t sent_mark; /* our DATA sequence at its previous report */
     double loss_recent, loss_floor;
     int loss_samples, lossy_secs;
     uint32_t best_done;
     double last_advance;
     uint64_t repairs_requested;
+    uint64_t repair_granted; /* repair packets asked and queued, against the budget */
     char error[FC_ABORT_TEXT_MAX + 1];
 };
 
@@ -105,6 +119,10 @@ struct fc_stats {
     uint64_t udp_bytes;    /* UDP payload bytes sent on the group */
     uint64_t wire_bytes;   /* the same plus IPv4 and UDP headers */
     uint64_t naks, nak_entries, naks_stale, naks_bad;
+    uint64_t naks_unauth;     /* NAKs without a valid tag from an active receiver */
+    uint64_t naks_overbudget; /* entries of receivers past their repair budget */
+    uint64_t auth_fail;       /* control packets with a bad tag, unknown id or replayed */
+    uint64_t joins_refused;
     uint64_t rejects; /* malformed or foreign packets received */
     uint64_t rounds;
     uint64_t send_errors;
@@ -177,15 +195,33 @@ struct fc_repair {
     uint32_t n_round, cap_round;
     struct fc_repair_item *queue; /* answers waiting for the sender */
     uint32_t q_head, q_len, q_cap;
+    uint64_t src_pkts; /* source packets of one pass over the image */
 };
 
 struct fc_daemon_config {
-    int daemon;         /* keep running when sessions end (API mode) */
-    const char *http;   /* ADDR:PORT of the console, or NULL for none */
-    int http_read_open; /* reads without a token from any address */
+    int daemon;                    /* keep running when sessions end (API mode) */
+    const char *http;              /* ADDR:PORT of the console, or NULL for none */
+    struct fc_http_opts http_opts; /* console: reads open, Host names, limits (http.h) */
     /* write pxelinux.cfg/01-<mac> there for machines done (pxecfg.c), or NULL */
     const char *tftp_root;
     uint16_t ctrl_port;
+    const char *trusted_key; /* serve only images signed by this public key file */
+};
+
+/* A JOIN answered, waiting for its first tagged packet (joins.c). Kept out
+ * of the receiver table so that JOINs from forged addresses, which never
+ * learn their secret, cannot fill it, start a session or show up as
+ * machines. */
+struct fc_pending {
+    uint32_t id;
+    uint8_t secret[FC_SECRET_LEN];
+    struct sockaddr_in addr;
+    uint64_t nonce;
+    uint8_t box_pub[FC_BOXPUB_LEN];
+    double at;
+    uint64_t target_size;
+    uint32_t chunks_done;
+    char name[FC_NAME_MAX + 1];
 };
 
 struct fc_session;
@@ -238,7 +274,11 @@ struct fc_session {
     struct fc_fec *fec;
 
     struct fc_rx *rx;
-    uint32_t n_rx, next_rx_id;
+    uint32_t n_rx;
+    struct fc_pending *pending; /* FC_PENDING_MAX slots, n_pending used */
+    uint32_t n_pending;
+    double rejoin_tokens, rejoin_at; /* unauthenticated "join again" answers, rate-limited */
+    int deadline_passed;
 
     struct fc_stats st;
 };
@@ -299,30 +339,63 @@ int fc_sender_init(struct fc_session *s);
 void fc_sender_free(struct fc_session *s);
 void fc_sender_begin_pass(struct fc_session *s);
 void fc_sender_set_rate(struct fc_session *s, double bytes_per_s);
+/* The sequence number of the next DATA packet: how many we have sent. */
+uint32_t fc_sender_seq(const struct fc_session *s);
 /* 1 if the pass has not finished sending this block yet. */
 int fc_sender_in_flight(const struct fc_session *s, uint32_t chunk, uint32_t block);
 
 /* repair.c */
 int fc_repair_init(struct fc_session *s);
 void fc_repair_free(struct fc_session *s);
-void fc_repair_on_nak(struct fc_session *s, const struct fc_nak *n);
+void fc_repair_on_nak(struct fc_session *s, struct fc_rx *rx, const struct fc_nak *n);
 void fc_repair_end_round(struct fc_session *s);
 /* The next repair to send: 1 and fills chunk/block/parity index, or 0. */
 int fc_repair_next(struct fc_session *s, uint32_t *chunk, uint32_t *block, uint8_t *wire_index);
 void fc_repair_sent(struct fc_session *s, uint32_t chunk, uint32_t block, uint32_t seq);
 uint32_t fc_repair_gblock(const struct fc_session *s, uint32_t chunk, uint32_t block);
+uint64_t fc_repair_src_pkts(const struct fc_session *s);
+
+/* joins.c */
+int fc_joins_init(struct fc_session *s);
+void fc_joins_free(struct fc_session *s);
+void fc_joins_on_join(struct fc_session *s, const struct sockaddr_in *from, const uint8_t *pkt,
+                      size_t len, uint32_t seq, const struct fc_join *j);
+/* The pending JOIN with this id, if pkt's tag is made with its secret:
+ * admitted into the receiver table (fc_rx_admit) and returned. */
+struct fc_rx *fc_joins_confirm(struct fc_session *s, uint32_t id, const uint8_t *pkt, size_t len,
+                               uint32_t seq);
+int fc_joins_known(const struct fc_session *s, uint32_t id);
+void fc_joins_expire(struct fc_session *s, double now);
+void fc_joins_send_ack(struct fc_session *s, const struct sockaddr_in *to, uint64_t nonce,
+                       uint32_t id, uint8_t status, const uint8_t *secret, const uint8_t *box_pub);
 
 /* receivers.c */
 struct fc_rx *fc_rx_find(struct fc_session *s, uint32_t id);
-void fc_rx_on_join(struct fc_session *s, const struct sockaddr_in *from, uint32_t seq,
-                   const struct fc_join *j);
-void fc_rx_on_progress(struct fc_session *s, const struct sockaddr_in *from, uint32_t seq,
+/* The receiver a control packet (already decoded) comes from, if its tag is
+ * right and its sequence number new; NULL otherwise (counted). An unknown
+ * id on the control port (rejoin_hint) is told, rate-limited, to join again. */
+struct fc_rx *fc_rx_authenticate(struct fc_session *s, const struct sockaddr_in *from,
+                                 const uint8_t *pkt, size_t len, uint32_t seq, uint32_t id,
+                                 int rejoin_hint);
+/* A confirmed JOIN becomes a receiver; NULL if the table refuses it. */
+struct fc_rx *fc_rx_admit(struct fc_session *s, const struct fc_pending *p, uint32_t seq);
+/* A JOIN tagged with a receiver's secret: the same machine, from a new port. */
+void fc_rx_rejoined(struct fc_session *s, struct fc_rx *r, const struct sockaddr_in *from,
+                    const struct fc_join *j);
+/* Whether a new JOIN from this address may be taken (table and per-address limits). */
+int fc_rx_room_for(const struct fc_session *s, struct in_addr ip);
+void fc_rx_on_progress(struct fc_session *s, struct fc_rx *r, uint32_t seq,
                        const struct fc_progress *p);
-void fc_rx_on_done(struct fc_session *s, const struct sockaddr_in *from, const struct fc_done *d);
-void fc_rx_on_abort(struct fc_session *s, const struct sockaddr_in *from, const struct fc_abort *a);
+void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *d);
+void fc_rx_on_abort(struct fc_session *s, struct fc_rx *r, const struct fc_abort *a);
 void fc_rx_drop(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *why);
-void fc_rx_send_abort(struct fc_session *s, const struct sockaddr_in *to, uint32_t rx_id,
-                      uint8_t reason, const char *text);
+void fc_rx_fail(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *why);
+void fc_rx_send_abort(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *text);
+/* Charges rx for pkts repair packets its NAK adds: 0, or FC_EREFUSED past
+ * its budget (--repair-budget x the image's packets, + a floor). */
+int fc_rx_charge_repair(struct fc_session *s, struct fc_rx *rx, unsigned pkts);
+/* 1 if r's last report says it still lacks chunk c. */
+int fc_rx_lacks(const struct fc_rx *r, uint32_t c);
 uint32_t fc_rx_count(const struct fc_session *s, enum fc_rx_status st);
 /* 1 if some active receiver still needs chunk c (as far as its reports say). */
 int fc_rx_chunk_needed(const struct fc_session *s, uint32_t c);

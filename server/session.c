@@ -99,7 +99,7 @@ void fc_session_abort(struct fc_session *s, uint8_t reason, const char *why)
         return;
     for (i = 0; i < s->n_rx; i++)
         if (s->rx[i].status == FC_RXS_ACTIVE)
-            fc_rx_send_abort(s, &s->rx[i].addr, 0, reason, why);
+            fc_rx_send_abort(s, &s->rx[i], reason, why);
     s->finished_at = fc_server_now(s);
     s->exit_code = 2;
     set_state(s, FC_SS_ABORTED, why);
@@ -152,6 +152,24 @@ static void apply_drop_rules(struct fc_session *s, double now)
     }
 }
 
+/* --max-time: a session ends by a time the operator chose, whoever is
+ * left (a machine that never finishes must not keep the passes going). */
+static void apply_deadline(struct fc_session *s, double now)
+{
+    char why[96];
+    uint32_t i;
+
+    if (s->cfg.max_time <= 0 || s->deadline_passed || s->state == FC_SS_WAITING ||
+        now - s->sending_at < s->cfg.max_time)
+        return;
+    s->deadline_passed = 1;
+    snprintf(why, sizeof(why), "session deadline passed (--max-time %.0f s)", s->cfg.max_time);
+    fc_warn("session %08x: %s; failing the %u unfinished", s->session_id, why,
+            fc_rx_count(s, FC_RXS_ACTIVE));
+    for (i = 0; i < s->n_rx; i++)
+        fc_rx_fail(s, &s->rx[i], FC_REASON_DEADLINE, why);
+}
+
 static void status_line(struct fc_session *s, double now)
 {
     uint64_t done = 0, total = (uint64_t)s->img.m.n_chunks * (s->n_rx ? s->n_rx : 1);
@@ -181,7 +199,9 @@ static void tick_cb(uv_timer_t *t)
         now - s->started_at >= s->cfg.max_wait && (int)(now - s->started_at) % 30 == 0)
         fc_warn("session %08x: max-wait passed and no receiver has joined; still waiting",
                 s->session_id);
+    fc_joins_expire(s, now);
     apply_drop_rules(s, now);
+    apply_deadline(s, now);
     if (s->state == FC_SS_SENDING || s->state == FC_SS_REPAIR)
         fc_ratectl_tick(s);
     if (s->cfg.verbose || (int)(now - s->started_at) % (int)STATUS_EVERY == 0)

@@ -1,18 +1,33 @@
 /* The server's repair rounds: NAKs for one block merge into the largest
  * `needed` (the neediest receiver), not the sum; each block is answered once
  * per round with fresh parity indices; a NAK made before the receiver could
- * see the last repair is stale; invalid entries are refused. */
+ * see the last repair is stale; invalid entries, entries for chunks the
+ * receiver has written and entries past its budget are refused. */
 #include <string.h>
 
 #include "server/server.h"
 #include "tests/unit/unit.h"
 
-/* repair.c's neighbours, reduced to what it asks of them */
-struct fc_rx *fc_rx_find(struct fc_session *s, uint32_t id)
+/* repair.c's neighbours, reduced to what it asks of them: the receiver's
+ * last report (which chunks it has written) and its repair budget. */
+static uint32_t written_mask; /* bit c: the receiver reported chunk c written */
+static unsigned budget_left;  /* repair packets it may still ask */
+static struct fc_rx the_rx;
+
+int fc_rx_lacks(const struct fc_rx *r, uint32_t c)
+{
+    (void)r;
+    return !(written_mask & (1u << c));
+}
+
+int fc_rx_charge_repair(struct fc_session *s, struct fc_rx *rx, unsigned pkts)
 {
     (void)s;
-    (void)id;
-    return NULL;
+    (void)rx;
+    if (pkts > budget_left)
+        return -17;
+    budget_left -= pkts;
+    return 0;
 }
 
 static double clock_now = 1000.0;
@@ -42,6 +57,8 @@ static void setup(void)
 
     cursor_chunk = 99;
     clock_now = 1000.0;
+    written_mask = 0;
+    budget_left = 1u << 30;
     memset(&srv, 0, sizeof(srv));
     for (i = 0; i < 3; i++)
         chunks[i].comp_size = 1448 * 300; /* 300 packets: 2 blocks of 150 at k 200 */
@@ -72,7 +89,7 @@ static void nak_build(uint32_t seq_seen, uint32_t chunk, uint16_t block, uint8_t
 static void nak(uint32_t seq_seen, uint32_t chunk, uint16_t block, uint8_t needed)
 {
     nak_build(seq_seen, chunk, block, needed);
-    fc_repair_on_nak(&srv, &n);
+    fc_repair_on_nak(&srv, &the_rx, &n);
 }
 
 static unsigned drain(uint32_t *chunk, uint32_t *block, uint8_t *first, uint8_t *last)
@@ -200,7 +217,7 @@ START_TEST(test_parity_spent_then_bitmap)
     n.e[0].bitmap[0] = 0x1f;
     n.e[0].bitmap[31] = 0x7f; /* (index 255 does not exist) */
     memset(&srv.st, 0, sizeof(srv.st));
-    fc_repair_on_nak(&srv, &n);
+    fc_repair_on_nak(&srv, &the_rx, &n);
     fc_repair_end_round(&srv);
     for (i = 0; i < 3; i++) {
         ck_assert(fc_repair_next(&srv, &c, &b, &idx));
@@ -239,6 +256,33 @@ START_TEST(test_stale_expires_and_future_seq)
 }
 END_TEST
 
-FC_TEST_MAIN("repair", test_stale_expires_and_future_seq, test_in_flight_is_stale,
-             test_parity_spent_then_bitmap, test_max_not_sum, test_fresh_parity_and_stale_naks,
-             test_queued_block_not_asked_twice, test_invalid_entries)
+/* A receiver asks only for what its own report says it lacks, and only up
+ * to its budget: what it adds to a round is charged (the max, not each
+ * NAK), and past the budget its entries are ignored and counted. */
+START_TEST(test_written_and_budget)
+{
+    uint32_t c, b;
+    uint8_t first, last;
+
+    setup();
+    written_mask = 1u << 1;
+    nak(10, 1, 0, 5); /* chunk 1 is written, by its own report */
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 0);
+    ck_assert_uint_eq(srv.st.naks_bad, 1);
+    budget_left = 6;
+    nak(10, 0, 0, 4);
+    nak(10, 0, 0, 6); /* raises the block's answer by 2: charged 2 */
+    nak(10, 2, 0, 3); /* over what is left */
+    fc_repair_end_round(&srv);
+    ck_assert_uint_eq(drain(&c, &b, &first, &last), 6);
+    ck_assert_uint_eq(budget_left, 0);
+    ck_assert_uint_eq(srv.st.naks_overbudget, 1);
+    fc_repair_free(&srv);
+}
+END_TEST
+
+FC_TEST_MAIN("repair", test_written_and_budget, test_stale_expires_and_future_seq,
+             test_in_flight_is_stale, test_parity_spent_then_bitmap, test_max_not_sum,
+             test_fresh_parity_and_stale_naks, test_queued_block_not_asked_twice,
+             test_invalid_entries)
