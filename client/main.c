@@ -415,6 +415,9 @@ static int run(struct fc_recv *r)
     rc = join_session(r);
     if (rc)
         return rc;
+    /* The session may ask for it too (fleetcastd --zero-free). */
+    if (r->s.ann.flags & FC_ANN_ZERO_FREE)
+        r->o.zero_free = 1;
     r->t.free_mode = r->o.zero_free ? FC_FREE_ZERO : FC_FREE_KEEP;
     return fc__netloop(r);
 }

@@ -52,6 +52,12 @@ int fc_stats_write(const struct fc_session *s, const char *path)
                   (json_int_t)fc_rx_count(s, FC_RXS_DROPPED), "receivers", arr);
     if (!j)
         return FC_ENOMEM;
+    /* What hostile hosts cost: packets refused by authentication, and
+     * repair refused past a receiver's budget. */
+    json_object_set_new(j, "naks_unauth", json_integer((json_int_t)st->naks_unauth));
+    json_object_set_new(j, "naks_overbudget", json_integer((json_int_t)st->naks_overbudget));
+    json_object_set_new(j, "auth_fail", json_integer((json_int_t)st->auth_fail));
+    json_object_set_new(j, "joins_refused", json_integer((json_int_t)st->joins_refused));
     rc = json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ? FC_EIO : 0;
     json_decref(j);
     if (rc)
