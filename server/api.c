@@ -4,6 +4,7 @@
  * (create, start now, cancel), which run here, in the loop thread. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,6 +31,62 @@ static const char *machine_state(const struct fc_rx *r)
     return rx[r->p.state];
 }
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+    size_t n, i;
+    unsigned lo = 0x80, hi = 0xbf;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] < 0xc2 || s[0] > 0xf4)
+        return 0;
+    n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+    if (s[0] == 0xe0)
+        lo = 0xa0;
+    else if (s[0] == 0xed)
+        hi = 0x9f;
+    else if (s[0] == 0xf0)
+        lo = 0x90;
+    else if (s[0] == 0xf4)
+        hi = 0x8f;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* A JSON string for text that came from the wire (a machine's name, its
+ * error) or the disk (an image path). jansson refuses invalid UTF-8, and
+ * json_pack would then drop the whole object: a machine would vanish from
+ * the console. Each invalid byte becomes the four characters \xNN instead. */
+static json_t *text(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t cap = strlen((const char *)p) * 4 + 1, o = 0, n;
+    char *buf = malloc(cap);
+    json_t *j;
+
+    if (!buf)
+        return NULL;
+    for (; *p; p += n) {
+        n = utf8_len(p);
+        if (n) {
+            memcpy(buf + o, p, n);
+            o += n;
+        } else {
+            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", *p);
+            n = 1;
+        }
+    }
+    j = json_stringn(buf, o);
+    free(buf);
+    return j;
+}
+
 json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r)
 {
     char ip[INET_ADDRSTRLEN];
@@ -38,13 +95,13 @@ json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r)
     double wall_last_seen = (double)time(NULL) - (fc_server_now(s) - r->last_seen);
 
     inet_ntop(AF_INET, &r->addr.sin_addr, ip, sizeof(ip));
-    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:s}", "session",
-                     s->id_text, "id", (json_int_t)r->id, "name", r->name, "mac", r->mac, "ip", ip,
-                     "state", machine_state(r), "progress_pct",
+    return json_pack("{s:s, s:I, s:o, s:o, s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "session",
+                     s->id_text, "id", (json_int_t)r->id, "name", text(r->name), "mac",
+                     text(r->mac), "ip", ip, "state", machine_state(r), "progress_pct",
                      total ? 100.0 * done / total : 100.0, "rate_bps", (json_int_t)(r->p.rate * 8),
                      "repairs_requested", (json_int_t)r->repairs_requested, "pkts_lost",
                      (json_int_t)r->p.pkts_lost, "last_seen", (json_int_t)wall_last_seen,
-                     "disk_size", (json_int_t)r->target_size, "error", r->error);
+                     "disk_size", (json_int_t)r->target_size, "error", text(r->error));
 }
 
 static double mean_progress(const struct fc_session *s, double *min)
@@ -96,15 +153,15 @@ json_t *fc_api_session_json(const struct fc_session *s)
         eta = json_integer(
             (json_int_t)((100.0 - min) / 100.0 * (double)s->img.m.compressed_bytes * 8 / rate_bps));
     return json_pack(
-        "{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:f, s:f, "
+        "{s:s, s:s, s:o, s:I, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:f, s:f, "
         "s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:o, s:o}",
-        "id", s->id_text, "state", fc_session_state_name(s->state), "image", s->cfg.image_path,
-        "image_bytes", (json_int_t)s->img.m.compressed_bytes, "group", group, "iface", s->cfg.iface,
-        "rate_cap_bps", (json_int_t)s->cfg.rate_bps, "rate_bps", (json_int_t)rate_bps,
-        "min_receivers", (json_int_t)s->cfg.min_receivers, "max_wait", number(s->cfg.max_wait),
-        "fec", number(s->cfg.fec_pct), "bytes_sent", (json_int_t)st->udp_bytes, "data_pkts",
-        (json_int_t)st->data_pkts, "repair_pkts", (json_int_t)st->repair_pkts, "catchup_pkts",
-        (json_int_t)st->catchup_pkts, "repair_pct",
+        "id", s->id_text, "state", fc_session_state_name(s->state), "image",
+        text(s->cfg.image_path), "image_bytes", (json_int_t)s->img.m.compressed_bytes, "group",
+        group, "iface", text(s->cfg.iface), "rate_cap_bps", (json_int_t)s->cfg.rate_bps, "rate_bps",
+        (json_int_t)rate_bps, "min_receivers", (json_int_t)s->cfg.min_receivers, "max_wait",
+        number(s->cfg.max_wait), "fec", number(s->cfg.fec_pct), "bytes_sent",
+        (json_int_t)st->udp_bytes, "data_pkts", (json_int_t)st->data_pkts, "repair_pkts",
+        (json_int_t)st->repair_pkts, "catchup_pkts", (json_int_t)st->catchup_pkts, "repair_pct",
         data ? 100.0 * (double)st->repair_pkts / (double)data : 0.0, "progress_pct", progress,
         "eta_seconds", eta, "receivers", "active", (json_int_t)fc_rx_count(s, FC_RXS_ACTIVE),
         "done", (json_int_t)fc_rx_count(s, FC_RXS_DONE), "failed",

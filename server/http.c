@@ -2,14 +2,17 @@
 #include "server/http.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <microhttpd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -19,6 +22,17 @@
 
 #define KEEPALIVE_MS 15000
 #define COMMAND_TIMEOUT_MS 10000
+#define SSE_RETRY_MS 3000
+/* An event stream whose client reads nothing for this long is closed (the
+ * keepalive every 15 s keeps a live one busy). */
+#define SSE_IDLE_S 60u
+#define IDLE_TIMEOUT_S 30u
+#define THREAD_STACK (256u * 1024)
+/* Everything the dashboard loads comes from fleetcastd itself; no inline
+ * script or style, no frames, no form posts elsewhere. */
+#define CSP                                                                                        \
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "               \
+    "form-action 'self'; frame-ancestors 'none'"
 
 struct request {
     char *body;
@@ -27,7 +41,10 @@ struct request {
 };
 
 struct sse {
+    struct fc_http *h;
     struct fc_console *con;
+    struct timespec end; /* CLOCK_MONOTONIC: the stream's lifetime is over */
+    int slot;            /* in h->streams_of */
     uint64_t next;
     char *pending;
     size_t off;
@@ -36,7 +53,7 @@ struct sse {
 
 /* ---- token ---- */
 
-int fc_http_load_token(char token[FC_TOKEN_HEX + 1])
+int fc_http_load_token(const char *name, char token[FC_TOKEN_HEX + 1])
 {
     char prefix[4000], path[4096];
     uint8_t raw[FC_TOKEN_HEX / 2];
@@ -45,13 +62,13 @@ int fc_http_load_token(char token[FC_TOKEN_HEX + 1])
 
     if (fc_key_default_prefix(prefix, sizeof(prefix)))
         return FC_EINVAL;
-    snprintf(path, sizeof(path), "%.*s/api.token", (int)(strrchr(prefix, '/') - prefix), prefix);
+    snprintf(path, sizeof(path), "%.*s/%s", (int)(strrchr(prefix, '/') - prefix), prefix, name);
     f = fopen(path, "r");
     if (f) {
         int ok = fgets(token, FC_TOKEN_HEX + 1, f) && strlen(token) == FC_TOKEN_HEX;
         fclose(f);
         if (ok) {
-            fc_info("API token: %s", path);
+            fc_info("API %s: %s", name, path);
             return 0;
         }
         fc_warn("API token file %s is malformed: making a new one", path);
@@ -62,17 +79,28 @@ int fc_http_load_token(char token[FC_TOKEN_HEX + 1])
     sodium_bin2hex(token, FC_TOKEN_HEX + 1, raw, sizeof(raw));
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || fchmod(fd, 0600) || write(fd, token, FC_TOKEN_HEX) != FC_TOKEN_HEX) {
-        fc_error("cannot write the API token to %s: %s", path, strerror(errno));
+        fc_error("cannot write the API %s to %s: %s", name, path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return FC_EIO;
     }
     close(fd);
-    fc_info("API token created: %s (mode 0600; changing calls need it)", path);
+    fc_info("API %s created: %s (mode 0600)", name, path);
     return 0;
 }
 
 /* ---- responses ---- */
+
+/* On every response, the dashboard's files, JSON and event streams alike. */
+static void add_headers(struct MHD_Response *r, const char *type)
+{
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "Content-Security-Policy", CSP);
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+}
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *type,
                                  const char *text, size_t len, enum MHD_ResponseMemoryMode mode)
@@ -82,8 +110,9 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, cons
 
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", type);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    add_headers(r, type);
+    if (status == 503)
+        MHD_add_response_header(r, "Retry-After", "30");
     ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -105,38 +134,129 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
     return send_json(c, status, json_pack("{s:s}", "error", msg));
 }
 
+/* ---- Host check ---- */
+
+static void add_host(struct fc_http *h, const char *name)
+{
+    unsigned i;
+    size_t j, n = strlen(name);
+
+    if (!n || n > FC_HTTP_HOST_MAX || h->n_hosts >= FC_HTTP_HOST_TABLE)
+        return;
+    for (i = 0; i < h->n_hosts; i++)
+        if (!strcasecmp(h->hosts[i], name))
+            return;
+    for (j = 0; j <= n; j++)
+        h->hosts[h->n_hosts][j] = (char)tolower((unsigned char)name[j]);
+    h->n_hosts++;
+}
+
+/* 0.0.0.0: every IPv4 address of this host is one the console answers at. */
+static void add_own_addresses(struct fc_http *h)
+{
+    struct ifaddrs *ifs, *i;
+    char ip[INET_ADDRSTRLEN];
+
+    if (getifaddrs(&ifs))
+        return;
+    for (i = ifs; i; i = i->ifa_next)
+        if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+            inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, ip, sizeof(ip)))
+            add_host(h, ip);
+    freeifaddrs(ifs);
+}
+
+/* The names a browser may have used to reach us. DNS rebinding points a
+ * name of the attacker's at our address: its requests carry that name in
+ * Host, which is in none of these. */
+static void set_hosts(struct fc_http *h, const struct sockaddr_in *sin,
+                      const struct fc_http_opts *o)
+{
+    char ip[INET_ADDRSTRLEN];
+    unsigned i;
+
+    inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+    if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
+        add_own_addresses(h);
+    else
+        add_host(h, ip);
+    if ((ntohl(sin->sin_addr.s_addr) >> 24) == 127)
+        add_host(h, "127.0.0.1");
+    add_host(h, "localhost");
+    for (i = 0; i < o->n_hosts; i++)
+        add_host(h, o->hosts[i]);
+}
+
+/* Host without its port ("name:7680", "[::1]:7680") or a final dot. */
+static int host_ok(const struct fc_http *h, struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    char name[FC_HTTP_HOST_MAX + 2];
+    size_t n;
+    unsigned i;
+
+    if (!v)
+        return 0;
+    if (*v == '[')
+        n = strchr(v, ']') ? (size_t)(strchr(v, ']') - v) + 1 : SIZE_MAX;
+    else
+        n = strcspn(v, ":");
+    if (n > FC_HTTP_HOST_MAX + 1 || (v[n] && v[n] != ':'))
+        return 0;
+    memcpy(name, v, n);
+    name[n] = 0;
+    if (n > 1 && name[n - 1] == '.')
+        name[n - 1] = 0;
+    for (i = 0; i < h->n_hosts; i++)
+        if (!strcasecmp(name, h->hosts[i]))
+            return 1;
+    return 0;
+}
+
 /* ---- auth ---- */
 
-static int from_loopback(struct MHD_Connection *c)
+enum access { ACC_NONE, ACC_READ, ACC_WRITE, ACC_BAD, ACC_URL_WRITE };
+
+static uint32_t client_addr(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr_in *sin;
 
     if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
         return 0;
-    sin = (const struct sockaddr_in *)ci->client_addr;
-    return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+    return ((const struct sockaddr_in *)ci->client_addr)->sin_addr.s_addr;
 }
 
-static int token_ok(const struct fc_http *h, const char *t)
+static int from_loopback(struct MHD_Connection *c)
 {
-    return t && strlen(t) == FC_TOKEN_HEX && sodium_memcmp(t, h->token, FC_TOKEN_HEX) == 0;
+    return (ntohl(client_addr(c)) >> 24) == 127;
 }
 
-static int has_token(const struct fc_http *h, struct MHD_Connection *c)
+static int same_token(const char *want, const char *t)
+{
+    return t && strlen(t) == FC_TOKEN_HEX && sodium_memcmp(t, want, FC_TOKEN_HEX) == 0;
+}
+
+/* The write token only from the Authorization header: a URL ends up in
+ * logs, histories and Referer headers. ?token= takes the viewer token,
+ * for a browser's EventSource, which cannot send headers. */
+static enum access access_of(const struct fc_http *h, struct MHD_Connection *c)
 {
     const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
 
-    return a && !strncmp(a, "Bearer ", 7) && token_ok(h, a + 7);
-}
-
-/* A browser's EventSource cannot send headers: reads may carry the token as
- * ?token=, changes never (a URL ends up in logs and histories). */
-static int may_read(const struct fc_http *h, struct MHD_Connection *c)
-{
-    return has_token(h, c) || h->read_open || from_loopback(c) ||
-           token_ok(h, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token"));
+    if (q && same_token(h->token, q))
+        return ACC_URL_WRITE;
+    if (a) {
+        if (strncmp(a, "Bearer ", 7))
+            return ACC_BAD;
+        if (same_token(h->token, a + 7))
+            return ACC_WRITE;
+        return same_token(h->viewer, a + 7) ? ACC_READ : ACC_BAD;
+    }
+    if (q)
+        return same_token(h->viewer, q) ? ACC_READ : ACC_BAD;
+    return ACC_NONE;
 }
 
 /* ---- reads ---- */
@@ -200,31 +320,65 @@ static enum MHD_Result get_api(struct fc_http *h, struct MHD_Connection *c, cons
 
 /* ---- events ---- */
 
+static long ms_left(const struct timespec *end)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(end->tv_sec - now.tv_sec) * 1000 + (end->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* The whole state, first on every stream, with how soon to reconnect. */
+static char *snapshot_event(struct fc_console *con)
+{
+    json_t *snap = fc_console_snapshot(con);
+    char *d = snap ? json_dumps(snap, JSON_COMPACT) : NULL, *out;
+    size_t len = strlen(d ? d : "{}") + 64;
+
+    json_decref(snap);
+    out = malloc(len);
+    if (out)
+        snprintf(out, len, "retry: %d\nevent: progress\ndata: %s\n\n", SSE_RETRY_MS, d ? d : "{}");
+    free(d);
+    return out;
+}
+
+/* The next text to send, or NULL with *end set when the stream is over:
+ * its lifetime is up (the browser reconnects) or fleetcastd is stopping. */
+static char *sse_next(struct sse *st, int *end)
+{
+    long left = ms_left(&st->end);
+    char *p;
+
+    *end = 0;
+    if (!st->sent_snapshot) {
+        st->sent_snapshot = 1;
+        return snapshot_event(st->con);
+    }
+    if (left <= 0 || st->con->stopping) {
+        *end = 1;
+        return NULL;
+    }
+    p = fc_console_next_event(st->con, &st->next, left < KEEPALIVE_MS ? (int)left : KEEPALIVE_MS);
+    if (!p && st->con->stopping) {
+        *end = 1;
+        return NULL;
+    }
+    return p ? p : strdup(": keepalive\n\n");
+}
+
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct sse *st = cls;
     size_t n;
+    int end;
 
     (void)pos;
     if (!st->pending) {
-        if (!st->sent_snapshot) {
-            json_t *snap = fc_console_snapshot(st->con);
-            char *d = snap ? json_dumps(snap, JSON_COMPACT) : strdup("{}");
-            size_t len = strlen(d ? d : "") + 32;
-            json_decref(snap);
-            st->pending = malloc(len);
-            if (st->pending)
-                snprintf(st->pending, len, "event: progress\ndata: %s\n\n", d ? d : "{}");
-            free(d);
-            st->sent_snapshot = 1;
-        } else {
-            st->pending = fc_console_next_event(st->con, &st->next, KEEPALIVE_MS);
-            if (!st->pending && st->con->stopping)
-                return MHD_CONTENT_READER_END_OF_STREAM;
-            if (!st->pending)
-                st->pending = strdup(": keepalive\n\n");
-        }
+        st->pending = sse_next(st, &end);
         st->off = 0;
+        if (end)
+            return MHD_CONTENT_READER_END_OF_STREAM;
         if (!st->pending)
             return MHD_CONTENT_READER_END_WITH_ERROR;
     }
@@ -240,32 +394,77 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* Event streams hold a thread each for minutes: at most FC_HTTP_MAX_STREAMS
+ * (half the connections stay for the API's calls), and FC_HTTP_STREAMS_PER_IP
+ * from one address (which keeps most of its connections for its calls).
+ * The slot of streams_of[] taken, or -1. */
+static int stream_take(struct fc_http *h, uint32_t addr)
+{
+    int i, slot = -1;
+
+    pthread_mutex_lock(&h->mu);
+    for (i = 0; i < FC_HTTP_MAX_STREAMS; i++) {
+        if (h->streams_of[i].n && h->streams_of[i].addr == addr) {
+            slot = i;
+            break;
+        }
+        if (!h->streams_of[i].n && slot < 0)
+            slot = i;
+    }
+    if (h->n_streams >= FC_HTTP_MAX_STREAMS || slot < 0 ||
+        h->streams_of[slot].n >= FC_HTTP_STREAMS_PER_IP) {
+        slot = -1;
+    } else {
+        h->streams_of[slot].addr = addr;
+        h->streams_of[slot].n++;
+        h->n_streams++;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return slot;
+}
+
+static void stream_give(struct fc_http *h, int slot)
+{
+    pthread_mutex_lock(&h->mu);
+    h->streams_of[slot].n--;
+    h->n_streams--;
+    pthread_mutex_unlock(&h->mu);
+}
+
 static void sse_free(void *cls)
 {
     struct sse *st = cls;
 
+    stream_give(st->h, st->slot);
     free(st->pending);
     free(st);
 }
 
 static enum MHD_Result get_events(struct fc_http *h, struct MHD_Connection *c)
 {
-    struct sse *st = calloc(1, sizeof(*st));
+    struct sse *st;
     struct MHD_Response *r;
     enum MHD_Result ret;
+    int slot = stream_take(h, client_addr(c));
 
-    if (!st)
-        return MHD_NO;
-    st->con = h->con;
-    st->next = fc_console_latest_seq(h->con);
-    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, st, sse_free);
+    if (slot < 0)
+        return send_error(c, 503, "too many event streams: poll /api/v1/sessions instead");
+    st = calloc(1, sizeof(*st));
+    r = st ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, st, sse_free)
+           : NULL;
     if (!r) {
         free(st);
+        stream_give(h, slot);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type", "text/event-stream");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+    st->h = h;
+    st->slot = slot;
+    st->con = h->con;
+    st->next = fc_console_latest_seq(h->con);
+    clock_gettime(CLOCK_MONOTONIC, &st->end);
+    st->end.tv_sec += h->stream_seconds;
+    add_headers(r, "text/event-stream");
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, SSE_IDLE_S);
     ret = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
     return ret;
@@ -344,22 +543,50 @@ static int collect_body(struct request *rq, const char *data, size_t *size)
     return 1;
 }
 
+/* Who may do what: reads need a token (write or viewer) unless they come
+ * from loopback (past the Host check, so not a rebound page) or reads are
+ * open; changes need the write token. 0 when allowed, else the refusal was
+ * sent and *ret holds it. */
+static int refused(struct fc_http *h, struct MHD_Connection *c, int is_get, enum MHD_Result *ret)
+{
+    enum access a = access_of(h, c);
+
+    if (a == ACC_URL_WRITE)
+        *ret = send_error(c, 403,
+                          "the write token is never accepted in the URL (it leaks to logs and "
+                          "histories): send it as Authorization: Bearer, or use the viewer token");
+    else if (a == ACC_BAD)
+        *ret = send_error(c, 401, "wrong token");
+    else if (is_get && a == ACC_NONE && !h->read_open && !from_loopback(c))
+        *ret = send_error(c, 401, "a token is needed to read from this address");
+    else if (!is_get && a == ACC_NONE)
+        *ret = send_error(c, 401, "missing or wrong bearer token");
+    else if (!is_get && a == ACC_READ)
+        *ret = send_error(c, 403, "the viewer token can only read");
+    else
+        return 0;
+    return 1;
+}
+
 static enum MHD_Result route(struct fc_http *h, struct MHD_Connection *c, const char *url,
                              const char *method, struct request *rq)
 {
     int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     const char *path = url + strlen("/api/v1/");
+    enum MHD_Result ret;
 
+    if (!host_ok(h, c))
+        return send_error(c, 421,
+                          "unknown Host: this console answers only to its configured names "
+                          "(fleetcastd --http-host NAME adds one)");
     if (strncmp(url, "/api/v1/", 8) != 0)
         return is_get ? get_asset(c, url) : send_error(c, 405, "method not allowed");
-    if (is_get && !may_read(h, c))
-        return send_error(c, 401, "a bearer token is needed to read from this address");
+    if (refused(h, c, is_get, &ret))
+        return ret;
     if (is_get)
         return !strcmp(path, "events") ? get_events(h, c) : get_api(h, c, path);
     if (strcmp(method, "POST") && strcmp(method, "DELETE"))
         return send_error(c, 405, "method not allowed");
-    if (!has_token(h, c))
-        return send_error(c, 401, "missing or wrong bearer token");
     if (rq->too_big)
         return send_error(c, 413, "request body over 64 KiB");
     return post_api(h, c, path, rq);
@@ -398,44 +625,64 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-int fc_http_start(struct fc_http *h, const char *addr_port, struct fc_console *con, int read_open)
+static int parse_listen(const char *addr_port, struct sockaddr_in *sin)
 {
-    struct sockaddr_in sin;
     char host[64];
     const char *colon = strrchr(addr_port, ':');
     int port;
 
-    memset(&sin, 0, sizeof(sin));
+    memset(sin, 0, sizeof(*sin));
     if (!colon || (size_t)(colon - addr_port) >= sizeof(host) || (port = atoi(colon + 1)) <= 0 ||
         port > 65535)
         return FC_EINVAL;
     memcpy(host, addr_port, (size_t)(colon - addr_port));
     host[colon - addr_port] = 0;
-    if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+    if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
         return FC_EINVAL;
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)port);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons((uint16_t)port);
+    return 0;
+}
+
+int fc_http_start(struct fc_http *h, const char *addr_port, struct fc_console *con,
+                  const struct fc_http_opts *o)
+{
+    struct sockaddr_in sin;
+
+    if (parse_listen(addr_port, &sin))
+        return FC_EINVAL;
     h->con = con;
-    h->read_open = read_open;
-    if (fc_http_load_token(h->token))
+    h->read_open = o->read_open;
+    h->stream_seconds = o->stream_seconds ? o->stream_seconds : FC_HTTP_STREAM_SECONDS;
+    h->n_streams = 0;
+    h->n_hosts = 0;
+    set_hosts(h, &sin, o);
+    pthread_mutex_init(&h->mu, NULL);
+    if (fc_http_load_token("api.token", h->token) || fc_http_load_token("viewer.token", h->viewer))
         return FC_EIO;
     h->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-                              (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-                              (struct sockaddr *)&sin, MHD_OPTION_CONNECTION_LIMIT, 64u,
-                              MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
-                              on_completed, h, MHD_OPTION_END);
+                              ntohs(sin.sin_port), NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+                              (struct sockaddr *)&sin, MHD_OPTION_CONNECTION_LIMIT,
+                              FC_HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                              FC_HTTP_MAX_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
+                              MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
     if (!h->mhd) {
         fc_error("cannot listen for HTTP on %s", addr_port);
         return FC_EIO;
     }
-    fc_info("console: http://%s/ (API under /api/v1/)%s", addr_port,
-            read_open ? ", reads open to every address" : "");
+    fc_info("console: http://%s/ (API under /api/v1/; answers to %u host names, %u connections, "
+            "%u per address)%s",
+            addr_port, h->n_hosts, FC_HTTP_MAX_CONNECTIONS, FC_HTTP_MAX_PER_IP,
+            o->read_open ? ", reads open to every address" : "");
     return 0;
 }
 
 void fc_http_stop(struct fc_http *h)
 {
-    if (h->mhd)
-        MHD_stop_daemon(h->mhd);
+    if (!h->mhd)
+        return;
+    MHD_stop_daemon(h->mhd);
     h->mhd = NULL;
+    pthread_mutex_destroy(&h->mu);
 }

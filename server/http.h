@@ -1,29 +1,60 @@
 /* fleetcastd's HTTP server (libmicrohttpd, its own threads): the JSON API of
  * docs/api.md, the Server-Sent Events stream, and the dashboard's files.
  * It reads the console snapshot and queues commands; it never touches a
- * session directly. */
+ * session directly. It also owns the console's guards: the Host check, the
+ * two tokens (write and viewer), security headers and connection limits. */
 #ifndef FC_HTTP_H
 #define FC_HTTP_H
+
+#include <pthread.h>
+#include <stdint.h>
 
 #include "server/console.h"
 
 #define FC_HTTP_DEFAULT "127.0.0.1:7680"
 #define FC_HTTP_BODY_MAX (64 * 1024)
 #define FC_TOKEN_HEX 64
+#define FC_HTTP_MAX_HOSTS 16         /* --http-host names */
+#define FC_HTTP_HOST_TABLE 64        /* names accepted in Host: defaults, own addresses, those */
+#define FC_HTTP_HOST_MAX 253         /* a DNS name's length */
+#define FC_HTTP_MAX_CONNECTIONS 512u /* all clients (one thread each) */
+#define FC_HTTP_MAX_PER_IP 64u       /* one client address */
+#define FC_HTTP_MAX_STREAMS 256      /* event streams at once, half the connections */
+#define FC_HTTP_STREAMS_PER_IP 16    /* a quarter of one address's connections */
+#define FC_HTTP_STREAM_SECONDS 600   /* an event stream's lifetime; EventSource reconnects */
 
 struct MHD_Daemon;
+
+/* What the operator set (flags or config file). */
+struct fc_http_opts {
+    int read_open;                        /* reads without a token from anywhere */
+    const char *hosts[FC_HTTP_MAX_HOSTS]; /* --http-host: more names accepted in Host */
+    unsigned n_hosts;
+    unsigned stream_seconds; /* 0: FC_HTTP_STREAM_SECONDS */
+};
 
 struct fc_http {
     struct MHD_Daemon *mhd;
     struct fc_console *con;
-    char token[FC_TOKEN_HEX + 1];
-    int read_open; /* reads without a token from anywhere */
+    char token[FC_TOKEN_HEX + 1];  /* api.token: reads and changes, header only */
+    char viewer[FC_TOKEN_HEX + 1]; /* viewer.token: reads only, header or ?token= */
+    int read_open;
+    char hosts[FC_HTTP_HOST_TABLE][FC_HTTP_HOST_MAX + 1]; /* lower case, no port */
+    unsigned n_hosts;
+    unsigned stream_seconds;
+    pthread_mutex_t mu; /* the stream counts */
+    int n_streams;
+    struct {
+        uint32_t addr; /* IPv4, network order; 0: free */
+        int n;
+    } streams_of[FC_HTTP_MAX_STREAMS];
 };
 
-/* Reads $FLEETCAST_HOME/api.token or creates it (mode 0600) and logs the
- * path. */
-int fc_http_load_token(char token[FC_TOKEN_HEX + 1]);
-int fc_http_start(struct fc_http *h, const char *addr_port, struct fc_console *con, int read_open);
+/* Reads $FLEETCAST_HOME/NAME (api.token, viewer.token) or creates it (mode
+ * 0600) and logs the path. */
+int fc_http_load_token(const char *name, char token[FC_TOKEN_HEX + 1]);
+int fc_http_start(struct fc_http *h, const char *addr_port, struct fc_console *con,
+                  const struct fc_http_opts *o);
 void fc_http_stop(struct fc_http *h);
 
 #endif

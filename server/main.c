@@ -14,9 +14,9 @@
 #include "common/log.h"
 #include "server/server.h"
 
-static void usage(void)
+static void usage(FILE *out)
 {
-    fprintf(stderr,
+    fprintf(out,
             "usage: fleetcastd --image IMG --group 239.X.Y.Z:PORT --iface IF [options]\n"
             "       fleetcastd --daemon [--http ADDR:PORT] [a first session as above]\n"
             "session:\n"
@@ -37,11 +37,15 @@ static void usage(void)
             "  --daemon            keep serving when sessions end (API mode)\n"
             "  --http ADDR:PORT    the console: HTTP API and dashboard (docs/api.md);\n"
             "                      use %s; another address only on purpose\n"
-            "  --http-read-open    let any address read the API without the token\n"
+            "  --http-read-open    let any address read the API without a token\n"
+            "  --http-host NAME    one more name the console answers to (repeatable; it\n"
+            "                      always answers to its address and localhost)\n"
+            "  --http-stream-seconds S  an event stream's lifetime (default %d; browsers\n"
+            "                      reconnect)\n"
             "  --tftp-root DIR     a machine done and verified gets DIR/pxelinux.cfg/01-<mac>:\n"
             "                      it boots its local disk next time (docs/pxe.md)\n"
             "  --config FILE       'name = value' lines with the names above\n",
-            FC_DATA_MAX_PAYLOAD, FC_PORT_DEFAULT, FC_HTTP_DEFAULT);
+            FC_DATA_MAX_PAYLOAD, FC_PORT_DEFAULT, FC_HTTP_DEFAULT, FC_HTTP_STREAM_SECONDS);
 }
 
 int main(int argc, char **argv)
@@ -57,11 +61,11 @@ int main(int argc, char **argv)
     if (!d || sodium_init() < 0)
         return 2;
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage();
+        usage(stdout);
         return 0;
     }
     if (fc_config_parse(&dc, &sc, &has_session, argc, argv)) {
-        usage();
+        usage(stderr);
         return 64;
     }
     if (dc.daemon && !dc.http)
