@@ -1,7 +1,9 @@
 /* Finding the server: DISCOVER to the discovery group (out of --iface) or
  * straight to --server, repeated with back-off until an ANNOUNCE echoing our
- * nonce arrives; and the IPv4 address of an interface, which multicast
- * sending and group membership are pinned to. */
+ * nonce arrives (on a re-discovery), or collecting every session that answers
+ * for a short window (the first discovery: client/choose.c picks among
+ * them); and the IPv4 address of an interface, which multicast sending and
+ * group membership are pinned to. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
@@ -13,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "client/choose.h"
 #include "client/recv.h"
 #include "common/error.h"
 
@@ -151,4 +154,36 @@ int fc__discover(struct fc_recv *r, double deadline, int same_image, struct fc_s
     if (*r->stop)
         return FC_EINTR;
     return rc;
+}
+
+/* One DISCOVER every `wait` (backing off), keeping every answer in ch. The
+ * window starts at the first session not seen before, so answers slower than
+ * the first still count. */
+int fc__discover_collect(struct fc_recv *r, double deadline, double window, struct fc_choice *ch)
+{
+    uint64_t nonces[2] = {0, 0};
+    double wait = 0.25, now, end = deadline;
+    int fd = disc_socket(r), found = 0;
+
+    if (fd < 0)
+        return FC_EIO;
+    while ((now = fc__now()) < end && !*r->stop) {
+        double until = now + wait < end ? now + wait : end;
+        struct fc_sess s;
+
+        nonces[1] = nonces[0];
+        nonces[0] = fc__rand(r) | 1;
+        if (disc_send(r, fd, nonces[0]) < 0 && errno != ENETUNREACH)
+            fc_debug("DISCOVER not sent: %s", strerror(errno));
+        while (disc_wait(r, fd, until, nonces, 0, &s) == 0) {
+            if (fc__choice_add(ch, &s) == 1 && !found++ && fc__now() + window < end)
+                end = fc__now() + window;
+            until = until < end ? until : end;
+        }
+        wait = wait * 2 > 2.0 ? 2.0 : wait * 2;
+    }
+    close(fd);
+    if (*r->stop)
+        return FC_EINTR;
+    return found;
 }

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "client/recv.h"
-#include "client/trust.h"
 #include "common/disk.h"
 #include "common/error.h"
 #include "common/key.h"
@@ -86,7 +85,7 @@ static void usage(FILE *f)
             "signature or key, or wrong image; 4 target smaller than the image's disk;\n"
             "5 I/O error on the target; 6 whole-disk check failed; 7 aborted or dropped by\n"
             "the server (disk incomplete); 8 server not found or lost (disk incomplete);\n"
-            "130 interrupted.\n",
+            "10 several sessions would do (name one with --session); 130 interrupted.\n",
             FC_PORT_DEFAULT);
 }
 
@@ -245,63 +244,6 @@ static void set_name(struct fc_recv *r)
             r->name[i] = '?';
 }
 
-static int find_server(struct fc_recv *r)
-{
-    char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
-    int rc;
-
-    rc = fc__discover(r, fc__now() + r->o.discover_timeout, 0, &r->s);
-    if (rc == FC_EINTR)
-        return FC_RX_EXIT_INTR;
-    if (rc) {
-        fc_error("%s: no fleetcast server answered %s within %.0f s", r->name,
-                 r->o.server ? r->o.server : "discovery on " FC_DISCOVERY_GROUP,
-                 r->o.discover_timeout);
-        return FC_RX_EXIT_LOST;
-    }
-    inet_ntop(AF_INET, &r->s.srv.sin_addr, a, sizeof(a));
-    inet_ntop(AF_INET, r->s.ann.group, g, sizeof(g));
-    RLOG(r, FC_LOG_INFO, "server %s control port %u, group %s:%u, %u-byte packets, k max %u", a,
-         r->s.ann.ctrl_port, g, r->s.ann.data_port, r->s.ann.payload_size, r->s.ann.k_max);
-    return 0;
-}
-
-static int get_manifest(struct fc_recv *r)
-{
-    uint8_t sig[FC_SIGBLOCK_SIZE], *man = NULL;
-    char fpr[FC_FPR_LEN + 1];
-    size_t len = 0;
-    int status, rc;
-
-    rc = fc__fetch_manifest(r, &man, &len, sig, &status);
-    if (rc == FC_EREFUSED) {
-        RLOG(r, FC_LOG_ERROR, "server refused the manifest: %s", fc__reason_text((uint8_t)status));
-        return status == FC_REASON_WRONG_IMAGE ? FC_RX_EXIT_IMAGE : FC_RX_EXIT_ABORTED;
-    }
-    if (rc) {
-        RLOG(r, FC_LOG_ERROR, "cannot fetch the manifest from the server: %s%s%s", fc_strerror(rc),
-             rc == FC_EIO ? ": " : "", rc == FC_EIO ? strerror(errno) : "");
-        return rc == FC_EPROTO ? FC_RX_EXIT_IMAGE : FC_RX_EXIT_LOST;
-    }
-    rc = fc__manifest_trust(man, len, sig, r->o.pubkey, &r->m, fpr, sizeof(fpr));
-    free(man);
-    if (rc)
-        return FC_RX_EXIT_IMAGE;
-    r->have_m = 1;
-    if (memcmp(r->m.image_id, r->s.ann.image_id, FC_ID_LEN) != 0) {
-        RLOG(r, FC_LOG_ERROR, "the manifest is of another image than the session announced");
-        return FC_RX_EXIT_IMAGE;
-    }
-    if (!r->o.pubkey)
-        RLOG(r, FC_LOG_WARN,
-             "no --pubkey: the image's signer %s is not checked against a trusted key", fpr);
-    else
-        RLOG(r, FC_LOG_INFO, "manifest signed by the trusted key %s", fpr);
-    RLOG(r, FC_LOG_INFO, "image: %u chunks, %llu bytes of disk data, disk of %llu bytes",
-         r->m.n_chunks, (unsigned long long)r->m.stored_bytes, (unsigned long long)r->m.disk_size);
-    return 0;
-}
-
 /* The real size of a target too small for the image, for the JOIN that
  * lets the server's operator see the refusal. */
 static uint64_t real_size(const char *path)
@@ -394,9 +336,7 @@ static int run(struct fc_recv *r)
         fc_error("bad --server %s: expected ADDR[:PORT]", r->o.server);
         return FC_RX_EXIT_USAGE;
     }
-    rc = find_server(r);
-    if (!rc)
-        rc = get_manifest(r);
+    rc = fc__locate(r);
     if (rc)
         return rc;
     if (r->o.probe) {

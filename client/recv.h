@@ -24,6 +24,7 @@ enum fc_recv_exit {
     FC_RX_EXIT_CHECK = 6,     /* the whole-disk check failed */
     FC_RX_EXIT_ABORTED = 7,   /* aborted or dropped by the server */
     FC_RX_EXIT_LOST = 8,      /* server not found or lost */
+    FC_RX_EXIT_AMBIG = 10,    /* several sessions would do: --session names one */
     FC_RX_EXIT_INTR = 130,    /* SIGINT/SIGTERM */
 };
 
@@ -102,6 +103,16 @@ double fc__urand(struct fc_recv *r); /* uniform in [0, 1) */
 int fc__iface_addr(const char *iface, struct in_addr *out);
 int fc__disc_target(struct fc_recv *r);
 int fc__discover(struct fc_recv *r, double deadline, int same_image, struct fc_sess *out);
+/* The first discovery: every session that answers goes into ch, until
+ * `window` s after the first one not seen before, or the deadline. Returns
+ * how many new ones (0 at the deadline), FC_EINTR or FC_EIO. */
+struct fc_choice;
+int fc__discover_collect(struct fc_recv *r, double deadline, double window, struct fc_choice *ch);
+
+/* locate.c: discovery, the choice among the sessions (choose.c), and the
+ * chosen one's manifest, fetched and verified, in r->s and r->m: 0 or an
+ * exit code (logged). */
+int fc__locate(struct fc_recv *r);
 
 /* fetch.c: the signed manifest over TCP. *status gets the server's refusal
  * code when it refused (FC_EREFUSED). */
