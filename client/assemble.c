@@ -362,6 +362,18 @@ int fc_asm_forget(struct fc_asm *a, uint32_t idx, struct fc_asm_chunk **out)
     return rc == FC_ASM_REFUSED ? 0 : rc;
 }
 
+void fc_asm_claim(struct fc_asm *a, uint32_t idx)
+{
+    struct fc_asm_chunk *c;
+
+    if (idx >= a->m->n_chunks)
+        return;
+    c = slot_find(a, idx);
+    if (c)
+        slot_release(a, c);
+    a->state[idx] = FC_CHUNK_QUEUED;
+}
+
 void fc_asm_drop_active(struct fc_asm *a, uint16_t payload, uint8_t k_max)
 {
     unsigned i;

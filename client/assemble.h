@@ -96,6 +96,9 @@ void fc_asm_written(struct fc_asm *a, uint32_t idx);
 /* The chunk failed its hash: forget every packet of it and start it again
  * empty (*out, or NULL if no slot could be had: it is then simply MISSING). */
 int fc_asm_forget(struct fc_asm *a, uint32_t idx, struct fc_asm_chunk **out);
+/* The chunk's bytes came another way (over TCP after failing its hash
+ * twice): drop its packets and mark it QUEUED, as fc_asm_take() does. */
+void fc_asm_claim(struct fc_asm *a, uint32_t idx);
 /* Drops every chunk still in reassembly (the cut changed after a server
  * restart); queued and written chunks are kept. */
 void fc_asm_drop_active(struct fc_asm *a, uint16_t payload, uint8_t k_max);

@@ -1,7 +1,9 @@
 /* The manifest fetch: one TCP connection to the server's control port,
  * MANIFEST_REQ, then the MANIFEST head, the manifest bytes and the signature
  * block, all under one 10 s deadline. Only bytes here: the signature and the
- * fields are checked by trust.c before anything reads them. */
+ * fields are checked by trust.c before anything reads them. A chunk that
+ * failed its hash twice on multicast is fetched the same way (CHUNK_REQ,
+ * CHUNK); its bytes are checked by the writer's verified path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -77,66 +79,113 @@ static int read_full(int fd, uint8_t *buf, size_t len, double deadline)
     return 0;
 }
 
-static int send_req(struct fc_recv *r, int fd, double deadline)
+/* One request on a fresh connection to the control port, and the head of
+ * the answer: 0 with *fd open for the rest, or a code (*fd closed). */
+static int exchange(const struct fc_recv *r, const uint8_t *req, int n, uint8_t *head,
+                    size_t head_len, double deadline, int *fd)
 {
-    struct fc_manifest_req q;
-    uint8_t buf[64];
-    int n;
+    int rc;
 
-    memcpy(q.image_id, r->s.ann.image_id, FC_ID_LEN);
-    n = fc_manifest_req_encode(buf, sizeof(buf), r->s.session, r->tx_seq[FC_PKT_MANIFEST_REQ]++,
-                               &q);
+    *fd = -1;
     if (n < 0)
         return n;
-    if (wait_fd(fd, POLLOUT, deadline))
-        return FC_ETIMEDOUT;
-    /* 30 bytes on a fresh connection: one send does it. */
-    return send(fd, buf, (size_t)n, MSG_NOSIGNAL) == n ? 0 : FC_EIO;
+    rc = connect_to(&r->s.srv, deadline, fd);
+    if (rc)
+        return rc;
+    rc = wait_fd(*fd, POLLOUT, deadline);
+    /* A few dozen bytes on a fresh connection: one send does it. */
+    if (!rc && send(*fd, req, (size_t)n, MSG_NOSIGNAL) != n)
+        rc = FC_EIO;
+    if (!rc)
+        rc = read_full(*fd, head, head_len, deadline);
+    if (rc) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
+/* len bytes of the answer's body, malloc'd into *out. */
+static int read_body(int fd, size_t len, double deadline, uint8_t **out)
+{
+    uint8_t *buf = malloc(len);
+    int rc = buf ? read_full(fd, buf, len, deadline) : FC_ENOMEM;
+
+    if (rc)
+        free(buf);
+    else
+        *out = buf;
+    return rc;
 }
 
 int fc__fetch_manifest(struct fc_recv *r, uint8_t **man, size_t *len, uint8_t *sigblock,
                        int *status)
 {
     double deadline = fc__now() + FETCH_TIMEOUT;
-    uint8_t head[FC_MANIFEST_HEAD_LEN], *buf = NULL;
+    uint8_t req[64], head[FC_MANIFEST_HEAD_LEN];
+    struct fc_manifest_req q;
     struct fc_manifest_head mh;
     struct fc_hdr h;
-    int fd = -1, rc;
+    int fd, rc;
 
     *man = NULL;
     *status = 0;
-    rc = connect_to(&r->s.srv, deadline, &fd);
-    if (!rc)
-        rc = send_req(r, fd, deadline);
-    if (!rc)
-        rc = read_full(fd, head, sizeof(head), deadline);
+    memcpy(q.image_id, r->s.ann.image_id, FC_ID_LEN);
+    rc = exchange(r, req,
+                  fc_manifest_req_encode(req, sizeof(req), r->s.session,
+                                         r->tx_seq[FC_PKT_MANIFEST_REQ]++, &q),
+                  head, sizeof(head), deadline, &fd);
     if (rc)
-        goto out;
+        return rc;
     if (fc_manifest_head_decode(head, sizeof(head), &h, &mh) < 0) {
         rc = FC_EPROTO;
-        goto out;
-    }
-    if (mh.status != FC_REASON_OK) {
+    } else if (mh.status != FC_REASON_OK) {
         *status = mh.status;
         rc = FC_EREFUSED;
-        goto out;
-    }
-    buf = malloc(mh.length);
-    if (!buf) {
-        rc = FC_ENOMEM;
-        goto out;
-    }
-    rc = read_full(fd, buf, mh.length, deadline);
-    if (!rc)
-        rc = read_full(fd, sigblock, FC_SIGBLOCK_SIZE, deadline);
-    if (!rc) {
-        *man = buf;
+    } else {
+        rc = read_body(fd, mh.length, deadline, man);
+        if (!rc && (rc = read_full(fd, sigblock, FC_SIGBLOCK_SIZE, deadline))) {
+            free(*man);
+            *man = NULL;
+        }
         *len = mh.length;
-        buf = NULL;
     }
-out:
-    free(buf);
-    if (fd >= 0)
-        close(fd);
+    close(fd);
+    return rc;
+}
+
+/* The request is tagged and numbered like every packet we send the server
+ * (r->auth_seq): only a joined, active receiver is served. */
+int fc__fetch_chunk(struct fc_recv *r, uint32_t idx, double timeout, uint8_t **out, size_t *len,
+                    int *status)
+{
+    struct fc_chunk_req q = {.receiver_id = r->rid, .chunk = idx};
+    double deadline = fc__now() + timeout;
+    uint8_t req[FC_CHUNK_REQ_LEN], head[FC_CHUNK_HEAD_LEN];
+    struct fc_chunk_head ch;
+    struct fc_hdr h;
+    int fd, rc, n;
+
+    *out = NULL;
+    *status = 0;
+    n = fc_chunk_req_encode(req, sizeof(req), r->s.session, ++r->auth_seq, &q);
+    if (n > 0)
+        n = fc__seal(r, req, (size_t)n);
+    rc = exchange(r, req, n, head, sizeof(head), deadline, &fd);
+    if (rc)
+        return rc;
+    /* The answer must be to this request and of the size the manifest
+     * says: anything else is not worth reading. */
+    if (fc_chunk_head_decode(head, sizeof(head), &h, &ch) < 0 || h.session != r->s.session ||
+        ch.chunk != idx || (ch.status == FC_REASON_OK && ch.length != r->m.chunks[idx].comp_size)) {
+        rc = FC_EPROTO;
+    } else if (ch.status != FC_REASON_OK) {
+        *status = ch.status;
+        rc = FC_EREFUSED;
+    } else {
+        rc = read_body(fd, ch.length, deadline, out);
+        *len = ch.length;
+    }
+    close(fd);
     return rc;
 }

@@ -72,6 +72,8 @@ static void usage(FILE *f)
             "  --name NAME            name shown on the server (default: host name)\n"
             "  --discover-timeout S   give up finding a server after S seconds (60)\n"
             "  --server-timeout S     give up on a silent server after S seconds (60)\n"
+            "  --deadline S           give up S seconds after the start, whatever is\n"
+            "                         happening, telling the server (default: none)\n"
             "  --stats FILE           write counters as JSON at exit\n"
             "  --quiet | --verbose\n"
             "\n"
@@ -85,6 +87,7 @@ static void usage(FILE *f)
             "signature or key, or wrong image; 4 target smaller than the image's disk;\n"
             "5 I/O error on the target; 6 whole-disk check failed; 7 aborted or dropped by\n"
             "the server (disk incomplete); 8 server not found or lost (disk incomplete);\n"
+            "9 --deadline passed (disk incomplete);\n"
             "10 several sessions would do (name one with --session); 130 interrupted.\n",
             FC_PORT_DEFAULT);
 }
@@ -125,6 +128,7 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         {"name", 1, 0, 'n'},
         {"discover-timeout", 1, 0, 'D'},
         {"server-timeout", 1, 0, 'T'},
+        {"deadline", 1, 0, 'E'},
         {"quiet", 0, 0, 'q'},
         {"stats", 1, 0, 'x'},
         {"verbose", 0, 0, 'v'},
@@ -189,6 +193,9 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
             break;
         case 'T':
             bad |= parse_seconds(optarg, &r->o.server_timeout) < 0;
+            break;
+        case 'E':
+            bad |= parse_seconds(optarg, &r->o.deadline) < 0;
             break;
         case 'h':
             usage(stdout);
@@ -373,6 +380,8 @@ int main(int argc, char **argv)
     r.stop = &stop_flag;
     if (parse_args(&r, argc, argv))
         return FC_RX_EXIT_USAGE;
+    if (r.o.deadline > 0) /* counted from the start: the whole run is bounded */
+        r.deadline_at = fc__now() + r.o.deadline;
     fc_log_init("fleetcast-recv", r.o.verbose ? FC_LOG_DEBUG
                                   : r.o.quiet ? FC_LOG_WARN
                                               : FC_LOG_INFO);

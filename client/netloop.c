@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -30,6 +31,13 @@
 #define GAP_CREDIT 4096     /* most packets one gap in the DATA sequence counts as lost */
 #define JUMP_MAX (1u << 16) /* a larger jump is a new stream (server restart) or a forgery */
 #define REJOIN_HINT_GAP 5.0 /* untagged "join again" heeded at most this often */
+#define TCP_AFTER_FAILS 2   /* a chunk that failed its hash this often is fetched over TCP */
+#define TCP_TIMEOUT 3.0     /* seconds one such fetch may block the network thread */
+#define TCP_WANT_MAX 64     /* chunks waiting for their fetch */
+#define TCP_ERRORS_MAX 3    /* fetches that failed outright before we stop trying */
+
+/* A chunk's TCP fallback (nt->tcp[idx]). */
+enum { TCP_NONE = 0, TCP_FAILED, TCP_QUEUED, TCP_DONE };
 
 enum phase { PH_RECEIVING, PH_FINISHING, PH_DONE, PH_EXIT };
 
@@ -51,6 +59,16 @@ struct net {
     int src_set;   /* the latest source packet (new data, not a repair): */
     uint32_t src_chunk, src_seq;
     uint32_t win_base;
+    uint8_t *fails;                  /* per chunk: hash failures, saturating */
+    uint8_t *tcp;                    /* per chunk: TCP_* */
+    uint32_t tcp_want[TCP_WANT_MAX]; /* chunks to fetch over TCP */
+    unsigned n_tcp_want, tcp_errors;
+    int tcp_off;      /* the server refused for good, or fetches keep failing */
+    double t_written; /* the last chunk written: real progress (0: none yet) */
+    double t_probe;   /* the last liveness DISCOVER while DATA arrives without progress */
+    /* t_server: the server is alive. Only what a forger cannot fake moves
+     * it: a tagged packet from the server, a chunk written (it passed the
+     * signed hashes), a completed (re-)join. Not DATA: see on_data. */
     double now, t_data, t_server, t_report, t_sweep, t_rate, t_done0, t_done;
     uint64_t rate_bytes;
     double rate;
@@ -129,7 +147,10 @@ static void on_data(struct net *nt, const uint8_t *buf, size_t len)
     }
     r->n.pkts_received++;
     count_seq(nt, h.seq);
-    nt->t_data = nt->t_server = nt->now;
+    /* DATA shows the stream flows, not that the server is alive: any host
+     * can send it from the server's address, and one that spoils every
+     * block would otherwise keep us waiting forever (issue 8). */
+    nt->t_data = nt->now;
     nt->got_data = nt->ever_data = 1;
     if (rc == FC_ENOMEM) {
         RLOG(r, FC_LOG_WARN, "out of memory for chunk %u; it will come again", d.chunk);
@@ -266,8 +287,17 @@ static void chunk_failed(struct net *nt, uint32_t idx)
 
     r->n.hash_failures++;
     r->n.rejects++;
+    if (nt->fails[idx] < UINT8_MAX)
+        nt->fails[idx]++;
     RLOG(r, FC_LOG_WARN, "chunk %u failed its hash (forged or damaged packet); receiving it again",
          idx);
+    if (nt->tcp[idx] == TCP_QUEUED) {
+        RLOG(r, FC_LOG_ERROR, "chunk %u fetched over TCP failed its hash too", idx);
+        nt->tcp[idx] = TCP_DONE;
+    }
+    if (nt->fails[idx] == TCP_AFTER_FAILS && nt->tcp[idx] == TCP_NONE &&
+        nt->n_tcp_want < TCP_WANT_MAX)
+        nt->tcp_want[nt->n_tcp_want++] = idx;
     if (fc_asm_forget(&nt->as, idx, &c) < 0 || !c)
         return; /* no room: PROGRESS shows it missing, the catch-up pass brings it */
     for (b = 0; b < c->cut.blocks; b++)
@@ -286,6 +316,13 @@ static void drain_results(struct net *nt)
                 fc_asm_written(&nt->as, res[i].idx);
                 r->n.chunks_written++;
                 r->n.bytes_written += res[i].bytes;
+                nt->t_server = nt->t_written = nt->now; /* real progress */
+                if (nt->tcp[res[i].idx] == TCP_QUEUED) {
+                    nt->tcp[res[i].idx] = TCP_DONE;
+                    r->n.tcp_chunks++;
+                    RLOG(r, FC_LOG_INFO, "chunk %u fetched over TCP: verified and written",
+                         res[i].idx);
+                }
             } else if (res[i].rc == FC_EHASH) {
                 chunk_failed(nt, res[i].idx);
             } else if (nt->phase != PH_EXIT) {
@@ -296,6 +333,65 @@ static void drain_results(struct net *nt)
                 quit(nt, res[i].rc == FC_EIO ? FC_RX_EXIT_IO : FC_RX_EXIT_IMAGE);
             }
         }
+    }
+}
+
+/* ---- the TCP fallback ---- */
+
+/* Why the fetch is done here, blocking, and not on a helper thread: it is
+ * rare (a chunk that failed its hash twice, at most a few percent of the
+ * image by the server's allowance), takes milliseconds on a LAN, and is
+ * bounded by TCP_TIMEOUT; while it runs, the kernel keeps DATA in the
+ * socket buffer and whatever overflows is repaired like any loss. A thread
+ * would have to share r->auth_seq (the tag sequence the server's replay
+ * window checks) and feed the writer from a second producer; this keeps
+ * one thread doing both. */
+static void tcp_fetch(struct net *nt, uint32_t idx)
+{
+    struct fc_recv *r = nt->r;
+    double t0 = fc__now();
+    uint8_t *buf;
+    size_t len;
+    int status, rc;
+
+    rc = fc__fetch_chunk(r, idx, TCP_TIMEOUT, &buf, &len, &status);
+    nt->now = fc__now();
+    if (rc) {
+        nt->tcp[idx] = TCP_FAILED;
+        r->n.tcp_fetch_failed++;
+        RLOG(r, FC_LOG_WARN, "chunk %u over TCP: %s%s%s; it keeps coming by multicast", idx,
+             fc_strerror(rc), rc == FC_EREFUSED ? ": " : "",
+             rc == FC_EREFUSED ? fc__reason_text((uint8_t)status) : "");
+        if ((rc == FC_EREFUSED && status == FC_REASON_FULL) || ++nt->tcp_errors >= TCP_ERRORS_MAX) {
+            nt->tcp_off = 1;
+            RLOG(r, FC_LOG_WARN, "no more chunks over TCP this session");
+        }
+        return;
+    }
+    fc_asm_claim(&nt->as, idx);
+    if (fc_writer_push(nt->w, idx, buf, len) < 0) {
+        free(buf); /* cannot happen: checked not full, one producer */
+        nt->as.state[idx] = FC_CHUNK_MISSING;
+        nt->tcp[idx] = TCP_FAILED;
+        return;
+    }
+    nt->tcp[idx] = TCP_QUEUED;
+    RLOG(r, FC_LOG_INFO,
+         "chunk %u failed its hash %u times on multicast; fetched over TCP (%zu bytes, %.0f ms)",
+         idx, nt->fails[idx], len, (nt->now - t0) * 1000);
+}
+
+/* One fetch per turn, for a chunk still not in hand. */
+static void tcp_fallback(struct net *nt)
+{
+    while (nt->n_tcp_want && !nt->tcp_off && !fc_writer_full(nt->w)) {
+        uint32_t idx = nt->tcp_want[--nt->n_tcp_want];
+        uint8_t st = nt->as.state[idx];
+
+        if (st == FC_CHUNK_WRITTEN || st == FC_CHUNK_QUEUED || st == FC_CHUNK_COMPLETE)
+            continue; /* multicast brought it meanwhile */
+        tcp_fetch(nt, idx);
+        return;
     }
 }
 
@@ -458,6 +554,8 @@ static void report(struct net *nt, int now_anyway)
 /* ---- the server: control packets, silence, restart ---- */
 
 static int rejoin(struct net *nt, const char *why);
+static int deadline_passed(const struct net *nt);
+static void give_up_deadline(struct net *nt);
 
 static void on_abort(struct net *nt, const struct fc_abort *a, int tagged)
 {
@@ -582,6 +680,9 @@ static int rejoin(struct net *nt, const char *why)
     struct fc_recv *r = nt->r;
     double deadline = nt->t_server + r->o.server_timeout;
     struct fc_join_ack ack;
+
+    if (r->deadline_at > 0 && r->deadline_at < deadline)
+        deadline = r->deadline_at;
     struct fc_sess s;
     int rc;
 
@@ -600,6 +701,11 @@ static int rejoin(struct net *nt, const char *why)
             return rc;
         if (!rc)
             break;
+        if (deadline_passed(nt)) {
+            nt->now = fc__now();
+            give_up_deadline(nt);
+            return FC_ETIMEDOUT;
+        }
         if (fc__now() >= deadline) {
             RLOG(r, FC_LOG_ERROR,
                  "server gone for %.0f s; giving up: the disk is incomplete (%u of %u chunks)",
@@ -625,20 +731,59 @@ static int rejoin(struct net *nt, const char *why)
     return 0;
 }
 
+static int probe(struct net *nt)
+{
+    struct fc_sess s;
+
+    nt->t_probe = fc__now();
+    return fc__discover(nt->r, nt->t_probe + PROBE_WAIT, 1, &s) == 0 &&
+           s.session == nt->r->s.session;
+}
+
+/* DATA keeps coming but nothing we can check (no chunk written, no tagged
+ * packet) for a while: loss, or a host spoiling every block. If the server
+ * still answers a DISCOVER, keep going (the TCP fallback and --deadline are
+ * for this) but without moving t_server: after --server-timeout with no
+ * progress at all, give up rather than wait forever on forged DATA. If it
+ * does not answer, it restarted or is gone: find it again. */
+static void check_stalled(struct net *nt)
+{
+    struct fc_recv *r = nt->r;
+
+    if (nt->now - nt->t_server > r->o.server_timeout) {
+        RLOG(r, FC_LOG_ERROR,
+             "no chunk written for %.0f s although DATA arrives (%llu hash failures, %llu "
+             "packets rejected: forged or damaged); giving up: the disk is incomplete (%u of %u "
+             "chunks)",
+             nt->now - nt->t_server, (unsigned long long)r->n.hash_failures,
+             (unsigned long long)r->n.rejects, r->n.chunks_written, r->m.n_chunks);
+        fc__send_abort(r, FC_REASON_INTERNAL, "no progress: DATA arrives but no chunk checks");
+        quit(nt, FC_RX_EXIT_LOST);
+        return;
+    }
+    if (nt->now - nt->t_probe < SILENCE_REJOIN)
+        return;
+    if (!probe(nt))
+        rejoin(nt, "does not answer while DATA arrives without progress");
+}
+
 /* Before the first DATA a quiet server may just be waiting for receivers:
  * ask it (DISCOVER) instead of joining again. */
 static void check_server(struct net *nt)
 {
     struct fc_recv *r = nt->r;
-    struct fc_sess s;
 
     if (nt->phase != PH_RECEIVING || nt->now - nt->t_server < SILENCE_REJOIN)
         return;
-    if (nt->got_data) {
+    if (nt->got_data && nt->now - nt->t_data >= SILENCE_REJOIN) {
         rejoin(nt, "silent for 3 s");
         return;
     }
-    if (fc__discover(r, fc__now() + PROBE_WAIT, 1, &s) == 0 && s.session == r->s.session) {
+    if (nt->got_data) {
+        check_stalled(nt);
+        return;
+    }
+    if (probe(nt)) {
         nt->t_server = fc__now();
         return;
     }
@@ -647,6 +792,49 @@ static void check_server(struct net *nt)
              r->o.server_timeout);
         quit(nt, FC_RX_EXIT_LOST);
     }
+}
+
+/* ---- --deadline ---- */
+
+static void give_up_deadline(struct net *nt)
+{
+    struct fc_recv *r = nt->r;
+    char written[48], data[64], text[FC_ABORT_TEXT_MAX + 1];
+
+    if (nt->t_written > 0)
+        snprintf(written, sizeof(written), "%.1f s ago", nt->now - nt->t_written);
+    else
+        snprintf(written, sizeof(written), "never");
+    if (!nt->ever_data)
+        snprintf(data, sizeof(data), "no DATA ever arrived");
+    else
+        snprintf(data, sizeof(data), "DATA %s (last %.1f s ago)",
+                 nt->now - nt->t_data < SILENCE_REJOIN ? "arriving" : "not arriving",
+                 nt->now - nt->t_data);
+    RLOG(r, FC_LOG_ERROR,
+         "deadline of %.0f s passed: %u of %u chunks written, last chunk written %s, %llu hash "
+         "failures, %llu packets rejected, %llu chunks over TCP, %llu packets received, %s; "
+         "the disk is incomplete",
+         r->o.deadline, r->n.chunks_written, r->m.n_chunks, written,
+         (unsigned long long)r->n.hash_failures, (unsigned long long)r->n.rejects,
+         (unsigned long long)r->n.tcp_chunks, (unsigned long long)r->n.pkts_received, data);
+    snprintf(text, sizeof(text),
+             "receiver deadline passed: %u of %u chunks written, %llu hash failures",
+             r->n.chunks_written, r->m.n_chunks, (unsigned long long)r->n.hash_failures);
+    fc__send_abort(r, FC_REASON_DEADLINE, text);
+    quit(nt, FC_RX_EXIT_DEADLINE);
+}
+
+static int deadline_passed(const struct net *nt)
+{
+    return nt->r->deadline_at > 0 && fc__now() >= nt->r->deadline_at;
+}
+
+static void check_deadline(struct net *nt)
+{
+    /* Once DONE is sent the disk is finished; its repeat is bounded anyway. */
+    if ((nt->phase == PH_RECEIVING || nt->phase == PH_FINISHING) && deadline_passed(nt))
+        give_up_deadline(nt);
 }
 
 /* ---- the end ---- */
@@ -718,13 +906,16 @@ static void turn(struct net *nt)
         return;
     drain_results(nt);
     push_complete(nt);
-    if (nt->phase == PH_RECEIVING)
+    if (nt->phase == PH_RECEIVING) {
+        tcp_fallback(nt);
         nak_scan(nt);
+    }
     finishing(nt);
     done_repeat(nt);
     if (nt->phase == PH_RECEIVING || nt->phase == PH_FINISHING)
         report(nt, 0);
     check_server(nt);
+    check_deadline(nt);
     fc__console_update(nt->con, nt->r->n.bytes_written);
 }
 
@@ -739,6 +930,10 @@ static int net_init(struct net *nt, struct fc_recv *r)
     nt->nc = nc;
     nt->exit_code = FC_RX_EXIT_OK;
     nt->now = nt->t_server = nt->t_rate = fc__now();
+    nt->fails = calloc(r->m.n_chunks ? r->m.n_chunks : 1, 1);
+    nt->tcp = calloc(r->m.n_chunks ? r->m.n_chunks : 1, 1);
+    if (!nt->fails || !nt->tcp)
+        return FC_ENOMEM;
     rc = fc_asm_init(&nt->as, &r->m, r->s.ann.payload_size, r->s.ann.k_max, MAX_SLOTS, MEM_MAX);
     if (rc)
         return rc;
@@ -779,6 +974,8 @@ out:
     /* Results of chunks written while stopping still count. */
     fc_asm_free(&nt->as);
     fc__console_free(nt->con);
+    free(nt->fails);
+    free(nt->tcp);
     free(nt);
     return code;
 }

@@ -24,6 +24,7 @@ enum fc_recv_exit {
     FC_RX_EXIT_CHECK = 6,     /* the whole-disk check failed */
     FC_RX_EXIT_ABORTED = 7,   /* aborted or dropped by the server */
     FC_RX_EXIT_LOST = 8,      /* server not found or lost */
+    FC_RX_EXIT_DEADLINE = 9,  /* --deadline passed before the disk was done */
     FC_RX_EXIT_AMBIG = 10,    /* several sessions would do: --session names one */
     FC_RX_EXIT_INTR = 130,    /* SIGINT/SIGTERM */
 };
@@ -39,6 +40,7 @@ struct fc_recv_opts {
     uint32_t session;
     double discover_timeout;
     double server_timeout;
+    double deadline; /* --deadline S: give up S seconds after start; 0: none */
     int quiet, verbose;
     int probe;                  /* print the image's disk size and exit */
     const char *report_failure; /* join, then ABORT with this text */
@@ -62,6 +64,8 @@ struct fc_recv_counters {
     uint64_t rejects, hash_failures;
     uint64_t naks_sent, nak_entries_sent, naks_suppressed;
     uint64_t rejoins;
+    uint64_t tcp_chunks;       /* chunks fetched over TCP (after two hash failures) and written */
+    uint64_t tcp_fetch_failed; /* fetches refused or failed */
     uint64_t bytes_written;
     uint32_t chunks_written;
 };
@@ -88,6 +92,7 @@ struct fc_recv {
     uint64_t rng;
     struct fc_recv_counters n;
     int check_ok;
+    double deadline_at;          /* fc__now() when --deadline passes; 0: none */
     volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
 };
 
@@ -118,6 +123,11 @@ int fc__locate(struct fc_recv *r);
  * code when it refused (FC_EREFUSED). */
 int fc__fetch_manifest(struct fc_recv *r, uint8_t **man, size_t *len, uint8_t *sigblock,
                        int *status);
+/* One chunk over TCP (CHUNK_REQ, tagged), within `timeout` seconds: its
+ * compressed bytes (malloc'd, unchecked: they go through the writer's
+ * verified path like any chunk), or FC_EREFUSED with *status. */
+int fc__fetch_chunk(struct fc_recv *r, uint32_t idx, double timeout, uint8_t **out, size_t *len,
+                    int *status);
 
 /* sockets.c */
 int fc__open_data(struct fc_recv *r);

@@ -62,8 +62,10 @@ enum fc_pkt_type {
     FC_PKT_ABORT = 9,         /* either way: a session or one receiver ends in error */
     FC_PKT_MANIFEST_REQ = 10, /* TCP, receiver -> server: send me the manifest */
     FC_PKT_MANIFEST = 11,     /* TCP, server -> receiver: status + length, then the bytes */
+    FC_PKT_CHUNK_REQ = 12,    /* TCP, receiver -> server: one chunk, tagged (chunkreq.c) */
+    FC_PKT_CHUNK = 13,        /* TCP, server -> receiver: status + length, then the bytes */
 };
-#define FC_PKT_TYPE_MAX 11
+#define FC_PKT_TYPE_MAX 13
 
 /* Shared by ABORT.reason, JOIN_ACK.status and DONE.status (0 = success). */
 enum fc_reason {
@@ -212,6 +214,22 @@ struct fc_manifest_head {
     uint32_t length;
 };
 
+struct fc_chunk_req {
+    uint32_t receiver_id;
+    uint32_t chunk; /* index in the manifest's chunk list */
+};
+
+#define FC_CHUNK_REQ_LEN (FC_HDR_LEN + 8 + FC_TAG_LEN)
+#define FC_CHUNK_HEAD_LEN (FC_HDR_LEN + 9)
+
+/* The head of the server's answer to CHUNK_REQ; `length` compressed bytes
+ * of the chunk follow (checked against the manifest by the receiver). */
+struct fc_chunk_head {
+    uint8_t status; /* enum fc_reason */
+    uint32_t chunk; /* the request's */
+    uint32_t length;
+};
+
 /* Authenticated packets (PROGRESS, NAK, DONE, ABORT, and a re-JOIN) end in
  * FC_TAG_LEN bytes: encoders leave them zero, fc_auth_seal() fills them
  * with the keyed BLAKE2b of everything before, fc_auth_verify() checks them
@@ -285,6 +303,16 @@ int fc_manifest_head_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t
                             const struct fc_manifest_head *m);
 int fc_manifest_head_decode(const uint8_t *buf, size_t len, struct fc_hdr *h,
                             struct fc_manifest_head *m);
+
+/* A chunk over TCP (chunkreq.c), for a receiver whose chunk failed its
+ * hash twice: the request ends in a tag (fc_auth_seal) like every
+ * receiver -> server packet. */
+int fc_chunk_req_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                        const struct fc_chunk_req *q);
+int fc_chunk_req_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_chunk_req *q);
+int fc_chunk_head_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                         const struct fc_chunk_head *c);
+int fc_chunk_head_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_chunk_head *c);
 
 /* How a chunk of compressed bytes is cut into packets and FEC blocks. Sender
  * and receiver must agree byte for byte, so the rule lives here, next to

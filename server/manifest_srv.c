@@ -1,7 +1,9 @@
-/* The manifest over TCP (docs/protocol.md "Manifest fetch"): read one
- * MANIFEST_REQ, answer with the MANIFEST head, the signed manifest bytes and
- * the signature block, close. A connection that sends nothing useful within
- * the timeout, or sends too much, is closed. */
+/* The TCP control port: read one request, answer, close. MANIFEST_REQ
+ * (docs/protocol.md "Manifest fetch") gets the MANIFEST head, the signed
+ * manifest bytes and the signature block; CHUNK_REQ gets a chunk
+ * (chunk_srv.c decides). The header's type says how long the request is. A
+ * connection that sends nothing useful within the timeout, or sends too
+ * much, is closed. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +11,7 @@
 #include "common/log.h"
 #include "server/server.h"
 
-#define REQ_LEN 30
+#define REQ_LEN 30 /* MANIFEST_REQ */
 #define CONN_TIMEOUT_MS 10000
 
 struct conn {
@@ -17,19 +19,30 @@ struct conn {
     uv_timer_t timer;
     uv_write_t wr;
     struct fc_daemon *d;
-    uint8_t req[REQ_LEN];
-    size_t got;
+    uint8_t req[FC_CHUNK_REQ_LEN]; /* the longest request */
+    size_t got, need;              /* need: the header until its type is known */
+    struct sockaddr_in peer;
+    struct fc_chunk_reply chunk; /* a CHUNK answer being written */
     uint8_t head[32];
     int closing;
     int handles;
 };
 
+/* Frees the chunk and lets its receiver ask for the next one. */
+static void chunk_done(struct conn *c, int ok)
+{
+    if (c->chunk.bytes || c->chunk.rid)
+        fc_chunk_srv_sent(c->d, &c->chunk, ok);
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
     struct conn *c = h->data;
 
-    if (--c->handles == 0)
+    if (--c->handles == 0) {
+        chunk_done(c, 0);
         free(c);
+    }
 }
 
 static void conn_close(struct conn *c)
@@ -49,8 +62,29 @@ static void on_timeout(uv_timer_t *t)
 
 static void on_written(uv_write_t *w, int status)
 {
-    (void)status;
-    conn_close(w->data);
+    struct conn *c = w->data;
+
+    chunk_done(c, status == 0);
+    conn_close(c);
+}
+
+static void answer_chunk(struct conn *c)
+{
+    uv_buf_t bufs[2];
+    unsigned nb = 1;
+
+    if (fc_chunk_srv_answer(c->d, c->req, c->need, &c->peer, &c->chunk)) {
+        conn_close(c);
+        return;
+    }
+    bufs[0] = uv_buf_init((char *)c->chunk.head, FC_CHUNK_HEAD_LEN);
+    if (c->chunk.bytes)
+        bufs[nb++] = uv_buf_init((char *)c->chunk.bytes, (unsigned)c->chunk.len);
+    c->wr.data = c;
+    if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, bufs, nb, on_written)) {
+        chunk_done(c, 0);
+        conn_close(c);
+    }
 }
 
 static void answer(struct conn *c)
@@ -93,7 +127,20 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
     (void)suggested;
     buf->base = (char *)c->req + c->got;
-    buf->len = REQ_LEN - c->got;
+    buf->len = c->need - c->got;
+}
+
+/* Once the header is in: the request's full length, or 0 for a type not
+ * asked over TCP. */
+static size_t req_len(const uint8_t *hdr)
+{
+    struct fc_hdr h;
+
+    if (fc_hdr_decode(hdr, FC_HDR_LEN, &h) < 0)
+        return 0;
+    if (h.type == FC_PKT_MANIFEST_REQ)
+        return REQ_LEN;
+    return h.type == FC_PKT_CHUNK_REQ ? FC_CHUNK_REQ_LEN : 0;
 }
 
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
@@ -106,9 +153,16 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
         return;
     }
     c->got += (size_t)n;
-    if (c->got == REQ_LEN) {
+    if (c->got == FC_HDR_LEN && c->need == FC_HDR_LEN && !(c->need = req_len(c->req))) {
+        conn_close(c);
+        return;
+    }
+    if (c->got == c->need) {
         uv_read_stop(st);
-        answer(c);
+        if (c->req[5] == FC_PKT_CHUNK_REQ)
+            answer_chunk(c);
+        else
+            answer(c);
     }
 }
 
@@ -116,10 +170,12 @@ void fc_manifest_srv_on_connect(uv_stream_t *server, int status)
 {
     struct fc_daemon *d = server->data;
     struct conn *c;
+    int namelen;
 
     if (status < 0 || !(c = calloc(1, sizeof(*c))))
         return;
     c->d = d;
+    c->need = FC_HDR_LEN;
     uv_tcp_init(d->loop, &c->tcp);
     uv_timer_init(d->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
@@ -128,6 +184,8 @@ void fc_manifest_srv_on_connect(uv_stream_t *server, int status)
         conn_close(c);
         return;
     }
+    namelen = sizeof(c->peer);
+    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &namelen);
     uv_timer_start(&c->timer, on_timeout, CONN_TIMEOUT_MS, 0);
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }

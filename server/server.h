@@ -16,7 +16,8 @@
  *   receivers.c   the receiver table: admission, tags and replay, PROGRESS, DONE, ABORT
  *   joins.c       JOINs not yet confirmed: ids, secrets, JOIN_ACK, expiry
  *   control.c     parsing and dispatching every packet that arrives
- *   manifest_srv.c  the manifest over TCP
+ *   manifest_srv.c  the TCP control port: the manifest, and chunks (chunk_srv.c)
+ *   chunk_srv.c   a chunk over TCP for a receiver whose copy failed its hash twice
  *   chunkcache.c  chunk bytes read from the image, cut into packets
  *   ratectl.c     rate backoff and recovery from reported loss
  *   stats.c       counters and the JSON stats file
@@ -108,6 +109,8 @@ struct fc_rx {
     double last_advance;
     uint64_t repairs_requested;
     uint64_t repair_granted; /* repair packets asked and queued, against the budget */
+    uint32_t tcp_chunks;     /* chunks sent to it over TCP (chunk_srv.c), against its allowance */
+    int tcp_busy;            /* one of them is being sent */
     char error[FC_ABORT_TEXT_MAX + 1];
 };
 
@@ -126,7 +129,9 @@ struct fc_stats {
     uint64_t rejects; /* malformed or foreign packets received */
     uint64_t rounds;
     uint64_t send_errors;
-    uint64_t rx_rejects; /* sum of the receivers' reported rejects */
+    uint64_t rx_rejects;  /* sum of the receivers' reported rejects */
+    uint64_t tcp_chunks;  /* chunks sent over TCP to receivers whose copy failed twice */
+    uint64_t tcp_refused; /* such requests refused: allowance spent, busy, bad chunk */
 };
 
 struct fc_cached_chunk {
@@ -411,6 +416,21 @@ void fc_control_alloc_session(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 
 /* manifest_srv.c */
 void fc_manifest_srv_on_connect(uv_stream_t *server, int status);
+
+/* chunk_srv.c: the answer to a CHUNK_REQ (its head, and the chunk's bytes
+ * unless refused), made at once; fc_chunk_srv_sent() when it is written or
+ * the connection is gone. */
+struct fc_chunk_reply {
+    uint8_t head[FC_CHUNK_HEAD_LEN];
+    uint8_t *bytes; /* malloc'd; NULL for a refusal */
+    size_t len;
+    uint32_t session, rid; /* whose one-at-a-time slot to release */
+};
+/* 0 with *out to send, or a negative code: close without a word (a bad
+ * tag, an unknown or ended receiver: nothing to tell a forger). */
+int fc_chunk_srv_answer(struct fc_daemon *d, const uint8_t *req, size_t len,
+                        const struct sockaddr_in *peer, struct fc_chunk_reply *out);
+void fc_chunk_srv_sent(struct fc_daemon *d, struct fc_chunk_reply *rep, int ok);
 
 /* chunkcache.c */
 int fc_chunkcache_init(struct fc_chunkcache *c, int fd, const struct fc_manifest *m,
