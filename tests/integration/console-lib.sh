@@ -3,12 +3,15 @@
 # mode (--daemon --http 127.0.0.1:PORT) in the lab's srv namespace, curl and
 # the `fleetcast` CLI run there too, receivers in m1..mN. Source after lib.sh.
 
-# con_init : root, the binaries, curl, the lab (mc_init).
+# con_init : root, the binaries, curl, the lab (mc_init). fleetcastd listens
+# on $CON_ADDR (default 127.0.0.1; set it before con_init), reached at
+# $CON_URL (127.0.0.1 for 0.0.0.0).
 con_init() {
 	mc_init
 	command -v curl >/dev/null || die "curl is missing (scripts/install-deps.sh)"
 	CON_PORT=$((17000 + RANDOM % 2000)) # the srv namespace is ours: any port is free
-	CON_URL=http://127.0.0.1:$CON_PORT
+	CON_ADDR=${CON_ADDR:-127.0.0.1}
+	CON_URL=http://${CON_ADDR/#0.0.0.0/127.0.0.1}:$CON_PORT
 	MC_SERVER_OPT=(--server 10.77.0.1)
 }
 
@@ -26,18 +29,21 @@ con_image() {
 	log "image: $(fsize "$IMG") bytes"
 }
 
-# con_daemon [ARGS...] : fleetcastd --daemon --http 127.0.0.1:$CON_PORT in srv
-# (log $T/srv.log), FLEETCAST_HOME=$T/home; waits until /api/v1/health
-# answers and the token file exists ($TOKEN).
+# con_daemon [ARGS...] : fleetcastd --daemon --http $CON_ADDR:$CON_PORT in srv
+# (log $T/srv.log), FLEETCAST_HOME=$T/home; waits until the token files
+# exist (write token $TOKEN, viewer token $VIEWER) and /api/v1/health
+# answers.
 con_daemon() {
 	local i
 	mkdir -p "$FLEETCAST_HOME"
-	SRV_PID=$(lab_bg srv "$T/srv.log" "$FLEETCASTD" --daemon --http "127.0.0.1:$CON_PORT" "$@") ||
+	SRV_PID=$(lab_bg srv "$T/srv.log" "$FLEETCASTD" --daemon --http "$CON_ADDR:$CON_PORT" "$@") ||
 		die "cannot start fleetcastd"
 	for ((i = 0; i < 100; i++)); do
-		if lab_exec srv curl -sf --max-time 2 "$CON_URL/api/v1/health" >/dev/null 2>&1 &&
-			[[ -s $FLEETCAST_HOME/api.token ]]; then
+		if [[ -s $FLEETCAST_HOME/api.token && -s $FLEETCAST_HOME/viewer.token ]] &&
+			lab_exec srv curl -sf --max-time 2 -H "Authorization: Bearer $(<"$FLEETCAST_HOME/viewer.token")" \
+				"$CON_URL/api/v1/health" >/dev/null 2>&1; then
 			TOKEN=$(<"$FLEETCAST_HOME/api.token")
+			VIEWER=$(<"$FLEETCAST_HOME/viewer.token")
 			return 0
 		fi
 		sleep 0.1
