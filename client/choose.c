@@ -111,7 +111,7 @@ static void log_verdict(const struct fc_choose_policy *p, const struct fc_cand *
     case FC_CAND_NOT_PINNED:
         fc__rlog(c->s.session, p->name, FC_LOG_WARN,
                  "refusing server %s: it offers image %s%s signed by %s, but image %s is pinned "
-                 "(--image-id): not the pinned image",
+                 "(--image-id)",
                  a, img, when, fpr, pin);
         break;
     case FC_CAND_BAD:

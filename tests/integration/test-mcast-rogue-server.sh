@@ -58,6 +58,17 @@ refused() {
 	REFUSED_LOG=$(cat "$T/$m-refused.log")
 	check "$m: nothing written while only the rogue answered" test ! -e "$T/$m-refused.img"
 }
+# from_real CASE MA MB ARGS... : with the real server started too, receivers
+# MA and MB (with ARGS) image from it.
+from_real() {
+	local c=$1 pair=("$2" "$3") m
+	shift 3
+	for m in "${pair[@]}"; do mc_recv "$m" "$@"; done
+	mc_wait_recvs 120 "${pair[@]}"
+	mc_wait_server 30
+	for m in "${pair[@]}"; do mc_check_recv "$m"; done
+	assert_eq 0 "$SRV_RC" "($c) the real fleetcastd exit code"
+}
 
 log "(a) the rogue serves the image signed by another key"
 rogue_server "$T/rogue.fcimg" 239.77.0.2:9000
@@ -69,11 +80,7 @@ assert_match "no acceptable session within 4 s .*1 session answered: 10\.77\.0\.
 	"$REFUSED_LOG" "(a) at the timeout it says what answered"
 
 mc_server srv-a -- --min-receivers 2 --max-wait 60 --trusted-key "$PUB" # serves it: signed by that key
-for m in m1 m2; do mc_recv "$m"; done
-mc_wait_recvs 120 m1 m2
-mc_wait_server 30
-for m in m1 m2; do mc_check_recv "$m"; done
-assert_eq 0 "$SRV_RC" "(a) the real fleetcastd exit code"
+from_real a m1 m2
 assert_match "refusing server 10\.77\.0\.99: its image" "$(cat "$T/m1.log")" \
 	"(a) with both present, m1 refused the rogue"
 assert_match "session $SESSION m1: server 10\.77\.0\.1 offers image $ID" "$(cat "$T/m1.log")" \
@@ -88,13 +95,9 @@ assert_match "refusing server 10\.77\.0\.99: it offers image $OLD_ID \(created [
 	"$REFUSED_LOG" "(b) the receiver names the image offered, its creation time, and the pinned one"
 
 mc_server srv-b -- --min-receivers 2 --max-wait 60
-for m in m3 m4; do mc_recv "$m" --image-id "$ID"; done
 amb=$(lab_bg m5 "$T/m5-ambiguous.log" "$FLEETCAST_RECV" --target "$T/m5-ambiguous.img" \
 	--pubkey "$PUB" --name m5 --discover-timeout 20) || die "cannot start fleetcast-recv in m5"
-mc_wait_recvs 120 m3 m4
-mc_wait_server 30
-for m in m3 m4; do mc_check_recv "$m"; done
-assert_eq 0 "$SRV_RC" "(b) the real fleetcastd exit code"
+from_real b m3 m4 --image-id "$ID"
 assert_match "it offers image $OLD_ID .* but image $ID is pinned" "$(cat "$T/m3.log")" \
 	"(b) with both present, m3 refused the older image"
 rc=0
