@@ -35,9 +35,9 @@ mc_wait_server 30
 
 for m in m1 m2 m3; do mc_check_recv "$m"; done
 assert_eq 0 "$SRV_RC" "fleetcastd exit code"
-assert_match "machine m3( \([^)]*\))?: joined as receiver [0-9]+ \(late\)" \
+assert_match "machine m3( \([^)]*\))?: joined as receiver [0-9a-f]+ \(late\)" \
 	"$(cat "$T/srv.log")" "the server log says m3 joined late"
-check "m1 did not join late" grep -Eq 'machine m1 \(.*\): joined as receiver [0-9]+,' "$T/srv.log"
+check "m1 did not join late" grep -Eq 'machine m1 \(.*\): joined as receiver [0-9a-f]+,' "$T/srv.log"
 assert_eq 3 "$(mc_srv_stat 'd["receivers_done"]')" "stats: receivers_done"
 catchup=$(mc_srv_stat 'd["catchup_pkts"]')
 log "data_pkts $(mc_srv_stat 'd["data_pkts"]'), catchup_pkts $catchup, repair_pkts $(mc_srv_stat 'd["repair_pkts"]'), image $SRC_PKTS source packets"

@@ -42,7 +42,7 @@ for m in "${MACHINES[@]}"; do mc_check_recv "$m"; done
 assert_eq 0 "$SRV_RC" "the restarted fleetcastd exits 0"
 assert_eq "$N" "$(mc_srv_stat 'd["receivers_done"]')" "stats: receivers_done"
 check "the receivers re-joined with chunks already written" \
-	grep -Eq 'joined as receiver [0-9]+( \(late\))?, [1-9][0-9]* of [0-9]+ chunks already written' "$T/srv2.log"
+	grep -Eq 'joined as receiver [0-9a-f]+( \(late\))?, [1-9][0-9]* of [0-9]+ chunks already written' "$T/srv2.log"
 for m in "${MACHINES[@]}"; do
 	r=$(mc_rx_stat "$m" 'd["rejoins"]')
 	check "$m re-joined (rejoins $r)" test "${r//none/0}" -ge 1
