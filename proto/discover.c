@@ -5,7 +5,7 @@
 
 #include "common/error.h"
 
-#define ANNOUNCE_BODY (8 + FC_ID_LEN + 4 + 2 + 2 + 2 + 1 + 1)
+#define ANNOUNCE_BODY (8 + FC_ID_LEN + 4 + 2 + 2 + 2 + 1 + 1 + 1 + FC_SIGNER_LEN)
 /* DISCOVER is padded to ANNOUNCE's size so that a spoofed DISCOVER can never
  * make a server send more bytes than it received (no amplification). */
 #define DISCOVER_PAD (ANNOUNCE_BODY - 8)

@@ -1,10 +1,12 @@
-/* The wire format: every packet type round-trips; every decoder rejects every
- * truncation, an extra byte, a foreign magic, version or type, and each
- * inconsistency its type can carry; random corruption never crashes a
- * decoder, and whatever a decoder accepts re-encodes to the same bytes.
- * Byte offsets below are those of docs/protocol.md, so the tests also pin
- * the document to the code. */
+/* The wire format, version 2: every packet type round-trips; every decoder
+ * rejects every truncation, an extra byte, a foreign magic, version or type,
+ * and each inconsistency its type can carry; random corruption never crashes a
+ * decoder, and whatever a decoder accepts re-encodes to the same bytes (up to
+ * the tag, which encoders leave zero). The authentication of proto/auth.c:
+ * tags, the sealed secret, the replay window. Byte offsets below are those
+ * of docs/protocol.md, so the tests also pin the document to the code. */
 #include <check.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +44,8 @@ static void sample_announce(struct fc_announce *a)
     a->payload_size = 1408;
     a->k_max = 200;
     a->state = FC_SESSION_SENDING;
+    a->flags = FC_ANN_ZERO_FREE;
+    memset(a->signer, 0x51, FC_SIGNER_LEN);
 }
 
 static void sample_join(struct fc_join *j)
@@ -51,16 +55,29 @@ static void sample_join(struct fc_join *j)
     memset(j->image_id, 0x5a, FC_ID_LEN);
     j->target_size = 8ull << 30;
     j->chunks_done = 17;
+    memset(j->box_pub, 0xb0, FC_BOXPUB_LEN);
     strcpy(j->name, "node-07.lab");
     j->name_len = (uint8_t)strlen(j->name);
 }
 
+/* A re-JOIN: names the receiver's old id and ends in a tag. */
+static void sample_rejoin(struct fc_join *j)
+{
+    sample_join(j);
+    j->prev_id = 0x9a3f0c17u;
+}
+
 static void sample_join_ack(struct fc_join_ack *a)
 {
+    size_t i;
+
+    memset(a, 0, sizeof(*a));
     a->nonce = 42;
-    a->receiver_id = 7;
+    a->receiver_id = 0x9a3f0c17u;
     a->status = FC_REASON_OK;
     a->report_ms = 1000;
+    for (i = 0; i < FC_SEALED_LEN; i++)
+        a->sealed[i] = (uint8_t)(0x80 + i);
 }
 
 static void sample_data(struct fc_data *d)
@@ -126,7 +143,7 @@ static void sample_done(struct fc_done *d)
 static void sample_abort(struct fc_abort *a)
 {
     memset(a, 0, sizeof(*a));
-    a->receiver_id = 0;
+    a->receiver_id = 7;
     a->reason = FC_REASON_OPERATOR;
     strcpy(a->text, "stopped by operator");
     a->text_len = (uint8_t)strlen(a->text);
@@ -152,6 +169,7 @@ struct kind {
     const char *name;
     uint8_t type;
     size_t len; /* of the sample, per docs/protocol.md */
+    int tagged; /* the sample ends in FC_TAG_LEN bytes of tag */
     void (*sample)(union any *u);
     int (*enc)(uint8_t *buf, size_t cap, const union any *u);
     int (*dec)(const uint8_t *buf, size_t len, struct fc_hdr *h, union any *u);
@@ -191,6 +209,10 @@ static void s_join(union any *u)
 {
     sample_join(&u->join);
 }
+static void s_rejoin(union any *u)
+{
+    sample_rejoin(&u->join);
+}
 static void s_join_ack(union any *u)
 {
     sample_join_ack(&u->join_ack);
@@ -226,18 +248,19 @@ static void s_mhead(union any *u)
 }
 
 static const struct kind kinds[] = {
-    {"discover", FC_PKT_DISCOVER, 50, s_discover, enc_discover, dec_discover},
-    {"announce", FC_PKT_ANNOUNCE, 50, s_announce, enc_announce, dec_announce},
-    {"join", FC_PKT_JOIN, 51 + 11, s_join, enc_join, dec_join},
-    {"join_ack", FC_PKT_JOIN_ACK, 29, s_join_ack, enc_join_ack, dec_join_ack},
-    {"data", FC_PKT_DATA, 24 + 1408, s_data, enc_data, dec_data},
-    {"nak", FC_PKT_NAK, 23 + 9 + 2 + 9, s_nak, enc_nak, dec_nak},
-    {"progress", FC_PKT_PROGRESS, 199, s_progress, enc_progress, dec_progress},
-    {"done", FC_PKT_DONE, 60, s_done, enc_done, dec_done},
-    {"abort", FC_PKT_ABORT, 20 + 19, s_abort, enc_abort, dec_abort},
-    {"manifest_req", FC_PKT_MANIFEST_REQ, 30, s_mreq, enc_manifest_req, dec_manifest_req},
-    {"manifest_head", FC_PKT_MANIFEST, FC_MANIFEST_HEAD_LEN, s_mhead, enc_manifest_head,
+    {"discover", FC_PKT_DISCOVER, 83, 0, s_discover, enc_discover, dec_discover},
+    {"announce", FC_PKT_ANNOUNCE, 83, 0, s_announce, enc_announce, dec_announce},
+    {"join", FC_PKT_JOIN, 87 + 11, 0, s_join, enc_join, dec_join},
+    {"join_ack", FC_PKT_JOIN_ACK, 93, 0, s_join_ack, enc_join_ack, dec_join_ack},
+    {"data", FC_PKT_DATA, 24 + 1408, 0, s_data, enc_data, dec_data},
+    {"nak", FC_PKT_NAK, 23 + 9 + 2 + 9 + 16, 1, s_nak, enc_nak, dec_nak},
+    {"progress", FC_PKT_PROGRESS, 215, 1, s_progress, enc_progress, dec_progress},
+    {"done", FC_PKT_DONE, 76, 1, s_done, enc_done, dec_done},
+    {"abort", FC_PKT_ABORT, 20 + 19 + 16, 1, s_abort, enc_abort, dec_abort},
+    {"manifest_req", FC_PKT_MANIFEST_REQ, 30, 0, s_mreq, enc_manifest_req, dec_manifest_req},
+    {"manifest_head", FC_PKT_MANIFEST, FC_MANIFEST_HEAD_LEN, 0, s_mhead, enc_manifest_head,
      dec_manifest_head},
+    {"rejoin", FC_PKT_JOIN, 87 + 11 + 16, 1, s_rejoin, enc_join, dec_join},
 };
 #define N_KINDS ((int)(sizeof(kinds) / sizeof(kinds[0])))
 
@@ -276,7 +299,7 @@ START_TEST(every_type_encodes_to_its_documented_size_and_decodes)
 
     ck_assert_uint_eq(n, k->len);
     ck_assert_uint_le(n, FC_PKT_MAX);
-    ck_assert_mem_eq(pkt, "FLCT\x01", 5);
+    ck_assert_mem_eq(pkt, "FLCT\x02", 5);
     ck_assert_int_eq(pkt[5], k->type);
     ck_assert_int_eq(fc_hdr_decode(pkt, n, &h), FC_HDR_LEN);
     ck_assert_int_eq(h.type, k->type);
@@ -291,6 +314,19 @@ START_TEST(every_type_encodes_to_its_documented_size_and_decodes)
     m = k->enc(again, sizeof(again), &u);
     ck_assert_int_eq(m, (int)n);
     ck_assert_mem_eq(again, pkt, n);
+    if (k->tagged) {
+        static const uint8_t zero[FC_TAG_LEN];
+        static const uint8_t key[FC_SECRET_LEN] = {1, 2, 3};
+
+        /* The encoder leaves the tag zero for fc_auth_seal(); a sealed
+         * packet decodes just the same (decoders do not read the tag). */
+        ck_assert_mem_eq(pkt + n - FC_TAG_LEN, zero, FC_TAG_LEN);
+        ck_assert_int_eq(fc_auth_seal(pkt, n, key), 0);
+        ck_assert_int_ne(memcmp(pkt + n - FC_TAG_LEN, zero, FC_TAG_LEN), 0);
+        ck_assert_int_eq(k->dec(pkt, n, &h, &u), 0);
+        ck_assert_int_eq(k->enc(again, sizeof(again), &u), (int)n);
+        ck_assert_mem_eq(again, pkt, n - FC_TAG_LEN);
+    }
 }
 END_TEST
 
@@ -350,9 +386,18 @@ START_TEST(bad_magic_version_and_type_are_rejected)
 }
 END_TEST
 
+/* Whether a decoded packet ends in a tag: its type's, or a JOIN's prev_id. */
+static size_t tag_len_of(const struct kind *k, const union any *u)
+{
+    if (k->type == FC_PKT_JOIN)
+        return u->join.prev_id ? FC_TAG_LEN : 0;
+    return k->tagged ? FC_TAG_LEN : 0;
+}
+
 /* Flipped bits, or random bytes behind a valid header: no decoder may crash
  * or read out of bounds (the ASan build checks), and anything accepted is
- * canonical: it encodes back to exactly the bytes received. */
+ * canonical: it encodes back to exactly the bytes received, but for the tag,
+ * which only fc_auth_verify() reads and the encoder leaves zero. */
 START_TEST(random_corruption_is_rejected_or_canonical)
 {
     const struct kind *k = &kinds[_i];
@@ -364,7 +409,7 @@ START_TEST(random_corruption_is_rejected_or_canonical)
     for (round = 0; round < 20000; round++) {
         struct fc_hdr h;
         union any u;
-        size_t len = n;
+        size_t len = n, tl;
         unsigned flips = 1 + (unsigned)(rng() % 4), f;
 
         memcpy(pkt, orig, n);
@@ -379,8 +424,12 @@ START_TEST(random_corruption_is_rejected_or_canonical)
         memset(&u, 0, sizeof(u));
         if (k->dec(pkt, len, &h, &u) != 0)
             continue;
+        tl = tag_len_of(k, &u);
+        ck_assert_uint_ge(len, FC_HDR_LEN + tl);
         ck_assert_int_eq(k->enc(again, sizeof(again), &u), (int)len);
-        ck_assert_mem_eq(again, pkt, len);
+        ck_assert_mem_eq(again, pkt, len - tl);
+        for (f = 0; f < tl; f++)
+            ck_assert_uint_eq(again[len - tl + f], 0);
     }
 }
 END_TEST
@@ -517,6 +566,12 @@ START_TEST(control_round_trips)
     ck_assert_mem_eq(pkt + 38, "\xef\xff\x46\x43", 4); /* network order on the wire */
     ck_assert(a.nonce == a2.nonce && a.data_port == a2.data_port && a.ctrl_port == a2.ctrl_port);
     ck_assert(a.payload_size == a2.payload_size && a.k_max == a2.k_max && a.state == a2.state);
+    ck_assert_uint_eq(a2.flags, FC_ANN_ZERO_FREE);
+    ck_assert_mem_eq(a2.signer, a.signer, FC_SIGNER_LEN);
+    a.flags = 0;
+    n = fc_announce_encode(pkt, sizeof(pkt), SESSION, SEQ, &a);
+    ck_assert_int_eq(fc_announce_decode(pkt, (size_t)n, &h, &a2), 0);
+    ck_assert_uint_eq(a2.flags, 0);
 
     sample_join(&j);
     n = fc_join_encode(pkt, sizeof(pkt), SESSION, SEQ, &j);
@@ -525,12 +580,35 @@ START_TEST(control_round_trips)
     ck_assert(j.nonce == j2.nonce && j.target_size == j2.target_size &&
               j.chunks_done == j2.chunks_done);
     ck_assert_mem_eq(j.image_id, j2.image_id, FC_ID_LEN);
+    ck_assert_mem_eq(j.box_pub, j2.box_pub, FC_BOXPUB_LEN);
+    ck_assert_uint_eq(j2.prev_id, 0);
+    sample_rejoin(&j);
+    n = fc_join_encode(pkt, sizeof(pkt), SESSION, SEQ, &j);
+    ck_assert_int_eq(n, 87 + 11 + FC_TAG_LEN);
+    ck_assert_int_eq(fc_join_decode(pkt, (size_t)n, &h, &j2), 0);
+    ck_assert_uint_eq(j2.prev_id, 0x9a3f0c17u);
+    ck_assert_str_eq(j2.name, "node-07.lab");
+    /* The longest JOIN, tagged, fits. */
+    memset(j.name, 'x', FC_NAME_MAX);
+    j.name_len = FC_NAME_MAX;
+    n = fc_join_encode(pkt, sizeof(pkt), SESSION, SEQ, &j);
+    ck_assert_int_eq(n, 87 + FC_NAME_MAX + FC_TAG_LEN);
+    ck_assert_int_eq(fc_join_decode(pkt, (size_t)n, &h, &j2), 0);
 
     sample_join_ack(&ja);
     n = fc_join_ack_encode(pkt, sizeof(pkt), SESSION, SEQ, &ja);
     ck_assert_int_eq(fc_join_ack_decode(pkt, (size_t)n, &h, &ja2), 0);
     ck_assert(ja.nonce == ja2.nonce && ja.receiver_id == ja2.receiver_id &&
               ja.status == ja2.status && ja.report_ms == ja2.report_ms);
+    ck_assert_mem_eq(ja.sealed, ja2.sealed, FC_SEALED_LEN);
+    /* A refusal: no id, no secret. */
+    memset(&ja, 0, sizeof(ja));
+    ja.nonce = 43;
+    ja.status = FC_REASON_FULL;
+    n = fc_join_ack_encode(pkt, sizeof(pkt), SESSION, SEQ, &ja);
+    ck_assert_int_eq(n, 93);
+    ck_assert_int_eq(fc_join_ack_decode(pkt, (size_t)n, &h, &ja2), 0);
+    ck_assert(ja2.status == FC_REASON_FULL && ja2.receiver_id == 0 && ja2.nonce == 43);
 
     sample_progress(&p);
     n = fc_progress_encode(pkt, sizeof(pkt), SESSION, SEQ, &p);
@@ -554,6 +632,13 @@ START_TEST(control_round_trips)
     ck_assert_int_eq(fc_abort_decode(pkt, (size_t)n, &h, &ab2), 0);
     ck_assert_str_eq(ab2.text, "stopped by operator");
     ck_assert_uint_eq(ab2.reason, FC_REASON_OPERATOR);
+    ck_assert_uint_eq(ab2.receiver_id, 7);
+    /* The longest ABORT, tagged, fits. */
+    memset(ab.text, 'y', FC_ABORT_TEXT_MAX);
+    ab.text_len = FC_ABORT_TEXT_MAX;
+    n = fc_abort_encode(pkt, sizeof(pkt), SESSION, SEQ, &ab);
+    ck_assert_int_eq(n, 20 + FC_ABORT_TEXT_MAX + FC_TAG_LEN);
+    ck_assert_int_eq(fc_abort_decode(pkt, (size_t)n, &h, &ab2), 0);
     /* Empty text is fine. */
     ab.text_len = 0;
     n = fc_abort_encode(pkt, sizeof(pkt), SESSION, SEQ, &ab);
@@ -572,7 +657,20 @@ END_TEST
         ck_assert_msg(decode(&kinds[ki], pkt, n_) == FC_EPROTO, "accepted: %s", #stmt);            \
     } while (0)
 
-enum { K_DISC, K_ANN, K_JOIN, K_JACK, K_DATA, K_NAK, K_PROG, K_DONE, K_ABORT, K_MREQ, K_MHEAD };
+enum {
+    K_DISC,
+    K_ANN,
+    K_JOIN,
+    K_JACK,
+    K_DATA,
+    K_NAK,
+    K_PROG,
+    K_DONE,
+    K_ABORT,
+    K_MREQ,
+    K_MHEAD,
+    K_REJOIN
+};
 
 START_TEST(data_inconsistencies)
 {
@@ -625,7 +723,7 @@ START_TEST(nak_bit_for_index_255_is_rejected)
     len = fc_nak_encode(pkt, sizeof(pkt), SESSION, SEQ, &n);
     ck_assert_int_gt(len, 0);
     ck_assert_int_eq(fc_nak_decode(pkt, (size_t)len, &h, &n), 0);
-    pkt[len - 1] = 0x80; /* index 255: does not exist */
+    pkt[len - FC_TAG_LEN - 1] = 0x80; /* index 255: does not exist */
     ck_assert_int_eq(fc_nak_decode(pkt, (size_t)len, &h, &n), FC_EPROTO);
 }
 END_TEST
@@ -647,6 +745,7 @@ END_TEST
 START_TEST(control_inconsistencies)
 {
     REJECT_POKED(K_DISC, pkt[40] = 1);          /* padding not zero */
+    REJECT_POKED(K_DISC, pkt[82] = 1);          /* last padding byte */
     REJECT_POKED(K_ANN, pkt[38] = 192);         /* group not multicast */
     REJECT_POKED(K_ANN, fc_put16(pkt + 42, 0)); /* no data port */
     REJECT_POKED(K_ANN, fc_put16(pkt + 44, 0)); /* no control port */
@@ -656,21 +755,38 @@ START_TEST(control_inconsistencies)
     REJECT_POKED(K_ANN, pkt[48] = 201);
     REJECT_POKED(K_ANN, pkt[49] = 0); /* state */
     REJECT_POKED(K_ANN, pkt[49] = FC_SESSION_STATE_MAX + 1);
-    REJECT_POKED(K_JOIN, pkt[50] = 10); /* name shorter than sent */
-    REJECT_POKED(K_JOIN, pkt[50] = 12); /* name longer than sent */
-    REJECT_POKED(K_JOIN, pkt[50] = 255);
-    REJECT_POKED(K_JOIN, pkt[55] = 0);                   /* NUL inside the name */
-    REJECT_POKED(K_JOIN, pkt[55] = 0x1b);                /* escape sequence */
+    REJECT_POKED(K_ANN, pkt[50] = 0x02); /* unknown flag */
+    REJECT_POKED(K_ANN, pkt[50] = 0x80);
+    REJECT_POKED(K_JOIN, pkt[86] = 10); /* name shorter than sent */
+    REJECT_POKED(K_JOIN, pkt[86] = 12); /* name longer than sent */
+    REJECT_POKED(K_JOIN, pkt[86] = FC_NAME_MAX + 1);
+    REJECT_POKED(K_JOIN, pkt[86] = 255);
+    REJECT_POKED(K_JOIN, pkt[91] = 0);    /* NUL inside the name */
+    REJECT_POKED(K_JOIN, pkt[91] = 0x1b); /* escape sequence */
+    REJECT_POKED(K_JOIN, pkt[91] = 0x7f);
+    /* prev_id says "tagged", but no tag follows; or says "not", and one does. */
+    REJECT_POKED(K_JOIN, fc_put32(pkt + 82, 1));
+    REJECT_POKED(K_REJOIN, fc_put32(pkt + 82, 0));
+    REJECT_POKED(K_REJOIN, pkt[86] = 11 + FC_TAG_LEN); /* the tag read as name */
+    REJECT_POKED(K_REJOIN, pkt[91] = 0x1b);
     REJECT_POKED(K_JACK, fc_put32(pkt + 22, 0));         /* accepted without an id */
     REJECT_POKED(K_JACK, pkt[26] = FC_REASON_TOO_SMALL); /* refused, yet given an id */
     REJECT_POKED(K_JACK, (fc_put32(pkt + 22, 0), pkt[26] = FC_REASON_MAX + 1));
+    /* Refused, no id, but a secret: a refusal carries none. */
+    REJECT_POKED(K_JACK, (fc_put32(pkt + 22, 0), pkt[26] = FC_REASON_FULL));
+    REJECT_POKED(K_JACK, (fc_put32(pkt + 22, 0), pkt[26] = FC_REASON_FULL,
+                          memset(pkt + 29, 0, FC_SEALED_LEN - 1)));
+    REJECT_POKED(K_JACK, (fc_put32(pkt + 22, 0), pkt[26] = FC_REASON_FULL,
+                          memset(pkt + 30, 0, FC_SEALED_LEN - 1)));
     REJECT_POKED(K_DONE, fc_put32(pkt + 14, 0)); /* no receiver id */
     REJECT_POKED(K_DONE, pkt[18] = 0x02);        /* unknown flag */
     REJECT_POKED(K_DONE, pkt[19] = FC_REASON_MAX + 1);
-    REJECT_POKED(K_ABORT, pkt[18] = 0); /* an abort with no reason */
+    REJECT_POKED(K_ABORT, fc_put32(pkt + 14, 0)); /* v2: no whole-session ABORT */
+    REJECT_POKED(K_ABORT, pkt[18] = 0);           /* an abort with no reason */
     REJECT_POKED(K_ABORT, pkt[18] = FC_REASON_MAX + 1);
-    REJECT_POKED(K_ABORT, pkt[19] = 18); /* text shorter than sent */
-    REJECT_POKED(K_ABORT, pkt[19] = 20); /* text longer than sent */
+    REJECT_POKED(K_ABORT, pkt[19] = 18);              /* text shorter than sent */
+    REJECT_POKED(K_ABORT, pkt[19] = 20);              /* text longer than sent */
+    REJECT_POKED(K_ABORT, pkt[19] = 19 + FC_TAG_LEN); /* the tag read as text */
     REJECT_POKED(K_ABORT, pkt[19] = FC_ABORT_TEXT_MAX + 1);
     REJECT_POKED(K_ABORT, pkt[25] = '\n');
     REJECT_POKED(K_MHEAD, fc_put32(pkt + 15, 0)); /* success with no manifest */
@@ -707,11 +823,435 @@ START_TEST(encoders_refuse_invalid_bodies)
     sample_progress(&p);
     p.window[0] = 1;
     ck_assert_int_eq(fc_progress_encode(pkt, sizeof(pkt), 1, 1, &p), FC_EINVAL);
+    sample_announce(&a);
+    a.flags = 0x02;
+    ck_assert_int_eq(fc_announce_encode(pkt, sizeof(pkt), 1, 1, &a), FC_EINVAL);
+    sample_join_ack(&ja);
+    ja.receiver_id = 0;
+    ja.status = FC_REASON_FULL; /* a refusal with a secret in it */
+    ck_assert_int_eq(fc_join_ack_encode(pkt, sizeof(pkt), 1, 1, &ja), FC_EINVAL);
     sample_abort(&ab);
     ab.reason = FC_REASON_OK;
     ck_assert_int_eq(fc_abort_encode(pkt, sizeof(pkt), 1, 1, &ab), FC_EINVAL);
+    sample_abort(&ab);
+    ab.receiver_id = 0;
+    ck_assert_int_eq(fc_abort_encode(pkt, sizeof(pkt), 1, 1, &ab), FC_EINVAL);
+    /* No room for the tag: refused, not sent without one. */
+    sample_abort(&ab);
+    ck_assert_int_eq(fc_abort_encode(pkt, 20 + 19 + FC_TAG_LEN - 1, 1, 1, &ab), FC_EINVAL);
+    ck_assert_int_eq(fc_abort_encode(pkt, 20 + 19 + FC_TAG_LEN, 1, 1, &ab), 20 + 19 + FC_TAG_LEN);
     ck_assert_int_eq(fc_manifest_head_encode(pkt, sizeof(pkt), 1, 1, &mh), FC_EINVAL);
     ck_assert_int_eq(fc_hdr_encode(pkt, sizeof(pkt), &h), FC_EINVAL);
+}
+END_TEST
+
+/* ---- v2 layout: where the new fields and the tag sit ---- */
+
+static const uint8_t test_key[FC_SECRET_LEN] = {0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe,
+                                                0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+
+/* Seals kind ki's sample and checks that the tag sits at tag_off, ends the
+ * packet, and is the keyed BLAKE2b-128 of exactly the bytes before it. */
+static void check_tag_at(int ki, size_t tag_off)
+{
+    size_t n = encode_sample(&kinds[ki]);
+    uint8_t want[FC_TAG_LEN];
+
+    ck_assert_msg(n == tag_off + FC_TAG_LEN, "%s: %zu bytes, tag at %zu", kinds[ki].name, n,
+                  tag_off);
+    ck_assert_int_eq(fc_auth_seal(pkt, n, test_key), 0);
+    ck_assert_int_eq(crypto_generichash(want, FC_TAG_LEN, pkt, tag_off, test_key, FC_SECRET_LEN),
+                     0);
+    ck_assert_mem_eq(pkt + tag_off, want, FC_TAG_LEN);
+}
+
+START_TEST(v2_field_offsets)
+{
+    uint8_t sig[FC_SIGNER_LEN], box[FC_BOXPUB_LEN], sealed[FC_SEALED_LEN];
+    size_t n, i;
+
+    memset(sig, 0x51, sizeof(sig));
+    memset(box, 0xb0, sizeof(box));
+    for (i = 0; i < FC_SEALED_LEN; i++)
+        sealed[i] = (uint8_t)(0x80 + i);
+
+    n = encode_sample(&kinds[K_ANN]);
+    ck_assert_uint_eq(n, 83);
+    ck_assert_uint_eq(pkt[49], FC_SESSION_SENDING);
+    ck_assert_uint_eq(pkt[50], FC_ANN_ZERO_FREE);
+    ck_assert_mem_eq(pkt + 51, sig, FC_SIGNER_LEN);
+
+    n = encode_sample(&kinds[K_JOIN]);
+    ck_assert_uint_eq(fc_get32(pkt + 46), 17); /* chunks done */
+    ck_assert_mem_eq(pkt + 50, box, FC_BOXPUB_LEN);
+    ck_assert_uint_eq(fc_get32(pkt + 82), 0); /* prev_id */
+    ck_assert_uint_eq(pkt[86], 11);
+    ck_assert_mem_eq(pkt + 87, "node-07.lab", 11);
+    ck_assert_uint_eq(n, 87 + 11);
+
+    encode_sample(&kinds[K_REJOIN]);
+    ck_assert_uint_eq(fc_get32(pkt + 82), 0x9a3f0c17u);
+    ck_assert_mem_eq(pkt + 87, "node-07.lab", 11);
+    check_tag_at(K_REJOIN, 87 + 11);
+
+    n = encode_sample(&kinds[K_JACK]);
+    ck_assert_uint_eq(fc_get32(pkt + 22), 0x9a3f0c17u);
+    ck_assert_uint_eq(pkt[26], FC_REASON_OK);
+    ck_assert_uint_eq(fc_get16(pkt + 27), 1000);
+    ck_assert_mem_eq(pkt + 29, sealed, FC_SEALED_LEN);
+    ck_assert_uint_eq(n, 29 + FC_SEALED_LEN);
+
+    check_tag_at(K_NAK, 23 + 9 + 2 + 9);
+    check_tag_at(K_PROG, 199);
+    ck_assert_uint_eq(pkt[198], 0x80); /* the window's last byte, just before */
+    check_tag_at(K_DONE, 60);
+    ck_assert_uint_eq(pkt[59], 0xc3); /* the check value's last byte */
+    check_tag_at(K_ABORT, 20 + 19);
+    ck_assert_mem_eq(pkt + 20, "stopped by operator", 19);
+}
+END_TEST
+
+/* A DISCOVER with a spoofed source must not make a server send more than
+ * it received: ANNOUNCE grew in v2, and DISCOVER's padding with it. */
+START_TEST(discover_is_as_large_as_announce)
+{
+    size_t disc = encode_sample(&kinds[K_DISC]);
+
+    ck_assert_uint_eq(disc, encode_sample(&kinds[K_ANN]));
+}
+END_TEST
+
+/* ---- proto/auth.c: tags ---- */
+
+static const int tagged_kinds[] = {K_NAK, K_PROG, K_DONE, K_ABORT, K_REJOIN};
+#define N_TAGGED ((int)(sizeof(tagged_kinds) / sizeof(tagged_kinds[0])))
+
+START_TEST(auth_tag_is_over_the_exact_bytes)
+{
+    const struct kind *k = &kinds[tagged_kinds[_i]];
+    size_t n = encode_sample(k);
+    uint8_t want[FC_TAG_LEN];
+
+    ck_assert_int_eq(
+        crypto_generichash(want, FC_TAG_LEN, pkt, n - FC_TAG_LEN, test_key, FC_SECRET_LEN), 0);
+    ck_assert_int_eq(fc_auth_seal(pkt, n, test_key), 0);
+    ck_assert_mem_eq(pkt + n - FC_TAG_LEN, want, FC_TAG_LEN);
+    ck_assert_int_eq(fc_auth_verify(pkt, n, test_key), 0);
+    /* Whatever the tag bytes held, sealing gives the same tag: it covers
+     * what precedes it, not itself. */
+    memset(pkt + n - FC_TAG_LEN, 0xa5, FC_TAG_LEN);
+    ck_assert_int_eq(fc_auth_verify(pkt, n, test_key), FC_EPROTO);
+    ck_assert_int_eq(fc_auth_seal(pkt, n, test_key), 0);
+    ck_assert_mem_eq(pkt + n - FC_TAG_LEN, want, FC_TAG_LEN);
+    /* Nothing past the packet is read or written. */
+    ck_assert_uint_eq(pkt[n], 0xee);
+}
+END_TEST
+
+/* Any one flipped bit, in the header (session, sequence, type), the body
+ * or the tag itself, and the packet no longer verifies. */
+START_TEST(auth_any_flipped_bit_fails)
+{
+    const struct kind *k = &kinds[tagged_kinds[_i]];
+    size_t n = encode_sample(k), bit;
+
+    ck_assert_int_eq(fc_auth_seal(pkt, n, test_key), 0);
+    for (bit = 0; bit < n * 8; bit++) {
+        pkt[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        ck_assert_msg(fc_auth_verify(pkt, n, test_key) == FC_EPROTO,
+                      "%s: bit %zu flipped, verified", k->name, bit);
+        pkt[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    ck_assert_int_eq(fc_auth_verify(pkt, n, test_key), 0);
+    /* Nor does a packet cut short or extended by a byte. */
+    ck_assert_int_eq(fc_auth_verify(pkt, n - 1, test_key), FC_EPROTO);
+    ck_assert_int_eq(fc_auth_verify(pkt, n + 1, test_key), FC_EPROTO);
+}
+END_TEST
+
+START_TEST(auth_wrong_key_fails)
+{
+    const struct kind *k = &kinds[tagged_kinds[_i]];
+    size_t n = encode_sample(k), bit;
+    uint8_t key[FC_SECRET_LEN], zero[FC_SECRET_LEN] = {0};
+
+    /* Untagged: the zero tag an encoder leaves verifies under no key we
+     * use (the untagged "join again" ABORT is told from a tagged one). */
+    ck_assert_int_eq(fc_auth_verify(pkt, n, test_key), FC_EPROTO);
+    ck_assert_int_eq(fc_auth_seal(pkt, n, test_key), 0);
+    memcpy(key, test_key, sizeof(key));
+    for (bit = 0; bit < FC_SECRET_LEN * 8; bit++) {
+        key[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        ck_assert_int_eq(fc_auth_verify(pkt, n, key), FC_EPROTO);
+        key[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    ck_assert_int_eq(fc_auth_verify(pkt, n, zero), FC_EPROTO);
+    ck_assert_int_eq(fc_auth_verify(pkt, n, key), 0);
+    /* Sealed under another receiver's key: not ours. */
+    ck_assert_int_eq(fc_auth_seal(pkt, n, zero), 0);
+    ck_assert_int_eq(fc_auth_verify(pkt, n, zero), 0);
+    ck_assert_int_eq(fc_auth_verify(pkt, n, test_key), FC_EPROTO);
+}
+END_TEST
+
+/* A packet with no room for a header and a tag is refused, and nothing is
+ * written; so is one larger than any datagram we send. */
+START_TEST(auth_short_and_oversized_packets_are_refused)
+{
+    uint8_t buf[FC_PKT_MAX + 2];
+    size_t len;
+
+    for (len = 0; len < FC_HDR_LEN + FC_TAG_LEN; len++) {
+        memset(buf, 0x5c, sizeof(buf));
+        ck_assert_int_eq(fc_auth_seal(buf, len, test_key), FC_EPROTO);
+        ck_assert_uint_eq(buf[0], 0x5c);
+        ck_assert_uint_eq(buf[len > 0 ? len - 1 : 0], 0x5c);
+        ck_assert_int_eq(fc_auth_verify(buf, len, test_key), FC_EPROTO);
+    }
+    memset(buf, 0x5c, sizeof(buf));
+    ck_assert_int_eq(fc_auth_seal(buf, FC_HDR_LEN + FC_TAG_LEN, test_key), 0);
+    ck_assert_int_eq(fc_auth_verify(buf, FC_HDR_LEN + FC_TAG_LEN, test_key), 0);
+    ck_assert_int_eq(fc_auth_seal(buf, FC_PKT_MAX, test_key), 0);
+    ck_assert_int_eq(fc_auth_verify(buf, FC_PKT_MAX, test_key), 0);
+    memset(buf, 0x5c, sizeof(buf));
+    ck_assert_int_eq(fc_auth_seal(buf, FC_PKT_MAX + 1, test_key), FC_EPROTO);
+    ck_assert_uint_eq(buf[FC_PKT_MAX], 0x5c);
+    ck_assert_int_eq(fc_auth_verify(buf, FC_PKT_MAX + 1, test_key), FC_EPROTO);
+}
+END_TEST
+
+/* ---- proto/auth.c: the secret sealed in JOIN_ACK ---- */
+
+static int contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
+{
+    size_t i;
+
+    for (i = 0; i + m <= n; i++)
+        if (!memcmp(hay + i, needle, m))
+            return 1;
+    return 0;
+}
+
+START_TEST(sealed_secret_round_trip)
+{
+    uint8_t pub[FC_BOXPUB_LEN], sec[32], pub2[FC_BOXPUB_LEN], sec2[32];
+    uint8_t secret[FC_SECRET_LEN], out[FC_SECRET_LEN];
+    uint8_t sealed[FC_SEALED_LEN], sealed2[FC_SEALED_LEN];
+    size_t bit;
+
+    ck_assert_int_eq(sodium_init() >= 0, 1);
+    fc_auth_box_keypair(pub, sec);
+    fc_auth_box_keypair(pub2, sec2);
+    ck_assert_int_ne(memcmp(pub, pub2, FC_BOXPUB_LEN), 0); /* one-time: fresh each JOIN */
+    randombytes_buf(secret, sizeof(secret));
+
+    ck_assert_int_eq(fc_auth_seal_secret(sealed, secret, pub), 0);
+    ck_assert_int_eq(fc_auth_open_secret(out, sealed, pub, sec), 0);
+    ck_assert_mem_eq(out, secret, FC_SECRET_LEN);
+    /* Not in clear, and not the same bytes twice (an ephemeral key each
+     * time): an onlooker learns nothing from the JOIN_ACK. */
+    ck_assert(!contains(sealed, FC_SEALED_LEN, secret, FC_SECRET_LEN));
+    ck_assert_int_eq(fc_auth_seal_secret(sealed2, secret, pub), 0);
+    ck_assert_int_ne(memcmp(sealed, sealed2, FC_SEALED_LEN), 0);
+    ck_assert_int_eq(fc_auth_open_secret(out, sealed2, pub, sec), 0);
+    ck_assert_mem_eq(out, secret, FC_SECRET_LEN);
+
+    /* Another key pair cannot open it, nor the right secret key with the
+     * wrong public one. */
+    ck_assert_int_eq(fc_auth_open_secret(out, sealed, pub2, sec2), FC_EPROTO);
+    ck_assert_int_eq(fc_auth_open_secret(out, sealed, pub2, sec), FC_EPROTO);
+    ck_assert_int_eq(fc_auth_open_secret(out, sealed, pub, sec2), FC_EPROTO);
+    /* Nor does any flipped bit of the sealed box open. */
+    for (bit = 0; bit < FC_SEALED_LEN * 8; bit++) {
+        sealed[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        ck_assert_int_eq(fc_auth_open_secret(out, sealed, pub, sec), FC_EPROTO);
+        sealed[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    /* A refusal's all-zero field opens under no key. */
+    memset(sealed, 0, sizeof(sealed));
+    ck_assert_int_eq(fc_auth_open_secret(out, sealed, pub, sec), FC_EPROTO);
+}
+END_TEST
+
+/* JOIN with a one-time key -> JOIN_ACK with the secret sealed to it -> the
+ * receiver's tagged PROGRESS verifies with the server's copy; a host that
+ * only saw the two packets (it has the public key, not the secret one)
+ * cannot open the secret. */
+START_TEST(join_exchange_gives_both_sides_the_secret)
+{
+    uint8_t rx_sec[32], other_pub[FC_BOXPUB_LEN], other_sec[32];
+    uint8_t srv_secret[FC_SECRET_LEN], rx_secret[FC_SECRET_LEN];
+    struct fc_join j, sj;
+    struct fc_join_ack a, ra;
+    struct fc_progress p;
+    struct fc_hdr h;
+    int n;
+
+    ck_assert_int_eq(sodium_init() >= 0, 1);
+    sample_join(&j);
+    fc_auth_box_keypair(j.box_pub, rx_sec);
+    n = fc_join_encode(pkt, sizeof(pkt), 0, 1, &j);
+    ck_assert_int_eq(fc_join_decode(pkt, (size_t)n, &h, &sj), 0);
+
+    randombytes_buf(srv_secret, sizeof(srv_secret));
+    memset(&a, 0, sizeof(a));
+    a.nonce = sj.nonce;
+    a.receiver_id = 0x51ed2a7bu;
+    a.report_ms = 1000;
+    ck_assert_int_eq(fc_auth_seal_secret(a.sealed, srv_secret, sj.box_pub), 0);
+    n = fc_join_ack_encode(pkt, sizeof(pkt), SESSION, 1, &a);
+    ck_assert_int_eq(fc_join_ack_decode(pkt, (size_t)n, &h, &ra), 0);
+    ck_assert_int_eq(fc_auth_open_secret(rx_secret, ra.sealed, j.box_pub, rx_sec), 0);
+    ck_assert_mem_eq(rx_secret, srv_secret, FC_SECRET_LEN);
+    fc_auth_box_keypair(other_pub, other_sec);
+    ck_assert_int_eq(fc_auth_open_secret(rx_secret, ra.sealed, j.box_pub, other_sec), FC_EPROTO);
+
+    sample_progress(&p);
+    p.receiver_id = ra.receiver_id;
+    n = fc_progress_encode(pkt, sizeof(pkt), SESSION, 2, &p);
+    ck_assert_int_eq(fc_auth_seal(pkt, (size_t)n, srv_secret), 0);
+    ck_assert_int_eq(fc_auth_verify(pkt, (size_t)n, srv_secret), 0);
+}
+END_TEST
+
+/* ---- proto/auth.c: the replay window ---- */
+
+START_TEST(replay_new_and_repeat)
+{
+    struct fc_replay w;
+    uint32_t s;
+
+    memset(&w, 0, sizeof(w)); /* how every user starts one */
+    ck_assert_int_eq(fc_replay_accept(&w, 1000), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 1000), 0);
+    for (s = 1001; s < 1200; s++) {
+        ck_assert_int_eq(fc_replay_accept(&w, s), 1);
+        ck_assert_int_eq(fc_replay_accept(&w, s), 0);
+        ck_assert_int_eq(fc_replay_accept(&w, s - 1), 0);
+    }
+    ck_assert_uint_eq(w.top, 1199);
+    /* Any first number is taken: 0, and one "before" 0 in serial order. */
+    memset(&w, 0, sizeof(w));
+    ck_assert_int_eq(fc_replay_accept(&w, 0), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 0), 0);
+    ck_assert_int_eq(fc_replay_accept(&w, 1), 1);
+    memset(&w, 0, sizeof(w));
+    ck_assert_int_eq(fc_replay_accept(&w, 0x90000000u), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 0x90000000u), 0);
+    memset(&w, 0, sizeof(w));
+    ck_assert_int_eq(fc_replay_accept(&w, 0xffffffc0u), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 0xffffffc0u - 1), 1);
+}
+END_TEST
+
+/* Late packets within the window are taken once each; beyond it, never. */
+START_TEST(replay_reordering_within_64)
+{
+    struct fc_replay w;
+    uint32_t back;
+
+    memset(&w, 0, sizeof(w));
+    ck_assert_int_eq(fc_replay_accept(&w, 5000), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 5000 - 64), 0); /* older than the window */
+    for (back = 63; back >= 1; back--) {
+        ck_assert_int_eq(fc_replay_accept(&w, 5000 - back), 1);
+        ck_assert_int_eq(fc_replay_accept(&w, 5000 - back), 0);
+    }
+    ck_assert_uint_eq(w.top, 5000);
+    ck_assert_int_eq(fc_replay_accept(&w, 5000 - 64), 0);
+    ck_assert_int_eq(fc_replay_accept(&w, 5000 - 1000), 0);
+
+    /* Moving on by 10: what was seen stays seen, the gap is new. */
+    memset(&w, 0, sizeof(w));
+    ck_assert_int_eq(fc_replay_accept(&w, 100), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 98), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 110), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 100), 0);
+    ck_assert_int_eq(fc_replay_accept(&w, 98), 0);
+    ck_assert_int_eq(fc_replay_accept(&w, 99), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 105), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 105), 0);
+    ck_assert_int_eq(fc_replay_accept(&w, 110 - 63), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 110 - 64), 0);
+}
+END_TEST
+
+/* The shift that moves the window is exact at its edge: 63 ahead keeps
+ * the old top in the window (and seen), 64 ahead drops it. */
+START_TEST(replay_window_edge)
+{
+    struct fc_replay w;
+
+    memset(&w, 0, sizeof(w));
+    ck_assert_int_eq(fc_replay_accept(&w, 200), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 263), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 200), 0); /* seen, 63 back */
+    ck_assert_int_eq(fc_replay_accept(&w, 201), 1); /* not seen, 62 back */
+    ck_assert_int_eq(fc_replay_accept(&w, 199), 0); /* 64 back */
+
+    memset(&w, 0, sizeof(w));
+    ck_assert_int_eq(fc_replay_accept(&w, 200), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 199), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 264), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 200), 0); /* 64 back: out */
+    ck_assert_int_eq(fc_replay_accept(&w, 201), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 263), 1); /* no stale bit carried over */
+    ck_assert_int_eq(fc_replay_accept(&w, 264), 0);
+    /* A jump of more than 64 forgets everything before it too. */
+    ck_assert_int_eq(fc_replay_accept(&w, 264 + 1000), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 264 + 1000 - 1), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 264 + 1000 - 63), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 264), 0);
+}
+END_TEST
+
+/* The 32-bit sequence wraps: 0 comes after 0xffffffff (serial numbers). */
+START_TEST(replay_wraps_around)
+{
+    struct fc_replay w;
+    uint32_t s;
+
+    memset(&w, 0, sizeof(w));
+    ck_assert_int_eq(fc_replay_accept(&w, 0xfffffff0u), 1);
+    for (s = 0xfffffff1u; s != 20; s++)
+        if (s % 3)
+            ck_assert_int_eq(fc_replay_accept(&w, s), 1);
+    ck_assert_uint_eq(w.top, 19);
+    /* The ones skipped on either side of the wrap are still new, once. */
+    ck_assert_int_eq(fc_replay_accept(&w, 0xfffffff3u), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 0xfffffff3u), 0);
+    ck_assert_int_eq(fc_replay_accept(&w, 0xffffffffu), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 0xffffffffu), 0);
+    ck_assert_int_eq(fc_replay_accept(&w, 0), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 0), 0);
+    /* The ones taken on either side are repeats. */
+    ck_assert_int_eq(fc_replay_accept(&w, 0xfffffff0u), 0);
+    ck_assert_int_eq(fc_replay_accept(&w, 0xfffffff1u), 0);
+    ck_assert_int_eq(fc_replay_accept(&w, 1), 0);
+    /* The window reaches back across the wrap: 63 back is in, 64 is out. */
+    ck_assert_int_eq(fc_replay_accept(&w, 19u - 63u), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 19u - 64u), 0);
+}
+END_TEST
+
+/* A far jump forward (only a holder of the key can make one pass the tag
+ * check) moves the window: what was current is now too old. Exactly half
+ * the sequence space ahead is ambiguous in serial arithmetic: refused. */
+START_TEST(replay_far_jump)
+{
+    struct fc_replay w;
+
+    memset(&w, 0, sizeof(w));
+    ck_assert_int_eq(fc_replay_accept(&w, 10), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 10 + 0x80000000u), 0);
+    ck_assert_uint_eq(w.top, 10);
+    ck_assert_int_eq(fc_replay_accept(&w, 11), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 11 + 0x7fffffffu), 1);
+    ck_assert_uint_eq(w.top, 11 + 0x7fffffffu);
+    ck_assert_int_eq(fc_replay_accept(&w, 11), 0);
+    ck_assert_int_eq(fc_replay_accept(&w, 12), 0);
+    ck_assert_int_eq(fc_replay_accept(&w, 11 + 0x7fffffffu - 1), 1);
+    ck_assert_int_eq(fc_replay_accept(&w, 11 + 0x7fffffffu), 0);
 }
 END_TEST
 
@@ -777,6 +1317,7 @@ static Suite *proto_suite(void)
 {
     Suite *s = suite_create("proto");
     TCase *all = tcase_create("every type");
+    TCase *auth = tcase_create("authentication");
     TCase *rt = tcase_create("round trips");
     TCase *bad = tcase_create("inconsistent");
     TCase *blk = tcase_create("blocks");
@@ -803,7 +1344,23 @@ static Suite *proto_suite(void)
     tcase_add_test(bad, progress_inconsistencies);
     tcase_add_test(bad, control_inconsistencies);
     tcase_add_test(bad, encoders_refuse_invalid_bodies);
+    tcase_add_test(bad, v2_field_offsets);
+    tcase_add_test(bad, discover_is_as_large_as_announce);
     suite_add_tcase(s, bad);
+
+    tcase_set_timeout(auth, 60);
+    tcase_add_loop_test(auth, auth_tag_is_over_the_exact_bytes, 0, N_TAGGED);
+    tcase_add_loop_test(auth, auth_any_flipped_bit_fails, 0, N_TAGGED);
+    tcase_add_loop_test(auth, auth_wrong_key_fails, 0, N_TAGGED);
+    tcase_add_test(auth, auth_short_and_oversized_packets_are_refused);
+    tcase_add_test(auth, sealed_secret_round_trip);
+    tcase_add_test(auth, join_exchange_gives_both_sides_the_secret);
+    tcase_add_test(auth, replay_new_and_repeat);
+    tcase_add_test(auth, replay_reordering_within_64);
+    tcase_add_test(auth, replay_window_edge);
+    tcase_add_test(auth, replay_wraps_around);
+    tcase_add_test(auth, replay_far_jump);
+    suite_add_tcase(s, auth);
 
     tcase_add_test(blk, blocks_cut_a_chunk_evenly);
     tcase_add_test(blk, blocks_check_a_data_packet);
