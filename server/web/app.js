@@ -10,6 +10,10 @@ const POLL_MS = 2000;
 const SSE_FAILS_BEFORE_POLL = 3;
 const SSE_RETRY_FROM_POLL_MS = 30000;
 const TOKEN_KEY = 'fleetcast.token';
+/* The viewer token (viewer.token) may come in the page's address, for a
+ * screen that only watches: fleetcastd takes it for reads only, and never
+ * takes the write token from an address (it would end up in logs). */
+const VIEWER_TOKEN = new URLSearchParams(location.search).get('token') || '';
 const ENDED = { finished: true, aborted: true };
 const MACHINE_ENDED = { done: true, failed: true, dropped: true };
 
@@ -150,7 +154,8 @@ function setMode(mode, text) {
 function connectEvents() {
   if (st.es) st.es.close();
   let first = true;
-  const es = new EventSource(API + '/events');
+  const es = new EventSource(API + '/events' +
+    (VIEWER_TOKEN ? '?token=' + encodeURIComponent(VIEWER_TOKEN) : ''));
   st.es = es;
   const handle = (fn) => (ev) => {
     let d;
@@ -214,7 +219,8 @@ function token() {
 
 async function request(method, path, body) {
   const headers = { Accept: 'application/json' };
-  if (token()) headers.Authorization = 'Bearer ' + token();
+  const t = token() || (method === 'GET' ? VIEWER_TOKEN : '');
+  if (t) headers.Authorization = 'Bearer ' + t;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(API + path, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store',
@@ -234,15 +240,17 @@ function apiGet(path) {
 }
 
 /* A call that changes something: asks for the token first if none is kept,
- * and again (then retries once) when the server refuses it. */
+ * and again (then retries once) when the server refuses it (401) or it is
+ * the viewer token, which only reads (403). */
 async function mutate(path, body) {
   if (!token()) await askToken('Starting, cancelling and creating sessions need the API token.');
   try {
     return await request('POST', path, body === undefined ? {} : body);
   } catch (e) {
-    if (e.status !== 401) throw e;
+    if (e.status !== 401 && e.status !== 403) throw e;
     sessionStorage.removeItem(TOKEN_KEY);
-    await askToken('The token was refused. Enter the current one.');
+    await askToken(e.status === 403 ? 'That token can only read. Enter the write token (api.token).'
+      : 'The token was refused. Enter the current one.');
     return request('POST', path, body === undefined ? {} : body);
   }
 }

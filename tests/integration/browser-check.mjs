@@ -6,10 +6,12 @@
 //
 //   node browser-check.mjs --url http://127.0.0.1:7680/ --machines 6
 //        [--screenshot OUT.png] [--timeout 240] [--token TOKEN --click-start]
-//        [--chromium /usr/bin/chromium] [--viewport 1366x768]
+//        [--chromium /usr/bin/chromium] [--viewport 1366x768] [--expect-name TEXT]
 //
 // --click-start: the session waits (start policy); once the N tiles are
 // there the script clicks "Start now", answering the token dialog.
+// --expect-name: a tile shows exactly TEXT as its name (a name with markup
+// and escaped bytes: it must be shown as text, never parsed as HTML).
 // Playwright-core is found through NODE_PATH or FC_PLAYWRIGHT (its directory).
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -23,6 +25,7 @@ function parseArgs(argv) {
   const o = {
     url: 'http://127.0.0.1:7680/', machines: 0, screenshot: '', timeout: 240, token: '',
     clickStart: false, chromium: '/usr/bin/chromium', viewport: '1366x768', session: '',
+    expectName: '',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -39,6 +42,7 @@ function parseArgs(argv) {
     else if (a === '--chromium') o.chromium = val();
     else if (a === '--viewport') o.viewport = val();
     else if (a === '--session') o.session = val();
+    else if (a === '--expect-name') o.expectName = val();
     else usage(`unknown argument ${a}`);
   }
   if (!(o.machines > 0)) usage('--machines N is required');
@@ -151,6 +155,12 @@ async function checks(page, o) {
   check(r.ok, `${o.machines} machine tiles appear (${r.tiles.length}: ${r.tiles.map((t) => t.name).join(' ')})`);
   const names = new Set(r.tiles.map((t) => t.name));
   check(names.size === r.tiles.length && !names.has(''), 'every tile has its own name');
+  if (o.expectName) {
+    const shown = await page.$$eval('[data-testid="machine-tile"] .n', (ns) => ns.map((n) => n.textContent));
+    check(shown.includes(o.expectName), `a tile shows the name ${JSON.stringify(o.expectName)} as text (${JSON.stringify(shown)})`);
+    const tags = await page.$$eval('[data-testid="machine-grid"] i', (es) => es.length);
+    check(tags === 0, `markup in a machine's name is not parsed (${tags} <i> elements in the grid)`);
+  }
   if (o.clickStart) {
     let ok = true;
     try {

@@ -19,7 +19,7 @@
 #     --http-stream-seconds (retry: line for the browser's reconnect).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-mc_bound 280 "$@"
+mc_bound 400 "$@"
 mc_init
 # shellcheck source=console-lib.sh
 . "$IT_DIR/console-lib.sh"
