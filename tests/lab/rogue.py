@@ -62,7 +62,7 @@ HDR_LEN = 14
 ID_LEN = 16
 TAG_LEN = 16
 ANNOUNCE_LEN = HDR_LEN + 8 + ID_LEN + 4 + 2 + 2 + 2 + 1 + 1 + 1 + 32
-DISCOVER_PAD = 28  # proto/discover.c: ANNOUNCE_BODY - 8
+DISCOVER_PAD = ANNOUNCE_LEN - HDR_LEN - 8  # proto/discover.c: DISCOVER as large as ANNOUNCE
 
 
 def fake_tag():
