@@ -150,14 +150,16 @@ static int gpt_header_ok(uint8_t *h, uint32_t ss, uint64_t lba)
 static int gpt_entries(int fd, uint64_t disk_size, uint32_t ss, const uint8_t *h,
                        struct fc_ptable *pt)
 {
-    uint64_t ent_lba = fc_get64(h + 72);
+    uint64_t ent_lba = fc_get64(h + 72), disk_lbas = disk_size / ss;
     uint32_t n = fc_get32(h + 80), esz = fc_get32(h + 84), i;
     uint64_t bytes = (uint64_t)n * esz;
     uint8_t *buf;
     int rc = FC_EFORMAT;
 
+    /* LBAs are 64-bit on disk: compare them in sectors, since lba * ss
+     * wraps for a forged one and would pass a check in bytes. */
     if (n == 0 || n > GPT_ENTRIES_MAX || esz < 128 || esz > 4096 || esz % 8 ||
-        ent_lba * ss > disk_size || bytes > disk_size - ent_lba * ss)
+        ent_lba > disk_lbas || bytes > disk_size - ent_lba * ss)
         return FC_EFORMAT;
     buf = malloc(bytes);
     if (!buf)
@@ -172,7 +174,7 @@ static int gpt_entries(int fd, uint64_t disk_size, uint32_t ss, const uint8_t *h
 
         if (memcmp(e, zero, 16) == 0)
             continue;
-        if (last < first)
+        if (last < first || last >= disk_lbas)
             goto out;
         guid_str(e, type, sizeof(type));
         if (add_entry(pt, i + 1, first * ss, (last - first + 1) * ss, type))

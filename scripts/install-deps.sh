@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential meson ninja-build pkg-config
+  # the fuzz build (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # libraries (docs/dependencies.md says why each one)
   libzstd-dev libsodium-dev libext2fs-dev comerr-dev libisal-dev
   libuv1-dev libjansson-dev libmicrohttpd-dev libpcap-dev check
