@@ -365,6 +365,21 @@ int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, in
 
 /* API create requests: the same settings as the flags, as JSON members;
  * unknown members and wrong types are refused, not ignored. */
+/* Only the strings a session keeps a pointer to (image, iface) are copied:
+ * they live as long as the daemon, like config lines; everything else is
+ * parsed on the spot from the request's own buffer or a stack buffer, so a
+ * client repeating POST /api/sessions cannot grow the daemon. */
+static const char *json_text(const char *key, json_t *v, char *num, size_t cap)
+{
+    if (json_is_number(v)) {
+        snprintf(num, cap, strcmp(key, "rate") ? "%g" : "%.0f", json_number_value(v));
+        return num;
+    }
+    if (!strcmp(key, "image") || !strcmp(key, "iface"))
+        return strdup(json_string_value(v));
+    return json_string_value(v);
+}
+
 static int json_member(struct fc_session_config *c, const char *key, json_t *v, char *why,
                        size_t cap)
 {
@@ -378,17 +393,20 @@ static int json_member(struct fc_session_config *c, const char *key, json_t *v, 
         if (!strcmp(key, strings[i])) {
             if (!json_is_string(v) && !(json_is_number(v) && !strcmp(key, "rate")))
                 return snprintf(why, cap, "%s must be a string", key), FC_EINVAL;
-            if (json_is_number(v))
-                snprintf(num, sizeof(num), "%.0f", json_number_value(v));
-            text = json_is_string(v) ? strdup(json_string_value(v)) : strdup(num);
+            text = json_text(key, v, num, sizeof(num));
         }
     for (i = 0; numbers[i]; i++)
         if (!strcmp(key, numbers[i])) {
             if (!json_is_number(v))
                 return snprintf(why, cap, "%s must be a number", key), FC_EINVAL;
-            snprintf(num, sizeof(num), "%g", json_number_value(v));
-            text = strdup(num);
+            text = json_text(key, v, num, sizeof(num));
         }
+    if (!strcmp(key, "zero_free")) {
+        if (!json_is_boolean(v))
+            return snprintf(why, cap, "zero_free must be true or false"), FC_EINVAL;
+        c->zero_free = json_is_true(v);
+        return 0;
+    }
     if (!strcmp(key, "start")) {
         if (!json_is_string(v) ||
             (strcmp(json_string_value(v), "now") && strcmp(json_string_value(v), "policy")))
@@ -403,7 +421,6 @@ static int json_member(struct fc_session_config *c, const char *key, json_t *v, 
     for (i = 0; name[i]; i++)
         if (name[i] == '_')
             name[i] = '-';
-    /* strdup'd values live as long as the session, like config lines */
     if (set_option(c, name, text))
         return snprintf(why, cap, "bad value for %s", key), FC_EINVAL;
     return 0;
