@@ -399,9 +399,6 @@ static int write_machine(const struct pxe_opts *o, const char *outdir, const str
                                         "build).\n# `fleetcast pxe reset %s --tftp-root DIR` "
                                         "images it again.\n",
                  m->file + 3, m->file + 3);
-    } else if (rc == 0 && fc_bootcfg_read(path, FC_BOOTCFG_MARK_BUILD, old, sizeof(old)) != 1) {
-        fc_error("%s was not written by fleetcast: left alone (remove it to use --machine)", path);
-        return FC_ESTATE;
     }
     if (fc_bootcfg_write(path, &b))
         return FC_EIO;
@@ -409,6 +406,26 @@ static int write_machine(const struct pxe_opts *o, const char *outdir, const str
            b.local ? "imaged already (boots its disk; `pxe reset` images it)"
                    : "its own imaging entry",
            args);
+    return 0;
+}
+
+/* Before the slow initramfs build: a --machine whose file someone else wrote is refused now. */
+static int check_machine_files(const struct pxe_opts *o, const char *outdir)
+{
+    char path[PATH_MAX], old[16];
+    struct machine m;
+    int i;
+
+    for (i = 0; i < o->n_machines; i++) {
+        parse_machine(o->machine[i], &m); /* checked by check_build_opts */
+        snprintf(path, sizeof(path), "%s/pxelinux.cfg/%s", outdir, m.file);
+        if (fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, old, sizeof(old)) == 0 &&
+            fc_bootcfg_read(path, FC_BOOTCFG_MARK_BUILD, old, sizeof(old)) != 1) {
+            fc_error("%s was not written by fleetcast: left alone (remove it to use --machine)",
+                     path);
+            return FC_ESTATE;
+        }
+    }
     return 0;
 }
 
@@ -485,7 +502,9 @@ static int pxe_build(struct fc_args *a)
         fc_error("cannot create %s: %s", dir, strerror(errno));
         return fc_fail(FC_EIO, o.outdir);
     }
-    rc = copy_bootloader(o.outdir);
+    rc = check_machine_files(&o, o.outdir);
+    if (!rc)
+        rc = copy_bootloader(o.outdir);
     if (!rc)
         rc = run_script(&o, o.outdir, recv);
     if (!rc)

@@ -218,10 +218,12 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
 static int check_trust(const struct fc_recv *r)
 {
     struct stat st;
+    int blk;
 
-    if (!r->o.target || r->o.pubkey || stat(r->o.target, &st) < 0)
+    if (!r->o.target || r->o.pubkey)
         return 0;
-    if (S_ISBLK(st.st_mode) && !r->o.insecure) {
+    blk = stat(r->o.target, &st) == 0 && S_ISBLK(st.st_mode);
+    if (blk && !r->o.insecure) {
         fc_error("refusing to write the block device %s without --pubkey: any host on the "
                  "network could send its own image; give the trusted key with --pubkey FILE, "
                  "or --insecure to accept any signer",
@@ -229,7 +231,7 @@ static int check_trust(const struct fc_recv *r)
         return FC_EINVAL;
     }
     fc_warn("no --pubkey: %s will take an image from any signer (%s)", r->o.target,
-            S_ISBLK(st.st_mode) ? "--insecure" : "allowed for a file target");
+            blk ? "--insecure" : "allowed for a file target");
     return 0;
 }
 

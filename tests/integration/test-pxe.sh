@@ -8,7 +8,8 @@
 #            tiny initramfs whose /init prints FLEETCAST-CLONE-OK on ttyS0 and powers off, and a
 #            partition of random data; captured with `fleetcast image create`
 #   phase 1  vm1..vm3 (blank disks, e1000, network boot first) image themselves in one session
-#            (--min-receivers 3) and power off; vm4, whose disk is too small, fails cleanly
+#            (--min-receivers 3) and power off; vm2 has its own entry (pxe build --machine:
+#            fleetcast.disk=/dev/sda); vm4, whose disk is too small, fails cleanly
 #   checks   every disk equals a fresh `fleetcast image restore` and passes `image compare`;
 #            three pxelinux.cfg/01-<mac> say LOCALBOOT; the stats say three done; vm4 was
 #            refused by the server, said why on its console, did not reboot, disk untouched
@@ -16,7 +17,8 @@
 #            disk network-boots and its 01-<mac> file sends it to the local disk (marker
 #            again); vm5 with two disks large enough refuses to guess and reports to a second
 #            fleetcastd session (fleetcast-recv --probe and --report-failure)
-#   reset    `fleetcast pxe reset` removes fleetcastd's files, and only those
+#   reset    `fleetcast pxe reset` removes fleetcastd's files, and only those; vm2's gets its
+#            own imaging entry back
 # Serial logs of every VM are kept in the meson log dir (meson-logs/test-pxe/) on failure.
 # Environment: FC_PXE_ACCEL=kvm|tcg forces the accelerator.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -195,8 +197,10 @@ log "accelerator: $ACCEL"
 
 TFTP=$T/tftp
 t0=$SECONDS
+assert_exit 2 "$FLEETCAST" pxe build "$TFTP" --kernel "$KERNEL" --after poweroff
+assert_stderr "needs --key PUB.*--insecure-any-signer" "pxe build without --key: refused, says why"
 assert_exit 0 "$FLEETCAST" pxe build "$TFTP" --kernel "$KERNEL" --key "$PUB" --after poweroff \
-	--append "fleetcast.failwait=5 fleetcast.wait=200"
+	--append "fleetcast.failwait=5 fleetcast.wait=200" --machine "${MAC[vm2]}:disk=/dev/sda"
 cp "$T/out" "$T/pxe-build.log"
 log "pxe build took $((SECONDS - t0)) s: $(grep '^initramfs:' "$T/out")"
 for f in pxelinux.0 ldlinux.c32 menu.c32 libutil.c32 libcom32.c32 vmlinuz initramfs.img \
@@ -209,7 +213,9 @@ size=$(fsize "$TFTP/initramfs.img")
 check "initramfs is small ($((size / MB)) MiB < 32 MiB)" test "$size" -lt $((32 * MB))
 assert_match 'ONTIMEOUT fleetcast' "$(cat "$TFTP/pxelinux.cfg/default")" "menu images unattended"
 assert_match 'LOCALBOOT 0' "$(cat "$TFTP/pxelinux.cfg/default")" "menu offers the local disk"
-assert_exit 2 "$FLEETCAST" pxe build "$T/bad" --after sometimes
+assert_match 'APPEND .*fleetcast.disk=/dev/sda' "$(cat "$TFTP/pxelinux.cfg/01-${MAC[vm2]//:/-}")" \
+	"vm2: its own entry names its disk"
+assert_exit 2 "$FLEETCAST" pxe build "$T/bad" --key "$PUB" --after sometimes
 
 lab_create 0 || die "lab_create"
 lab_bg srv "$T/dnsmasq.log" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --user=root \
@@ -252,10 +258,15 @@ for vm in "${IMAGED[@]}"; do
 	if [[ -f $f ]]; then
 		assert_match '^# fleetcastd:' "$(head -n 1 "$f")" "$vm: ${f##*/} written by fleetcastd"
 		assert_match 'LOCALBOOT 0' "$(cat "$f")" "$vm: ${f##*/} boots the local disk"
+		assert_match '^DEFAULT local' "$(cat "$f")" "$vm: ${f##*/} boots it by default"
 	else
 		fail "$vm: $f exists"
 	fi
 done
+assert_match 'target /dev/sda from fleetcast.disk=' "$(console vm2)" "vm2: took its disk from its entry"
+check "vm1: picked its disk itself" eval "! console vm1 | grep -q 'from fleetcast.disk='"
+assert_match 'APPEND .*fleetcast.disk=/dev/sda' "$(cat "$TFTP/pxelinux.cfg/01-${MAC[vm2]//:/-}")" \
+	"vm2: fleetcastd kept its own entry in its local-boot file"
 assert_eq 0 "$SRV_RC" "fleetcastd exit code (every receiver done)"
 assert_eq 3 "$(mc_srv_stat 'd["receivers_done"]')" "stats: receivers_done"
 assert_eq 0 "$(mc_srv_stat 'd["receivers_failed"] + d["receivers_dropped"]')" "stats: none failed or dropped"
@@ -309,8 +320,11 @@ assert_exit 0 "$FLEETCAST" pxe reset "${MAC[vm1]^^}" --tftp-root "$TFTP"
 check "pxe reset MAC removed vm1's file" test ! -e "$TFTP/pxelinux.cfg/01-${MAC[vm1]//:/-}"
 assert_exit 1 "$FLEETCAST" pxe reset 52:54:00:99:99:99 --tftp-root "$TFTP"
 assert_exit 0 "$FLEETCAST" pxe reset --all --tftp-root "$TFTP"
-left=$(find "$TFTP/pxelinux.cfg" -name '01-*' -printf '%f ')
-assert_eq "01-52-54-00-99-99-99 " "$left" "pxe reset --all removed fleetcastd's files only"
+left=$(find "$TFTP/pxelinux.cfg" -name '01-*' -printf '%f\n' | sort | tr '\n' ' ')
+assert_eq "01-${MAC[vm2]//:/-} 01-52-54-00-99-99-99 " "$left" "pxe reset --all removed fleetcastd's files only"
+f=$TFTP/pxelinux.cfg/01-${MAC[vm2]//:/-}
+assert_match '^# fleetcast pxe build:' "$(head -n 1 "$f")" "pxe reset --all gave vm2 its own entry back"
+assert_match 'ONTIMEOUT fleetcast' "$(cat "$f")" "vm2 images again, with its own settings"
 assert_exit 2 "$FLEETCAST" pxe reset not-a-mac --tftp-root "$TFTP"
 
 mc_finish
