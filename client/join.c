@@ -83,6 +83,9 @@ static int take_secret(struct fc_recv *r, const struct attempt *at, const struct
     if (fc_auth_open_secret(secret, a->sealed, at->pub, at->sec))
         return FC_EPROTO;
     memcpy(r->secret, secret, FC_SECRET_LEN);
+    fc_auth_dir_key(secret, FC_AUTH_TO_SERVER, r->key_up);
+    fc_auth_dir_key(secret, FC_AUTH_TO_RECEIVER, r->key_down);
+    sodium_memzero(secret, sizeof(secret));
     r->have_secret = 1;
     memset(&r->srv_replay, 0, sizeof(r->srv_replay));
     return 0;

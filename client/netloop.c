@@ -359,9 +359,12 @@ static void tcp_fetch(struct net *nt, uint32_t idx)
     if (rc) {
         nt->tcp[idx] = TCP_FAILED;
         r->n.tcp_fetch_failed++;
+        /* FULL here means our allowance is spent (or one is in flight). */
         RLOG(r, FC_LOG_WARN, "chunk %u over TCP: %s%s%s; it keeps coming by multicast", idx,
              fc_strerror(rc), rc == FC_EREFUSED ? ": " : "",
-             rc == FC_EREFUSED ? fc__reason_text((uint8_t)status) : "");
+             rc != FC_EREFUSED          ? ""
+             : status == FC_REASON_FULL ? "our allowance of chunks over TCP is spent"
+                                        : fc__reason_text((uint8_t)status));
         if ((rc == FC_EREFUSED && status == FC_REASON_FULL) || ++nt->tcp_errors >= TCP_ERRORS_MAX) {
             nt->tcp_off = 1;
             RLOG(r, FC_LOG_WARN, "no more chunks over TCP this session");
@@ -603,7 +606,7 @@ static void on_ctrl(struct net *nt, const uint8_t *buf, size_t len)
         return;
     /* The connected socket only takes the server's address and port, which
      * anyone on the LAN can forge: what counts is the tag. */
-    tagged = r->have_secret && fc_auth_verify(buf, len, r->secret) == 0 &&
+    tagged = r->have_secret && fc_auth_verify(buf, len, r->key_down) == 0 &&
              fc_replay_accept(&r->srv_replay, h.seq);
     if (tagged)
         nt->t_server = nt->now;

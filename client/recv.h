@@ -81,8 +81,10 @@ struct fc_recv {
     int have_m;
     struct fc_target t;
     uint64_t target_size;
-    uint32_t rid;                  /* receiver id from JOIN_ACK */
-    uint8_t secret[FC_SECRET_LEN]; /* from JOIN_ACK: the key of our tags and the server's */
+    uint32_t rid;                    /* receiver id from JOIN_ACK */
+    uint8_t secret[FC_SECRET_LEN];   /* from JOIN_ACK */
+    uint8_t key_up[FC_SECRET_LEN];   /* derived: tags of our packets to the server */
+    uint8_t key_down[FC_SECRET_LEN]; /* derived: tags of the server's packets to us */
     int have_secret;
     uint32_t auth_seq;           /* one sequence for every tagged packet we send */
     struct fc_replay srv_replay; /* the server's tagged packets to us */

@@ -13,7 +13,7 @@ int fc__seal(struct fc_recv *r, uint8_t *buf, size_t n)
 {
     if (!r->have_secret)
         return FC_ESTATE;
-    return fc_auth_seal(buf, n, r->secret) ? FC_EINVAL : (int)n;
+    return fc_auth_seal(buf, n, r->key_up) ? FC_EINVAL : (int)n;
 }
 
 static int send_sealed(struct fc_recv *r, uint8_t *buf, int n)

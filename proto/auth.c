@@ -35,6 +35,16 @@ int fc_auth_verify(const uint8_t *pkt, size_t len, const uint8_t key[FC_SECRET_L
     return crypto_verify_16(tag, pkt + len - FC_TAG_LEN) ? FC_EPROTO : 0;
 }
 
+void fc_auth_dir_key(const uint8_t secret[FC_SECRET_LEN], enum fc_auth_dir dir,
+                     uint8_t out[FC_SECRET_LEN])
+{
+    static const char up[] = "fleetcast v2 to server", down[] = "fleetcast v2 to receiver";
+    const char *label = dir == FC_AUTH_TO_SERVER ? up : down;
+
+    crypto_generichash(out, FC_SECRET_LEN, (const uint8_t *)label, strlen(label), secret,
+                       FC_SECRET_LEN);
+}
+
 void fc_auth_box_keypair(uint8_t pub[FC_BOXPUB_LEN], uint8_t sec[32])
 {
     crypto_box_keypair(pub, sec);

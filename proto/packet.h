@@ -235,6 +235,13 @@ struct fc_chunk_head {
  * with the keyed BLAKE2b of everything before, fc_auth_verify() checks them
  * (constant time). Decoders only check that they are there. */
 int fc_auth_seal(uint8_t *pkt, size_t len, const uint8_t key[FC_SECRET_LEN]);
+/* The key of one direction, derived from the receiver's secret: packets to
+ * the server and to the receiver are tagged with different keys, so a
+ * receiver's own packet reflected back at it (from the group, where its
+ * NAKs are) never verifies as the server's. */
+enum fc_auth_dir { FC_AUTH_TO_SERVER = 1, FC_AUTH_TO_RECEIVER = 2 };
+void fc_auth_dir_key(const uint8_t secret[FC_SECRET_LEN], enum fc_auth_dir dir,
+                     uint8_t out[FC_SECRET_LEN]);
 int fc_auth_verify(const uint8_t *pkt, size_t len, const uint8_t key[FC_SECRET_LEN]);
 /* The secret travels in JOIN_ACK sealed to the JOIN's one-time X25519 key,
  * so a host that only sees the traffic cannot learn it. */

@@ -198,10 +198,12 @@ struct fc_rx *fc_joins_confirm(struct fc_session *s, uint32_t id, const uint8_t 
 
     for (i = 0; i < s->n_pending; i++) {
         struct fc_pending p = s->pending[i];
+        uint8_t up[FC_SECRET_LEN];
 
         if (p.id != id)
             continue;
-        if (fc_auth_verify(pkt, len, p.secret))
+        fc_auth_dir_key(p.secret, FC_AUTH_TO_SERVER, up);
+        if (fc_auth_verify(pkt, len, up))
             return NULL;
         remove_at(s, i);
         r = fc_rx_admit(s, &p, seq);

@@ -70,8 +70,9 @@ int fc_rx_room_for(const struct fc_session *s, struct in_addr ip)
     return is_loopback(ip) || !s->cfg.max_per_ip || active_from(s, ip) < s->cfg.max_per_ip;
 }
 
+/* key: the receiver's to-receiver key, or NULL for an untagged hint. */
 static void send_abort_with(struct fc_session *s, const struct sockaddr_in *to, uint32_t id,
-                            const uint8_t *secret, uint8_t reason, const char *text)
+                            const uint8_t *key, uint8_t reason, const char *text)
 {
     struct fc_abort a;
     uint8_t buf[FC_PKT_MAX];
@@ -84,14 +85,14 @@ static void send_abort_with(struct fc_session *s, const struct sockaddr_in *to, 
     if (a.text_len > FC_ABORT_TEXT_MAX)
         a.text_len = FC_ABORT_TEXT_MAX;
     n = fc_abort_encode(buf, sizeof(buf), s->session_id, ++s->ctrl_seq, &a);
-    if (n <= 0 || (secret && fc_auth_seal(buf, (size_t)n, secret)))
+    if (n <= 0 || (key && fc_auth_seal(buf, (size_t)n, key)))
         return;
     fc_netio_send_ctrl(s, to, buf, (size_t)n);
 }
 
 void fc_rx_send_abort(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *text)
 {
-    send_abort_with(s, &r->addr, r->id, r->secret, reason, text);
+    send_abort_with(s, &r->addr, r->id, r->key_down, reason, text);
 }
 
 /* "Unknown receiver: join again" cannot be tagged (we do not know its
@@ -118,7 +119,7 @@ struct fc_rx *fc_rx_authenticate(struct fc_session *s, const struct sockaddr_in 
     struct fc_rx *r = fc_rx_find(s, id);
 
     if (r) {
-        if (fc_auth_verify(pkt, len, r->secret) || !fc_replay_accept(&r->replay, seq)) {
+        if (fc_auth_verify(pkt, len, r->key_up) || !fc_replay_accept(&r->replay, seq)) {
             s->st.auth_fail++;
             return NULL;
         }
@@ -178,6 +179,8 @@ static void take_identity(struct fc_rx *r, const struct fc_pending *p, uint32_t 
 {
     r->id = p->id;
     memcpy(r->secret, p->secret, FC_SECRET_LEN);
+    fc_auth_dir_key(p->secret, FC_AUTH_TO_SERVER, r->key_up);
+    fc_auth_dir_key(p->secret, FC_AUTH_TO_RECEIVER, r->key_down);
     memset(&r->replay, 0, sizeof(r->replay));
     fc_replay_accept(&r->replay, seq);
     r->addr = p->addr;
@@ -201,7 +204,10 @@ struct fc_rx *fc_rx_admit(struct fc_session *s, const struct fc_pending *p, uint
     if (!fc_rx_room_for(s, p->addr.sin_addr) || !(r = new_entry(s))) {
         fc_warn("session %08x machine %s: refused: no room (%u active)", s->session_id, who,
                 fc_rx_count(s, FC_RXS_ACTIVE));
-        send_abort_with(s, &p->addr, p->id, p->secret, FC_REASON_FULL, "session full");
+        uint8_t down[FC_SECRET_LEN];
+
+        fc_auth_dir_key(p->secret, FC_AUTH_TO_RECEIVER, down);
+        send_abort_with(s, &p->addr, p->id, down, FC_REASON_FULL, "session full");
         return NULL;
     }
     memset(r, 0, sizeof(*r));
@@ -308,7 +314,7 @@ void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *
 
     ack.flags = FC_DONE_ACK;
     n = fc_done_encode(buf, sizeof(buf), s->session_id, ++s->ctrl_seq, &ack);
-    if (n > 0 && !fc_auth_seal(buf, (size_t)n, r->secret))
+    if (n > 0 && !fc_auth_seal(buf, (size_t)n, r->key_down))
         fc_netio_send_ctrl(s, &r->addr, buf, (size_t)n);
     if (r->status != FC_RXS_ACTIVE)
         return;

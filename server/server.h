@@ -86,8 +86,10 @@ enum fc_rx_status { FC_RXS_ACTIVE, FC_RXS_DONE, FC_RXS_FAILED, FC_RXS_DROPPED };
 struct fc_rx {
     uint32_t id; /* random: not guessable from the others' */
     struct sockaddr_in addr;
-    uint8_t secret[FC_SECRET_LEN]; /* key of its tags, from JOIN_ACK */
-    struct fc_replay replay;       /* its tagged packets' sequence numbers */
+    uint8_t secret[FC_SECRET_LEN];   /* sent sealed in JOIN_ACK */
+    uint8_t key_up[FC_SECRET_LEN];   /* derived: tags of its packets to us */
+    uint8_t key_down[FC_SECRET_LEN]; /* derived: tags of ours to it */
+    struct fc_replay replay;         /* its tagged packets' sequence numbers */
     uint64_t join_nonce;
     uint8_t box_pub[FC_BOXPUB_LEN];
     char name[FC_NAME_MAX + 1];

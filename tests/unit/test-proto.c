@@ -969,6 +969,29 @@ START_TEST(auth_any_flipped_bit_fails)
 }
 END_TEST
 
+/* The two directions have keys of their own: a receiver's packet (say its
+ * NAK, which every host on the group sees) sent back at it as if from the
+ * server never verifies; and neither key is the secret itself. */
+START_TEST(auth_directions_have_own_keys)
+{
+    const struct kind *k = &kinds[tagged_kinds[_i]];
+    size_t n = encode_sample(k);
+    uint8_t up[FC_SECRET_LEN], down[FC_SECRET_LEN], up2[FC_SECRET_LEN];
+
+    fc_auth_dir_key(test_key, FC_AUTH_TO_SERVER, up);
+    fc_auth_dir_key(test_key, FC_AUTH_TO_RECEIVER, down);
+    fc_auth_dir_key(test_key, FC_AUTH_TO_SERVER, up2);
+    ck_assert_mem_eq(up, up2, FC_SECRET_LEN); /* both ends derive the same */
+    ck_assert(memcmp(up, down, FC_SECRET_LEN) != 0);
+    ck_assert(memcmp(up, test_key, FC_SECRET_LEN) != 0);
+    ck_assert(memcmp(down, test_key, FC_SECRET_LEN) != 0);
+    ck_assert_int_eq(fc_auth_seal(pkt, n, up), 0);
+    ck_assert_int_eq(fc_auth_verify(pkt, n, up), 0);
+    ck_assert_int_eq(fc_auth_verify(pkt, n, down), FC_EPROTO);
+    ck_assert_int_eq(fc_auth_verify(pkt, n, test_key), FC_EPROTO);
+}
+END_TEST
+
 START_TEST(auth_wrong_key_fails)
 {
     const struct kind *k = &kinds[tagged_kinds[_i]];
@@ -1352,6 +1375,7 @@ static Suite *proto_suite(void)
     tcase_add_loop_test(auth, auth_tag_is_over_the_exact_bytes, 0, N_TAGGED);
     tcase_add_loop_test(auth, auth_any_flipped_bit_fails, 0, N_TAGGED);
     tcase_add_loop_test(auth, auth_wrong_key_fails, 0, N_TAGGED);
+    tcase_add_loop_test(auth, auth_directions_have_own_keys, 0, N_TAGGED);
     tcase_add_test(auth, auth_short_and_oversized_packets_are_refused);
     tcase_add_test(auth, sealed_secret_round_trip);
     tcase_add_test(auth, join_exchange_gives_both_sides_the_secret);
