@@ -8,10 +8,12 @@
 # Each receiver must either finish with a disk identical to the reference
 # restore (and have used the TCP fallback) or fail with a clear error by its
 # --deadline (the server's --max-time bounds the session): none hangs, none
-# writes a byte that is not the image's.
+# writes a byte that is not the image's. Two sessions under the forger: a
+# 6-chunk image, within the allowance, that every receiver must finish
+# through the fallback; then a 16-chunk one, beyond it.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-mc_bound 260 "$@"
+mc_bound 400 "$@"
 mc_init
 
 N=3
@@ -26,12 +28,44 @@ lab_create "$N" || die "lab_create"
 lab_add forger 10.77.0.98 || die "lab_add forger"
 mapfile -t MACHINES < <(lab_machines)
 
+# start_forger : forger.py in its host; FORGER_PID.
+start_forger() {
+	rm -f "$T/forger.log"
+	FORGER_PID=$(lab_bg forger "$T/forger.log" "$LAB_PYTHON" "$SRCDIR/tests/lab/forger.py" \
+		--spoof 10.77.0.1 --group "$MC_GROUP" --duration $((MAXTIME + 40)) --idle 5) ||
+		die "cannot start forger.py"
+	mc_wait_log "$T/forger.log" '^forger: listening' 10 || die "forger.py did not start: $(cat "$T/forger.log")"
+}
+
+log "session 1: 6 random MiB, 6 chunks: every one can come over TCP"
+head -c $((6 * MIB)) /dev/urandom >"$T/tiny.raw"
+must "$FLEETCAST" image create "$T/tiny.raw" "$T/tiny.fcimg" --key "$T/key.key" --quiet
+must "$FLEETCAST" image restore "$T/tiny.fcimg" "$T/tiny.ref" --pubkey "$PUB"
+BIG_IMG=$IMG BIG_REF=$REF IMG=$T/tiny.fcimg REF=$T/tiny.ref
+mc_server srv1 -- --rate 8M --min-receivers "$N" --max-wait 30 --max-time "$MAXTIME" --verbose
+start_forger
+for m in "${MACHINES[@]}"; do mc_recv "$m" --deadline "$DEADLINE"; done
+mc_wait_recvs $((DEADLINE + 25)) "${MACHINES[@]}"
+mc_wait_server $((MAXTIME + 30))
+lab_wait "$FORGER_PID" 30 || true
+log "forger.py: $(tail -1 "$T/forger.log")"
+for m in "${MACHINES[@]}"; do
+	mc_check_recv "$m" 0
+	t=$(mc_rx_stat "$m" 'd["tcp_chunks"]')
+	log "$m: hash_failures $(mc_rx_stat "$m" 'd["hash_failures"]'), tcp_chunks $t"
+	check "$m: used the TCP fallback (tcp_chunks $t)" test "${t//none/0}" -gt 0
+	assert_eq done "$(mc_srv_rx "$m" status)" "$m: the server counts it done"
+	for f in log json img; do mv "$T/$m.$f" "$T/$m-1.$f" 2>/dev/null; done
+done
+assert_eq "$N" "$(mc_srv_stat 'd["receivers_done"]')" "session 1: server stats: every receiver done"
+mv "$T/srv.json" "$T/srv1.json"
+IMG=$BIG_IMG REF=$BIG_REF
+
+log "session 2: $CHUNKS chunks, beyond the allowance"
+
 mc_server -- --rate 8M --min-receivers "$N" --max-wait 30 --max-time "$MAXTIME" --verbose
 log "session $SESSION"
-FORGER_PID=$(lab_bg forger "$T/forger.log" "$LAB_PYTHON" "$SRCDIR/tests/lab/forger.py" \
-	--spoof 10.77.0.1 --group "$MC_GROUP" --duration $((MAXTIME + 40)) --idle 5) ||
-	die "cannot start forger.py"
-mc_wait_log "$T/forger.log" '^forger: listening' 10 || die "forger.py did not start: $(cat "$T/forger.log")"
+start_forger
 T0=$SECONDS
 for m in "${MACHINES[@]}"; do mc_recv "$m" --deadline "$DEADLINE"; done
 mc_wait_recvs $((DEADLINE + 25)) "${MACHINES[@]}"
