@@ -144,8 +144,8 @@ def discover(sock, server, timeout):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         nonce = random.getrandbits(64)
-        pkt = header(T_DISCOVER, 0, 0) + struct.pack("<Q", nonce) + bytes(DISCOVER_PAD)
-        sock.sendto(pkt, server)
+        for pad in DISCOVER_PADS:
+            sock.sendto(header(T_DISCOVER, 0, 0) + struct.pack("<Q", nonce) + bytes(pad), server)
         wait_end = time.monotonic() + 0.5
         while time.monotonic() < wait_end:
             r, _, _ = select.select([sock], [], [], max(0.0, wait_end - time.monotonic()))
