@@ -20,8 +20,10 @@ trap 'rm -rf "$work"' EXIT
 # compressible), empty and tiny ones, nested directories, a symlink.
 make_tree() {
   local dir=$1 n=$2 i sub
-  local texts=(/usr/share/common-licenses/*)
-  local bins=(/usr/bin/*)
+  local texts=(/usr/share/common-licenses/*) bins=() f
+  # Regular files only: /usr/bin/X11 is a link to "." once x11-common is
+  # installed (chromium pulls it in), and head cannot read a directory.
+  for f in /usr/bin/*; do [[ -f $f && ! -L $f ]] && bins+=("$f"); done
   mkdir -p "$dir"
   for ((i = 0; i < n; i++)); do
     sub=$dir/d$((i % 37))/e$((i % 5))
