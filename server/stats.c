@@ -9,19 +9,25 @@
 #include "common/meter.h"
 #include "server/server.h"
 
-static json_t *rx_json(const struct fc_rx *r)
+/* One receiver-to-JSON function (api.c: names escaped, never dropped), and
+ * what the stats file adds for tests and benchmarks. */
+static json_t *rx_json(const struct fc_session *s, const struct fc_rx *r)
 {
+    json_t *j = fc_api_machine_json(s, r);
     char ip[INET_ADDRSTRLEN];
 
+    if (!j)
+        return NULL;
     inet_ntop(AF_INET, &r->addr.sin_addr, ip, sizeof(ip));
-    return json_pack(
-        "{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:s}", "id", (json_int_t)r->id,
-        "name", r->name, "address", ip, "status", fc_rx_status_name(r->status), "chunks_done",
-        (json_int_t)r->p.chunks_done, "bytes_written", (json_int_t)r->p.bytes_written,
-        "pkts_received", (json_int_t)r->p.pkts_received, "pkts_lost", (json_int_t)r->p.pkts_lost,
-        "rejects", (json_int_t)r->p.rejects, "repairs_requested", (json_int_t)r->repairs_requested,
-        "seconds", (r->done_at ? r->done_at : fc_server_now(NULL)) - r->joined_at, "error",
-        r->error);
+    json_object_set_new(j, "address", json_string(ip));
+    json_object_set_new(j, "status", json_string(fc_rx_status_name(r->status)));
+    json_object_set_new(j, "chunks_done", json_integer((json_int_t)r->p.chunks_done));
+    json_object_set_new(j, "bytes_written", json_integer((json_int_t)r->p.bytes_written));
+    json_object_set_new(j, "pkts_received", json_integer((json_int_t)r->p.pkts_received));
+    json_object_set_new(j, "rejects", json_integer((json_int_t)r->p.rejects));
+    json_object_set_new(j, "seconds",
+                        json_real((r->done_at ? r->done_at : fc_server_now(s)) - r->joined_at));
+    return j;
 }
 
 int fc_stats_write(const struct fc_session *s, const char *path)
@@ -34,7 +40,7 @@ int fc_stats_write(const struct fc_session *s, const char *path)
     int rc;
 
     for (i = 0; i < s->n_rx; i++)
-        json_array_append_new(arr, rx_json(&s->rx[i]));
+        json_array_append_new(arr, rx_json(s, &s->rx[i]));
     j = json_pack("{s:s, s:I, s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
                   "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
                   "state", fc_session_state_name(s->state), "session_id", (json_int_t)s->session_id,
