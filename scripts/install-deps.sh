@@ -18,7 +18,7 @@ PACKAGES=(
   # from npm at test time into ~/.cache/fleetcast-node), a terminal (tmux)
   curl chromium nodejs tmux
   # the netns lab and the reference tools of the benchmarks
-  iproute2 iputils-ping nftables iperf udpcast partclone time
+  iproute2 iputils-ping nftables iperf udpcast partclone time jq
   # PXE (fleetcast pxe build, tests/integration/test-pxe.sh): QEMU and its PXE ROMs, pxelinux,
   # syslinux for the test's bootable master disk, the kernel and tools the initramfs is made
   # of, dnsmasq (DHCP) and in.tftpd, run by the test inside its namespaces
