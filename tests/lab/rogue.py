@@ -62,7 +62,9 @@ HDR_LEN = 14
 ID_LEN = 16
 TAG_LEN = 16
 ANNOUNCE_LEN = HDR_LEN + 8 + ID_LEN + 4 + 2 + 2 + 2 + 1 + 1 + 1 + 32
-DISCOVER_PAD = ANNOUNCE_LEN - HDR_LEN - 8  # proto/discover.c: DISCOVER as large as ANNOUNCE
+# DISCOVER is padded to ANNOUNCE's size (proto/discover.c); the first v2
+# servers padded to v1's: send both, the server drops the other as malformed.
+DISCOVER_PADS = (ANNOUNCE_LEN - HDR_LEN - 8, 28)
 
 
 def fake_tag():
