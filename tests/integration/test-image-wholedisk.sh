@@ -53,12 +53,17 @@ else
 	fail "files read back equal the source tree: $(head -5 "$T/diff.log" | tr '\n' ';')"
 fi
 
-# Restoring onto an existing, larger file is allowed and leaves the tail alone.
-truncate -s $((DISK_SIZE + MIB)) "$T/big.raw"
-garbage "$T/big.raw" "$DISK_SIZE" "$MIB"
-TAIL=$(tail -c "$MIB" "$T/big.raw" | sha256sum)
+# Restoring onto an existing, larger file is allowed. Past the image's disk
+# the old bytes stay, but for the target's last MiB, where an old disk keeps
+# its backup GPT and RAID/LVM labels: that is always cleared (issue 8).
+truncate -s $((DISK_SIZE + 3 * MIB)) "$T/big.raw"
+garbage "$T/big.raw" "$DISK_SIZE" $((3 * MIB))
+MID=$(dd if="$T/big.raw" bs=1M skip=$((DISK_SIZE / MIB)) count=2 status=none | sha256sum)
 assert_exit 0 "$FLEETCAST" image restore "$IMG" "$T/big.raw" --quiet
-assert_eq "$TAIL" "$(tail -c "$MIB" "$T/big.raw" | sha256sum)" "bytes after the disk size untouched"
+assert_eq "$MID" "$(dd if="$T/big.raw" bs=1M skip=$((DISK_SIZE / MIB)) count=2 status=none | sha256sum)" \
+	"bytes after the disk size untouched, up to the target's last MiB"
+assert_eq "$(head -c "$MIB" /dev/zero | sha256sum)" "$(tail -c "$MIB" "$T/big.raw" | sha256sum)" \
+	"the target's last MiB cleared (an old backup GPT or RAID label would be there)"
 check "restored onto a larger file: first disk_size bytes == fresh restore" \
 	python3 "$PYHELP" range "$OUT" "$T/big.raw" 0 "$DISK_SIZE"
 
