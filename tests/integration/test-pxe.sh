@@ -321,7 +321,8 @@ check "pxe reset MAC removed vm1's file" test ! -e "$TFTP/pxelinux.cfg/01-${MAC[
 assert_exit 1 "$FLEETCAST" pxe reset 52:54:00:99:99:99 --tftp-root "$TFTP"
 assert_exit 0 "$FLEETCAST" pxe reset --all --tftp-root "$TFTP"
 left=$(find "$TFTP/pxelinux.cfg" -name '01-*' -printf '%f\n' | sort | tr '\n' ' ')
-assert_eq "01-${MAC[vm2]//:/-} 01-52-54-00-99-99-99 " "$left" "pxe reset --all removed fleetcastd's files only"
+# (sorted in the C locale: 01-52-54-00-99-… before vm2's 01-52-54-00-fc-…)
+assert_eq "01-52-54-00-99-99-99 01-${MAC[vm2]//:/-} " "$left" "pxe reset --all removed fleetcastd's files only"
 f=$TFTP/pxelinux.cfg/01-${MAC[vm2]//:/-}
 assert_match '^# fleetcast pxe build:' "$(head -n 1 "$f")" "pxe reset --all gave vm2 its own entry back"
 assert_match 'ONTIMEOUT fleetcast' "$(cat "$f")" "vm2 images again, with its own settings"
