@@ -207,6 +207,14 @@ check "200 streams from 20 addresses all streamed and stayed open; 16 for one ad
 check "fleetcastd is still running" kill -0 "$SRV_PID"
 
 # An event stream's lifetime: it ends by itself (EventSource reconnects).
+# The released streams' slots come free when fleetcastd next writes to them
+# (within its 1 s heartbeat): wait, bounded, until a stream is taken again.
+for ((i = 0; i < 20; i++)); do
+	code=$(lab_exec srv curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$CON_URL/api/v1/events" 2>/dev/null)
+	[[ $code == 200 ]] && break
+	sleep 0.5
+done
+assert_eq 200 "$code" "event streams are taken again once the others are gone"
 t0=$SECONDS
 rc=0
 lab_exec srv curl -sN --max-time $((STREAM_S + 40)) "$CON_URL/api/v1/events" >"$T/ev-life.txt" 2>/dev/null || rc=$?
