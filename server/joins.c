@@ -149,12 +149,40 @@ static struct fc_pending *new_slot(struct fc_session *s)
     return &s->pending[s->n_pending++];
 }
 
+/* A JOIN costs a sealed box (an X25519 scalar multiplication, ~0.1 ms) on
+ * the loop that also paces the sender: a flood of them from forged
+ * addresses must not stall the session. Real receivers repeat their JOIN
+ * every 0.5 s, so one dropped here only waits for its next try. */
+#define JOIN_RATE 300.0  /* JOINs answered per second, per session */
+#define JOIN_BURST 600.0 /* a whole lab booting at once */
+
+static int join_allowed(struct fc_session *s)
+{
+    double now = fc_server_now(s);
+
+    if (!s->join_at)
+        s->join_tokens = JOIN_BURST;
+    s->join_tokens += (now - s->join_at) * JOIN_RATE;
+    if (s->join_tokens > JOIN_BURST)
+        s->join_tokens = JOIN_BURST;
+    s->join_at = now;
+    if (s->join_tokens < 1) {
+        s->st.joins_throttled++;
+        return 0;
+    }
+    s->join_tokens -= 1;
+    return 1;
+}
+
 void fc_joins_on_join(struct fc_session *s, const struct sockaddr_in *from, const uint8_t *pkt,
                       size_t len, uint32_t seq, const struct fc_join *j)
 {
     char who[FC_NAME_MAX + 40], ip[INET_ADDRSTRLEN];
     struct fc_pending *p;
     struct fc_rx *r;
+
+    if (!join_allowed(s))
+        return;
 
     if (j->prev_id) {
         r = fc_rx_find(s, j->prev_id);

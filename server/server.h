@@ -128,7 +128,8 @@ struct fc_stats {
     uint64_t naks_overbudget; /* entries of receivers past their repair budget */
     uint64_t auth_fail;       /* control packets with a bad tag, unknown id or replayed */
     uint64_t joins_refused;
-    uint64_t rejects; /* malformed or foreign packets received */
+    uint64_t joins_throttled; /* JOINs over the answer rate (a flood): not answered */
+    uint64_t rejects;         /* malformed or foreign packets received */
     uint64_t rounds;
     uint64_t send_errors;
     uint64_t rx_rejects;  /* sum of the receivers' reported rejects */
@@ -285,6 +286,7 @@ struct fc_session {
     struct fc_pending *pending; /* FC_PENDING_MAX slots, n_pending used */
     uint32_t n_pending;
     double rejoin_tokens, rejoin_at; /* unauthenticated "join again" answers, rate-limited */
+    double join_tokens, join_at;     /* JOINs answered (joins.c), rate-limited */
     int deadline_passed;
 
     struct fc_stats st;

@@ -64,6 +64,7 @@ int fc_stats_write(const struct fc_session *s, const char *path)
     json_object_set_new(j, "naks_overbudget", json_integer((json_int_t)st->naks_overbudget));
     json_object_set_new(j, "auth_fail", json_integer((json_int_t)st->auth_fail));
     json_object_set_new(j, "joins_refused", json_integer((json_int_t)st->joins_refused));
+    json_object_set_new(j, "joins_throttled", json_integer((json_int_t)st->joins_throttled));
     /* Chunks that failed their hash twice at a receiver, sent over TCP. */
     json_object_set_new(j, "tcp_chunks", json_integer((json_int_t)st->tcp_chunks));
     json_object_set_new(j, "tcp_refused", json_integer((json_int_t)st->tcp_refused));

@@ -3,13 +3,14 @@
 # of the session on, multicasts 100 NAKs a second to the group, each of 32 entries asking for
 # whole blocks (needed = k) with a seq_seen far in the future, under random receiver ids and now
 # and then the id of a real receiver (learnt from its NAKs) with a tag it cannot compute; and
-# sends 1024 JOINs with random names (200 a second, half from its own address, half with spoofed
+# sends 1024 JOINs with random names (1000 a second, half from its own address, half with spoofed
 # sources from the machines' subnet) to the server. Under wire v1 each such NAK made the server
 # multicast thousands of repair packets and 1024 JOINs filled the receiver table.
 # A real machine (m5) starts once the flood has begun and must still join and finish.
 # Asserted: repair packets within the fault-free run's (same lab, same late machine) plus a small
-# margin; the flood's NAKs counted as unauthenticated; m5 joined and finished; the session
-# finished; every disk right; session time within 1.5x (+2 s) of the fault-free run.
+# margin; the flood's NAKs counted as unauthenticated; JOINs over the answer rate dropped; m5 joined
+# and finished; the session finished; every disk right; session time within 1.5x (+2 s) of the
+# fault-free run.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 mc_bound 270 "$@"
@@ -36,12 +37,12 @@ HL_LATE=$LATE hl_clean_run clean "${MACHINES[@]}"
 mc_server -- "${HL_SRV_ARGS[@]}"
 log "attacked run: session $SESSION"
 EVIL_PID=$(lab_bg evil "$T/hostile.log" "$LAB_PYTHON" "$HOSTILE" flood --server 10.77.0.1:7650 \
-	--info "$T/info.json" --at 0.2 --nak-pps 100 --joins 1024 --join-pps 200 --duration 150 \
+	--info "$T/info.json" --at 0.2 --nak-pps 100 --joins 1024 --join-pps 1000 --duration 150 \
 	--idle 4 --seed 10) || die "cannot start hostile.py"
 for m in "${MACHINES[@]}"; do mc_recv "$m"; done
 mc_wait_log "$T/hostile.log" '^hostile: session' 25 || fail "hostile.py learned the session"
 mc_wait_log "$T/hostile.log" '^hostile: flood started' 60 || fail "the flood started"
-sleep 1 # well into the JOIN flood (200 a second for 5 s)
+sleep 0.5 # in the middle of the JOIN flood (1000 a second for 1 s)
 mc_recv "$LATE"
 log "$LATE started during the flood"
 mc_wait_recvs 150 "${ALL[@]}"
@@ -65,8 +66,14 @@ assert_eq done "$(mc_srv_rx "$LATE" status)" "the late machine $LATE joined and 
 nu=$(mc_srv_stat 'd.get("naks_unauth", "none")')
 log "server: naks $(mc_srv_stat 'd["naks"]'), naks_unauth $nu, auth_fail $(mc_srv_stat 'd.get("auth_fail")'), joins_refused $(mc_srv_stat 'd.get("joins_refused")'), rejects $(mc_srv_stat 'd["rejects"]')"
 check "the flood's NAKs were counted as unauthenticated ($nu >= $((naks / 2)))" test "${nu//none/0}" -ge $((naks / 2))
+# 1024 JOINs in a second are more than fleetcastd answers (300 a second after a burst of 600:
+# each costs a sealed box on the loop that paces the sender); the rest are dropped unanswered.
+jt=$(mc_srv_stat 'd.get("joins_throttled", 0)')
+check "the JOIN flood was throttled ($jt JOINs not answered)" test "${jt//none/0}" -gt 0
 hl_figures flood "${ALL[@]}"
-limit=$(python3 -c 'import sys; r, d = int(sys.argv[1]), int(sys.argv[2]); print(r + max(r // 2, d // 50, 200))' "$CLEAN_REPAIR" "$CLEAN_DATA")
+# The margin is the run-to-run spread of repair at 1 % random loss (seen: 589 to 983 packets for
+# the same session); answering the flood as wire v1 did would cost thousands of packets a second.
+limit=$(python3 -c 'import sys; r, d = int(sys.argv[1]), int(sys.argv[2]); print(r + max(r, d // 25, 200))' "$CLEAN_REPAIR" "$CLEAN_DATA")
 check "repair packets $HL_REPAIR within the fault-free run's $CLEAN_REPAIR + margin ($limit)" test "$HL_REPAIR" -le "$limit"
 check "session time $HL_SECS s within 1.5x (+2 s) of the fault-free $CLEAN_SECS s" hl_within "$HL_SECS" 1.5
 mc_finish
