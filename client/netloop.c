@@ -28,8 +28,7 @@
 #define IDLE_NAK 0.2       /* nothing at all arrived: NAK every incomplete block */
 #define DONE_REPEAT 0.5
 #define DONE_GIVE_UP 10.0
-#define GAP_CREDIT 4096     /* most packets one gap in the DATA sequence counts as lost */
-#define JUMP_MAX (1u << 16) /* a larger jump is a new stream (server restart) or a forgery */
+#define JUMP_MAX 4096 /* a larger jump: a long cut, a new stream (server restart) or a forgery */
 #define REJOIN_HINT_GAP 5.0 /* untagged "join again" heeded at most this often */
 #define TCP_AFTER_FAILS 2   /* a chunk that failed its hash this often is fetched over TCP */
 #define TCP_TIMEOUT 3.0     /* seconds one such fetch may block the network thread */
@@ -93,9 +92,13 @@ static void quit(struct net *nt, int code)
 /* The DATA sequence: the loss the server's rate control and drop rules
  * act on, and the clock of our NAK timers. Only packets that came from the
  * server's address to the group and fit the manifest get here; but those
- * can still be forged, so a jump far ahead moves nothing until a second
- * packet confirms the new stream (a restarted server), one gap never
- * counts more than GAP_CREDIT, and a far jump counts no loss at all. */
+ * can still be forged. So a gap counts as loss only up to JUMP_MAX; a jump
+ * further ahead moves nothing until a second packet close after it confirms
+ * it (a long cut, a restarted server) and then counts no loss; and a forged
+ * jump that was confirmed by a second forgery is undone by the next real
+ * packet (far behind: taken as a restart). One forged packet can move our
+ * clock and our loss by JUMP_MAX packets at most, which the next few
+ * thousand real ones make up. */
 static void count_seq(struct net *nt, uint32_t seq)
 {
     struct fc_recv_counters *n = &nt->r->n;
@@ -115,7 +118,7 @@ static void count_seq(struct net *nt, uint32_t seq)
     }
     gap = seq - nt->max_seq - 1;
     if (gap < JUMP_MAX) {
-        n->pkts_lost += gap < GAP_CREDIT ? gap : GAP_CREDIT;
+        n->pkts_lost += gap;
         nt->max_seq = seq;
         return;
     }
