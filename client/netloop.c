@@ -89,6 +89,8 @@ static void quit(struct net *nt, int code)
 
 /* ---- DATA ---- */
 
+static void forget_timers(struct net *nt);
+
 /* The DATA sequence: the loss the server's rate control and drop rules
  * act on, and the clock of our NAK timers. Only packets that came from the
  * server's address to the group and fit the manifest get here; but those
@@ -110,10 +112,15 @@ static void count_seq(struct net *nt, uint32_t seq)
         return;
     }
     if (!fc_seq_after(seq, nt->max_seq)) {
-        if (nt->max_seq - seq > JUMP_MAX) /* far behind: the server restarted its count */
+        if (nt->max_seq - seq > JUMP_MAX) {
+            /* Far behind: a restarted count, or a forged jump undone. The
+             * NAK timers ran on numbers we no longer believe. */
+            forget_timers(nt);
+            nt->seq_set = 1;
             nt->max_seq = seq;
-        else if (seq != nt->max_seq && n->pkts_lost)
+        } else if (seq != nt->max_seq && n->pkts_lost) {
             n->pkts_lost--; /* late, not lost: reordering */
+        }
         return;
     }
     gap = seq - nt->max_seq - 1;
@@ -123,7 +130,7 @@ static void count_seq(struct net *nt, uint32_t seq)
         return;
     }
     if (nt->jump_set && fc_seq_after(seq, nt->jump_seq) && seq - nt->jump_seq < JUMP_MAX) {
-        nt->max_seq = seq; /* confirmed: a new stream */
+        nt->max_seq = seq; /* confirmed: a long cut or a new stream */
         nt->jump_set = 0;
         return;
     }
