@@ -34,6 +34,9 @@ int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
     memset(d, 0, sizeof(*d));
     d->cfg = *cfg;
     d->loop = uv_default_loop();
+    /* fc_daemon_free() closes what was opened, and only that: libuv
+     * asserts on closing a handle that was never initialised (a port in
+     * use used to end in a core dump here). */
     rc = fc_netio_open_daemon(d);
     if (rc)
         return rc;
@@ -42,12 +45,16 @@ int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
     d->sigint.data = d->sigterm.data = d;
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    d->signals_on = 1;
     if (cfg->http) {
         rc = fc_console_init(&d->console, d->loop, fc_api_execute, d);
-        if (!rc)
-            rc = fc_http_start(&d->http, cfg->http, &d->console, &cfg->http_opts);
         if (rc)
             return rc;
+        rc = fc_http_start(&d->http, cfg->http, &d->console, &cfg->http_opts);
+        if (rc) {
+            fc_console_close(&d->console);
+            return rc;
+        }
         d->console_on = 1;
         fc_api_start(d);
     }
@@ -259,8 +266,10 @@ void fc_daemon_free(struct fc_daemon *d)
     for (i = 0; i < d->n_sessions; i++)
         fc_session_release(d->sessions[i]);
     fc_netio_close_daemon(d);
-    uv_close((uv_handle_t *)&d->sigint, on_closed);
-    uv_close((uv_handle_t *)&d->sigterm, on_closed);
+    if (d->signals_on) {
+        uv_close((uv_handle_t *)&d->sigint, on_closed);
+        uv_close((uv_handle_t *)&d->sigterm, on_closed);
+    }
     uv_run(d->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
     for (i = 0; i < d->n_sessions; i++)
         free_session(d->sessions[i]);

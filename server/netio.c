@@ -72,6 +72,14 @@ static int open_data_socket(struct fc_session *s)
     return 0;
 }
 
+/* What an operator does about a port in use. */
+static const char *in_use_hint(int rc)
+{
+    return rc == UV_EADDRINUSE ? " (another fleetcastd, or another program, has it: stop it, or "
+                                 "choose another port with --ctrl-port / --group)"
+                               : "";
+}
+
 static int bind_udp(uv_udp_t *h, uint16_t port, uv_alloc_cb alloc, uv_udp_recv_cb cb)
 {
     struct sockaddr_in any;
@@ -82,7 +90,7 @@ static int bind_udp(uv_udp_t *h, uint16_t port, uv_alloc_cb alloc, uv_udp_recv_c
     if (!rc)
         rc = uv_udp_recv_start(h, alloc, cb);
     if (rc)
-        fc_error("UDP port %u: %s", port, uv_strerror(rc));
+        fc_error("UDP port %u: %s%s", port, uv_strerror(rc), in_use_hint(rc));
     return rc ? FC_EIO : 0;
 }
 
@@ -116,7 +124,7 @@ int fc_netio_open_daemon(struct fc_daemon *d)
     if (!rc)
         rc = uv_listen((uv_stream_t *)&d->tcp, 64, fc_manifest_srv_on_connect);
     if (rc)
-        fc_error("TCP port %u: %s", d->cfg.ctrl_port, uv_strerror(rc));
+        fc_error("TCP port %u: %s%s", d->cfg.ctrl_port, uv_strerror(rc), in_use_hint(rc));
     return rc ? FC_EIO : 0;
 }
 

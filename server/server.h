@@ -248,6 +248,7 @@ struct fc_daemon {
     struct fc_console console;
     struct fc_http http;
     int console_on;
+    int signals_on; /* sigint/sigterm initialised (fc_daemon_free closes them) */
     int stopping;
     int exit_code;
     uint32_t ctrl_seq;
