@@ -204,9 +204,7 @@ int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *c
     list = rc ? NULL : realloc(d->sessions, (d->n_sessions + 1) * sizeof(*list));
     if (rc || !list) {
         fc_error("cannot start a session: %s", rc ? why : "out of memory");
-        fc_session_release(s);
-        uv_run(d->loop, UV_RUN_NOWAIT); /* let close callbacks run before the free */
-        free_session(s);
+        fc_session_discard(s); /* freed by its last close callback */
         return rc ? rc : FC_ENOMEM;
     }
     d->sessions = list;
@@ -216,6 +214,11 @@ int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *c
     fc_api_session_changed(s);
     *out = s;
     return 0;
+}
+
+void fc_daemon_discard_session(struct fc_session *s)
+{
+    free_session(s);
 }
 
 struct fc_session *fc_daemon_find(struct fc_daemon *d, uint32_t session_id)

@@ -83,6 +83,7 @@ int main(int argc, char **argv)
     if (rc) {
         fc_error("cannot start: %s", fc_strerror(rc));
         fc_daemon_free(d);
+        free(d);
         return rc == FC_EIO || rc == FC_EINVAL || rc == FC_ESTATE ? 2 : 3;
     }
     fc_daemon_run(d);

@@ -179,7 +179,7 @@ void fc_netio_close(struct fc_session *s)
         close(s->snd.fd);
     s->snd.fd = -1;
     if (!uv_is_closing((uv_handle_t *)&s->group))
-        uv_close((uv_handle_t *)&s->group, on_closed);
+        uv_close((uv_handle_t *)&s->group, fc_session_handle_closed);
 }
 
 void fc_netio_send_ctrl(struct fc_session *s, const struct sockaddr_in *to, const uint8_t *buf,

@@ -262,8 +262,10 @@ struct fc_session {
     struct fc_daemon *d;
     uv_loop_t *loop;
     char id_text[9];
-    int force_start;                                /* the operator said start now */
-    int closed;                                     /* sockets and timers released */
+    int force_start;    /* the operator said start now */
+    int closed;         /* sockets and timers released */
+    int discard;        /* never started: freed when its handles have closed */
+    int handles_closed; /* close callbacks run so far (session.c) */
     int64_t created_wall, started_wall, ended_wall; /* unix seconds */
     struct fc_image img;
     uint8_t sigblock[FC_SIGBLOCK_SIZE];
@@ -310,6 +312,7 @@ int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *c
                           struct fc_session **out, char *why, size_t cap);
 struct fc_session *fc_daemon_find(struct fc_daemon *d, uint32_t session_id);
 void fc_daemon_session_ended(struct fc_daemon *d, struct fc_session *s);
+void fc_daemon_discard_session(struct fc_session *s);
 void fc_daemon_run(struct fc_daemon *d);
 void fc_daemon_free(struct fc_daemon *d);
 
@@ -342,6 +345,10 @@ void fc_session_check_end(struct fc_session *s);
 void fc_session_abort(struct fc_session *s, uint8_t reason, const char *why);
 void fc_session_force_start(struct fc_session *s);
 void fc_session_release(struct fc_session *s);
+/* Releases a session that never started; it is freed (fc_daemon_discard_session)
+ * by the last of its handles' close callbacks. */
+void fc_session_discard(struct fc_session *s);
+void fc_session_handle_closed(uv_handle_t *h);
 const char *fc_session_state_name(enum fc_sess_state st);
 
 /* sender.c */

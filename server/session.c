@@ -112,9 +112,18 @@ void fc_session_force_start(struct fc_session *s)
     fc_session_maybe_start(s);
 }
 
-static void on_closed(uv_handle_t *h)
+#define SESSION_HANDLES 4 /* the group socket and three timers */
+
+/* Every handle of a session closes through here; a session being
+ * discarded (it failed to start) is freed when the last one has closed,
+ * never right after uv_close and never by running the loop from inside a
+ * callback. */
+void fc_session_handle_closed(uv_handle_t *h)
 {
-    (void)h;
+    struct fc_session *s = h->data;
+
+    if (++s->handles_closed == SESSION_HANDLES && s->discard)
+        fc_daemon_discard_session(s);
 }
 
 void fc_session_release(struct fc_session *s)
@@ -123,9 +132,15 @@ void fc_session_release(struct fc_session *s)
         return;
     s->closed = 1;
     fc_netio_close(s);
-    uv_close((uv_handle_t *)&s->send_timer, on_closed);
-    uv_close((uv_handle_t *)&s->round_timer, on_closed);
-    uv_close((uv_handle_t *)&s->tick_timer, on_closed);
+    uv_close((uv_handle_t *)&s->send_timer, fc_session_handle_closed);
+    uv_close((uv_handle_t *)&s->round_timer, fc_session_handle_closed);
+    uv_close((uv_handle_t *)&s->tick_timer, fc_session_handle_closed);
+}
+
+void fc_session_discard(struct fc_session *s)
+{
+    s->discard = 1;
+    fc_session_release(s);
 }
 
 static void apply_drop_rules(struct fc_session *s, double now)

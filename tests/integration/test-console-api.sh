@@ -93,6 +93,13 @@ req POST /api/v1/sessions "@$T/big.json" "$TOKEN"
 expect 413 "create with a body over 64 KiB"
 req POST /api/v1/sessions "@$T/big.json"
 check "a body over 64 KiB without a token: 401 or 413 (got $CODE)" test "$CODE" = 401 -o "$CODE" = 413
+# Sessions that cannot start: it is discarded (freed when its handles have closed, from the
+# loop, not inside the request), the daemon goes on.
+req POST /api/v1/sessions '{"image":"'"$T"'/none.fcimg","group":"239.77.0.6:9000","iface":"eth0"}' "$TOKEN"
+expect 400 "create with an image that does not exist"
+assert_match 'cannot open image' "$RESP" "it says why"
+req POST /api/v1/sessions '{"image":"'"$IMG"'","group":"239.77.0.6:9000","iface":"nosuch0"}' "$TOKEN"
+expect 400 "create on an interface that does not exist"
 req GET /api/v1/sessions
 check_json 'len(d["sessions"]) == 1' "bad requests created nothing"
 check "fleetcastd is still running" kill -0 "$SRV_PID"

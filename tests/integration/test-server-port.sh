@@ -58,6 +58,13 @@ check "console port taken: no libuv assertion, no core dump, no hang" \
 	bash -c "! grep -q 'Assertion' '$T/http.out'"
 log "console port taken: $(tr '\n' ' ' <"$T/http.out" | head -c 300)"
 
+# A session that cannot start (no such interface): discarded through its handles' close
+# callbacks, then a clear error and exit 2.
+try noiface --iface nosuch0
+assert_eq 2 "$RC" "a session on an interface that does not exist: exit status 2"
+assert_match 'interface nosuch0 not found' "$(cat "$T/noiface.out")" "it says which interface"
+check "no libuv assertion, no core dump" bash -c "! grep -q 'Assertion' '$T/noiface.out'"
+
 # With the ports free again it starts (and serves until stopped): the refusals were the ports.
 try free --max-wait 1 --min-receivers 1 --verbose
 check "with the ports free, fleetcastd started (exit $RC; 124: still serving at the timeout)" \
