@@ -267,6 +267,20 @@ static void drain_data(struct net *nt)
 
 /* ---- the writer ---- */
 
+/* A chunk's compressed bytes to the writer thread, which owns them from
+ * here; the callers checked the queue is not full (one producer), so the
+ * failure branch only keeps the chunk's state honest. */
+static int to_writer(struct net *nt, uint32_t idx, uint8_t *buf, size_t len)
+{
+    int rc = fc_writer_push(nt->w, idx, buf, len);
+
+    if (rc < 0) {
+        free(buf);
+        nt->as.state[idx] = FC_CHUNK_MISSING;
+    }
+    return rc;
+}
+
 static void push_complete(struct net *nt)
 {
     unsigned s;
@@ -280,10 +294,7 @@ static void push_complete(struct net *nt)
         if (!c->in_use || nt->as.state[idx] != FC_CHUNK_COMPLETE)
             continue;
         buf = fc_asm_take(&nt->as, c, &len);
-        if (fc_writer_push(nt->w, idx, buf, len) < 0) {
-            free(buf); /* cannot happen: checked not full, one producer */
-            nt->as.state[idx] = FC_CHUNK_MISSING;
-        }
+        to_writer(nt, idx, buf, len);
     }
 }
 
@@ -382,9 +393,7 @@ static void tcp_fetch(struct net *nt, uint32_t idx)
         return;
     }
     fc_asm_claim(&nt->as, idx);
-    if (fc_writer_push(nt->w, idx, buf, len) < 0) {
-        free(buf); /* cannot happen: checked not full, one producer */
-        nt->as.state[idx] = FC_CHUNK_MISSING;
+    if (to_writer(nt, idx, buf, len) < 0) {
         nt->tcp[idx] = TCP_FAILED;
         return;
     }

@@ -158,20 +158,10 @@ static struct fc_pending *new_slot(struct fc_session *s)
 
 static int join_allowed(struct fc_session *s)
 {
-    double now = fc_server_now(s);
-
-    if (!s->join_at)
-        s->join_tokens = JOIN_BURST;
-    s->join_tokens += (now - s->join_at) * JOIN_RATE;
-    if (s->join_tokens > JOIN_BURST)
-        s->join_tokens = JOIN_BURST;
-    s->join_at = now;
-    if (s->join_tokens < 1) {
-        s->st.joins_throttled++;
-        return 0;
-    }
-    s->join_tokens -= 1;
-    return 1;
+    if (fc_bucket_take(&s->join_bucket, fc_server_now(s), JOIN_RATE, JOIN_BURST))
+        return 1;
+    s->st.joins_throttled++;
+    return 0;
 }
 
 void fc_joins_on_join(struct fc_session *s, const struct sockaddr_in *from, const uint8_t *pkt,
@@ -225,14 +215,15 @@ struct fc_rx *fc_joins_confirm(struct fc_session *s, uint32_t id, const uint8_t 
     uint32_t i;
 
     for (i = 0; i < s->n_pending; i++) {
-        struct fc_pending p = s->pending[i];
+        struct fc_pending p;
         uint8_t up[FC_SECRET_LEN];
 
-        if (p.id != id)
+        if (s->pending[i].id != id)
             continue;
-        fc_auth_dir_key(p.secret, FC_AUTH_TO_SERVER, up);
+        fc_auth_dir_key(s->pending[i].secret, FC_AUTH_TO_SERVER, up);
         if (fc_auth_verify(pkt, len, up))
             return NULL;
+        p = s->pending[i]; /* remove_at wipes the slot; admission needs it */
         remove_at(s, i);
         r = fc_rx_admit(s, &p, seq);
         sodium_memzero(&p, sizeof(p));

@@ -100,15 +100,8 @@ void fc_rx_send_abort(struct fc_session *s, struct fc_rx *r, uint8_t reason, con
  * hint only; it is rate-limited so forged reports cannot make us spray it. */
 static void send_rejoin(struct fc_session *s, const struct sockaddr_in *to, uint32_t id)
 {
-    double now = fc_server_now(s);
-
-    s->rejoin_tokens += (now - s->rejoin_at) * 20;
-    if (s->rejoin_tokens > 20)
-        s->rejoin_tokens = 20;
-    s->rejoin_at = now;
-    if (s->rejoin_tokens < 1)
+    if (!fc_bucket_take(&s->rejoin_bucket, fc_server_now(s), 20, 20))
         return;
-    s->rejoin_tokens -= 1;
     send_abort_with(s, to, id, NULL, FC_REASON_REJOIN, "unknown receiver: join again");
 }
 

@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "common/bucket.h"
 #include "common/checkval.h"
 #include "server/console.h"
 #include "server/http.h"
@@ -288,8 +289,8 @@ struct fc_session {
     uint32_t n_rx;
     struct fc_pending *pending; /* FC_PENDING_MAX slots, n_pending used */
     uint32_t n_pending;
-    double rejoin_tokens, rejoin_at; /* unauthenticated "join again" answers, rate-limited */
-    double join_tokens, join_at;     /* JOINs answered (joins.c), rate-limited */
+    struct fc_bucket rejoin_bucket; /* unauthenticated "join again" answers (receivers.c) */
+    struct fc_bucket join_bucket;   /* JOINs answered (joins.c) */
     int deadline_passed;
 
     struct fc_stats st;

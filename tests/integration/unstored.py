@@ -15,26 +15,15 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_extents import merge  # noqa: E402 (the helper next to this file)
+from compare_extents import merge, subtract  # noqa: E402 (the helpers next to this file)
 
 MIB = 1 << 20
 
 
 def minus(spans, extents):
     """spans without the stored extents (both sorted lists of [start, end))."""
-    out = []
-    for s, e in spans:
-        pos = s
-        for xs, xl in extents:
-            xe = xs + xl
-            if xe <= pos or xs >= e:
-                continue
-            if xs > pos:
-                out.append([pos, xs])
-            pos = max(pos, xe)
-        if pos < e:
-            out.append([pos, e])
-    return out
+    holes = [[xs, xs + xl] for xs, xl in extents]
+    return [piece for span in spans for piece in subtract(span, holes)]
 
 
 def edges(d, size):
