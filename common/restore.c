@@ -83,7 +83,7 @@ static int one_chunk(struct apply *a, uint32_t idx, uint8_t *comp, uint8_t *raw,
     if (rc)
         return rc;
     if (a->o->op == FC_OP_VERIFY)
-        return fc_chunk_decode(d, c, comp, c->comp_size, raw);
+        return fc_chunk_decode_full(d, c, comp, c->comp_size, raw);
     return fc_target_put_chunk(a->o->target, &img->m, idx, comp, c->comp_size, raw, d);
 }
 
