@@ -99,14 +99,17 @@ static void evict(struct fc_asm *a, struct fc_asm_chunk *c)
     slot_release(a, c);
 }
 
-/* A free slot with room for `need` more bytes, evicting as needed. */
+/* A free slot with room for `need` more bytes, evicting as needed. With
+ * nothing in reassembly one chunk is admitted beyond mem_max (a chunk larger
+ * than the cap must still get through), unless the writer's queue alone
+ * holds mem_max: then the chunk waits, its packets come again. */
 static struct fc_asm_chunk *slot_get(struct fc_asm *a, size_t need, uint32_t idx)
 {
     struct fc_asm_chunk *v;
     unsigned i;
 
     for (;;) {
-        if (a->mem + need <= a->mem_max || a->n_active == 0)
+        if (a->mem + need <= a->mem_max || (a->n_active == 0 && a->queued < a->mem_max))
             for (i = 0; i < a->n_slots; i++)
                 if (!a->slot[i].in_use)
                     return &a->slot[i];
@@ -325,21 +328,56 @@ void fc_asm_nak_entry(const struct fc_asm_chunk *c, uint32_t b, struct fc_nak_en
     }
 }
 
+/* A chunk goes to the writer: its compressed bytes keep counting against
+ * mem_max until it is written or dropped. The manifest's size, not the
+ * padded buffer's, so that the same amount comes off whatever the cut. */
+static void queue_charge(struct fc_asm *a, uint32_t idx)
+{
+    size_t n = a->m->chunks[idx].comp_size;
+
+    a->state[idx] = FC_CHUNK_QUEUED;
+    a->queued += n;
+    a->mem += n;
+}
+
+static void queue_uncharge(struct fc_asm *a, uint32_t idx)
+{
+    size_t n = a->m->chunks[idx].comp_size;
+
+    if (a->state[idx] != FC_CHUNK_QUEUED)
+        return;
+    if (n > a->queued)
+        n = a->queued;
+    a->queued -= n;
+    a->mem -= n;
+}
+
 uint8_t *fc_asm_take(struct fc_asm *a, struct fc_asm_chunk *c, size_t *len)
 {
     uint8_t *buf = c->buf;
+    uint32_t idx = c->idx;
 
     *len = c->cut.chunk_len;
     c->buf = NULL;
-    a->state[c->idx] = FC_CHUNK_QUEUED;
     slot_release(a, c);
+    queue_charge(a, idx);
     return buf;
 }
 
 void fc_asm_written(struct fc_asm *a, uint32_t idx)
 {
-    if (idx < a->m->n_chunks)
-        a->state[idx] = FC_CHUNK_WRITTEN;
+    if (idx >= a->m->n_chunks)
+        return;
+    queue_uncharge(a, idx);
+    a->state[idx] = FC_CHUNK_WRITTEN;
+}
+
+void fc_asm_dropped(struct fc_asm *a, uint32_t idx)
+{
+    if (idx >= a->m->n_chunks)
+        return;
+    queue_uncharge(a, idx);
+    a->state[idx] = FC_CHUNK_MISSING;
 }
 
 int fc_asm_forget(struct fc_asm *a, uint32_t idx, struct fc_asm_chunk **out)
@@ -354,6 +392,7 @@ int fc_asm_forget(struct fc_asm *a, uint32_t idx, struct fc_asm_chunk **out)
     c = slot_find(a, idx);
     if (c)
         slot_release(a, c);
+    queue_uncharge(a, idx); /* the writer found it bad and freed it */
     a->state[idx] = FC_CHUNK_MISSING;
     rc = fc_blocks_init(&cut, a->m->chunks[idx].comp_size, a->payload, a->k_max);
     if (rc)
@@ -371,7 +410,8 @@ void fc_asm_claim(struct fc_asm *a, uint32_t idx)
     c = slot_find(a, idx);
     if (c)
         slot_release(a, c);
-    a->state[idx] = FC_CHUNK_QUEUED;
+    if (a->state[idx] != FC_CHUNK_QUEUED)
+        queue_charge(a, idx);
 }
 
 void fc_asm_drop_active(struct fc_asm *a, uint16_t payload, uint8_t k_max)

@@ -4,9 +4,16 @@
  * packets, and the per-chunk state (missing, assembling, complete, queued,
  * written). Pure: no sockets, no threads, no clock; tests/unit/test-assemble.c.
  *
- * Memory is bounded: at most max_slots chunks and mem_max bytes in
- * reassembly; a new chunk evicts the one with the least progress (its packets
- * come again in a later pass), never a complete one. */
+ * Memory is bounded in bytes: mem_max covers the chunks in reassembly (their
+ * buffers and parity) and the complete chunks handed to the writer and not
+ * yet written (each counted as its compressed size from the manifest, from
+ * fc_asm_take() or fc_asm_claim() to fc_asm_written(), fc_asm_forget() or
+ * fc_asm_dropped()); at most max_slots chunks are in reassembly at once. A
+ * new chunk evicts the one with the least progress (its packets come again in
+ * a later pass), never a complete one; only when nothing is in reassembly is
+ * one chunk admitted beyond mem_max, so the total stays under mem_max plus
+ * one chunk's buffer (FC_CHUNK_MAX plus padding) whatever the chunk size or
+ * the image's length. */
 #ifndef FC_CLIENT_ASSEMBLE_H
 #define FC_CLIENT_ASSEMBLE_H
 
@@ -69,7 +76,8 @@ struct fc_asm {
     uint8_t *state; /* enum fc_chunk_state, per chunk */
     struct fc_asm_chunk *slot;
     unsigned n_slots;
-    size_t mem, mem_max;
+    size_t mem, mem_max; /* mem: in reassembly + queued */
+    size_t queued;       /* bytes of chunks taken (queued for the writer), part of mem */
     unsigned hint;     /* slot of the last packet: the next one is usually the same chunk */
     uint32_t n_active; /* slots in use */
     struct fc_fec *fec;
@@ -93,6 +101,9 @@ void fc_asm_nak_entry(const struct fc_asm_chunk *c, uint32_t b, struct fc_nak_en
  * caller, who frees it; the slot is released and the chunk is QUEUED. */
 uint8_t *fc_asm_take(struct fc_asm *a, struct fc_asm_chunk *c, size_t *len);
 void fc_asm_written(struct fc_asm *a, uint32_t idx);
+/* A queued chunk's buffer was freed without being written (the writer
+ * refused it): it is MISSING again and its bytes no longer count. */
+void fc_asm_dropped(struct fc_asm *a, uint32_t idx);
 /* The chunk failed its hash: forget every packet of it and start it again
  * empty (*out, or NULL if no slot could be had: it is then simply MISSING). */
 int fc_asm_forget(struct fc_asm *a, uint32_t idx, struct fc_asm_chunk **out);

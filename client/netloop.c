@@ -276,7 +276,7 @@ static int to_writer(struct net *nt, uint32_t idx, uint8_t *buf, size_t len)
 
     if (rc < 0) {
         free(buf);
-        nt->as.state[idx] = FC_CHUNK_MISSING;
+        fc_asm_dropped(&nt->as, idx);
     }
     return rc;
 }

@@ -543,5 +543,69 @@ START_TEST(nak_entry)
 }
 END_TEST
 
+/* The bytes bound covers the writer's queue: a chunk handed to the writer
+ * counts (its compressed size) until written, forgotten or dropped, and
+ * while the queue alone fills mem_max no new chunk is admitted. */
+START_TEST(queued_bytes_bounded)
+{
+    const uint32_t raw[] = {20000, 20000, 20000};
+    struct world w;
+    struct tset s[3] = {{0}};
+    struct fc_asm_chunk *c = NULL;
+    size_t len, q0;
+    uint8_t *buf;
+    unsigned i;
+    int rc = 0;
+
+    world_make(&w, 3, raw, 100, 7, 8, 1 << 24);
+    for (i = 0; i < 3; i++)
+        cut_chunk(&s[i], w.f, i, w.ch[i].comp, w.m.chunks[i].comp_size, 100, 7, 0);
+    q0 = w.m.chunks[0].comp_size;
+    /* mem_max just the size of chunk 0: queued, it fills the cap. */
+    fc_asm_free(&w.a);
+    ck_assert_int_eq(fc_asm_init(&w.a, &w.m, 100, 7, 8, q0), 0);
+    for (i = 0; i < s[0].n && rc != FC_ASM_CHUNK; i++)
+        rc = fc_asm_add(&w.a, &s[0].p[i].d, i, 1, &c);
+    ck_assert_int_eq(rc, FC_ASM_CHUNK);
+    buf = fc_asm_take(&w.a, c, &len);
+    ck_assert_uint_eq(w.a.queued, q0);
+    ck_assert_uint_eq(w.a.mem, q0);
+    ck_assert_uint_eq(w.a.n_active, 0);
+    /* The queue holds mem_max: chunk 1 waits (its packets come again). */
+    ck_assert_int_eq(fc_asm_add(&w.a, &s[1].p[0].d, 100, 1, NULL), FC_ASM_REFUSED);
+    ck_assert_uint_eq(w.a.state[1], FC_CHUNK_MISSING);
+    /* Written: the bytes come off and chunk 1 gets in. */
+    fc_asm_written(&w.a, 0);
+    free(buf);
+    ck_assert_uint_eq(w.a.queued, 0);
+    ck_assert_uint_eq(w.a.mem, 0);
+    ck_assert_int_eq(fc_asm_add(&w.a, &s[1].p[0].d, 101, 1, NULL), FC_ASM_STORED);
+    /* A queued chunk that failed its hash: forgotten, it no longer counts
+     * as queued (it may be in reassembly again). */
+    rc = 0;
+    for (i = 1; i < s[1].n && rc != FC_ASM_CHUNK; i++)
+        rc = fc_asm_add(&w.a, &s[1].p[i].d, 101 + i, 1, &c);
+    ck_assert_int_eq(rc, FC_ASM_CHUNK);
+    buf = fc_asm_take(&w.a, c, &len);
+    free(buf);
+    ck_assert_uint_eq(w.a.queued, w.m.chunks[1].comp_size);
+    ck_assert_int_eq(fc_asm_forget(&w.a, 1, &c), 0);
+    ck_assert_uint_eq(w.a.queued, 0);
+    /* Claimed (over TCP), then refused by the writer: dropped, MISSING. */
+    fc_asm_claim(&w.a, 2);
+    ck_assert_uint_eq(w.a.state[2], FC_CHUNK_QUEUED);
+    ck_assert_uint_eq(w.a.queued, w.m.chunks[2].comp_size);
+    fc_asm_dropped(&w.a, 2);
+    ck_assert_uint_eq(w.a.state[2], FC_CHUNK_MISSING);
+    ck_assert_uint_eq(w.a.queued, 0);
+    fc_asm_dropped(&w.a, 2); /* not queued: nothing comes off twice */
+    ck_assert_uint_eq(w.a.queued, 0);
+    for (i = 0; i < 3; i++)
+        free(s[i].p);
+    world_free(&w);
+}
+END_TEST
+
 FC_TEST_MAIN("assemble", in_order, out_of_order, duplicates, loss_repaired, forged_source,
-             forged_parity, padding, one_packet, rejects, evict_least_progress, nak_entry)
+             forged_parity, padding, one_packet, rejects, evict_least_progress, nak_entry,
+             queued_bytes_bounded)
