@@ -31,6 +31,7 @@ DROP=1
 BASELINE_ONLY=0
 KEEP=0
 CREATE_ARGS=()
+CHUNK_SIZES=()
 
 usage() {
     cat <<EOF
@@ -49,6 +50,8 @@ usage: $0 [options]
   --baseline-only    run without fleetcast (partclone+zstd and dd only)
   --create-arg ARG   extra argument for \`fleetcast image create\` (repeatable),
                      e.g. --create-arg --chunk-size=4194304 to try a variant
+  --chunk-sizes "LIST" also capture and restore with each of these chunk sizes in MiB
+                     (e.g. "1 2 4 8"), every run, and report size and times per chunk size
   --keep             keep the temporary directory
 EOF
 }
@@ -68,6 +71,7 @@ while (($#)); do
         --baseline-only) BASELINE_ONLY=1; shift ;;
         --keep) KEEP=1; shift ;;
         --create-arg) CREATE_ARGS+=("${2:?}"); shift 2 ;;
+        --chunk-sizes) read -r -a CHUNK_SIZES <<<"${2:?}"; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
@@ -80,6 +84,10 @@ done
 ((LEVEL >= 1 && LEVEL <= 19)) || die "--level must be 1..19"
 ((DATA_MIB >= 16)) || die "--data-mib must be >= 16"
 ((DATA_MIB * 100 <= DISK_MIB * 80)) || die "--data-mib must be at most 80% of --disk-mib"
+for cs in "${CHUNK_SIZES[@]}"; do
+    if ! [[ $cs =~ ^[0-9]+$ ]] || ((cs < 1 || cs > 16)); then die "--chunk-sizes takes MiB values 1..16"; fi
+done
+((${#CHUNK_SIZES[@]} == 0 || !BASELINE_ONLY)) || die "--chunk-sizes needs fleetcast (not --baseline-only)"
 
 missing=()
 for c in partclone.ext4 zstd mke2fs dumpe2fs e2fsck /usr/bin/time dd tar find split sort awk; do
@@ -297,26 +305,51 @@ capture_partclone_data() { # level
     add pcd.size "$(stat -c %s "$W/pcd.zst")"
 }
 
+# capture_fleetcast [NAME [ARG...]]: `fleetcast image create` into $W/NAME.fcimg (default
+# NAME fc, with the --create-arg arguments); measurements under NAME.
 capture_fleetcast() {
-    rm -f "$W/fc.fcimg"
+    local name=${1:-fc}
+    local -a args=("${CREATE_ARGS[@]}")
+    if (($# > 1)); then args=("${@:2}"); fi
+    rm -f "$W/$name.fcimg"
     drop_caches
-    timed fc bash -c 'f=$1 d=$2 w=$3 l=$4; shift 4
-        "$f" image create "$d" "$w/fc.fcimg" --key "$w/key.key" --level "$l" --quiet --json "$@" \
-            >"$w/fc.json" 2>>"$w/logs/fc.err"' _ "$FLEETCAST" "$DISK" "$W" "$LEVEL" "${CREATE_ARGS[@]}"
-    add fc.size "$(stat -c %s "$W/fc.fcimg")"
+    timed "$name" bash -c 'f=$1 d=$2 w=$3 l=$4 n=$5; shift 5
+        "$f" image create "$d" "$w/$n.fcimg" --key "$w/key.key" --level "$l" --quiet --json "$@" \
+            >"$w/$n.json" 2>>"$w/logs/$n.err"' _ "$FLEETCAST" "$DISK" "$W" "$LEVEL" "$name" "${args[@]}"
+    add "$name.size" "$(stat -c %s "$W/$name.fcimg")"
     local v
-    for f in stored_bytes compressed_bytes seconds; do
-        v=$(json_field "$W/fc.json" "$f")
-        [[ -n $v ]] || die "fleetcast --json has no \"$f\": $(cat "$W/fc.json")"
-        add "fc.$f" "$v"
+    for f in stored_bytes compressed_bytes seconds chunk_count; do
+        v=$(json_field "$W/$name.json" "$f")
+        [[ -n $v || $f == chunk_count ]] || die "fleetcast --json has no \"$f\": $(cat "$W/$name.json")"
+        add "$name.$f" "${v:-nan}"
     done
 }
 
+# restore_fleetcast [NAME]: `fleetcast image restore` of $W/NAME.fcimg into $W/target.NAME,
+# measured as NAME's restore (NAMEr; fcr for the default).
 restore_fleetcast() {
-    rm -f "$W/target.fc"
+    local name=${1:-fc}
+    rm -f "$W/target.$name"
     drop_caches
-    timed fcr bash -c '"$1" image restore "$2/fc.fcimg" "$2/target.fc" --quiet \
-        >>"$2/logs/fcr.err" 2>&1' _ "$FLEETCAST" "$W"
+    timed "${name}r" bash -c '"$1" image restore "$2/$3.fcimg" "$2/target.$3" --quiet \
+        >>"$2/logs/$3r.err" 2>&1' _ "$FLEETCAST" "$W" "$name"
+}
+
+# The --chunk-sizes variants: capture and restore at each chunk size, in this run's order.
+chunk_variants() {
+    local cs
+    for cs in "${CHUNK_SIZES[@]}"; do
+        capture_fleetcast "c$cs" "${CREATE_ARGS[@]}" "--chunk-size=$((cs * MIB))"
+        restore_fleetcast "c$cs"
+        if ((run == 1)); then
+            # untimed: the restored filesystem is the source's, at every chunk size
+            if ! e2fsck -fn "$W/target.c$cs" >"$W/logs/e2fsck.c$cs.log" 2>&1 ||
+                [[ $(partclone.ext4 -c -s "$W/target.c$cs" -o - -L "$W/logs/partclone.log" 2>/dev/null | cksum) != "$PC_SRC_SUM" ]]; then
+                CHUNK_CHECK+=" **${cs} MiB: restored target DIFFERS or is not clean**"
+            fi
+        fi
+        rm -f "$W/target.c$cs" "$W/c$cs.fcimg"
+    done
 }
 
 restore_dd() { # bytes
@@ -341,6 +374,7 @@ restore_partclone() {
 # ---------------------------------------------------------------- runs
 
 CHECK_NOTE="not run (--baseline-only)"
+CHUNK_CHECK=""
 if ((!BASELINE_ONLY)); then
     "$FLEETCAST" key gen --out "$W/key" >"$W/logs/keygen.log" 2>&1 ||
         { cat "$W/logs/keygen.log" >&2; die "fleetcast key gen failed"; }
@@ -394,6 +428,7 @@ for ((run = 1; run <= RUNS; run++)); do
             fi
         fi
         rm -f "$W/target.fc"
+        chunk_variants
     fi
     restore_partclone
 done
@@ -415,6 +450,25 @@ FC_VER="n/a"
 if ((!BASELINE_ONLY)); then FC_VER=$("$FLEETCAST" --version 2>/dev/null | head -n 1 | sed 's/^fleetcast *//' || true); fi
 [[ -n $FC_VER ]] || FC_VER="unknown"
 
+# The --chunk-sizes table: per chunk size, the image against partclone+zstd at this level
+# and the capture and restore times (medians; restore as a share of dd's time, same bytes).
+chunk_report() {
+    local cs n
+    echo "#### Chunk size (\`--chunk-size\`, every run; medians)"
+    echo
+    echo "Check of each restored target (run 1): ${CHUNK_CHECK:-e2fsck -fn clean and used blocks identical to the source at every size}."
+    echo
+    echo "| Chunk size | Chunks | Image (MiB) | Image / partclone+zstd -$LEVEL | Capture wall (s) | Capture CPU (s) | Capture / partclone+zstd -$LEVEL | Capture max RSS (MiB) | Restore wall (s) | Restore CPU (s) | Restore % of dd | Restore max RSS (MiB) |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for cs in "${CHUNK_SIZES[@]}"; do
+        n=c$cs
+        echo "| $cs MiB | $(med "$n.chunk_count") | $(mib "$(med "$n.size")") | **$(calc "%.4f" "$(med "$n.size") / $(med "$BASE.size")")** |" \
+            "$(med "$n.wall") | $(med "$n.cpu") | $(calc "%.2f" "$(med "$n.wall") / $(med "$BASE.wall")") | $(calc "%.0f" "$(med "$n.rss") / 1024") |" \
+            "$(med "${n}r.wall") | $(med "${n}r.cpu") | $(calc "%.0f" "100 * $(med dd.wall) / $(med "${n}r.wall")")% | $(calc "%.0f" "$(med "${n}r.rss") / 1024") |"
+    done
+    echo
+}
+
 goal() { # value op limit
     if awk -v v="$1" -v l="$3" "BEGIN { exit !(v $2 l) }"; then echo "met"; else echo "**not met**"; fi
 }
@@ -425,7 +479,7 @@ report() {
     echo "- Machine: $(nproc) CPUs ($CPU_MODEL), kernel $(uname -r), $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
     echo "- Work directory: $WORK_FS (\`$W\`)"
     echo "- Tools: partclone $PC_VER, zstd $ZSTD_VER, fleetcast $FC_VER${FLEETCAST:+ (\`$FLEETCAST\`)}"
-    echo "- Command: \`bench/image/run.sh --runs $RUNS --level $LEVEL --disk-mib $DISK_MIB --data-mib $DATA_MIB${CREATE_ARGS[*]:+ --create-arg ${CREATE_ARGS[*]}}\`"
+    echo "- Command: \`bench/image/run.sh --runs $RUNS --level $LEVEL --disk-mib $DISK_MIB --data-mib $DATA_MIB${CREATE_ARGS[*]:+ --create-arg ${CREATE_ARGS[*]}}${CHUNK_SIZES[*]:+ --chunk-sizes \"${CHUNK_SIZES[*]}\"}\`"
     echo "- Load average (1/5/15 min) before the first timed step: $LOAD_BEFORE; after the last: $LOAD_AFTER"
     echo "- Test filesystem: bare ext4 (no partition table), $DISK_MIB MiB, 4 KiB blocks, $NFILES files / $(mib "$TREE_BYTES") MiB of content (real docs/headers/scripts, binaries, man-page text, random data, base64); free blocks filled with random garbage; $(mib "$USED_BYTES") MiB in use"
     echo "- Page cache dropped: $DROP_NOTE"
@@ -451,6 +505,7 @@ report() {
         echo "fleetcast --json (median): stored_bytes $(med fc.stored_bytes) ($(mib "$(med fc.stored_bytes)") MiB; filesystem in use: $USED_BYTES), compressed_bytes $(med fc.compressed_bytes), seconds $(med fc.seconds)."
         echo
     fi
+    if ((${#CHUNK_SIZES[@]})); then chunk_report; fi
     echo "#### Restore ($(mib "$DD_BYTES") MiB of disk data)"
     echo
     echo "| Step | Wall (s) | CPU (s) | MiB/s of disk data | % of dd |"
@@ -482,7 +537,9 @@ report() {
     echo "| Step | Runs |"
     echo "|---|---|"
     local k
-    for k in "${LEVELS[@]/#/pc}" pcd fc fcr dd pcr; do
+    local -a ks=("${LEVELS[@]/#/pc}" pcd fc fcr dd pcr)
+    for k in "${CHUNK_SIZES[@]}"; do ks+=("c$k" "c${k}r"); done
+    for k in "${ks[@]}"; do
         [[ -n ${R[$k.wall]:-} ]] && echo "| $k | ${R[$k.wall]# } |"
     done
     echo "| pcd (to last compressed byte) | ${R[pcd.dwall]# } |"
