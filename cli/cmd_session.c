@@ -15,6 +15,7 @@ struct session_opts {
     const char *image, *group, *iface, *rate, *session;
     long min_receivers, max_wait, fec;
     int start_now;
+    int readback; /* --readback: every machine reads its disk back after fsync */
 };
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -62,6 +63,10 @@ static int create_opt(struct fc_args *a, struct session_opts *o, int *rc)
         return 1;
     if (fc_opt_flag(a, "--start-now")) {
         o->start_now = 1;
+        return 1;
+    }
+    if (fc_opt_flag(a, "--readback")) {
+        o->readback = 1;
         return 1;
     }
     return 0;
@@ -228,6 +233,8 @@ static json_t *create_body(const struct session_opts *o)
         json_object_set_new(b, "max_wait", json_integer(o->max_wait));
     if (b && o->fec >= 0)
         json_object_set_new(b, "fec", json_integer(o->fec));
+    if (b && o->readback)
+        json_object_set_new(b, "readback", json_true());
     return b;
 }
 

@@ -37,6 +37,7 @@ static void usage(FILE *f)
                "  pxe reset MAC|--all --tftp-root DIR   image those machines again\n"
                "  session create --image IMG --group 239.X.Y.Z:PORT --iface IF [--rate R]\n"
                "               [--min-receivers N] [--max-wait S] [--fec P] [--start-now]\n"
+               "               [--readback]\n"
                "  session list | show ID | start ID | cancel ID\n"
                "  machines [--session ID]\n"
                "  watch [SESSION]                       live table of a session's machines\n"

@@ -67,6 +67,9 @@ static void usage(FILE *f)
             "  --zero-free            zero what the image does not store (the old disk's\n"
             "                         data); the ends of the disk and of each partition\n"
             "                         are always cleared\n"
+            "  --readback             after fsync, read the whole disk back and hash it\n"
+            "                         (a second pass; default: the verified chunks as\n"
+            "                         written and fsynced are the verdict)\n"
             "  --iface IF             network interface to receive on\n"
             "  --session ID           session id to join (decimal or 0x hex)\n"
             "  --name NAME            name shown on the server (default: host name)\n"
@@ -137,6 +140,7 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         {"insecure", 0, 0, 'I'},
         {"image-id", 1, 0, 'g'},
         {"zero-free", 0, 0, 'z'},
+        {"readback", 0, 0, 'R'},
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -183,6 +187,9 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
             break;
         case 'z':
             r->o.zero_free = 1;
+            break;
+        case 'R':
+            r->o.readback = 1;
             break;
         case 'S':
             r->o.have_session = 1;
@@ -364,9 +371,11 @@ static int run(struct fc_recv *r)
     rc = join_session(r);
     if (rc)
         return rc;
-    /* The session may ask for it too (fleetcastd --zero-free). */
+    /* The session may ask for them too (fleetcastd --zero-free, --readback). */
     if (r->s.ann.flags & FC_ANN_ZERO_FREE)
         r->o.zero_free = 1;
+    if (r->s.ann.flags & FC_ANN_READBACK)
+        r->o.readback = 1;
     r->t.free_mode = r->o.zero_free ? FC_FREE_ZERO : FC_FREE_KEEP;
     return fc__netloop(r);
 }

@@ -869,7 +869,8 @@ static void finishing(struct net *nt)
     if (nt->phase == PH_RECEIVING && r->n.chunks_written == r->m.n_chunks) {
         nt->phase = PH_FINISHING;
         fc__console_end(nt->con, r->n.bytes_written);
-        RLOG(r, FC_LOG_INFO, "all %u chunks written; syncing and checking the disk", r->m.n_chunks);
+        RLOG(r, FC_LOG_INFO, "all %u chunks verified and written; syncing%s", r->m.n_chunks,
+             r->o.readback ? " and reading the disk back" : " (no read-back)");
         fc_writer_finish(nt->w);
         report(nt, 1);
     }
@@ -879,18 +880,24 @@ static void finishing(struct net *nt)
     if (nt->fin.rc) {
         RLOG(r, FC_LOG_ERROR, "target failed at the end (%s); the disk may be incomplete",
              fc_strerror(nt->fin.rc));
-        fc__send_abort(r, FC_REASON_WRITE, "target fsync or read-back failed");
+        fc__send_abort(r, FC_REASON_WRITE,
+                       nt->fin.readback ? "target fsync or read-back failed"
+                                        : "target fsync failed");
         quit(nt, FC_RX_EXIT_IO);
         return;
     }
     fc_checkval_expected(&r->m, expected);
     r->check_ok = !memcmp(expected, nt->fin.check, FC_CHECKVAL_LEN);
     nt->done_status = r->check_ok ? FC_REASON_OK : FC_REASON_VERIFY;
-    if (r->check_ok)
-        RLOG(r, FC_LOG_INFO, "whole-disk check value matches the image");
+    if (r->check_ok && nt->fin.readback)
+        RLOG(r, FC_LOG_INFO, "whole-disk check value matches the image (disk read back)");
+    else if (r->check_ok)
+        RLOG(r, FC_LOG_INFO,
+             "whole-disk check value matches the image (every chunk verified, written and synced; "
+             "no read-back)");
     else
-        RLOG(r, FC_LOG_ERROR, "whole-disk check FAILED: first bad chunk %lld",
-             (long long)nt->fin.first_bad);
+        RLOG(r, FC_LOG_ERROR, "whole-disk check FAILED%s: first bad chunk %lld",
+             nt->fin.readback ? " on read-back" : "", (long long)nt->fin.first_bad);
     nt->phase = PH_DONE;
     nt->t_done0 = nt->now;
     nt->t_done = 0;
@@ -909,7 +916,7 @@ static void done_repeat(struct net *nt)
         return;
     }
     nt->t_done = nt->now;
-    fc__send_done(r, nt->done_status, nt->fin.check);
+    fc__send_done(r, nt->done_status, nt->fin.check, nt->fin.readback);
 }
 
 /* ---- the loop ---- */
@@ -959,7 +966,7 @@ static int net_init(struct net *nt, struct fc_recv *r)
     rc = fc_asm_init(&nt->as, &r->m, r->s.ann.payload_size, r->s.ann.k_max, MAX_SLOTS, MEM_MAX);
     if (rc)
         return rc;
-    rc = fc_writer_start(&nt->w, &r->t, &r->m, WRITER_QUEUE);
+    rc = fc_writer_start(&nt->w, &r->t, &r->m, WRITER_QUEUE, r->o.readback);
     if (rc)
         return rc;
     for (i = 0; i < r->m.n_chunks; i++)

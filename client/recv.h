@@ -50,6 +50,9 @@ struct fc_recv_opts {
      * store. main.c turns it into r->t.free_mode just before the netloop, so
      * it may be set until the JOIN is answered. */
     int zero_free;
+    /* --readback, or a session that asks for it: after fsync, read every
+     * stored region back and hash it for the check value (writer.c). */
+    int readback;
 };
 
 /* The session as an ANNOUNCE described it. */
@@ -151,7 +154,8 @@ int fc__reason_exit(uint8_t reason);
 /* report.c: tagged packets to the server */
 int fc__seal(struct fc_recv *r, uint8_t *buf, size_t len);
 int fc__send_progress(struct fc_recv *r, const struct fc_progress *p);
-int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check);
+/* readback: the check value was read back from the disk (FC_DONE_READBACK). */
+int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check, int readback);
 int fc__send_abort(struct fc_recv *r, uint8_t reason, const char *text);
 
 /* netloop.c: from joined to done; returns the exit code. */

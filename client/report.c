@@ -1,7 +1,7 @@
 /* What the receiver tells the server on the control port besides JOIN:
  * PROGRESS (state, counters, completion window), DONE (with the whole-disk
- * check value) and ABORT (giving up). Every one is tagged with the secret
- * JOIN_ACK gave us and numbered from one counter (r->auth_seq, also used by
+ * check value, and whether it was read back from the disk) and ABORT (giving up). Every one is
+ * tagged with the secret JOIN_ACK gave us and numbered from one counter (r->auth_seq, also used by
  * NAKs and a re-JOIN), which the server's replay window checks. */
 #include <string.h>
 
@@ -31,10 +31,12 @@ int fc__send_progress(struct fc_recv *r, const struct fc_progress *p)
     return send_sealed(r, buf, n);
 }
 
-int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check)
+int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check, int readback)
 {
-    struct fc_done d = {
-        .receiver_id = r->rid, .status = status, .bytes_written = r->n.bytes_written};
+    struct fc_done d = {.receiver_id = r->rid,
+                        .flags = readback ? FC_DONE_READBACK : 0,
+                        .status = status,
+                        .bytes_written = r->n.bytes_written};
     uint8_t buf[FC_PKT_MAX];
     int n;
 

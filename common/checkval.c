@@ -10,15 +10,30 @@
 #include "common/disk.h"
 #include "common/error.h"
 
-void fc_checkval_expected(const struct fc_manifest *m, uint8_t out[FC_CHECKVAL_LEN])
+void fc_checkval_written(const struct fc_manifest *m, const uint8_t *written,
+                         uint8_t out[FC_CHECKVAL_LEN], int64_t *first_missing)
 {
+    static const uint8_t none[FC_HASH_LEN];
     crypto_generichash_state st;
     uint32_t i;
 
+    if (first_missing)
+        *first_missing = -1;
     crypto_generichash_init(&st, NULL, 0, FC_CHECKVAL_LEN);
-    for (i = 0; i < m->n_chunks; i++)
-        crypto_generichash_update(&st, m->chunks[i].raw_hash, FC_HASH_LEN);
+    for (i = 0; i < m->n_chunks; i++) {
+        int have = !written || written[i];
+        if (!have && first_missing && *first_missing < 0)
+            *first_missing = i;
+        /* A chunk not written counts as a hash no content has: the value
+         * then differs from the expected one, as a read-back's would. */
+        crypto_generichash_update(&st, have ? m->chunks[i].raw_hash : none, FC_HASH_LEN);
+    }
     crypto_generichash_final(&st, out, FC_CHECKVAL_LEN);
+}
+
+void fc_checkval_expected(const struct fc_manifest *m, uint8_t out[FC_CHECKVAL_LEN])
+{
+    fc_checkval_written(m, NULL, out, NULL);
 }
 
 static int chunk_hash_from_disk(const struct fc_manifest *m, uint32_t idx, int fd, uint8_t *buf,

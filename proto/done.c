@@ -1,13 +1,14 @@
 /* DONE: a receiver's final report (status, bytes written, whole-disk check
- * value), and the server's acknowledgement of it (same packet, ACK flag set),
- * which lets the receiver stop repeating it and exit. */
+ * value, whether that value was read back from the disk), and the server's acknowledgement of it
+ * (same packet, ACK flag set), which lets the receiver stop repeating it and exit. */
 #include "proto/packet.h"
 
 #include "common/error.h"
 
 static int done_ok(const struct fc_done *d)
 {
-    return d->receiver_id != 0 && (d->flags & ~FC_DONE_ACK) == 0 && d->status <= FC_REASON_MAX;
+    return d->receiver_id != 0 && (d->flags & ~(FC_DONE_ACK | FC_DONE_READBACK)) == 0 &&
+           d->status <= FC_REASON_MAX;
 }
 
 int fc_done_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,

@@ -104,6 +104,9 @@ enum fc_rx_state {
 #define FC_RX_STATE_MAX 6
 
 #define FC_DONE_ACK 0x01 /* DONE.flags: the server's acknowledgement */
+/* DONE.flags: the check value was recomputed from the disk read back after
+ * fsync; without it, it is the value of the verified chunks as written. */
+#define FC_DONE_READBACK 0x02
 
 struct fc_hdr {
     uint8_t type; /* enum fc_pkt_type */
@@ -129,6 +132,7 @@ struct fc_announce {
 };
 
 #define FC_ANN_ZERO_FREE 0x01 /* receivers zero what the image does not store */
+#define FC_ANN_READBACK 0x02  /* receivers read the whole disk back after fsync */
 
 struct fc_join {
     uint64_t nonce;
@@ -191,7 +195,7 @@ struct fc_progress {
 
 struct fc_done {
     uint32_t receiver_id;
-    uint8_t flags;  /* FC_DONE_ACK */
+    uint8_t flags;  /* FC_DONE_ACK, FC_DONE_READBACK */
     uint8_t status; /* enum fc_reason */
     uint64_t bytes_written;
     uint8_t check[FC_CHECK_LEN];

@@ -93,15 +93,20 @@ json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r)
     uint32_t total = s->img.m.n_chunks;
     uint32_t done = r->status == FC_RXS_DONE ? total : r->p.chunks_done;
     double wall_last_seen = (double)time(NULL) - (fc_server_now(s) - r->last_seen);
+    json_t *verdict = json_null();
 
     inet_ntop(AF_INET, &r->addr.sin_addr, ip, sizeof(ip));
-    return json_pack("{s:s, s:I, s:o, s:o, s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:o}", "session",
-                     s->id_text, "id", (json_int_t)r->id, "name", text(r->name), "mac",
-                     text(r->mac), "ip", ip, "state", machine_state(r), "progress_pct",
-                     total ? 100.0 * done / total : 100.0, "rate_bps", (json_int_t)(r->p.rate * 8),
-                     "repairs_requested", (json_int_t)r->repairs_requested, "pkts_lost",
-                     (json_int_t)r->p.pkts_lost, "last_seen", (json_int_t)wall_last_seen,
-                     "disk_size", (json_int_t)r->target_size, "error", text(r->error));
+    /* The verdict its DONE gave: the disk read back, or the verified chunks
+     * as written and fsynced; null until it is done. */
+    if (r->status == FC_RXS_DONE)
+        verdict = json_string(r->readback ? "readback" : "written");
+    return json_pack(
+        "{s:s, s:I, s:o, s:o, s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "session",
+        s->id_text, "id", (json_int_t)r->id, "name", text(r->name), "mac", text(r->mac), "ip", ip,
+        "state", machine_state(r), "progress_pct", total ? 100.0 * done / total : 100.0, "rate_bps",
+        (json_int_t)(r->p.rate * 8), "repairs_requested", (json_int_t)r->repairs_requested,
+        "pkts_lost", (json_int_t)r->p.pkts_lost, "last_seen", (json_int_t)wall_last_seen,
+        "disk_size", (json_int_t)r->target_size, "error", text(r->error), "verdict", verdict);
 }
 
 static double mean_progress(const struct fc_session *s, double *min)

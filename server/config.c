@@ -251,6 +251,8 @@ static int apply_args(struct fc_daemon_config *dc, struct fc_session_config *c, 
             c->loopback = 1;
         else if (!strcmp(a, "--zero-free"))
             c->zero_free = 1;
+        else if (!strcmp(a, "--readback"))
+            c->readback = 1;
         else if (!strcmp(a, "--daemon"))
             dc->daemon = 1;
         else if (!strcmp(a, "--http-read-open"))
@@ -299,6 +301,8 @@ static int config_flag(struct fc_daemon_config *dc, struct fc_session_config *c,
         c->loopback = on;
     else if (!strcmp(name, "zero-free"))
         c->zero_free = on;
+    else if (!strcmp(name, "readback"))
+        c->readback = on;
     else
         return 0;
     return 1;
@@ -401,10 +405,10 @@ static int json_member(struct fc_session_config *c, const char *key, json_t *v, 
                 return snprintf(why, cap, "%s must be a number", key), FC_EINVAL;
             text = json_text(key, v, num, sizeof(num));
         }
-    if (!strcmp(key, "zero_free")) {
+    if (!strcmp(key, "zero_free") || !strcmp(key, "readback")) {
         if (!json_is_boolean(v))
-            return snprintf(why, cap, "zero_free must be true or false"), FC_EINVAL;
-        c->zero_free = json_is_true(v);
+            return snprintf(why, cap, "%s must be true or false", key), FC_EINVAL;
+        *(!strcmp(key, "readback") ? &c->readback : &c->zero_free) = json_is_true(v);
         return 0;
     }
     if (!strcmp(key, "start")) {

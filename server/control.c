@@ -47,7 +47,7 @@ static void announce(struct fc_session *s, const struct sockaddr_in *from,
     a.state = s->state == FC_SS_WAITING   ? FC_SESSION_WAITING
               : s->state == FC_SS_SENDING ? FC_SESSION_SENDING
                                           : FC_SESSION_REPAIR;
-    a.flags = s->cfg.zero_free ? FC_ANN_ZERO_FREE : 0;
+    a.flags = (s->cfg.zero_free ? FC_ANN_ZERO_FREE : 0) | (s->cfg.readback ? FC_ANN_READBACK : 0);
     memcpy(a.signer, s->img.signer, FC_SIGNER_LEN);
     len = fc_announce_encode(out, sizeof(out), s->session_id, ++s->ctrl_seq, &a);
     if (len > 0)

@@ -313,17 +313,25 @@ void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *
         return;
     r->done_at = fc_server_now(s);
     r->p.bytes_written = d->bytes_written;
+    r->readback = !!(d->flags & FC_DONE_READBACK);
     if (d->status == FC_REASON_OK && !memcmp(d->check, s->expected_check, FC_CHECK_LEN)) {
         r->status = FC_RXS_DONE;
         r->p.chunks_done = s->img.m.n_chunks;
-        fc_info("session %08x machine %s: done, disk verified (%.1f s after joining)",
-                s->session_id, r->name, r->done_at - r->joined_at);
+        /* Which verdict: the disk read back after fsync (--readback), or
+         * every chunk verified, written and fsynced (the default). */
+        fc_info("session %08x machine %s: done, disk verified (%s; %.1f s after joining)",
+                s->session_id, r->name,
+                r->readback ? "read back after fsync"
+                            : "every chunk checked before writing, synced; no read-back",
+                r->done_at - r->joined_at);
         fc_pxecfg_machine_done(s, r);
     } else {
         r->status = FC_RXS_FAILED;
         r->reason = d->status ? d->status : FC_REASON_VERIFY;
         snprintf(r->error, sizeof(r->error), "%s",
-                 d->status ? "receiver reported a failure" : "whole-disk check value differs");
+                 d->status     ? "receiver reported a failure"
+                 : r->readback ? "whole-disk check value differs (read back from the disk)"
+                               : "whole-disk check value differs");
         fc_error("session %08x machine %s: FAILED: %s", s->session_id, r->name, r->error);
     }
     fc_api_machine_changed(s, r);

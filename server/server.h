@@ -66,6 +66,7 @@ struct fc_session_config {
     double catchup_holdoff; /* seconds before a chunk is sent again */
     uint32_t max_per_ip;    /* active receivers from one address (loopback exempt) */
     int zero_free;          /* receivers zero what the image does not store (ANNOUNCE flag) */
+    int readback;           /* receivers read the disk back after fsync (ANNOUNCE flag) */
     double max_time;        /* seconds from the start; then the unfinished fail. 0: none */
     double repair_budget;   /* repair packets one receiver may ask, x the image's packets */
     uint8_t ttl;
@@ -114,6 +115,7 @@ struct fc_rx {
     uint64_t repair_granted; /* repair packets asked and queued, against the budget */
     uint32_t tcp_chunks;     /* chunks sent to it over TCP (chunk_srv.c), against its allowance */
     int tcp_busy;            /* one of them is being sent */
+    int readback;            /* its DONE's check value was read back from its disk */
     char error[FC_ABORT_TEXT_MAX + 1];
 };
 

@@ -49,7 +49,7 @@ expect 200 "GET /api/v1/machines (none yet)"
 check_json 'd["machines"] == []' "no machine yet"
 
 # --- create: refused without or with a wrong token, then accepted
-BODY_A='{"image":"'"$IMG"'","group":"239.77.0.5:9000","iface":"eth0","rate":"20M","min_receivers":50,"max_wait":600,"fec":0,"start":"policy"}'
+BODY_A='{"image":"'"$IMG"'","group":"239.77.0.5:9000","iface":"eth0","rate":"20M","min_receivers":50,"max_wait":600,"fec":0,"readback":true,"start":"policy"}'
 req POST /api/v1/sessions "$BODY_A"
 expect 401 "create without a token"
 req POST /api/v1/sessions "$BODY_A" "not-the-token"
@@ -82,6 +82,9 @@ req POST /api/v1/sessions '{"image":"'"$IMG"'","group":"239.77.0.6:9000","iface"
 expect 400 "create with a wrong type (min_receivers a string)"
 req POST /api/v1/sessions '{"image":5,"group":"239.77.0.6:9000","iface":"eth0"}' "$TOKEN"
 expect 400 "create with a wrong type (image a number)"
+req POST /api/v1/sessions '{"image":"'"$IMG"'","group":"239.77.0.6:9000","iface":"eth0","readback":"yes"}' "$TOKEN"
+expect 400 "create with a wrong type (readback a string)"
+assert_match 'readback must be true or false' "$RESP" "it says readback takes a boolean"
 req POST /api/v1/sessions '{"group":"239.77.0.6:9000","iface":"eth0"}' "$TOKEN"
 expect 400 "create without image"
 req POST /api/v1/sessions '["not", "an", "object"]' "$TOKEN"
@@ -181,7 +184,7 @@ echo "server = $CON_URL" >"$FLEETCAST_HOME/cli.conf"
 
 # --- session B: 3 receivers driven through the API (CLI create, API start)
 run fc_srv session create --server "$CON_URL" --image "$IMG" --group 239.77.0.7:9000 --iface eth0 \
-	--rate 40M --min-receivers 50 --max-wait 600 --json
+	--rate 40M --min-receivers 50 --max-wait 600 --readback --json
 assert_eq 0 "$RC" "fleetcast session create: exit 0 (stderr: $(head -c 300 "$T/err"))"
 B=$(jget "$T/out" 'd["session"]["id"]' 2>/dev/null)
 assert_match '^[0-9a-f]{8}$' "$B" "session create --json gives B's id"
@@ -207,6 +210,7 @@ check_json 'd["session"]["receivers"] == {"active": 0, "done": 3, "failed": 0, "
 check_json 'd["session"]["started_at"] and d["session"]["ended_at"] and d["session"]["ended_at"] >= d["session"]["started_at"] and d["session"]["bytes_sent"] > 0 and d["session"]["data_pkts"] > 0' "B: times and counters"
 req GET /api/v1/machines
 check_json 'len(d["machines"]) == 3 and all(m["session"] == "'"$B"'" for m in d["machines"])' "GET /api/v1/machines: B's machines (A had none)"
+check_json 'all(m["verdict"] == "readback" for m in d["machines"])' "B was created with --readback: every machine's verdict is its disk read back"
 req POST "/api/v1/sessions/$B/cancel" "" "$TOKEN"
 expect 409 "cancel B once finished"
 check "fleetcastd --daemon still running after the sessions ended" kill -0 "$SRV_PID"

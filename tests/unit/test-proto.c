@@ -568,6 +568,11 @@ START_TEST(control_round_trips)
     ck_assert(a.payload_size == a2.payload_size && a.k_max == a2.k_max && a.state == a2.state);
     ck_assert_uint_eq(a2.flags, FC_ANN_ZERO_FREE);
     ck_assert_mem_eq(a2.signer, a.signer, FC_SIGNER_LEN);
+    a.flags = FC_ANN_ZERO_FREE | FC_ANN_READBACK;
+    n = fc_announce_encode(pkt, sizeof(pkt), SESSION, SEQ, &a);
+    ck_assert_int_eq(fc_announce_decode(pkt, (size_t)n, &h, &a2), 0);
+    ck_assert_uint_eq(a2.flags, FC_ANN_ZERO_FREE | FC_ANN_READBACK);
+    ck_assert_uint_eq(pkt[50], 0x03); /* bit 1: read-back */
     a.flags = 0;
     n = fc_announce_encode(pkt, sizeof(pkt), SESSION, SEQ, &a);
     ck_assert_int_eq(fc_announce_decode(pkt, (size_t)n, &h, &a2), 0);
@@ -626,6 +631,11 @@ START_TEST(control_round_trips)
     ck_assert_int_eq(fc_done_decode(pkt, (size_t)n, &h, &d2), 0);
     ck_assert(d2.flags == FC_DONE_ACK && d2.bytes_written == d.bytes_written);
     ck_assert_mem_eq(d.check, d2.check, FC_CHECK_LEN);
+    d.flags = FC_DONE_READBACK; /* the verdict of a read-back, bit 1 */
+    n = fc_done_encode(pkt, sizeof(pkt), SESSION, SEQ, &d);
+    ck_assert_int_eq(fc_done_decode(pkt, (size_t)n, &h, &d2), 0);
+    ck_assert_uint_eq(d2.flags, FC_DONE_READBACK);
+    ck_assert_uint_eq(pkt[18], 0x02);
 
     sample_abort(&ab);
     n = fc_abort_encode(pkt, sizeof(pkt), SESSION, SEQ, &ab);
@@ -755,7 +765,7 @@ START_TEST(control_inconsistencies)
     REJECT_POKED(K_ANN, pkt[48] = 201);
     REJECT_POKED(K_ANN, pkt[49] = 0); /* state */
     REJECT_POKED(K_ANN, pkt[49] = FC_SESSION_STATE_MAX + 1);
-    REJECT_POKED(K_ANN, pkt[50] = 0x02); /* unknown flag */
+    REJECT_POKED(K_ANN, pkt[50] = 0x04); /* unknown flag */
     REJECT_POKED(K_ANN, pkt[50] = 0x80);
     REJECT_POKED(K_JOIN, pkt[86] = 10); /* name shorter than sent */
     REJECT_POKED(K_JOIN, pkt[86] = 12); /* name longer than sent */
@@ -779,7 +789,7 @@ START_TEST(control_inconsistencies)
     REJECT_POKED(K_JACK, (fc_put32(pkt + 22, 0), pkt[26] = FC_REASON_FULL,
                           memset(pkt + 30, 0, FC_SEALED_LEN - 1)));
     REJECT_POKED(K_DONE, fc_put32(pkt + 14, 0)); /* no receiver id */
-    REJECT_POKED(K_DONE, pkt[18] = 0x02);        /* unknown flag */
+    REJECT_POKED(K_DONE, pkt[18] = 0x04);        /* unknown flag */
     REJECT_POKED(K_DONE, pkt[19] = FC_REASON_MAX + 1);
     REJECT_POKED(K_ABORT, fc_put32(pkt + 14, 0)); /* v2: no whole-session ABORT */
     REJECT_POKED(K_ABORT, pkt[18] = 0);           /* an abort with no reason */
@@ -824,7 +834,7 @@ START_TEST(encoders_refuse_invalid_bodies)
     p.window[0] = 1;
     ck_assert_int_eq(fc_progress_encode(pkt, sizeof(pkt), 1, 1, &p), FC_EINVAL);
     sample_announce(&a);
-    a.flags = 0x02;
+    a.flags = 0x04;
     ck_assert_int_eq(fc_announce_encode(pkt, sizeof(pkt), 1, 1, &a), FC_EINVAL);
     sample_join_ack(&ja);
     ja.receiver_id = 0;
