@@ -50,6 +50,7 @@ static int open_data_socket(struct fc_session *s)
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     unsigned char ttl = c->ttl, loop = c->loopback ? 1 : 0;
     int sndbuf = 4 << 20;
+    struct sockaddr_in dst;
 
     if (fd < 0)
         return FC_EIO;
@@ -64,11 +65,11 @@ static int open_data_socket(struct fc_session *s)
     }
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)))
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-    s->snd.fd = fd;
-    memset(&s->snd.dst, 0, sizeof(s->snd.dst));
-    s->snd.dst.sin_family = AF_INET;
-    s->snd.dst.sin_addr = c->group;
-    s->snd.dst.sin_port = htons(c->data_port);
+    memset(&dst, 0, sizeof(dst));
+    dst.sin_family = AF_INET;
+    dst.sin_addr = c->group;
+    dst.sin_port = htons(c->data_port);
+    fc_sender_attach(s, fd, &dst);
     return 0;
 }
 
@@ -175,9 +176,10 @@ int fc_netio_open(struct fc_session *s)
 
 void fc_netio_close(struct fc_session *s)
 {
-    if (s->snd.fd >= 0)
-        close(s->snd.fd);
-    s->snd.fd = -1;
+    int fd = fc_sender_take_fd(s);
+
+    if (fd >= 0)
+        close(fd);
     if (!uv_is_closing((uv_handle_t *)&s->group))
         uv_close((uv_handle_t *)&s->group, fc_session_handle_closed);
 }

@@ -4,7 +4,9 @@
  * way, or a receiver that cannot keep up), and the sender backs off by a
  * quarter, then recovers by a tenth of the cap per second (AIMD). One bad
  * link therefore slows the session instead of drowning it in repairs; a
- * receiver past the drop threshold is left to the drop rule instead. */
+ * receiver past the drop threshold is left to the drop rule instead.
+ * The same tick hands the sender the worst loss an active receiver reports,
+ * which sizes the parity sent with the pass (sender.c). */
 #include "common/log.h"
 #include "server/server.h"
 
@@ -30,24 +32,37 @@ static int congested(const struct fc_session *s, const struct fc_rx **who)
     return 0;
 }
 
+double fc_ratectl_worst_loss(const struct fc_session *s)
+{
+    double worst = -1;
+    uint32_t i;
+
+    for (i = 0; i < s->n_rx; i++) {
+        double l = fc_rx_recent_loss(s, &s->rx[i]);
+        if (l > worst)
+            worst = l;
+    }
+    return worst;
+}
+
 void fc_ratectl_tick(struct fc_session *s)
 {
-    struct fc_sender *snd = &s->snd;
     const struct fc_rx *who = NULL;
-    double rate = snd->rate;
+    double rate = fc_sender_rate(s), rate_max = fc_sender_rate_max(s);
 
     if (congested(s, &who)) {
         rate *= BACKOFF;
-        if (rate < snd->rate_max * MIN_FRACTION)
-            rate = snd->rate_max * MIN_FRACTION;
+        if (rate < rate_max * MIN_FRACTION)
+            rate = rate_max * MIN_FRACTION;
         fc_info("session %08x: machine %s loses %.1f%% (usually %.1f%%): rate down to %.1f "
                 "Mbit/s",
                 s->session_id, who->name, who->loss_recent * 100, who->loss_floor * 100,
                 rate * 8 / 1e6);
-    } else if (rate < snd->rate_max) {
-        rate += snd->rate_max * RECOVER;
-        if (rate > snd->rate_max)
-            rate = snd->rate_max;
+    } else if (rate < rate_max) {
+        rate += rate_max * RECOVER;
+        if (rate > rate_max)
+            rate = rate_max;
     }
     fc_sender_set_rate(s, rate);
+    fc_sender_observe_loss(s, fc_ratectl_worst_loss(s));
 }

@@ -380,9 +380,14 @@ void fc_rx_fail(struct fc_session *s, struct fc_rx *r, uint8_t reason, const cha
  * waited for (its report comes within a second). */
 #define REPAIR_BUDGET_FLOOR 2048 /* packets: a small image still gets real repairs */
 
+static double repair_budget(const struct fc_session *s)
+{
+    return s->cfg.repair_budget * (double)fc_repair_src_pkts(s) + REPAIR_BUDGET_FLOOR;
+}
+
 int fc_rx_charge_repair(struct fc_session *s, struct fc_rx *rx, unsigned pkts)
 {
-    double budget = s->cfg.repair_budget * (double)fc_repair_src_pkts(s) + REPAIR_BUDGET_FLOOR;
+    double budget = repair_budget(s);
 
     rx->repairs_requested += pkts;
     if ((double)(rx->repair_granted + pkts) > budget) {
@@ -395,6 +400,15 @@ int fc_rx_charge_repair(struct fc_session *s, struct fc_rx *rx, unsigned pkts)
     }
     rx->repair_granted += pkts;
     return 0;
+}
+
+double fc_rx_recent_loss(const struct fc_session *s, const struct fc_rx *r)
+{
+    if (r->status != FC_RXS_ACTIVE || !r->loss_samples)
+        return -1;
+    if ((double)r->repair_granted > repair_budget(s))
+        return -1;
+    return r->loss_recent;
 }
 
 int fc_rx_lacks(const struct fc_rx *r, uint32_t c)

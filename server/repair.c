@@ -6,7 +6,10 @@
  * before the receiver could see them is recognised as stale.
  * Which packets: fresh parity while the block has some (255 - k in all);
  * then the packets the neediest NAK's bitmap says it lacks; without a
- * bitmap, every index in turn, sources first. */
+ * bitmap, every index in turn, sources first.
+ * The per-block state is this file's: the sender tells it what the pass
+ * sent (fc_repair_proactive_sent) and what went out (fc_repair_sent), and
+ * asks for the next repair (fc_repair_peek, fc_repair_next). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +42,7 @@ static int stale(const struct fc_session *s, const struct fc_blockstate *b, uint
 {
     if (!b->last_repair_seq || now_ms(s) - b->last_repair_ms > STALE_MS)
         return 0;
-    if (seq_before(s->snd.seq, seq_seen))
+    if (seq_before(fc_sender_seq(s), seq_seen))
         return 0;
     return seq_before(seq_seen, b->last_repair_seq);
 }
@@ -250,6 +253,16 @@ static uint8_t pick(struct fc_blockstate *b, struct fc_repair_item *it, unsigned
     return b->next_resend++;
 }
 
+int fc_repair_peek(const struct fc_session *s, uint32_t *chunk)
+{
+    const struct fc_repair *r = &s->rep;
+
+    if (!r->q_len)
+        return 0;
+    *chunk = chunk_of(s, r->queue[r->q_head].gblock);
+    return 1;
+}
+
 int fc_repair_next(struct fc_session *s, uint32_t *chunk, uint32_t *block, uint8_t *wire_index)
 {
     struct fc_repair *r = &s->rep;
@@ -279,5 +292,16 @@ void fc_repair_sent(struct fc_session *s, uint32_t chunk, uint32_t block, uint32
 
     b->last_repair_seq = seq;
     b->last_repair_ms = now_ms(s);
-    s->snd.chunk_last_sent[chunk] = fc_server_now(s);
+}
+
+void fc_repair_proactive_sent(struct fc_session *s, uint32_t chunk, uint32_t block, unsigned parity)
+{
+    struct fc_blockstate *b = &s->rep.blocks[fc_repair_gblock(s, chunk, block)];
+
+    /* A later pass may send less than an earlier one did: fresh parity
+     * stays past the most any pass sent, which every receiver may hold. */
+    if (parity > FC_FEC_MAX_N)
+        parity = FC_FEC_MAX_N;
+    if (b->next_parity < parity)
+        b->next_parity = (uint8_t)parity;
 }

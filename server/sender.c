@@ -2,10 +2,14 @@
  * monotonic clock (nanoseconds, so the rate is exact however late the timer
  * fires) and spends the tokens on packets: repairs first, then the pass.
  * Packets are built straight into a batch and leave with one sendmmsg. The
- * first pass sends every chunk some receiver still needs, in order; after
- * it, catch-up passes resend chunks a receiver's progress window still
- * lacks (late joiners, long link cuts) once they have not been sent for a
- * while. */
+ * first pass sends every chunk some receiver still needs, in order, each
+ * FEC block followed by proactive parity sized from the worst active
+ * receiver's recent loss; after it, catch-up passes resend chunks a
+ * receiver's progress window still lacks (late joiners, long link cuts)
+ * once they have not been sent for a while.
+ * The sender never waits on the disk: chunks are read ahead by the cache's
+ * thread-pool reads, and a chunk not read yet makes this tick send repairs
+ * or nothing, never block. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -18,24 +22,90 @@
 #define TICK_MS 1
 #define CATCHUP_SCAN 512
 #define REPAIR_RUN 3
+#define READ_AHEAD 4 /* chunks of the pass read before the cursor gets there */
+
+/* Proactive parity. The count per block covers the mean loss of the block's
+ * packets plus PARITY_Z standard deviations of it (binomial), so at a steady
+ * loss rate ~98 % of blocks decode from the pass alone and the rest need one
+ * small NAK round. The level follows the worst active receiver's reports
+ * with weight PARITY_ALPHA per second, so one bad second moves it by a
+ * third of the burst only; it never exceeds PARITY_CAP of k (nor the repair
+ * budget, --repair-budget): a receiver lying about its loss costs at most
+ * that much on the wire. Below PARITY_MIN_LOSS a NAK for the rare loss is
+ * cheaper than parity on every block. */
+#define PARITY_Z 2.0
+#define PARITY_ALPHA 0.3
+#define PARITY_CAP 0.25
+#define PARITY_MIN_LOSS 0.002
+
+/* Up to 8 ms of tokens: a timer tick that comes late (a busy loop, a
+ * descheduled process) is made up for instead of lost, while a burst stays
+ * far below what a receiver's socket buffer holds. */
+double fc_pace_burst(double rate)
+{
+    double burst = rate * 0.008;
+
+    return burst < 8 * FC_PKT_MAX ? 8 * FC_PKT_MAX : burst;
+}
+
+double fc_pace_refill(double tokens, double rate, uint64_t elapsed_ns)
+{
+    double burst = fc_pace_burst(rate);
+
+    tokens += (double)elapsed_ns * rate / 1e9;
+    return tokens > burst ? burst : tokens;
+}
+
+unsigned fc_parity_count(double loss, unsigned k, double floor_frac, double cap)
+{
+    unsigned max = fc_fec_max_parity(k), lo, hi, p = 0;
+
+    if (cap < floor_frac)
+        cap = floor_frac;
+    if (loss > cap)
+        loss = cap;
+    if (loss >= PARITY_MIN_LOSS) {
+        double n = k / (1 - loss); /* sent so that k arrive on average */
+        p = (unsigned)ceil(n * loss + PARITY_Z * sqrt(n * loss * (1 - loss)));
+    }
+    lo = (unsigned)ceil(k * floor_frac - 1e-9);
+    hi = (unsigned)ceil(k * cap - 1e-9);
+    if (p < lo)
+        p = lo;
+    if (p > hi)
+        p = hi;
+    return p > max ? max : p;
+}
+
+void fc_parity_observe(struct fc_parity_ctl *pc, double sample)
+{
+    if (sample < 0)
+        return; /* nobody has a figure: keep what we know */
+    if (sample > pc->cap)
+        sample = pc->cap;
+    if (!pc->primed) {
+        /* The first figure is taken whole: a short first pass (a fast
+         * link) is over before a smoothed level would have risen. */
+        pc->level = sample;
+        pc->primed = 1;
+        return;
+    }
+    pc->level += PARITY_ALPHA * (sample - pc->level);
+}
 
 static unsigned proactive(const struct fc_session *s, unsigned k)
 {
-    unsigned p = (unsigned)ceil(k * s->cfg.fec_pct / 100.0);
-    unsigned max = fc_fec_max_parity(k);
-    return p > max ? max : p;
+    const struct fc_parity_ctl *pc = &s->snd.parity;
+
+    return fc_parity_count(pc->level, k, pc->floor, pc->cap);
 }
 
 static void send_timer_cb(uv_timer_t *t);
 
-int fc_sender_init(struct fc_session *s)
+static void init_batch(struct fc_sender *snd)
 {
-    struct fc_sender *snd = &s->snd;
     unsigned i;
 
-    snd->chunk_last_sent = calloc(s->img.m.n_chunks ? s->img.m.n_chunks : 1, sizeof(double));
-    if (!snd->chunk_last_sent)
-        return FC_ENOMEM;
     for (i = 0; i < FC_SEND_BATCH; i++) {
         memset(&snd->msgs[i], 0, sizeof(snd->msgs[i]));
         snd->msgs[i].msg_hdr.msg_name = &snd->dst;
@@ -44,10 +114,26 @@ int fc_sender_init(struct fc_session *s)
         snd->msgs[i].msg_hdr.msg_iovlen = 1;
         snd->iov[i].iov_base = snd->bufs[i];
     }
+}
+
+int fc_sender_init(struct fc_session *s)
+{
+    struct fc_sender *snd = &s->snd;
+    double cap = PARITY_CAP;
+
+    snd->chunk_last_sent = calloc(s->img.m.n_chunks ? s->img.m.n_chunks : 1, sizeof(double));
+    if (!snd->chunk_last_sent)
+        return FC_ENOMEM;
+    init_batch(snd);
     snd->rate_max = s->cfg.rate_bps / 8;
     snd->rate = snd->rate_max;
     snd->last_ns = uv_hrtime();
-    return 0;
+    /* The operator's --fec is a floor; the repair budget bounds the cap. */
+    if (s->cfg.repair_budget > 0 && s->cfg.repair_budget < cap)
+        cap = s->cfg.repair_budget;
+    snd->parity.floor = s->cfg.fec_pct / 100.0;
+    snd->parity.cap = cap > snd->parity.floor ? cap : snd->parity.floor;
+    return fc_chunkcache_async(&s->cache, s->loop);
 }
 
 void fc_sender_free(struct fc_session *s)
@@ -56,14 +142,55 @@ void fc_sender_free(struct fc_session *s)
     s->snd.chunk_last_sent = NULL;
 }
 
+void fc_sender_attach(struct fc_session *s, int fd, const struct sockaddr_in *dst)
+{
+    s->snd.fd = fd;
+    s->snd.dst = *dst;
+}
+
+int fc_sender_take_fd(struct fc_session *s)
+{
+    int fd = s->snd.fd;
+
+    s->snd.fd = -1;
+    return fd;
+}
+
 void fc_sender_set_rate(struct fc_session *s, double bytes_per_s)
 {
     s->snd.rate = bytes_per_s;
 }
 
+double fc_sender_rate(const struct fc_session *s)
+{
+    return s->snd.rate;
+}
+
+double fc_sender_rate_max(const struct fc_session *s)
+{
+    return s->snd.rate_max;
+}
+
 uint32_t fc_sender_seq(const struct fc_session *s)
 {
     return s->snd.seq;
+}
+
+void fc_sender_observe_loss(struct fc_session *s, double worst)
+{
+    struct fc_parity_ctl *pc = &s->snd.parity;
+    unsigned before = proactive(s, s->cfg.k_max), after;
+
+    fc_parity_observe(pc, worst);
+    after = proactive(s, s->cfg.k_max);
+    if (after != before)
+        fc_debug("session %08x: worst loss %.2f%%, smoothed %.2f%%: %u parity per block of %u",
+                 s->session_id, worst * 100, pc->level * 100, after, s->cfg.k_max);
+}
+
+double fc_sender_parity_level(const struct fc_session *s)
+{
+    return 100.0 * proactive(s, s->cfg.k_max) / s->cfg.k_max;
 }
 
 int fc_sender_in_flight(const struct fc_session *s, uint32_t chunk, uint32_t block)
@@ -87,6 +214,17 @@ void fc_sender_begin_pass(struct fc_session *s)
     uv_timer_start(&s->send_timer, send_timer_cb, TICK_MS, TICK_MS);
 }
 
+/* Keeps what a full socket did not take at the front of the batch. */
+static void keep_rest(struct fc_sender *snd, unsigned done)
+{
+    unsigned rest = snd->n_batch - done, i;
+
+    for (i = 0; i < rest; i++) {
+        memcpy(snd->bufs[i], snd->bufs[done + i], snd->iov[done + i].iov_len);
+        snd->iov[i].iov_len = snd->iov[done + i].iov_len;
+    }
+}
+
 static void flush(struct fc_session *s)
 {
     struct fc_sender *snd = &s->snd;
@@ -105,13 +243,8 @@ static void flush(struct fc_session *s)
         }
         done += (unsigned)n;
     }
-    if (done && done < snd->n_batch) {
-        unsigned rest = snd->n_batch - done, i;
-        for (i = 0; i < rest; i++) {
-            memcpy(snd->bufs[i], snd->bufs[done + i], snd->iov[done + i].iov_len);
-            snd->iov[i].iov_len = snd->iov[done + i].iov_len;
-        }
-    }
+    if (done && done < snd->n_batch)
+        keep_rest(snd, done);
     snd->n_batch -= done;
 }
 
@@ -149,18 +282,25 @@ static int build(struct fc_session *s, const struct fc_cached_chunk *e, uint32_t
     return 0;
 }
 
+/* 1 sent, 0 nothing to send now (none queued, or its chunk not read yet:
+ * the pass goes on meanwhile), negative on error. */
 static int send_repair(struct fc_session *s)
 {
     const struct fc_cached_chunk *e;
     uint32_t chunk, block;
     uint8_t index;
+    int rc = 0;
 
-    if (!fc_repair_next(s, &chunk, &block, &index))
+    if (!fc_repair_peek(s, &chunk))
         return 0;
-    e = fc_chunkcache_get(&s->cache, chunk);
-    if (!e || build(s, e, block, index))
-        return -1;
+    e = fc_chunkcache_get(&s->cache, chunk, &rc);
+    if (!e)
+        return rc;
+    fc_repair_next(s, &chunk, &block, &index);
+    if (build(s, e, block, index))
+        return FC_EINVAL;
     fc_repair_sent(s, chunk, block, s->snd.seq);
+    s->snd.chunk_last_sent[chunk] = fc_server_now(s);
     s->st.repair_pkts++;
     return 1;
 }
@@ -211,6 +351,9 @@ static int position(struct fc_session *s)
         snd->chunk++;
     if (snd->pass_active && snd->chunk >= n) {
         snd->pass_active = 0;
+        fc_info("session %08x: pass sent; it found the next chunk not read yet %llu times; "
+                "proactive parity %.1f%% of a full block",
+                s->session_id, (unsigned long long)snd->disk_waits, fc_sender_parity_level(s));
         fc_session_pass_done(s);
     }
     if (snd->pass_active || snd->catchup)
@@ -218,34 +361,69 @@ static int position(struct fc_session *s)
     return s->state == FC_SS_REPAIR && find_catchup(s);
 }
 
+/* The pass's next chunks that someone needs start reading now, so that the
+ * cursor finds them in memory. */
+static void read_ahead(struct fc_session *s)
+{
+    uint32_t n = s->img.m.n_chunks, c = s->snd.chunk + 1, got = 0;
+
+    for (; c < n && got < READ_AHEAD; c++) {
+        if (!fc_rx_chunk_needed(s, c))
+            continue;
+        fc_chunkcache_prefetch(&s->cache, c);
+        got++;
+    }
+}
+
+/* The block under the cursor is done (sources and its parity): the repair
+ * side learns which parity went out, the cursor moves on. */
+static void end_block(struct fc_session *s, const struct fc_cached_chunk *e)
+{
+    struct fc_sender *snd = &s->snd;
+
+    if (snd->block_parity)
+        fc_repair_proactive_sent(s, snd->chunk, snd->block, snd->block_parity);
+    snd->index = 0;
+    if (++snd->block >= e->bl.blocks)
+        end_chunk(s);
+}
+
 static int send_pass(struct fc_session *s)
 {
     struct fc_sender *snd = &s->snd;
     const struct fc_cached_chunk *e;
     unsigned k;
+    int rc = 0;
 
     if (!position(s))
         return 0;
-    e = fc_chunkcache_get(&s->cache, snd->chunk);
-    if (!e)
-        return -1;
+    e = fc_chunkcache_get(&s->cache, snd->chunk, &rc);
+    if (!e) {
+        snd->disk_waits += !rc;
+        return rc; /* not read yet: 0, this tick sends repairs or nothing */
+    }
     k = fc_blocks_k(&e->bl, snd->block);
+    if (snd->index == 0) {
+        /* Sized once per block: the level may move while it is sent. */
+        snd->block_parity = proactive(s, k);
+        if (snd->block == 0 && snd->pass_active) {
+            /* No figure yet: look for a first report at every chunk, not
+             * only at the 1 s tick; a fast first pass is short. */
+            if (!snd->parity.primed)
+                fc_sender_observe_loss(s, fc_ratectl_worst_loss(s));
+            read_ahead(s);
+        }
+    }
     if (build(s, e, snd->block, snd->index))
-        return -1;
+        return FC_EINVAL;
     if (snd->index >= k)
         s->st.fec_pkts++;
     else if (snd->catchup)
         s->st.catchup_pkts++;
     else
         s->st.data_pkts++;
-    if (++snd->index >= k + proactive(s, k)) {
-        struct fc_blockstate *b = &s->rep.blocks[fc_repair_gblock(s, snd->chunk, snd->block)];
-        if (b->next_parity < proactive(s, k))
-            b->next_parity = (uint8_t)proactive(s, k);
-        snd->index = 0;
-        if (++snd->block >= e->bl.blocks)
-            end_chunk(s);
-    }
+    if (++snd->index >= k + snd->block_parity)
+        end_block(s, e);
     return 1;
 }
 
@@ -281,16 +459,8 @@ static void send_timer_cb(uv_timer_t *t)
     struct fc_session *s = t->data;
     struct fc_sender *snd = &s->snd;
     uint64_t now = uv_hrtime();
-    /* Up to 8 ms of tokens: a timer tick that comes late (a busy loop, a
-     * descheduled process) is made up for instead of lost, while a burst
-     * stays far below what a receiver's socket buffer holds. */
-    double burst = snd->rate * 0.008;
 
-    if (burst < 8 * FC_PKT_MAX)
-        burst = 8 * FC_PKT_MAX;
-    snd->tokens += (double)(now - snd->last_ns) * snd->rate / 1e9;
-    if (snd->tokens > burst)
-        snd->tokens = burst;
+    snd->tokens = fc_pace_refill(snd->tokens, snd->rate, now - snd->last_ns);
     snd->last_ns = now;
     if (s->state != FC_SS_SENDING && s->state != FC_SS_REPAIR)
         return;

@@ -140,13 +140,23 @@ struct fc_stats {
     uint64_t tcp_refused; /* such requests refused: allowance spent, busy, bad chunk */
 };
 
+/* A chunk's slot in the cache (chunkcache.c). Its bytes are read by a
+ * libuv thread-pool worker; while that read runs the slot belongs to the
+ * read and only READY slots are handed out. */
+enum fc_slot_state { FC_SLOT_EMPTY, FC_SLOT_LOADING, FC_SLOT_READY, FC_SLOT_FAILED };
+
+struct fc_cache_read;
+struct fc_cache_fd;
+
 struct fc_cached_chunk {
     uint32_t chunk;
-    int valid;
+    enum fc_slot_state state;
+    int error; /* FC_SLOT_FAILED: the read's code */
     uint64_t used;
     struct fc_blocks bl;
     uint8_t *buf; /* packets * sym_len bytes, the tail zero-padded */
     size_t cap;
+    struct fc_cache_read *rd; /* the read in flight (FC_SLOT_LOADING) */
 };
 
 struct fc_chunkcache {
@@ -155,10 +165,13 @@ struct fc_chunkcache {
     uint16_t payload;
     uint8_t k_max;
     uint64_t tick;
+    uv_loop_t *loop;            /* NULL: reads on the caller's thread (unit tests) */
+    struct fc_cache_fd *fd_ref; /* the image fd the reads share (a dup) */
+    uint64_t loads, misses;     /* chunks read; asks that found the chunk not read yet */
     struct fc_cached_chunk e[FC_CACHE_CHUNKS];
 };
 
-/* Per FEC block repair state, indexed by global block number. */
+/* Per FEC block repair state, indexed by global block number (repair.c). */
 struct fc_blockstate {
     uint8_t next_parity; /* next fresh parity index (0-based) */
     uint8_t next_resend; /* once parity is spent: next wire index of the resend cycle */
@@ -177,6 +190,16 @@ struct fc_repair_item {
     uint8_t bitmap[FC_NAK_BITMAP_MAX];
 };
 
+/* Proactive parity of the pass (sender.c): the worst active receiver's
+ * recent loss, smoothed, turned into parity per block with a margin. */
+struct fc_parity_ctl {
+    double level; /* smoothed loss fraction, 0..cap */
+    double floor; /* --fec P / 100: never less */
+    double cap;   /* never more parity than this fraction of k */
+    int primed;   /* a first sample has been taken */
+};
+
+/* Sender fields are sender.c's: others ask through fc_sender_*(). */
 struct fc_sender {
     int fd;
     struct sockaddr_in dst;
@@ -185,8 +208,11 @@ struct fc_sender {
     double tokens;
     uint64_t last_ns;
     uint32_t seq;
+    struct fc_parity_ctl parity;
     /* the pass cursor */
     uint32_t chunk, block, index;
+    unsigned block_parity; /* proactive parity of the block under the cursor */
+    uint64_t disk_waits;   /* the pass's chunk was not read yet (logged) */
     int pass_active;
     int catchup;         /* 1 while the cursor walks a catch-up chunk */
     unsigned repair_run; /* repairs sent since the last pass packet */
@@ -199,6 +225,7 @@ struct fc_sender {
     unsigned n_batch;
 };
 
+/* Repair fields are repair.c's: others ask through fc_repair_*(). */
 struct fc_repair {
     uint32_t *block_base; /* first global block of each chunk, n_chunks + 1 */
     struct fc_blockstate *blocks;
@@ -357,21 +384,45 @@ const char *fc_session_state_name(enum fc_sess_state st);
 /* sender.c */
 int fc_sender_init(struct fc_session *s);
 void fc_sender_free(struct fc_session *s);
+/* The data socket (netio.c opens it; the sender owns it until taken back). */
+void fc_sender_attach(struct fc_session *s, int fd, const struct sockaddr_in *dst);
+int fc_sender_take_fd(struct fc_session *s);
 void fc_sender_begin_pass(struct fc_session *s);
 void fc_sender_set_rate(struct fc_session *s, double bytes_per_s);
+double fc_sender_rate(const struct fc_session *s);
+double fc_sender_rate_max(const struct fc_session *s);
 /* The sequence number of the next DATA packet: how many we have sent. */
 uint32_t fc_sender_seq(const struct fc_session *s);
 /* 1 if the pass has not finished sending this block yet. */
 int fc_sender_in_flight(const struct fc_session *s, uint32_t chunk, uint32_t block);
+/* The worst loss fraction active receivers reported lately (ratectl.c, each
+ * second), or a negative value when none has a figure: feeds the parity. */
+void fc_sender_observe_loss(struct fc_session *s, double worst);
+/* The proactive parity per block now, in percent of k (for logs and stats). */
+double fc_sender_parity_level(const struct fc_session *s);
+/* Pure parts, unit-tested without a socket or a loop:
+ * the token bucket after elapsed_ns at rate (bytes/s), bounded by its burst; */
+double fc_pace_refill(double tokens, double rate, uint64_t elapsed_ns);
+double fc_pace_burst(double rate);
+/* parity packets for a block of k at loss fraction `loss` (margin included),
+ * at least floor * k and at most cap * k and what the code has; */
+unsigned fc_parity_count(double loss, unsigned k, double floor, double cap);
+/* one loss sample (negative: none) into the smoothed level. */
+void fc_parity_observe(struct fc_parity_ctl *pc, double sample);
 
 /* repair.c */
 int fc_repair_init(struct fc_session *s);
 void fc_repair_free(struct fc_session *s);
 void fc_repair_on_nak(struct fc_session *s, struct fc_rx *rx, const struct fc_nak *n);
 void fc_repair_end_round(struct fc_session *s);
+/* The chunk of the next repair, without taking it: 1, or 0 if none. */
+int fc_repair_peek(const struct fc_session *s, uint32_t *chunk);
 /* The next repair to send: 1 and fills chunk/block/parity index, or 0. */
 int fc_repair_next(struct fc_session *s, uint32_t *chunk, uint32_t *block, uint8_t *wire_index);
 void fc_repair_sent(struct fc_session *s, uint32_t chunk, uint32_t block, uint32_t seq);
+/* The pass sent parity 0..parity-1 of this block: fresh repairs start after. */
+void fc_repair_proactive_sent(struct fc_session *s, uint32_t chunk, uint32_t block,
+                              unsigned parity);
 uint32_t fc_repair_gblock(const struct fc_session *s, uint32_t chunk, uint32_t block);
 uint64_t fc_repair_src_pkts(const struct fc_session *s);
 
@@ -414,6 +465,10 @@ void fc_rx_send_abort(struct fc_session *s, struct fc_rx *r, uint8_t reason, con
 /* Charges rx for pkts repair packets its NAK adds: 0, or FC_EREFUSED past
  * its budget (--repair-budget x the image's packets, + a floor). */
 int fc_rx_charge_repair(struct fc_session *s, struct fc_rx *rx, unsigned pkts);
+/* r's recent loss fraction for the proactive parity, or -1: not active, no
+ * figure yet, or past its repair budget (a receiver that asked that much is
+ * not trusted to size everyone's parity). */
+double fc_rx_recent_loss(const struct fc_session *s, const struct fc_rx *r);
 /* 1 if r's last report says it still lacks chunk c. */
 int fc_rx_lacks(const struct fc_rx *r, uint32_t c);
 uint32_t fc_rx_count(const struct fc_session *s, enum fc_rx_status st);
@@ -450,11 +505,19 @@ void fc_chunk_srv_sent(struct fc_daemon *d, struct fc_chunk_reply *rep, int ok);
 /* chunkcache.c */
 int fc_chunkcache_init(struct fc_chunkcache *c, int fd, const struct fc_manifest *m,
                        uint16_t payload, uint8_t k_max);
-const struct fc_cached_chunk *fc_chunkcache_get(struct fc_chunkcache *c, uint32_t chunk);
+/* From here on chunks are read on loop's thread pool, never on the loop. */
+int fc_chunkcache_async(struct fc_chunkcache *c, uv_loop_t *loop);
+/* The chunk if it is read; else NULL, its read started, and *rc 0 (come
+ * back later) or a negative code (the image cannot be read). */
+const struct fc_cached_chunk *fc_chunkcache_get(struct fc_chunkcache *c, uint32_t chunk, int *rc);
+/* Starts reading chunk ahead of its use if a slot is free of recent chunks. */
+void fc_chunkcache_prefetch(struct fc_chunkcache *c, uint32_t chunk);
 void fc_chunkcache_free(struct fc_chunkcache *c);
 
 /* ratectl.c */
 void fc_ratectl_tick(struct fc_session *s);
+/* The worst recent loss fraction of the active receivers, or -1 if none has one. */
+double fc_ratectl_worst_loss(const struct fc_session *s);
 
 /* stats.c */
 int fc_stats_write(const struct fc_session *s, const char *path);
