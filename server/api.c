@@ -109,6 +109,16 @@ json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r)
         "disk_size", (json_int_t)r->target_size, "error", text(r->error), "verdict", verdict);
 }
 
+json_t *fc_api_machines_json(const struct fc_session *s)
+{
+    json_t *arr = json_array();
+    uint32_t i;
+
+    for (i = 0; arr && i < s->n_rx; i++)
+        json_array_append_new(arr, fc_api_machine_json(s, &s->rx[i]));
+    return arr;
+}
+
 static double mean_progress(const struct fc_session *s, double *min)
 {
     double sum = 0;
@@ -142,6 +152,16 @@ static json_t *optional_time(int64_t t)
     return t ? json_integer(t) : json_null();
 }
 
+/* How it ended, from its exit status; null while it runs. */
+static json_t *result(const struct fc_session *s)
+{
+    if (s->state == FC_SS_ABORTED)
+        return json_string("aborted");
+    if (s->state != FC_SS_FINISHED)
+        return json_null();
+    return json_string(s->exit_code ? "incomplete" : "done");
+}
+
 json_t *fc_api_session_json(const struct fc_session *s)
 {
     const struct fc_stats *st = &s->st;
@@ -159,7 +179,7 @@ json_t *fc_api_session_json(const struct fc_session *s)
             (json_int_t)((100.0 - min) / 100.0 * (double)s->img.m.compressed_bytes * 8 / rate_bps));
     return json_pack(
         "{s:s, s:s, s:o, s:I, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:f, s:f, "
-        "s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:o, s:o}",
+        "s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:o, s:o, s:o}",
         "id", s->id_text, "state", fc_session_state_name(s->state), "image",
         text(s->cfg.image_path), "image_bytes", (json_int_t)s->img.m.compressed_bytes, "group",
         group, "iface", text(s->cfg.iface), "rate_cap_bps", (json_int_t)s->cfg.rate_bps, "rate_bps",
@@ -172,19 +192,45 @@ json_t *fc_api_session_json(const struct fc_session *s)
         "done", (json_int_t)fc_rx_count(s, FC_RXS_DONE), "failed",
         (json_int_t)fc_rx_count(s, FC_RXS_FAILED), "dropped",
         (json_int_t)fc_rx_count(s, FC_RXS_DROPPED), "created_at", (json_int_t)s->created_wall,
-        "started_at", optional_time(s->started_wall), "ended_at", optional_time(s->ended_wall));
+        "started_at", optional_time(s->started_wall), "ended_at", optional_time(s->ended_wall),
+        "result", result(s));
 }
 
+/* An ended session whose id a live one took again (the same image on the
+ * same group) is not shown: the id names the live one. */
+static int shadowed(const struct fc_daemon *d, const char *id)
+{
+    uint32_t i;
+
+    for (i = 0; i < d->n_sessions; i++)
+        if (!strcmp(d->sessions[i]->id_text, id))
+            return 1;
+    return 0;
+}
+
+/* The live sessions, then the ended ones newest first. Ended ones are their
+ * summaries, shared (not copied) with the history: neither side changes
+ * them, and jansson's reference counts are atomic, so an HTTP thread may
+ * hold a snapshot after the history dropped the summary. */
 static json_t *snapshot(const struct fc_daemon *d)
 {
     json_t *sessions = json_array(), *machines = json_array();
-    uint32_t i, j;
+    const struct fc_summary *e;
+    uint32_t i;
+    size_t k;
 
     for (i = 0; i < d->n_sessions; i++) {
         const struct fc_session *s = d->sessions[i];
+        json_t *m = fc_api_machines_json(s);
         json_array_append_new(sessions, fc_api_session_json(s));
-        for (j = 0; j < s->n_rx; j++)
-            json_array_append_new(machines, fc_api_machine_json(s, &s->rx[j]));
+        json_array_extend(machines, m);
+        json_decref(m);
+    }
+    for (k = 0; (e = fc_history_at(d->history, k)); k++) {
+        if (shadowed(d, e->id))
+            continue;
+        json_array_append(sessions, e->session);
+        json_array_extend(machines, e->machines);
     }
     return json_pack("{s:o, s:o}", "sessions", sessions, "machines", machines);
 }
@@ -271,13 +317,12 @@ static void execute(struct fc_daemon *d, struct fc_cmd *cmd)
     id = strtoul(cmd->session, NULL, 16);
     s = fc_daemon_find(d, (uint32_t)id);
     if (!s) {
-        uint32_t i;
-        for (i = 0; i < d->n_sessions && !s; i++) /* ended sessions can be shown, not changed */
-            if (d->sessions[i]->session_id == id)
-                s = d->sessions[i];
-        if (!s)
-            return answer_error(cmd, 404, "no such session");
-        return answer_error(cmd, 409, "the session has already ended");
+        char text[16];
+        snprintf(text, sizeof(text), "%08lx", id & 0xffffffffUL);
+        /* Ended sessions can be shown, not changed. */
+        if (fc_history_get(d->history, text))
+            return answer_error(cmd, 409, "the session has already ended");
+        return answer_error(cmd, 404, "no such session");
     }
     if (cmd->type == FC_CMD_START) {
         if (s->state != FC_SS_WAITING)

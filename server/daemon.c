@@ -2,7 +2,9 @@
  * signals, and what happens when a session ends. Started with a session on
  * its command line and no --daemon, fleetcastd is one-shot: it exits when
  * that session ends, with its result. With --daemon (or --http) it serves
- * sessions created over the API until it is stopped. */
+ * sessions created over the API until it is stopped. An ended session
+ * leaves the list at once; its summary stays in the history (history.h) for
+ * the console, and the session is freed by its last close callback. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,9 @@ int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
     memset(d, 0, sizeof(*d));
     d->cfg = *cfg;
     d->loop = uv_default_loop();
+    d->history = fc_history_new(FC_HISTORY_KEPT);
+    if (!d->history)
+        return FC_ENOMEM;
     /* fc_daemon_free() closes what was opened, and only that: libuv
      * asserts on closing a handle that was never initialised (a port in
      * use used to end in a core dump here). */
@@ -83,8 +88,6 @@ static int conflicts(const struct fc_daemon *d, const struct fc_session *s, char
 
     for (i = 0; i < d->n_sessions; i++) {
         const struct fc_session *o = d->sessions[i];
-        if (o->closed)
-            continue;
         if (o->session_id == s->session_id ||
             (o->cfg.group.s_addr == s->cfg.group.s_addr && o->cfg.data_port == s->cfg.data_port)) {
             snprintf(why, cap, "session %08x already uses this group and port", o->session_id);
@@ -168,7 +171,13 @@ static void announce(const struct fc_session *s)
             s->cfg.ctrl_port);
 }
 
-static void free_session(struct fc_session *s)
+double fc_server_now(const struct fc_session *s)
+{
+    (void)s;
+    return (double)uv_hrtime() / 1e9;
+}
+
+void fc_daemon_free_session(struct fc_session *s)
 {
     fc_sender_free(s);
     fc_repair_free(s);
@@ -191,20 +200,15 @@ int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *c
     s->cfg = *cfg;
     s->cfg.ctrl_port = d->cfg.ctrl_port;
     s->d = d;
-    s->loop = d->loop;
     s->snd.fd = -1;
     s->img.fd = -1;
     /* Every handle exists from here on, so releasing is always valid. */
-    uv_udp_init(d->loop, &s->group);
-    uv_timer_init(d->loop, &s->send_timer);
-    uv_timer_init(d->loop, &s->round_timer);
-    uv_timer_init(d->loop, &s->tick_timer);
-    s->group.data = s->send_timer.data = s->round_timer.data = s->tick_timer.data = s;
+    fc_session_init_handles(s, d->loop);
     rc = open_session(d, s, why, cap);
     list = rc ? NULL : realloc(d->sessions, (d->n_sessions + 1) * sizeof(*list));
     if (rc || !list) {
         fc_error("cannot start a session: %s", rc ? why : "out of memory");
-        fc_session_discard(s); /* freed by its last close callback */
+        fc_session_release(s); /* freed by its last close callback */
         return rc ? rc : FC_ENOMEM;
     }
     d->sessions = list;
@@ -216,34 +220,43 @@ int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *c
     return 0;
 }
 
-void fc_daemon_discard_session(struct fc_session *s)
-{
-    free_session(s);
-}
-
 struct fc_session *fc_daemon_find(struct fc_daemon *d, uint32_t session_id)
 {
     uint32_t i;
 
-    for (i = d->n_sessions; i-- > 0;) /* the newest first: a restarted id wins */
-        if (d->sessions[i]->session_id == session_id && !d->sessions[i]->closed)
+    for (i = d->n_sessions; i-- > 0;) /* only live sessions are listed */
+        if (d->sessions[i]->session_id == session_id)
             return d->sessions[i];
     return NULL;
 }
 
+/* Takes s out of the list: no lookup (control packets, TCP requests, the
+ * console's commands, discovery) finds it from here on. */
+static void unlist(struct fc_daemon *d, const struct fc_session *s)
+{
+    uint32_t i;
+
+    for (i = 0; i < d->n_sessions; i++)
+        if (d->sessions[i] == s) {
+            memmove(&d->sessions[i], &d->sessions[i + 1],
+                    (d->n_sessions - i - 1) * sizeof(*d->sessions));
+            d->n_sessions--;
+            return;
+        }
+}
+
 void fc_daemon_session_ended(struct fc_daemon *d, struct fc_session *s)
 {
-    uint32_t i, open = 0;
-
     fc_stats_log_summary(s);
     if (s->cfg.stats_path)
         fc_stats_write(s, s->cfg.stats_path);
     if (d->exit_code < s->exit_code)
         d->exit_code = s->exit_code;
-    fc_session_release(s);
-    for (i = 0; i < d->n_sessions; i++)
-        open += !d->sessions[i]->closed;
-    if (!d->cfg.daemon && !d->cfg.http && open == 0)
+    if (fc_history_add(d->history, s->id_text, fc_api_session_json(s), fc_api_machines_json(s)))
+        fc_warn("session %08x: out of memory for its summary; the console forgets it",
+                s->session_id);
+    unlist(d, s);
+    if (!d->cfg.daemon && !d->cfg.http && d->n_sessions == 0)
         uv_stop(d->loop);
 }
 
@@ -266,15 +279,19 @@ void fc_daemon_free(struct fc_daemon *d)
         uv_close((uv_handle_t *)&d->snap_timer, on_closed);
         fc_console_close(&d->console);
     }
+    /* Sessions still live (a failed start of the daemon): each is freed by
+     * its last close callback, in the uv_run below. */
     for (i = 0; i < d->n_sessions; i++)
         fc_session_release(d->sessions[i]);
+    d->n_sessions = 0;
     fc_netio_close_daemon(d);
     if (d->signals_on) {
         uv_close((uv_handle_t *)&d->sigint, on_closed);
         uv_close((uv_handle_t *)&d->sigterm, on_closed);
     }
     uv_run(d->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
-    for (i = 0; i < d->n_sessions; i++)
-        free_session(d->sessions[i]);
     free(d->sessions);
+    d->sessions = NULL;
+    fc_history_free(d->history);
+    d->history = NULL;
 }

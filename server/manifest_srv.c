@@ -23,6 +23,7 @@ struct conn {
     size_t got, need;              /* need: the header until its type is known */
     struct sockaddr_in peer;
     struct fc_chunk_reply chunk; /* a CHUNK answer being written */
+    uint8_t *manifest;           /* a copy of the manifest and signature block being written */
     uint8_t head[32];
     int closing;
     int handles;
@@ -41,6 +42,7 @@ static void on_handle_closed(uv_handle_t *h)
 
     if (--c->handles == 0) {
         chunk_done(c, 0);
+        free(c->manifest);
         free(c);
     }
 }
@@ -111,10 +113,19 @@ static void answer(struct conn *c)
         return;
     }
     bufs[0] = uv_buf_init((char *)c->head, (unsigned)n);
+    /* A copy: the write may outlast the session (it ends and is freed while
+     * a slow receiver still reads a large manifest). */
     if (mh.status == FC_REASON_OK) {
-        bufs[1] = uv_buf_init((char *)s->img.manifest_raw, (unsigned)s->img.manifest_len);
-        bufs[2] = uv_buf_init((char *)s->sigblock, FC_SIGBLOCK_SIZE);
-        nb = 3;
+        c->manifest = malloc(s->img.manifest_len + FC_SIGBLOCK_SIZE);
+        if (!c->manifest) {
+            conn_close(c);
+            return;
+        }
+        memcpy(c->manifest, s->img.manifest_raw, s->img.manifest_len);
+        memcpy(c->manifest + s->img.manifest_len, s->sigblock, FC_SIGBLOCK_SIZE);
+        bufs[1] =
+            uv_buf_init((char *)c->manifest, (unsigned)(s->img.manifest_len + FC_SIGBLOCK_SIZE));
+        nb = 2;
     }
     c->wr.data = c;
     if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, bufs, (unsigned)nb, on_written))

@@ -33,6 +33,7 @@
 #include "common/bucket.h"
 #include "common/checkval.h"
 #include "server/console.h"
+#include "server/history.h"
 #include "server/http.h"
 #include "common/fec.h"
 #include "common/image.h"
@@ -271,8 +272,9 @@ struct fc_daemon {
     uv_tcp_t tcp;  /* manifest */
     uv_signal_t sigint, sigterm;
     uv_timer_t snap_timer;
-    struct fc_session **sessions;
+    struct fc_session **sessions; /* the live ones; an ended session leaves at once */
     uint32_t n_sessions;
+    struct fc_history *history; /* summaries of the ended ones (history.h) */
     struct in_addr disc_ifaces[16]; /* where the discovery group is joined */
     uint32_t n_disc_ifaces;
     struct fc_console console;
@@ -293,8 +295,7 @@ struct fc_session {
     uv_loop_t *loop;
     char id_text[9];
     int force_start;    /* the operator said start now */
-    int closed;         /* sockets and timers released */
-    int discard;        /* never started: freed when its handles have closed */
+    int closed;         /* handles closing: freed by the last close callback */
     int handles_closed; /* close callbacks run so far (session.c) */
     int64_t created_wall, started_wall, ended_wall; /* unix seconds */
     struct fc_image img;
@@ -341,8 +342,13 @@ int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg);
 int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *cfg,
                           struct fc_session **out, char *why, size_t cap);
 struct fc_session *fc_daemon_find(struct fc_daemon *d, uint32_t session_id);
+/* A session ended (finished or aborted): its summary goes to the history
+ * and it leaves the list; session.c then closes its handles. */
 void fc_daemon_session_ended(struct fc_daemon *d, struct fc_session *s);
-void fc_daemon_discard_session(struct fc_session *s);
+/* Frees what open_session made; called by the session's last close callback. */
+void fc_daemon_free_session(struct fc_session *s);
+/* The server's monotonic clock, seconds. */
+double fc_server_now(const struct fc_session *s);
 void fc_daemon_run(struct fc_daemon *d);
 void fc_daemon_free(struct fc_daemon *d);
 
@@ -351,6 +357,8 @@ void fc_api_start(struct fc_daemon *d);
 void fc_api_execute(void *ctx, struct fc_cmd *cmd);
 json_t *fc_api_session_json(const struct fc_session *s);
 json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r);
+/* Every machine of s, as an array of fc_api_machine_json objects. */
+json_t *fc_api_machines_json(const struct fc_session *s);
 void fc_api_session_changed(struct fc_session *s);
 void fc_api_machine_changed(struct fc_session *s, const struct fc_rx *r);
 
@@ -367,17 +375,21 @@ void fc_netio_send_ctrl(struct fc_session *s, const struct sockaddr_in *to, cons
                         size_t len);
 
 /* session.c */
-double fc_server_now(const struct fc_session *s);
+/* The session's four handles (group socket, three timers) on loop; from
+ * then on fc_session_release() is always valid, and the session is freed
+ * (fc_daemon_free_session) by the last of their close callbacks. */
+void fc_session_init_handles(struct fc_session *s, uv_loop_t *loop);
 void fc_session_start_tick(struct fc_session *s);
+/* The 1 s tick: start policy, joins' expiry, drop rules, deadline, rate. */
+void fc_session_tick(struct fc_session *s);
 void fc_session_maybe_start(struct fc_session *s);
 void fc_session_pass_done(struct fc_session *s);
 void fc_session_check_end(struct fc_session *s);
 void fc_session_abort(struct fc_session *s, uint8_t reason, const char *why);
 void fc_session_force_start(struct fc_session *s);
+/* Closes the session's handles (once); the last close callback frees it.
+ * Until then it stays valid: callers up the stack may still read it. */
 void fc_session_release(struct fc_session *s);
-/* Releases a session that never started; it is freed (fc_daemon_discard_session)
- * by the last of its handles' close callbacks. */
-void fc_session_discard(struct fc_session *s);
 void fc_session_handle_closed(uv_handle_t *h);
 const char *fc_session_state_name(enum fc_sess_state st);
 

@@ -2,7 +2,11 @@
  *   WAITING  --start policy met-->  SENDING  --pass done-->  REPAIR
  *   SENDING/REPAIR --every receiver done, failed or dropped--> FINISHED
  *   any --operator or fatal error--> ABORTED
- * The 1 s tick applies the drop rules, rate control and the status line. */
+ * The 1 s tick applies the drop rules, rate control and the status line.
+ * Its life: four handles (fc_session_init_handles); on FINISHED or ABORTED
+ * the daemon keeps a summary and forgets it, its handles close, and the last
+ * close callback frees it (fc_daemon_free_session). Nothing here runs the
+ * loop, and nothing frees it before libuv is done with its handles. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -19,12 +23,6 @@ const char *fc_session_state_name(enum fc_sess_state st)
     return names[st];
 }
 
-double fc_server_now(const struct fc_session *s)
-{
-    (void)s;
-    return (double)uv_hrtime() / 1e9;
-}
-
 static void set_state(struct fc_session *s, enum fc_sess_state st, const char *why)
 {
     fc_info("session %08x: %s -> %s (%s)", s->session_id, fc_session_state_name(s->state),
@@ -37,14 +35,15 @@ static void set_state(struct fc_session *s, enum fc_sess_state st, const char *w
     fc_api_session_changed(s);
 }
 
-/* The session is over: its timers stop, and the daemon decides what next
- * (exit in one-shot mode, keep serving other sessions otherwise). */
+/* The session is over: the daemon keeps its summary and decides what next
+ * (exit in one-shot mode, keep serving other sessions otherwise); then its
+ * handles close. This may run deep in a call stack (a DONE, a drop in the
+ * tick, the sender's last packet): s stays valid until the close callbacks
+ * run on a later loop iteration, so the callers above may still read it. */
 static void end_session(struct fc_session *s)
 {
-    uv_timer_stop(&s->send_timer);
-    uv_timer_stop(&s->round_timer);
-    uv_timer_stop(&s->tick_timer);
     fc_daemon_session_ended(s->d, s);
+    fc_session_release(s);
 }
 
 void fc_session_maybe_start(struct fc_session *s)
@@ -114,33 +113,39 @@ void fc_session_force_start(struct fc_session *s)
 
 #define SESSION_HANDLES 4 /* the group socket and three timers */
 
-/* Every handle of a session closes through here; a session being
- * discarded (it failed to start) is freed when the last one has closed,
- * never right after uv_close and never by running the loop from inside a
- * callback. */
+void fc_session_init_handles(struct fc_session *s, uv_loop_t *loop)
+{
+    s->loop = loop;
+    uv_udp_init(loop, &s->group);
+    uv_timer_init(loop, &s->send_timer);
+    uv_timer_init(loop, &s->round_timer);
+    uv_timer_init(loop, &s->tick_timer);
+    s->group.data = s->send_timer.data = s->round_timer.data = s->tick_timer.data = s;
+}
+
+/* Every handle of a session closes through here; the session is freed when
+ * the last one has closed, never right after uv_close and never by running
+ * the loop from inside a callback. */
 void fc_session_handle_closed(uv_handle_t *h)
 {
     struct fc_session *s = h->data;
 
-    if (++s->handles_closed == SESSION_HANDLES && s->discard)
-        fc_daemon_discard_session(s);
+    if (++s->handles_closed == SESSION_HANDLES)
+        fc_daemon_free_session(s);
 }
 
+/* Closing a handle cancels its callbacks: no timer or read of this session
+ * runs after this returns. */
 void fc_session_release(struct fc_session *s)
 {
     if (s->closed)
         return;
     s->closed = 1;
-    fc_netio_close(s);
+    uv_close((uv_handle_t *)&s->group, fc_session_handle_closed);
+    fc_netio_close(s); /* the data socket; the group handle is closing already */
     uv_close((uv_handle_t *)&s->send_timer, fc_session_handle_closed);
     uv_close((uv_handle_t *)&s->round_timer, fc_session_handle_closed);
     uv_close((uv_handle_t *)&s->tick_timer, fc_session_handle_closed);
-}
-
-void fc_session_discard(struct fc_session *s)
-{
-    s->discard = 1;
-    fc_session_release(s);
 }
 
 static void apply_drop_rules(struct fc_session *s, double now)
@@ -204,9 +209,10 @@ static void status_line(struct fc_session *s, double now)
             sent ? 100.0 * (double)s->st.repair_pkts / (double)sent : 0);
 }
 
-static void tick_cb(uv_timer_t *t)
+/* Each step may end the session (the last receiver dropped or failed):
+ * the steps after it would act on a session that is closing. */
+void fc_session_tick(struct fc_session *s)
 {
-    struct fc_session *s = t->data;
     double now = fc_server_now(s);
 
     fc_session_maybe_start(s);
@@ -216,11 +222,19 @@ static void tick_cb(uv_timer_t *t)
                 s->session_id);
     fc_joins_expire(s, now);
     apply_drop_rules(s, now);
-    apply_deadline(s, now);
+    if (!s->closed)
+        apply_deadline(s, now);
+    if (s->closed)
+        return;
     if (s->state == FC_SS_SENDING || s->state == FC_SS_REPAIR)
         fc_ratectl_tick(s);
     if (s->cfg.verbose || (int)(now - s->started_at) % (int)STATUS_EVERY == 0)
         status_line(s, now);
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+    fc_session_tick(t->data);
 }
 
 static void round_cb(uv_timer_t *t)
