@@ -274,7 +274,7 @@ struct fc_daemon {
     uv_timer_t snap_timer;
     struct fc_session **sessions; /* the live ones; an ended session leaves at once */
     uint32_t n_sessions;
-    struct fc_history *history; /* summaries of the ended ones (history.h) */
+    struct fc_history *history;     /* summaries of the ended ones (history.h) */
     struct in_addr disc_ifaces[16]; /* where the discovery group is joined */
     uint32_t n_disc_ifaces;
     struct fc_console console;
