@@ -2,10 +2,12 @@
  * zstd runs, and telling a bad image (FC_ECORRUPT) apart from a forgery.
  * Frames carry zstd's content checksum, which alone checks decompression on
  * the hot path; frames of older images without it are checked by the raw
- * hash; fc_chunk_decode_full (image verify) always checks the raw hash. */
+ * hash; fc_chunk_decode_full (image verify) always checks the raw hash.
+ * Without read-back, the whole-disk value is that of the chunks written. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/checkval.h"
 #include "common/chunk.h"
 #include "common/error.h"
 #include "tests/unit/unit.h"
@@ -170,6 +172,33 @@ START_TEST(test_old_frame_checked_by_raw_hash)
 }
 END_TEST
 
+/* The value a receiver reports without read-back: the expected one when
+ * every chunk was verified and written, another one when any is missing. */
+START_TEST(test_checkval_of_written_chunks)
+{
+    struct fc_chunk chunks[5];
+    struct fc_manifest m;
+    uint8_t written[5] = {1, 1, 1, 1, 1}, want[FC_CHECKVAL_LEN], got[FC_CHECKVAL_LEN];
+    int64_t missing;
+    unsigned i;
+
+    memset(&m, 0, sizeof(m));
+    memset(chunks, 0, sizeof(chunks));
+    for (i = 0; i < 5; i++)
+        chunks[i].raw_hash[0] = (uint8_t)(i + 1);
+    m.n_chunks = 5;
+    m.chunks = chunks;
+    fc_checkval_expected(&m, want);
+    fc_checkval_written(&m, written, got, &missing);
+    ck_assert_mem_eq(got, want, FC_CHECKVAL_LEN);
+    ck_assert_int_eq(missing, -1);
+    written[3] = 0;
+    fc_checkval_written(&m, written, got, &missing);
+    ck_assert(memcmp(got, want, FC_CHECKVAL_LEN) != 0);
+    ck_assert_int_eq(missing, 3);
+}
+END_TEST
+
 FC_TEST_MAIN("chunk", test_roundtrip, test_forged_byte_is_hash_error,
              test_damage_caught_by_checksum, test_bad_content_hash_is_corrupt_image,
-             test_old_frame_checked_by_raw_hash)
+             test_old_frame_checked_by_raw_hash, test_checkval_of_written_chunks)
