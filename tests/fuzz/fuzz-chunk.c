@@ -45,12 +45,18 @@ static void write_seeds(void)
 {
     static struct sample s;
     static const uint8_t empty_frame[] = {0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x00, 0x01, 0x00, 0x00};
+    static uint8_t plain[sizeof(s.comp[0])];
+    size_t n;
 
     sample_make(&s);
     seed_frame("chunk0.bin", s.chunks[0].raw_size, s.comp[0], s.chunks[0].comp_size);
     seed_frame("chunk1.bin", s.chunks[1].raw_size, s.comp[1], s.chunks[1].comp_size);
     seed_frame("short-raw.bin", s.chunks[0].raw_size - 1, s.comp[0], s.chunks[0].comp_size);
     seed_frame("empty-frame.bin", 0, empty_frame, sizeof(empty_frame));
+    /* A frame as images captured before the content checksum have them. */
+    n = ZSTD_compress(plain, sizeof(plain), s.raw[0], s.chunks[0].raw_size, 3);
+    if (!ZSTD_isError(n))
+        seed_frame("chunk0-nochecksum.bin", s.chunks[0].raw_size, plain, n);
 }
 
 FUZZ_SEEDS(write_seeds)
