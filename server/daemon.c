@@ -23,7 +23,8 @@ static void on_signal(uv_signal_t *h, int sig)
 
     d->stopping = 1;
     d->exit_code = 2;
-    for (i = 0; i < d->n_sessions; i++)
+    /* Backwards: an aborted session leaves the list, the ones before it stay put. */
+    for (i = d->n_sessions; i-- > 0;)
         fc_session_abort(d->sessions[i], FC_REASON_OPERATOR,
                          sig == SIGINT ? "interrupted by the operator" : "fleetcastd terminated");
     uv_stop(d->loop);
