@@ -22,7 +22,7 @@
 #define TICK_MS 1
 #define CATCHUP_SCAN 512
 #define REPAIR_RUN 3
-#define READ_AHEAD 4 /* chunks of the pass read before the cursor gets there */
+#define READ_AHEAD 6 /* chunks of the pass read before the cursor gets there */
 
 /* Proactive parity. The count per block covers the mean loss of the block's
  * packets plus PARITY_Z standard deviations of it (binomial), so at a steady
