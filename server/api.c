@@ -284,11 +284,14 @@ static void run_create(struct fc_daemon *d, struct fc_cmd *cmd)
     struct fc_session_config cfg;
     struct fc_session *s;
     char why[256] = "";
-    int rc = fc_config_from_json(&cfg, cmd->body, why, sizeof(why));
+    int bad = fc_config_from_json(&cfg, cmd->body, why, sizeof(why));
+    int rc = bad ? 0 : fc_daemon_add_session(d, &cfg, &s, why, sizeof(why));
 
-    if (rc)
+    /* The request's strings: the session made its own copies. */
+    free((char *)cfg.image_path);
+    free((char *)cfg.iface);
+    if (bad)
         return answer_error(cmd, 400, why);
-    rc = fc_daemon_add_session(d, &cfg, &s, why, sizeof(why));
     if (rc)
         return answer_error(cmd, rc == FC_ESTATE ? 409 : 400, why);
     fc_info("session %08x: created over the API", s->session_id);

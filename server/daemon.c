@@ -180,6 +180,9 @@ double fc_server_now(const struct fc_session *s)
 
 void fc_daemon_free_session(struct fc_session *s)
 {
+    free((char *)s->cfg.image_path);
+    free((char *)s->cfg.iface);
+    free((char *)s->cfg.stats_path);
     fc_sender_free(s);
     fc_repair_free(s);
     fc_joins_free(s);
@@ -188,6 +191,19 @@ void fc_daemon_free_session(struct fc_session *s)
     fc_image_close(&s->img);
     free(s->rx);
     free(s);
+}
+
+/* The session keeps its own copies of its strings: they come from argv, or
+ * from an API request that is freed when it has been answered. */
+static int own_strings(struct fc_session_config *c, const struct fc_session_config *from)
+{
+    c->image_path = from->image_path ? strdup(from->image_path) : NULL;
+    c->iface = from->iface ? strdup(from->iface) : NULL;
+    c->stats_path = from->stats_path ? strdup(from->stats_path) : NULL;
+    if ((from->image_path && !c->image_path) || (from->iface && !c->iface) ||
+        (from->stats_path && !c->stats_path))
+        return FC_ENOMEM;
+    return 0;
 }
 
 int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *cfg,
@@ -205,7 +221,11 @@ int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *c
     s->img.fd = -1;
     /* Every handle exists from here on, so releasing is always valid. */
     fc_session_init_handles(s, d->loop);
-    rc = open_session(d, s, why, cap);
+    rc = own_strings(&s->cfg, cfg);
+    if (rc)
+        snprintf(why, cap, "out of memory");
+    else
+        rc = open_session(d, s, why, cap);
     list = rc ? NULL : realloc(d->sessions, (d->n_sessions + 1) * sizeof(*list));
     if (rc || !list) {
         fc_error("cannot start a session: %s", rc ? why : "out of memory");
