@@ -143,7 +143,7 @@ run_point() {
     source "$REPO/tests/lab/lab.sh"
     export LAB_MAX_SECONDS=$((5 * BENCH_TIMEOUT + 600))
     lab_create "$n"
-    RATE=$(link_rate "$n")
+    RATE=$(link_rate "$n") MAXWAIT=$(max_wait "$n")
     lab_rate srv "${RATE}mbit"
     for m in $(lab_machines); do lab_rate "$m" "${RATE}mbit"; done
     if [[ $loss != 0 ]]; then lab_loss_all "$loss"; fi
@@ -159,6 +159,13 @@ run_point() {
         esac
         sleep 1 # let the last packets and timers of one tool die down before the next
     done
+}
+
+# max_wait N: how long the senders wait for all N receivers to join before starting without
+# the rest (--max-wait): 60 s, or 2 s per receiver beyond 30 (starting 100 receivers' tools
+# takes tens of seconds on a loaded 2-core machine). Only a limit: with all N joined they start.
+max_wait() {
+    if (($1 > 30)); then echo $((2 * $1)); else echo 60; fi
 }
 
 # link_rate N: Mbit/s of each link (and of the senders' caps) for N receivers.
@@ -262,7 +269,7 @@ run_udpcast() {
     tx0=$(lab_counter srv tx_bytes) RX0=$(lab_counter srv rx_bytes)
     RUN_DEADLINE=$((SECONDS + BENCH_TIMEOUT))
     bg srv "$d/srv" udp-sender --file "$BENCH_IMG" --interface eth0 --mcast-data-address "$data" \
-        --mcast-rdv-address "$rdv" --max-bitrate "${RATE}m" --min-receivers "$n" --max-wait 60 \
+        --mcast-rdv-address "$rdv" --max-bitrate "${RATE}m" --min-receivers "$n" --max-wait "$MAXWAIT" \
         --nokbd --no-progress
     sleep 0.3
     for m in $MACHINES; do
@@ -310,7 +317,7 @@ run_fleetcast() {
     tx0=$(lab_counter srv tx_bytes) RX0=$(lab_counter srv rx_bytes)
     RUN_DEADLINE=$((SECONDS + BENCH_TIMEOUT))
     bg srv "$d/srv" "$BENCH_FCD" --image "$BENCH_IMG" --group 239.77.3.1:9000 --iface eth0 \
-        --rate "${RATE}M" --min-receivers "$n" --max-wait 60 --stats "$d/stats.json"
+        --rate "${RATE}M" --min-receivers "$n" --max-wait "$MAXWAIT" --stats "$d/stats.json"
     sleep 0.3
     for m in $MACHINES; do
         bg "$m" "$d/$m" "$BENCH_FCR" --target "$BENCH_TDIR/fc.$m" --server 10.77.0.1 \
@@ -393,7 +400,7 @@ run_clonezilla() {
     # shellcheck disable=SC2016 # expanded by the inner bash
     bg srv "$d/srv" bash -c 'set -o pipefail; cat "$1" | udp-sender --interface eth0 \
         --mcast-data-address "$2" --mcast-rdv-address "$3" --max-bitrate "$4" --min-receivers "$5" \
-        --max-wait 60 --nokbd --no-progress' _ "$BENCH_CZ_ZST" "$data" "$rdv" "${RATE}m" "$n"
+        --max-wait "$6" --nokbd --no-progress' _ "$BENCH_CZ_ZST" "$data" "$rdv" "${RATE}m" "$n" "$MAXWAIT"
     sleep 0.3
     for m in $MACHINES; do
         # shellcheck disable=SC2016
@@ -586,7 +593,7 @@ report() {
                     local conn
                     conn=$(rget udpcast "$n" "$l" connected)
                     if [[ -n $conn && $conn != "$n" ]]; then
-                        extra+="; only $conn of $n receivers connected (the sender started without the rest after --max-wait 60 s; they waited until stopped)"
+                        extra+="; only $conn of $n receivers connected (the sender started without the rest after --max-wait $(max_wait "$n") s; they waited until stopped)"
                     fi
                     if [[ $st == dnf ]]; then
                         res="**did not finish**"
