@@ -170,7 +170,7 @@ json_t *fc_api_session_json(const struct fc_session *s)
     const uint8_t *a = (const uint8_t *)&s->cfg.group.s_addr;
     double min, progress = mean_progress(s, &min);
     int live = s->state == FC_SS_SENDING || s->state == FC_SS_REPAIR;
-    double rate_bps = live ? s->snd.rate * 8 : 0;
+    double rate_bps = live ? fc_sender_rate(s) * 8 : 0;
     json_t *eta = json_null();
 
     snprintf(group, sizeof(group), "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], s->cfg.data_port);

@@ -149,6 +149,7 @@ static void read_done(uv_work_t *w, int status)
         rd->rc = FC_EIO; /* cancelled: only when the cache is being freed */
     if (c) {
         rd->e->state = rd->rc ? FC_SLOT_FAILED : FC_SLOT_READY;
+        rd->e->used = ++c->tick; /* just read: not the next victim */
         rd->e->error = rd->rc;
         rd->e->rd = NULL;
         c->loads++;

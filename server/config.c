@@ -369,10 +369,11 @@ int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, in
 
 /* API create requests: the same settings as the flags, as JSON members;
  * unknown members and wrong types are refused, not ignored. */
-/* Only the strings a session keeps a pointer to (image, iface) are copied:
- * they live as long as the daemon, like config lines; everything else is
- * parsed on the spot from the request's own buffer or a stack buffer, so a
- * client repeating POST /api/sessions cannot grow the daemon. */
+/* Only the strings a session keeps (image, iface) are copied here; the
+ * caller frees them once the session has made its own copies (api.c), and
+ * everything else is parsed on the spot from the request's own buffer or a
+ * stack buffer, so a client repeating POST /api/sessions cannot grow the
+ * daemon. */
 static const char *json_text(const char *key, json_t *v, char *num, size_t cap)
 {
     if (json_is_number(v)) {

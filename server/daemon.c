@@ -126,7 +126,9 @@ static int open_session(struct fc_daemon *d, struct fc_session *s, char *why, si
 
     if (rc)
         return rc;
-    fc_sigblock_encode(s->img.signer, s->img.sig, s->sigblock);
+    s->manifest_blob = fc_manifest_blob_new(&s->img);
+    if (!s->manifest_blob)
+        return snprintf(why, cap, "out of memory"), FC_ENOMEM;
     fc_checkval_expected(&s->img.m, s->expected_check);
     s->session_id = derive_session_id(s);
     snprintf(s->id_text, sizeof(s->id_text), "%08x", s->session_id);
@@ -188,6 +190,7 @@ void fc_daemon_free_session(struct fc_session *s)
     fc_joins_free(s);
     fc_chunkcache_free(&s->cache);
     fc_fec_free(s->fec);
+    fc_manifest_blob_unref(s->manifest_blob);
     fc_image_close(&s->img);
     free(s->rx);
     free(s);
@@ -217,7 +220,7 @@ int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *c
     s->cfg = *cfg;
     s->cfg.ctrl_port = d->cfg.ctrl_port;
     s->d = d;
-    s->snd.fd = -1;
+    fc_sender_preinit(s);
     s->img.fd = -1;
     /* Every handle exists from here on, so releasing is always valid. */
     fc_session_init_handles(s, d->loop);

@@ -14,6 +14,31 @@
 #define REQ_LEN 30 /* MANIFEST_REQ */
 #define CONN_TIMEOUT_MS 10000
 
+struct fc_manifest_blob {
+    unsigned refs;
+    size_t len;
+    uint8_t bytes[];
+};
+
+struct fc_manifest_blob *fc_manifest_blob_new(const struct fc_image *img)
+{
+    struct fc_manifest_blob *b = malloc(sizeof(*b) + img->manifest_len + FC_SIGBLOCK_SIZE);
+
+    if (!b)
+        return NULL;
+    b->refs = 1;
+    b->len = img->manifest_len + FC_SIGBLOCK_SIZE;
+    memcpy(b->bytes, img->manifest_raw, img->manifest_len);
+    fc_sigblock_encode(img->signer, img->sig, b->bytes + img->manifest_len);
+    return b;
+}
+
+void fc_manifest_blob_unref(struct fc_manifest_blob *b)
+{
+    if (b && --b->refs == 0)
+        free(b);
+}
+
 struct conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
@@ -22,8 +47,8 @@ struct conn {
     uint8_t req[FC_CHUNK_REQ_LEN]; /* the longest request */
     size_t got, need;              /* need: the header until its type is known */
     struct sockaddr_in peer;
-    struct fc_chunk_reply chunk; /* a CHUNK answer being written */
-    uint8_t *manifest;           /* a copy of the manifest and signature block being written */
+    struct fc_chunk_reply chunk;       /* a CHUNK answer being written */
+    struct fc_manifest_blob *manifest; /* a reference to the manifest being written */
     uint8_t head[32];
     int closing;
     int handles;
@@ -42,7 +67,7 @@ static void on_handle_closed(uv_handle_t *h)
 
     if (--c->handles == 0) {
         chunk_done(c, 0);
-        free(c->manifest);
+        fc_manifest_blob_unref(c->manifest);
         free(c);
     }
 }
@@ -113,18 +138,12 @@ static void answer(struct conn *c)
         return;
     }
     bufs[0] = uv_buf_init((char *)c->head, (unsigned)n);
-    /* A copy: the write may outlast the session (it ends and is freed while
-     * a slow receiver still reads a large manifest). */
+    /* A reference, not the session's memory: the write may outlast the
+     * session (it ends and is freed while a slow receiver still reads). */
     if (mh.status == FC_REASON_OK) {
-        c->manifest = malloc(s->img.manifest_len + FC_SIGBLOCK_SIZE);
-        if (!c->manifest) {
-            conn_close(c);
-            return;
-        }
-        memcpy(c->manifest, s->img.manifest_raw, s->img.manifest_len);
-        memcpy(c->manifest + s->img.manifest_len, s->sigblock, FC_SIGBLOCK_SIZE);
-        bufs[1] =
-            uv_buf_init((char *)c->manifest, (unsigned)(s->img.manifest_len + FC_SIGBLOCK_SIZE));
+        c->manifest = s->manifest_blob;
+        c->manifest->refs++;
+        bufs[1] = uv_buf_init((char *)c->manifest->bytes, (unsigned)c->manifest->len);
         nb = 2;
     }
     c->wr.data = c;

@@ -314,6 +314,13 @@ void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *
     r->done_at = fc_server_now(s);
     r->p.bytes_written = d->bytes_written;
     r->readback = !!(d->flags & FC_DONE_READBACK);
+    /* The operator asked for the disk to be read back: a receiver that did
+     * not (an old or modified one) has not given the verdict asked for. */
+    if (d->status == FC_REASON_OK && s->cfg.readback && !r->readback) {
+        fc_rx_fail(s, r, FC_REASON_VERIFY,
+                   "the session asks for a read-back and the receiver did not do one");
+        return;
+    }
     if (d->status == FC_REASON_OK && !memcmp(d->check, s->expected_check, FC_CHECK_LEN)) {
         r->status = FC_RXS_DONE;
         r->p.chunks_done = s->img.m.n_chunks;
@@ -407,6 +414,10 @@ double fc_rx_recent_loss(const struct fc_session *s, const struct fc_rx *r)
     if (r->status != FC_RXS_ACTIVE || !r->loss_samples)
         return -1;
     if ((double)r->repair_granted > repair_budget(s))
+        return -1;
+    /* It has every chunk (finishing its disk, maybe reading it back for
+     * minutes): its last figure no longer says anything of the link. */
+    if (r->have_progress && r->p.chunks_done >= s->img.m.n_chunks)
         return -1;
     return r->loss_recent;
 }

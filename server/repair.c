@@ -197,6 +197,14 @@ static int push_queue(struct fc_repair *r, const struct fc_repair_item *item)
     return 0;
 }
 
+static int by_gblock(const void *a, const void *b)
+{
+    uint32_t x = ((const struct fc_repair_item *)a)->gblock;
+    uint32_t y = ((const struct fc_repair_item *)b)->gblock;
+
+    return (x > y) - (x < y);
+}
+
 void fc_repair_end_round(struct fc_session *s)
 {
     struct fc_repair *r = &s->rep;
@@ -204,6 +212,10 @@ void fc_repair_end_round(struct fc_session *s)
 
     if (r->n_round)
         s->st.rounds++;
+    /* In image order, not in the order the NAKs came: the sender then walks
+     * the chunks once, each read once into the cache, instead of hopping
+     * between chunks (a 4 MiB read for a few packets) per receiver. */
+    qsort(r->round, r->n_round, sizeof(*r->round), by_gblock);
     for (i = 0; i < r->n_round; i++) {
         struct fc_blockstate *b = &r->blocks[r->round[i].gblock];
         if (!push_queue(r, &r->round[i]))

@@ -64,12 +64,18 @@ unsigned fc_parity_count(double loss, unsigned k, double floor_frac, double cap)
         cap = floor_frac;
     if (loss > cap)
         loss = cap;
+    if (loss > 0.99)
+        loss = 0.99; /* k / (1 - loss) stays finite whatever --fec says */
     if (loss >= PARITY_MIN_LOSS) {
         double n = k / (1 - loss); /* sent so that k arrive on average */
         p = (unsigned)ceil(n * loss + PARITY_Z * sqrt(n * loss * (1 - loss)));
     }
     lo = (unsigned)ceil(k * floor_frac - 1e-9);
-    hi = (unsigned)ceil(k * cap - 1e-9);
+    /* Rounded down, so a tiny block never gets more than cap of it; the
+     * operator's floor (--fec) still wins. */
+    hi = (unsigned)floor(k * cap + 1e-9);
+    if (hi < lo)
+        hi = lo;
     if (p < lo)
         p = lo;
     if (p > hi)
@@ -114,6 +120,11 @@ static void init_batch(struct fc_sender *snd)
         snd->msgs[i].msg_hdr.msg_iovlen = 1;
         snd->iov[i].iov_base = snd->bufs[i];
     }
+}
+
+void fc_sender_preinit(struct fc_session *s)
+{
+    s->snd.fd = -1;
 }
 
 int fc_sender_init(struct fc_session *s)
@@ -397,6 +408,10 @@ static int send_pass(struct fc_session *s)
 
     if (!position(s))
         return 0;
+    /* Before the get: the read-ahead may take the least recently used
+     * slot, which must not be the one this packet is built from. */
+    if (snd->block == 0 && snd->index == 0 && snd->pass_active)
+        read_ahead(s);
     e = fc_chunkcache_get(&s->cache, snd->chunk, &rc);
     if (!e) {
         snd->disk_waits += !rc;
@@ -411,7 +426,6 @@ static int send_pass(struct fc_session *s)
              * only at the 1 s tick; a fast first pass is short. */
             if (!snd->parity.primed)
                 fc_sender_observe_loss(s, fc_ratectl_worst_loss(s));
-            read_ahead(s);
         }
     }
     if (build(s, e, snd->block, snd->index))
@@ -464,7 +478,10 @@ static void send_timer_cb(uv_timer_t *t)
     snd->last_ns = now;
     if (s->state != FC_SS_SENDING && s->state != FC_SS_REPAIR)
         return;
-    while (snd->tokens > 0) {
+    /* A packet can end the session (the pass's last chunk, nobody left):
+     * nothing more is built or sent for it then. */
+    while (snd->tokens > 0 && !s->closed &&
+           (s->state == FC_SS_SENDING || s->state == FC_SS_REPAIR)) {
         int rc;
         if (snd->n_batch == FC_SEND_BATCH) {
             flush(s);
@@ -479,5 +496,6 @@ static void send_timer_cb(uv_timer_t *t)
         if (rc == 0)
             break;
     }
-    flush(s);
+    if (!s->closed)
+        flush(s);
 }

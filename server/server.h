@@ -299,7 +299,8 @@ struct fc_session {
     int handles_closed; /* close callbacks run so far (session.c) */
     int64_t created_wall, started_wall, ended_wall; /* unix seconds */
     struct fc_image img;
-    uint8_t sigblock[FC_SIGBLOCK_SIZE];
+    struct fc_manifest_blob
+        *manifest_blob; /* what MANIFEST_REQ gets; shared with writes in flight */
     uint8_t expected_check[FC_CHECKVAL_LEN];
     uint32_t session_id;
     enum fc_sess_state state;
@@ -394,6 +395,8 @@ void fc_session_handle_closed(uv_handle_t *h);
 const char *fc_session_state_name(enum fc_sess_state st);
 
 /* sender.c */
+/* Before anything can fail: makes fc_sender_free and the socket close safe. */
+void fc_sender_preinit(struct fc_session *s);
 int fc_sender_init(struct fc_session *s);
 void fc_sender_free(struct fc_session *s);
 /* The data socket (netio.c opens it; the sender owns it until taken back). */
@@ -498,6 +501,12 @@ void fc_control_alloc_session(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 
 /* manifest_srv.c */
 void fc_manifest_srv_on_connect(uv_stream_t *server, int status);
+/* The signed manifest and its signature block, made once per session and
+ * shared by reference (loop thread only): a write in flight keeps it alive
+ * after its session is freed, and a hundred receivers fetching it at once
+ * cost one copy, not a hundred. */
+struct fc_manifest_blob *fc_manifest_blob_new(const struct fc_image *img);
+void fc_manifest_blob_unref(struct fc_manifest_blob *b);
 
 /* chunk_srv.c: the answer to a CHUNK_REQ (its head, and the chunk's bytes
  * unless refused), made at once; fc_chunk_srv_sent() when it is written or
@@ -522,7 +531,8 @@ int fc_chunkcache_async(struct fc_chunkcache *c, uv_loop_t *loop);
 /* The chunk if it is read; else NULL, its read started, and *rc 0 (come
  * back later) or a negative code (the image cannot be read). */
 const struct fc_cached_chunk *fc_chunkcache_get(struct fc_chunkcache *c, uint32_t chunk, int *rc);
-/* Starts reading chunk ahead of its use if a slot is free of recent chunks. */
+/* Starts reading chunk ahead of its use, into the least recently used slot
+ * not being read (nothing if it is cached or being read already). */
 void fc_chunkcache_prefetch(struct fc_chunkcache *c, uint32_t chunk);
 void fc_chunkcache_free(struct fc_chunkcache *c);
 

@@ -202,7 +202,7 @@ static void status_line(struct fc_session *s, double now)
     fc_info("session %08x: %s, %.0f s, rate %s/s, chunks %.1f%% written, receivers %u active %u "
             "done %u failed %u dropped, repair %.1f%% of data",
             s->session_id, fc_session_state_name(s->state), now - s->started_at,
-            fc_human_bytes((uint64_t)s->snd.rate, rate, sizeof(rate)),
+            fc_human_bytes((uint64_t)fc_sender_rate(s), rate, sizeof(rate)),
             total ? 100.0 * (double)done / (double)total : 0, fc_rx_count(s, FC_RXS_ACTIVE),
             fc_rx_count(s, FC_RXS_DONE), fc_rx_count(s, FC_RXS_FAILED),
             fc_rx_count(s, FC_RXS_DROPPED),

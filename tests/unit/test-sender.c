@@ -138,9 +138,16 @@ START_TEST(test_parity_count)
     /* --fec 10 is a floor */
     ck_assert_uint_eq(fc_parity_count(0, 200, 0.10, 0.25), 20);
     ck_assert_uint_eq(fc_parity_count(0.05, 200, 0.10, 0.25), 20);
-    /* the cap: loss reported as 90 % costs 25 % of k, rounded up */
+    /* the cap: loss reported as 90 % costs 25 % of k, rounded down, so a
+     * tiny block never gets more than 25 % either */
     ck_assert_uint_eq(fc_parity_count(0.9, 200, 0, 0.25), 50);
-    ck_assert_uint_eq(fc_parity_count(0.9, 7, 0, 0.25), 2);
+    ck_assert_uint_eq(fc_parity_count(0.9, 7, 0, 0.25), 1);
+    ck_assert_uint_eq(fc_parity_count(0.9, 3, 0, 0.25), 0);
+    /* but an operator's floor is still met on a tiny block */
+    ck_assert_uint_eq(fc_parity_count(0, 3, 0.05, 0.25), 1);
+    /* every packet reported lost with --fec 100: finite, and within the code */
+    ck_assert_uint_le(fc_parity_count(1.0, 200, 1.0, 1.0), fc_fec_max_parity(200));
+    ck_assert_uint_ge(fc_parity_count(1.0, 200, 1.0, 1.0), 1);
     /* an explicit --fec above the cap wins over the cap */
     ck_assert_uint_eq(fc_parity_count(0.9, 100, 0.40, 0.25), 40);
     /* never more than the code has */
@@ -383,7 +390,7 @@ static void run_pass(double loss)
  * read on the thread pool (the loop never blocked on them). */
 START_TEST(test_pass_with_adaptive_parity)
 {
-    unsigned i, src = 0, par = 0, want_par = 0, want_src = 0, blocks = 0;
+    unsigned i, src = 0, par = 0, want_par = 0, want_src = 0, with_parity = 0;
 
     run_pass(0.05);
     for (i = 0; i < N_CHUNKS; i++) {
@@ -391,15 +398,16 @@ START_TEST(test_pass_with_adaptive_parity)
         uint32_t b;
         ck_assert_int_eq(fc_blocks_init(&bl, chunks[i].comp_size, 1448, 200), 0);
         want_src += bl.packets;
-        for (b = 0; b < bl.blocks; b++, blocks++) {
+        for (b = 0; b < bl.blocks; b++) {
             unsigned p = fc_parity_count(0.05, fc_blocks_k(&bl, b), 0, 0.25);
             ck_assert_uint_eq(proactive_parity[i * 8 + b], p);
             want_par += p;
+            with_parity += p > 0; /* the repair side hears of blocks with parity */
         }
     }
     ck_assert_uint_eq(srv->st.data_pkts, want_src);
     ck_assert_uint_eq(srv->st.fec_pkts, want_par);
-    ck_assert_uint_eq(proactive_calls, blocks);
+    ck_assert_uint_eq(proactive_calls, with_parity);
     ck_assert_uint_eq(srv->cache.loads, N_CHUNKS);
     ck_assert_uint_eq(fc_sender_seq(srv), want_src + want_par);
     count_received(&src, &par);

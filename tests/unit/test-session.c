@@ -35,6 +35,17 @@ void fc_sender_begin_pass(struct fc_session *s)
     passes_begun++;
 }
 
+void fc_sender_preinit(struct fc_session *s)
+{
+    s->snd.fd = -1;
+}
+
+double fc_sender_rate(const struct fc_session *s)
+{
+    (void)s;
+    return 0;
+}
+
 uint32_t fc_sender_seq(const struct fc_session *s)
 {
     (void)s;
@@ -85,7 +96,7 @@ void fc_joins_send_ack(struct fc_session *s, const struct sockaddr_in *to, uint6
 /* No network: no data socket to close, nothing leaves. */
 void fc_netio_close(struct fc_session *s)
 {
-    s->snd.fd = -1;
+    fc_sender_preinit(s);
 }
 
 void fc_netio_send_ctrl(struct fc_session *s, const struct sockaddr_in *to, const uint8_t *buf,
@@ -158,7 +169,7 @@ static void setup_with(uint32_t min_receivers, double max_wait)
     s->cfg.min_receivers = min_receivers;
     s->cfg.max_wait = max_wait;
     s->d = &dm;
-    s->snd.fd = -1;
+    fc_sender_preinit(s);
     s->session_id = 0x5e55105e;
     s->img.m.n_chunks = 10;
     fc_session_init_handles(s, &loop);
@@ -346,6 +357,29 @@ START_TEST(test_finished_some_failed)
 }
 END_TEST
 
+/* A session that asks for a read-back takes "done" only with one: a
+ * receiver that wrote and synced but did not read back (old or modified)
+ * fails, with the right check value or not; one that read back is done. */
+START_TEST(test_readback_required)
+{
+    struct fc_done d;
+
+    setup_with(2, 0);
+    s->cfg.readback = 1;
+    join(1, "m1");
+    join(2, "m2");
+    done(1); /* no FC_DONE_READBACK flag */
+    assert_rx(1, FC_RXS_FAILED, FC_REASON_VERIFY);
+    memset(&d, 0, sizeof(d));
+    d.receiver_id = 2;
+    d.flags = FC_DONE_READBACK;
+    memcpy(d.check, s->expected_check, FC_CHECK_LEN);
+    fc_rx_on_done(s, fc_rx_find(s, 2), &d);
+    ck_assert_int_eq(status_of(2), FC_RXS_DONE);
+    assert_ended(FC_SS_FINISHED, 1);
+}
+END_TEST
+
 START_TEST(test_operator_abort)
 {
     setup_with(2, 0);
@@ -483,7 +517,7 @@ START_TEST(test_released_before_start_is_freed)
 END_TEST
 
 FC_TEST_MAIN("session", test_start_at_min_receivers, test_start_at_max_wait, test_force_start,
-             test_finished_when_all_done, test_finished_some_failed, test_operator_abort,
-             test_abort_while_waiting, test_deadline, test_drop_silent,
+             test_finished_when_all_done, test_finished_some_failed, test_readback_required,
+             test_operator_abort, test_abort_while_waiting, test_deadline, test_drop_silent,
              test_drop_stall_only_while_sending, test_drop_lossy_after_10s, test_last_dropped_ends,
              test_released_before_start_is_freed)
