@@ -201,7 +201,7 @@ void fc_sender_observe_loss(struct fc_session *s, double worst)
 
 double fc_sender_parity_level(const struct fc_session *s)
 {
-    return 100.0 * proactive(s, s->cfg.k_max) / s->cfg.k_max;
+    return s->cfg.k_max ? 100.0 * proactive(s, s->cfg.k_max) / s->cfg.k_max : 0;
 }
 
 int fc_sender_in_flight(const struct fc_session *s, uint32_t chunk, uint32_t block)
