@@ -398,13 +398,15 @@ run_clonezilla() {
     tx0=$(lab_counter srv tx_bytes) RX0=$(lab_counter srv rx_bytes)
     RUN_DEADLINE=$((SECONDS + BENCH_TIMEOUT))
     # shellcheck disable=SC2016 # expanded by the inner bash
-    bg srv "$d/srv" bash -c 'set -o pipefail; cat "$1" | udp-sender --interface eth0 \
+    # Its own port base: a udp-sender of the udpcast run before can still be answering on
+    # udpcast's default ports ("Bad server reply ... Other transfer in progress?", seen at 5 %).
+    bg srv "$d/srv" bash -c 'set -o pipefail; cat "$1" | udp-sender --interface eth0 --portbase 9300 \
         --mcast-data-address "$2" --mcast-rdv-address "$3" --max-bitrate "$4" --min-receivers "$5" \
         --max-wait "$6" --nokbd --no-progress' _ "$BENCH_CZ_ZST" "$data" "$rdv" "${RATE}m" "$n" "$MAXWAIT"
     sleep 0.3
     for m in $MACHINES; do
         # shellcheck disable=SC2016
-        bg "$m" "$d/$m" bash -c 'set -o pipefail; udp-receiver --interface eth0 \
+        bg "$m" "$d/$m" bash -c 'set -o pipefail; udp-receiver --interface eth0 --portbase 9300 \
             --mcast-rdv-address "$1" --nokbd --no-progress | zstd -d -q |
             partclone.ext4 -r -q -s - -O "$2" -L "$3"' _ "$rdv" "$BENCH_TDIR/cz.$m" "$d/$m.partclone.log"
     done
