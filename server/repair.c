@@ -215,7 +215,8 @@ void fc_repair_end_round(struct fc_session *s)
     /* In image order, not in the order the NAKs came: the sender then walks
      * the chunks once, each read once into the cache, instead of hopping
      * between chunks (a 4 MiB read for a few packets) per receiver. */
-    qsort(r->round, r->n_round, sizeof(*r->round), by_gblock);
+    if (r->n_round > 1) /* round is NULL until a first NAK: qsort wants a pointer */
+        qsort(r->round, r->n_round, sizeof(*r->round), by_gblock);
     for (i = 0; i < r->n_round; i++) {
         struct fc_blockstate *b = &r->blocks[r->round[i].gblock];
         if (!push_queue(r, &r->round[i]))
