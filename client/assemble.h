@@ -78,8 +78,8 @@ struct fc_asm {
     unsigned n_slots;
     size_t mem, mem_max; /* mem: in reassembly + queued */
     size_t queued;       /* bytes of chunks taken (queued for the writer), part of mem */
-    unsigned hint;     /* slot of the last packet: the next one is usually the same chunk */
-    uint32_t n_active; /* slots in use */
+    unsigned hint;       /* slot of the last packet: the next one is usually the same chunk */
+    uint32_t n_active;   /* slots in use */
     struct fc_fec *fec;
 };
 
