@@ -216,6 +216,15 @@ static int daemon_option(struct fc_daemon_config *dc, const char *name, const ch
         dc->trusted_key = v;
         return 1;
     }
+    if (!strcmp(name, "state-dir")) {
+        if (!v || !*v || strlen(v) >= sizeof(dc->state_dir))
+            *rc = (fc_error("bad --state-dir"), -1);
+        else {
+            snprintf(dc->state_dir, sizeof(dc->state_dir), "%s", v);
+            *rc = 0;
+        }
+        return 1;
+    }
     if (!strcmp(name, "ctrl-port")) {
         if (!v || parse_num(v, 1, 65535, &port))
             *rc = (fc_error("bad --ctrl-port"), -1);
@@ -345,6 +354,25 @@ int fc_session_config_check(const struct fc_session_config *c, char *why, size_t
     return 0;
 }
 
+/* The default state directory: systemd's, then the user's fleetcast home. */
+static void default_state_dir(struct fc_daemon_config *dc)
+{
+    const char *v = getenv("STATE_DIRECTORY"), *home = getenv("HOME");
+    char *colon;
+
+    if (v && *v) {
+        /* several directories are separated by ':'; the first is ours */
+        snprintf(dc->state_dir, sizeof(dc->state_dir), "%s", v);
+        colon = strchr(dc->state_dir, ':');
+        if (colon)
+            *colon = 0;
+    } else if ((v = getenv("FLEETCAST_HOME")) && *v) {
+        snprintf(dc->state_dir, sizeof(dc->state_dir), "%s", v);
+    } else {
+        snprintf(dc->state_dir, sizeof(dc->state_dir), "%s/.fleetcast", home ? home : ".");
+    }
+}
+
 int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, int *has_session,
                     int argc, char **argv)
 {
@@ -355,6 +383,8 @@ int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, in
     fc_session_config_defaults(c);
     if (apply_args(dc, c, argc, argv))
         return FC_EINVAL;
+    if (!dc->state_dir[0])
+        default_state_dir(dc);
     *has_session = c->image_path || c->data_port || c->iface;
     if (*has_session && fc_session_config_check(c, why, sizeof(why))) {
         fc_error("%s (--image, --group, --iface)", why);

@@ -55,6 +55,8 @@ static void usage(FILE *out)
             "  --trusted-key PUB   serve only images signed by this key (docs/security.md)\n"
             "  --tftp-root DIR     a machine done and verified gets DIR/pxelinux.cfg/01-<mac>:\n"
             "                      it boots its local disk next time (docs/pxe.md)\n"
+            "  --state-dir DIR     the daemon's state: API tokens, the store (default\n"
+            "                      $STATE_DIRECTORY, else $FLEETCAST_HOME, else ~/.fleetcast)\n"
             "  --config FILE       'name = value' lines with the names above\n",
             FC_DATA_MAX_PAYLOAD, FC_PORT_DEFAULT, FC_HTTP_DEFAULT, FC_HTTP_STREAM_SECONDS);
 }

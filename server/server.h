@@ -245,6 +245,10 @@ struct fc_daemon_config {
     const char *tftp_root;
     uint16_t ctrl_port;
     const char *trusted_key; /* serve only images signed by this public key file */
+    /* where the daemon keeps its state: the API tokens, the store (fleetcast.db).
+     * --state-dir, else $STATE_DIRECTORY (systemd's StateDirectory=), else
+     * $FLEETCAST_HOME, else ~/.fleetcast (fc_config_parse fills it). */
+    char state_dir[1024];
 };
 
 /* A JOIN answered, waiting for its first tagged packet (joins.c). Kept out
