@@ -30,5 +30,10 @@ int fc_cmd_session(struct fc_args *a);
 int fc_cmd_machines(struct fc_args *a);
 int fc_cmd_watch(struct fc_args *a);
 int fc_cmd_pxe(struct fc_args *a);
+/* the inventory and the report, from fleetcastd's store (cmd_inventory.c,
+ * cmd_report.c); 1 and *rc if `machines SUB` is an inventory subcommand */
+int fc_cmd_inventory_machines(struct fc_args *a, int *rc);
+int fc_cmd_labs(struct fc_args *a);
+int fc_cmd_report(struct fc_args *a);
 
 #endif

@@ -335,7 +335,11 @@ int fc_cmd_machines(struct fc_args *a)
     struct session_opts o;
     char path[160];
     json_t *out;
-    int rc = parse(a, &o, 0, 1, 0);
+    int rc;
+
+    if (fc_cmd_inventory_machines(a, &rc))
+        return rc;
+    rc = parse(a, &o, 0, 1, 0);
 
     if (rc)
         return rc;

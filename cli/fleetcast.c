@@ -39,7 +39,12 @@ static void usage(FILE *f)
                "               [--min-receivers N] [--max-wait S] [--fec P] [--start-now]\n"
                "               [--readback]\n"
                "  session list | show ID | start ID | cancel ID\n"
-               "  machines [--session ID]\n"
+               "  machines [--session ID]               machines of live sessions\n"
+               "  machines list [--lab LAB] | add MAC [--name N] [--lab LAB] | remove MAC\n"
+               "  machines import CSV                   the inventory (MAC,name,lab lines)\n"
+               "  labs list | add NAME [--note TEXT] | remove NAME\n"
+               "  report [SESSION | --since 18:00|'2026-12-01 02:00'|12h]\n"
+               "         [--format text|json|html] [--out FILE]   what each session did\n"
                "  watch [SESSION]                       live table of a session's machines\n"
                "    (these take --server URL (default " FC_API_DEFAULT_SERVER "),\n"
                "    --token TOKEN or --token-file PATH, and --json)\n"
@@ -134,6 +139,10 @@ int main(int argc, char **argv)
         return fc_cmd_session(&a);
     if (!strcmp(argv[1], "machines"))
         return fc_cmd_machines(&a);
+    if (!strcmp(argv[1], "labs"))
+        return fc_cmd_labs(&a);
+    if (!strcmp(argv[1], "report"))
+        return fc_cmd_report(&a);
     if (!strcmp(argv[1], "watch"))
         return fc_cmd_watch(&a);
     if (!strcmp(argv[1], "pxe"))

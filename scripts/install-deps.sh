@@ -10,7 +10,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # libraries (docs/dependencies.md says why each one)
   libzstd-dev libsodium-dev libext2fs-dev comerr-dev libisal-dev
-  libuv1-dev libjansson-dev libmicrohttpd-dev libpcap-dev check
+  libuv1-dev libjansson-dev libmicrohttpd-dev libpcap-dev libsqlite3-dev check
   libcurl4-openssl-dev
   # tools the tests and the demo drive
   e2fsprogs fdisk util-linux python3 zstd coreutils

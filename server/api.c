@@ -92,21 +92,27 @@ json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r)
     char ip[INET_ADDRSTRLEN];
     uint32_t total = s->img.m.n_chunks;
     uint32_t done = r->status == FC_RXS_DONE ? total : r->p.chunks_done;
-    double wall_last_seen = (double)time(NULL) - (fc_server_now(s) - r->last_seen);
-    json_t *verdict = json_null();
+    double now = fc_server_now(s), wall = (double)time(NULL);
+    double wall_last_seen = wall - (now - r->last_seen);
+    json_t *verdict = json_null(), *done_at = json_null();
 
     inet_ntop(AF_INET, &r->addr.sin_addr, ip, sizeof(ip));
     /* The verdict its DONE gave: the disk read back, or the verified chunks
      * as written and fsynced; null until it is done. */
-    if (r->status == FC_RXS_DONE)
+    if (r->status == FC_RXS_DONE) {
         verdict = json_string(r->readback ? "readback" : "written");
+        done_at = json_integer((json_int_t)(wall - (now - r->done_at)));
+    }
     return json_pack(
-        "{s:s, s:I, s:o, s:o, s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "session",
-        s->id_text, "id", (json_int_t)r->id, "name", text(r->name), "mac", text(r->mac), "ip", ip,
-        "state", machine_state(r), "progress_pct", total ? 100.0 * done / total : 100.0, "rate_bps",
-        (json_int_t)(r->p.rate * 8), "repairs_requested", (json_int_t)r->repairs_requested,
-        "pkts_lost", (json_int_t)r->p.pkts_lost, "last_seen", (json_int_t)wall_last_seen,
-        "disk_size", (json_int_t)r->target_size, "error", text(r->error), "verdict", verdict);
+        "{s:s, s:I, s:o, s:o, s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:o, s:I, "
+        "s:s}",
+        "session", s->id_text, "id", (json_int_t)r->id, "name", text(r->name), "mac", text(r->mac),
+        "ip", ip, "state", machine_state(r), "progress_pct", total ? 100.0 * done / total : 100.0,
+        "rate_bps", (json_int_t)(r->p.rate * 8), "repairs_requested",
+        (json_int_t)r->repairs_requested, "pkts_lost", (json_int_t)r->p.pkts_lost, "last_seen",
+        (json_int_t)wall_last_seen, "disk_size", (json_int_t)r->target_size, "error",
+        text(r->error), "verdict", verdict, "joined_at", (json_int_t)(wall - (now - r->joined_at)),
+        "done_at", done_at, "bytes_written", (json_int_t)r->p.bytes_written, "run", s->run);
 }
 
 json_t *fc_api_machines_json(const struct fc_session *s)
@@ -179,7 +185,7 @@ json_t *fc_api_session_json(const struct fc_session *s)
             (json_int_t)((100.0 - min) / 100.0 * (double)s->img.m.compressed_bytes * 8 / rate_bps));
     return json_pack(
         "{s:s, s:s, s:o, s:I, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:f, s:f, "
-        "s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:o, s:o, s:o, s:b, s:b, s:f}",
+        "s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:o, s:o, s:o, s:b, s:b, s:f, s:s}",
         "id", s->id_text, "state", fc_session_state_name(s->state), "image",
         text(s->cfg.image_path), "image_bytes", (json_int_t)s->img.m.compressed_bytes, "group",
         group, "iface", text(s->cfg.iface), "rate_cap_bps", (json_int_t)s->cfg.rate_bps, "rate_bps",
@@ -194,7 +200,7 @@ json_t *fc_api_session_json(const struct fc_session *s)
         (json_int_t)fc_rx_count(s, FC_RXS_DROPPED), "created_at", (json_int_t)s->created_wall,
         "started_at", optional_time(s->started_wall), "ended_at", optional_time(s->ended_wall),
         "result", result(s), "readback", s->cfg.readback != 0, "zero_free", s->cfg.zero_free != 0,
-        "parity_pct", fc_sender_parity_level(s));
+        "parity_pct", fc_sender_parity_level(s), "run", s->run);
 }
 
 /* An ended session whose id a live one took again (the same image on the
@@ -253,8 +259,10 @@ void fc_api_start(struct fc_daemon *d)
     uv_timer_start(&d->snap_timer, snap_cb, 0, SNAP_MS);
 }
 
+/* A change goes to the store (record.c) and to the console's events. */
 void fc_api_session_changed(struct fc_session *s)
 {
+    fc_record_session(s);
     if (!s->d->console_on)
         return;
     fc_console_event(&s->d->console, "session",
@@ -263,6 +271,7 @@ void fc_api_session_changed(struct fc_session *s)
 
 void fc_api_machine_changed(struct fc_session *s, const struct fc_rx *r)
 {
+    fc_record_machine(s, r);
     if (!s->d->console_on)
         return;
     fc_console_event(&s->d->console, "machine",

@@ -474,3 +474,21 @@ int fc_config_from_json(struct fc_session_config *c, const json_t *body, char *w
     }
     return fc_session_config_check(c, why, cap);
 }
+
+/* The other way: the API create body that makes this session again (the
+ * store keeps it, so that a restarted daemon resumes the session with the
+ * settings it was created with). Only the API's members: a setting only the
+ * command line or config file can give takes the daemon's default then. */
+json_t *fc_config_to_json(const struct fc_session_config *c)
+{
+    char group[32];
+    const uint8_t *a = (const uint8_t *)&c->group.s_addr;
+
+    snprintf(group, sizeof(group), "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], c->data_port);
+    return json_pack("{s:s, s:s, s:s, s:f, s:I, s:f, s:f, s:f, s:b, s:b}", "image",
+                     c->image_path ? c->image_path : "", "group", group, "iface",
+                     c->iface ? c->iface : "", "rate", c->rate_bps, "min_receivers",
+                     (json_int_t)c->min_receivers, "max_wait", c->max_wait, "fec", c->fec_pct,
+                     "max_time", c->max_time, "zero_free", c->zero_free != 0, "readback",
+                     c->readback != 0);
+}

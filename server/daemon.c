@@ -3,12 +3,15 @@
  * its command line and no --daemon, fleetcastd is one-shot: it exits when
  * that session ends, with its result. With --daemon (or --http) it serves
  * sessions created over the API until it is stopped. An ended session
- * leaves the list at once; its summary stays in the history (history.h) for
- * the console, and the session is freed by its last close callback. */
+ * leaves the list at once; its summary goes to the store (--daemon, store.h)
+ * or else the in-memory history (history.h) for the console, and the session
+ * is freed by its last close callback. */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/error.h"
 #include "common/key.h"
@@ -22,12 +25,42 @@ static void on_signal(uv_signal_t *h, int sig)
     uint32_t i;
 
     d->stopping = 1;
+    /* With a store, SIGTERM (a service stopped, a reboot) keeps every
+     * session as it is: the next fleetcastd resumes them and the receivers
+     * re-join. Ctrl-C, and a daemon without a store, abort them. */
+    if (sig == SIGTERM && d->store) {
+        fc_info("terminated: %u live sessions kept in %s for the next start", d->n_sessions,
+                fc_store_path(d->store));
+        d->exit_code = 0; /* a clean stop for the service manager */
+        uv_stop(d->loop);
+        return;
+    }
     d->exit_code = 2;
     /* Backwards: an aborted session leaves the list, the ones before it stay put. */
     for (i = d->n_sessions; i-- > 0;)
         fc_session_abort(d->sessions[i], FC_REASON_OPERATOR,
                          sig == SIGINT ? "interrupted by the operator" : "fleetcastd terminated");
     uv_stop(d->loop);
+}
+
+/* --daemon keeps its state in the store, in the state directory (made
+ * here, private to the daemon's user and group). */
+static int open_store(struct fc_daemon *d)
+{
+    char why[512];
+    int rc;
+
+    if (mkdir(d->cfg.state_dir, 0750) < 0 && errno != EEXIST) {
+        fc_error("cannot make the state directory %s: %s", d->cfg.state_dir, strerror(errno));
+        return FC_EIO;
+    }
+    rc = fc_store_open(d->cfg.state_dir, &d->store, why, sizeof(why));
+    if (rc) {
+        fc_error("store: %s", why);
+        return rc;
+    }
+    fc_info("store: %s", fc_store_path(d->store));
+    return 0;
 }
 
 int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
@@ -44,6 +77,8 @@ int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
      * asserts on closing a handle that was never initialised (a port in
      * use used to end in a core dump here). */
     rc = fc_netio_open_daemon(d);
+    if (!rc && cfg->daemon)
+        rc = open_store(d);
     if (rc)
         return rc;
     uv_signal_init(d->loop, &d->sigint);
@@ -56,7 +91,8 @@ int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
         rc = fc_console_init(&d->console, d->loop, fc_api_execute, d);
         if (rc)
             return rc;
-        rc = fc_http_start(&d->http, cfg->http, &d->console, &cfg->http_opts);
+        rc = fc_http_start(&d->http, cfg->http, &d->console, &cfg->http_opts,
+                           d->store ? fc_store_path(d->store) : NULL);
         if (rc) {
             fc_console_close(&d->console);
             return rc;
@@ -209,8 +245,19 @@ static int own_strings(struct fc_session_config *c, const struct fc_session_conf
     return 0;
 }
 
-int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *cfg,
-                          struct fc_session **out, char *why, size_t cap)
+/* A run key no other run of any session has: 64 random bits. */
+static void new_run(char run[FC_RUN_LEN + 1])
+{
+    uint8_t b[FC_RUN_LEN / 2];
+    size_t i;
+
+    randombytes_buf(b, sizeof(b));
+    for (i = 0; i < sizeof(b); i++)
+        snprintf(run + 2 * i, 3, "%02x", b[i]);
+}
+
+static int add_session(struct fc_daemon *d, const struct fc_session_config *cfg, const char *run,
+                       int64_t created_wall, struct fc_session **out, char *why, size_t cap)
 {
     struct fc_session *s = calloc(1, sizeof(*s)), **list;
     int rc;
@@ -220,6 +267,10 @@ int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *c
     s->cfg = *cfg;
     s->cfg.ctrl_port = d->cfg.ctrl_port;
     s->d = d;
+    if (run)
+        snprintf(s->run, sizeof(s->run), "%s", run);
+    else
+        new_run(s->run);
     fc_sender_preinit(s);
     s->img.fd = -1;
     /* Every handle exists from here on, so releasing is always valid. */
@@ -237,11 +288,24 @@ int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *c
     }
     d->sessions = list;
     d->sessions[d->n_sessions++] = s;
-    fc_session_start_tick(s);
+    fc_session_start_tick(s, created_wall);
     announce(s);
     fc_api_session_changed(s);
     *out = s;
     return 0;
+}
+
+int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *cfg,
+                          struct fc_session **out, char *why, size_t cap)
+{
+    return add_session(d, cfg, NULL, 0, out, why, cap);
+}
+
+int fc_daemon_resume_session(struct fc_daemon *d, const struct fc_session_config *cfg,
+                             const char *run, int64_t created_wall, struct fc_session **out,
+                             char *why, size_t cap)
+{
+    return add_session(d, cfg, run, created_wall, out, why, cap);
 }
 
 struct fc_session *fc_daemon_find(struct fc_daemon *d, uint32_t session_id)
@@ -276,7 +340,10 @@ void fc_daemon_session_ended(struct fc_daemon *d, struct fc_session *s)
         fc_stats_write(s, s->cfg.stats_path);
     if (d->exit_code < s->exit_code)
         d->exit_code = s->exit_code;
-    if (fc_history_add(d->history, s->id_text, fc_api_session_json(s), fc_api_machines_json(s)))
+    if (d->store)
+        fc_record_ended(s);
+    else if (fc_history_add(d->history, s->id_text, fc_api_session_json(s),
+                            fc_api_machines_json(s)))
         fc_warn("session %08x: out of memory for its summary; the console forgets it",
                 s->session_id);
     unlist(d, s);
@@ -318,4 +385,6 @@ void fc_daemon_free(struct fc_daemon *d)
     d->sessions = NULL;
     fc_history_free(d->history);
     d->history = NULL;
+    fc_store_close(d->store); /* after every session's last write */
+    d->store = NULL;
 }

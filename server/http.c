@@ -22,6 +22,7 @@
 
 #define KEEPALIVE_MS 15000
 #define COMMAND_TIMEOUT_MS 10000
+#define RECENT_ENDED 100 /* ended sessions in the console's picture (older: /history) */
 #define SSE_RETRY_MS 3000
 /* An event stream whose client reads nothing for this long is closed (the
  * keepalive every 15 s keeps a live one busy). */
@@ -287,28 +288,94 @@ static json_t *machines_of(json_t *snap, const char *id)
     return out;
 }
 
+static const char *query_arg(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Whether the ended run was left out of the picture (with_ended). */
+static int shadowed_run(json_t *ended, const char *run)
+{
+    json_t *e;
+    size_t i;
+
+    json_array_foreach(json_object_get(ended, "sessions"), i, e)
+    {
+        if (!strcmp(json_string_value(json_object_get(e, "run")) ?: "", run))
+            return json_is_true(json_object_get(e, "shadowed"));
+    }
+    return 0;
+}
+
+/* The console's whole picture: the live sessions and machines of the
+ * snapshot, then the newest ended ones from the store, as the in-memory
+ * history gave them without a store (an id a live session took again
+ * shows the live one). A new reference. */
+static json_t *with_ended(const struct fc_http *h, json_t *snap)
+{
+    json_t *out = json_deep_copy(snap), *e, *m;
+    json_t *ended = h->store_db[0] ? fc_http_store_recent(h->store_db, RECENT_ENDED) : NULL;
+    size_t i;
+
+    /* Newest first: an id already listed (live, or a newer run of it) is
+     * skipped, with its machines; /history lists every run. */
+    json_array_foreach(json_object_get(ended, "sessions"), i, e)
+    {
+        if (!find_session(out, json_string_value(json_object_get(e, "id")) ?: ""))
+            json_array_append(json_object_get(out, "sessions"), e);
+        else
+            json_object_set_new(e, "shadowed", json_true());
+    }
+    json_array_foreach(json_object_get(ended, "machines"), i, m)
+    {
+        if (!find_session(snap, json_string_value(json_object_get(m, "session")) ?: "") &&
+            !shadowed_run(ended, json_string_value(json_object_get(m, "run")) ?: ""))
+            json_array_append(json_object_get(out, "machines"), m);
+    }
+    json_decref(ended);
+    return out;
+}
+
+/* A session's machines: the live ones, or the ended session's from the
+ * store; every live machine without a session named. */
+static json_t *machines_in(const char *db, json_t *snap, const char *id)
+{
+    json_t *ended, *m;
+
+    if (!id || find_session(snap, id))
+        return machines_of(snap, id);
+    ended = fc_http_store_session(db, id);
+    m = json_incref(json_object_get(ended, "machines"));
+    json_decref(ended);
+    return m ? m : json_array();
+}
+
 static enum MHD_Result get_api(struct fc_http *h, struct MHD_Connection *c, const char *path)
 {
-    json_t *snap = fc_console_snapshot(h->con), *s, *out = NULL;
+    json_t *snap, *s, *all, *out = NULL;
+    const char *db = h->store_db[0] ? h->store_db : NULL;
     unsigned status = 200;
     char id[32];
 
+    if (fc_http_store_get(db, path, query_arg, c, &status, &out))
+        return send_json(c, status, out);
+    snap = fc_console_snapshot(h->con);
     if (!snap)
         snap = json_pack("{s:[], s:[]}", "sessions", "machines");
     if (!strcmp(path, "health"))
         out = json_pack("{s:b, s:s}", "ok", 1, "version", FC_VERSION);
-    else if (!strcmp(path, "sessions"))
-        out = json_pack("{s:O}", "sessions", json_object_get(snap, "sessions"));
-    else if (!strcmp(path, "machines"))
-        out = json_pack(
-            "{s:o}", "machines",
-            machines_of(snap, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "session")));
+    else if (!strcmp(path, "sessions") || (!strcmp(path, "machines") && !query_arg(c, "session"))) {
+        all = with_ended(h, snap);
+        out = json_pack("{s:O}", path, json_object_get(all, path));
+        json_decref(all);
+    } else if (!strcmp(path, "machines"))
+        out = json_pack("{s:o}", "machines", machines_in(db, snap, query_arg(c, "session")));
     else if (sscanf(path, "sessions/%31[0-9a-fA-F]", id) == 1 &&
              strlen(path) == strlen("sessions/") + strlen(id)) {
         s = find_session(snap, id);
         if (s)
             out = json_pack("{s:O, s:o}", "session", s, "machines", machines_of(snap, id));
-        else
+        else if (!(out = fc_http_store_session(db, id)))
             status = 404;
     } else
         status = 404;
@@ -329,13 +396,15 @@ static long ms_left(const struct timespec *end)
 }
 
 /* The whole state, first on every stream, with how soon to reconnect. */
-static char *snapshot_event(struct fc_console *con)
+/* The stream's first event: the whole picture, ended sessions too. */
+static char *snapshot_event(const struct fc_http *h)
 {
-    json_t *snap = fc_console_snapshot(con);
-    char *d = snap ? json_dumps(snap, JSON_COMPACT) : NULL, *out;
+    json_t *snap = fc_console_snapshot(h->con), *all = snap ? with_ended(h, snap) : NULL;
+    char *d = all ? json_dumps(all, JSON_COMPACT) : NULL, *out;
     size_t len = strlen(d ? d : "{}") + 64;
 
     json_decref(snap);
+    json_decref(all);
     out = malloc(len);
     if (out)
         snprintf(out, len, "retry: %d\nevent: progress\ndata: %s\n\n", SSE_RETRY_MS, d ? d : "{}");
@@ -353,7 +422,7 @@ static char *sse_next(struct sse *st, int *end)
     *end = 0;
     if (!st->sent_snapshot) {
         st->sent_snapshot = 1;
-        return snapshot_event(st->con);
+        return snapshot_event(st->h);
     }
     if (left <= 0 || st->con->stopping) {
         *end = 1;
@@ -474,22 +543,52 @@ static enum MHD_Result get_events(struct fc_http *h, struct MHD_Connection *c)
 
 static enum MHD_Result run_command(struct fc_http *h, struct MHD_Connection *c, struct fc_cmd *cmd)
 {
+    json_t *ended;
+
     if (fc_console_submit(h->con, cmd, COMMAND_TIMEOUT_MS)) {
         json_decref(cmd->body);
         return send_error(c, 503, "the session loop did not answer in time");
+    }
+    /* Not live: an ended session can be shown, not changed. */
+    if (cmd->status == 404 && cmd->session[0] && h->store_db[0] &&
+        (ended = fc_http_store_session(h->store_db, cmd->session))) {
+        json_decref(ended);
+        json_decref(cmd->result);
+        json_decref(cmd->body);
+        return send_error(c, 409, "the session has already ended");
     }
     json_decref(cmd->body);
     return send_json(c, (unsigned)cmd->status, cmd->result);
 }
 
-static enum MHD_Result post_api(struct fc_http *h, struct MHD_Connection *c, const char *path,
-                                const struct request *rq)
+/* Inventory edits: on this thread, in the store (http_store.c). */
+static enum MHD_Result change_store(struct fc_http *h, struct MHD_Connection *c, const char *method,
+                                    const char *path, const struct request *rq)
+{
+    json_error_t err;
+    json_t *body = NULL, *out = NULL;
+    unsigned status;
+
+    if (strcmp(method, "DELETE")) {
+        body = json_loadb(rq->body ? rq->body : "", rq->len, JSON_REJECT_DUPLICATES, &err);
+        if (!body)
+            return send_error(c, 400, err.text);
+    }
+    fc_http_store_change(h->store_db[0] ? h->store_db : NULL, method, path, body, &status, &out);
+    json_decref(body);
+    return send_json(c, status, out);
+}
+
+static enum MHD_Result post_api(struct fc_http *h, struct MHD_Connection *c, const char *method,
+                                const char *path, const struct request *rq)
 {
     struct fc_cmd cmd;
     json_error_t err;
     char id[32], verb[16];
 
     memset(&cmd, 0, sizeof(cmd));
+    if (!strncmp(path, "inventory/", 10))
+        return change_store(h, c, method, path, rq);
     if (!strcmp(path, "sessions")) {
         cmd.type = FC_CMD_CREATE;
         cmd.body = json_loadb(rq->body ? rq->body : "", rq->len, JSON_REJECT_DUPLICATES, &err);
@@ -589,7 +688,7 @@ static enum MHD_Result route(struct fc_http *h, struct MHD_Connection *c, const 
         return send_error(c, 405, "method not allowed");
     if (rq->too_big)
         return send_error(c, 413, "request body over 64 KiB");
-    return post_api(h, c, path, rq);
+    return post_api(h, c, method, path, rq);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -645,13 +744,14 @@ static int parse_listen(const char *addr_port, struct sockaddr_in *sin)
 }
 
 int fc_http_start(struct fc_http *h, const char *addr_port, struct fc_console *con,
-                  const struct fc_http_opts *o)
+                  const struct fc_http_opts *o, const char *store_db)
 {
     struct sockaddr_in sin;
 
     if (parse_listen(addr_port, &sin))
         return FC_EINVAL;
     h->con = con;
+    snprintf(h->store_db, sizeof(h->store_db), "%s", store_db ? store_db : "");
     h->read_open = o->read_open;
     h->stream_seconds = o->stream_seconds ? o->stream_seconds : FC_HTTP_STREAM_SECONDS;
     h->n_streams = 0;

@@ -6,6 +6,7 @@
 #ifndef FC_HTTP_H
 #define FC_HTTP_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -35,6 +36,7 @@ struct fc_http_opts {
 
 struct fc_http {
     struct MHD_Daemon *mhd;
+    char store_db[1100]; /* the store's file ("" without one): history, report, inventory */
     struct fc_console *con;
     char token[FC_TOKEN_HEX + 1];  /* api.token: reads and changes, header only */
     char viewer[FC_TOKEN_HEX + 1]; /* viewer.token: reads only, header or ?token= */
@@ -54,7 +56,20 @@ struct fc_http {
  * 0600) and logs the path. */
 int fc_http_load_token(const char *name, char token[FC_TOKEN_HEX + 1]);
 int fc_http_start(struct fc_http *h, const char *addr_port, struct fc_console *con,
-                  const struct fc_http_opts *o);
+                  const struct fc_http_opts *o, const char *store_db);
 void fc_http_stop(struct fc_http *h);
+
+/* http_store.c: the calls answered from the store, on the HTTP thread. */
+typedef const char *(*fc_http_query_fn)(void *ctx, const char *name);
+/* 1 if path is one of them (then *status and *out are the answer), else 0. */
+int fc_http_store_get(const char *db, const char *path, fc_http_query_fn query, void *qctx,
+                      unsigned *status, json_t **out);
+int fc_http_store_change(const char *db, const char *method, const char *path, const json_t *body,
+                         unsigned *status, json_t **out);
+/* {"sessions", "machines"} of the newest ended sessions (NULL without a
+ * store). */
+json_t *fc_http_store_recent(const char *db, int limit);
+/* {"session", "machines"} of an ended session, or NULL. */
+json_t *fc_http_store_session(const char *db, const char *id);
 
 #endif

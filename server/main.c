@@ -84,8 +84,14 @@ int main(int argc, char **argv)
     if (dc.daemon && !dc.http)
         dc.http = FC_HTTP_DEFAULT;
     rc = fc_daemon_init(d, &dc);
-    if (!rc && has_session)
+    if (!rc && d->store)
+        fc_record_resume(d);
+    if (!rc && has_session) {
         rc = fc_daemon_add_session(d, &sc, &s, why, sizeof(why));
+        /* The command line's session may be one the store just resumed. */
+        if (rc == FC_ESTATE && d->n_sessions)
+            fc_warn("the session of the command line is not started: %s", why), rc = 0;
+    }
     if (rc) {
         fc_error("cannot start: %s", fc_strerror(rc));
         fc_daemon_free(d);

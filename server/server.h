@@ -21,7 +21,10 @@
  *   chunkcache.c  chunk bytes read from the image, cut into packets
  *   ratectl.c     rate backoff and recovery from reported loss
  *   stats.c       counters and the JSON stats file
- *   pxecfg.c      pxelinux.cfg/01-<mac> (boot the local disk) for machines done */
+ *   pxecfg.c      pxelinux.cfg/01-<mac> (boot the local disk) for machines done
+ *   record.c      what the store is told: sessions and outcomes as they change, resume
+ *   store.c       the SQLite file: schema, migrations, the writer thread (store.h)
+ *   store_read.c  the store's reads and inventory edits, on the caller's connection */
 #ifndef FC_SERVER_H
 #define FC_SERVER_H
 
@@ -34,6 +37,7 @@
 #include "common/checkval.h"
 #include "server/console.h"
 #include "server/history.h"
+#include "server/store.h"
 #include "server/http.h"
 #include "common/fec.h"
 #include "common/image.h"
@@ -278,7 +282,8 @@ struct fc_daemon {
     uv_timer_t snap_timer;
     struct fc_session **sessions; /* the live ones; an ended session leaves at once */
     uint32_t n_sessions;
-    struct fc_history *history;     /* summaries of the ended ones (history.h) */
+    struct fc_history *history;     /* summaries of the ended ones (history.h), without a store */
+    struct fc_store *store;         /* --daemon: sessions, outcomes, inventory (store.h) */
     struct in_addr disc_ifaces[16]; /* where the discovery group is joined */
     uint32_t n_disc_ifaces;
     struct fc_console console;
@@ -298,9 +303,10 @@ struct fc_session {
     struct fc_daemon *d;
     uv_loop_t *loop;
     char id_text[9];
-    int force_start;    /* the operator said start now */
-    int closed;         /* handles closing: freed by the last close callback */
-    int handles_closed; /* close callbacks run so far (session.c) */
+    char run[FC_RUN_LEN + 1]; /* this run of the session in the store: unique, kept on resume */
+    int force_start;          /* the operator said start now */
+    int closed;               /* handles closing: freed by the last close callback */
+    int handles_closed;       /* close callbacks run so far (session.c) */
     int64_t created_wall, started_wall, ended_wall; /* unix seconds */
     struct fc_image img;
     struct fc_manifest_blob
@@ -340,12 +346,19 @@ int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, in
 /* An API create request; on failure *why says what is wrong. */
 int fc_config_from_json(struct fc_session_config *c, const json_t *body, char *why, size_t cap);
 int fc_session_config_check(const struct fc_session_config *c, char *why, size_t cap);
+/* The API create body that makes c again (what the store keeps to resume). */
+json_t *fc_config_to_json(const struct fc_session_config *c);
 
 /* daemon.c */
 int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg);
 /* Creates, opens and starts taking joins for a session; on failure *why. */
 int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *cfg,
                           struct fc_session **out, char *why, size_t cap);
+/* The same, for a session resumed from the store: its run and creation time
+ * are kept. */
+int fc_daemon_resume_session(struct fc_daemon *d, const struct fc_session_config *cfg,
+                             const char *run, int64_t created_wall, struct fc_session **out,
+                             char *why, size_t cap);
 struct fc_session *fc_daemon_find(struct fc_daemon *d, uint32_t session_id);
 /* A session ended (finished or aborted): its summary goes to the history
  * and it leaves the list; session.c then closes its handles. */
@@ -356,6 +369,15 @@ void fc_daemon_free_session(struct fc_session *s);
 double fc_server_now(const struct fc_session *s);
 void fc_daemon_run(struct fc_daemon *d);
 void fc_daemon_free(struct fc_daemon *d);
+
+/* record.c: the store follows the sessions (no-ops without a store). */
+void fc_record_session(struct fc_session *s);
+void fc_record_machine(struct fc_session *s, const struct fc_rx *r);
+/* Every machine's outcome and the session's final row. */
+void fc_record_ended(struct fc_session *s);
+/* Sessions a stopped daemon left unfinished, created again under their
+ * runs; the receivers re-join them. Returns how many. */
+int fc_record_resume(struct fc_daemon *d);
 
 /* api.c */
 void fc_api_start(struct fc_daemon *d);
@@ -384,7 +406,8 @@ void fc_netio_send_ctrl(struct fc_session *s, const struct sockaddr_in *to, cons
  * then on fc_session_release() is always valid, and the session is freed
  * (fc_daemon_free_session) by the last of their close callbacks. */
 void fc_session_init_handles(struct fc_session *s, uv_loop_t *loop);
-void fc_session_start_tick(struct fc_session *s);
+/* created_wall: when it was first created (a resumed session), 0: now. */
+void fc_session_start_tick(struct fc_session *s, int64_t created_wall);
 /* The 1 s tick: start policy, joins' expiry, drop rules, deadline, rate. */
 void fc_session_tick(struct fc_session *s);
 void fc_session_maybe_start(struct fc_session *s);

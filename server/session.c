@@ -242,10 +242,10 @@ static void round_cb(uv_timer_t *t)
     fc_repair_end_round(t->data);
 }
 
-void fc_session_start_tick(struct fc_session *s)
+void fc_session_start_tick(struct fc_session *s, int64_t created_wall)
 {
     s->started_at = fc_server_now(s);
-    s->created_wall = (int64_t)time(NULL);
+    s->created_wall = created_wall ? created_wall : (int64_t)time(NULL);
     uv_timer_start(&s->tick_timer, tick_cb, 1000, 1000);
     /* A round is a few group round-trips: receivers back off up to 5 ms. */
     uv_timer_start(&s->round_timer, round_cb, 10, 10);

@@ -140,6 +140,9 @@ print(v if isinstance(v, str) else json.dumps(v))
 EOF
 }
 
+# jtrue JSONFILE PYEXPR : succeeds if PYEXPR is true of the parsed JSON `d`.
+jtrue() { [[ $(jget "$1" "$2" 2>/dev/null) == true ]]; }
+
 # is_json FILE : FILE holds exactly one JSON object.
 is_json() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if isinstance(d, dict) else 1)' "$1" 2>/dev/null

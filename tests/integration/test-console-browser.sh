@@ -20,30 +20,7 @@ mc_init
 CON_ADDR=10.77.0.1
 con_init
 
-CHROMIUM=${FC_CHROMIUM:-/usr/bin/chromium}
-for tool in node npm "$CHROMIUM"; do
-	command -v "$tool" >/dev/null || {
-		echo "$tool is missing (scripts/install-deps.sh installs chromium, nodejs, npm)"
-		# In CI a missing tool is a failure, never a silent skip.
-		[[ -n ${CI:-} ]] && exit 1
-		exit 77
-	}
-done
-
-# playwright-core, once, into the cache (the npm registry must be reachable).
-NODE_CACHE=${FC_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fleetcast-node}
-if [[ ! -f $NODE_CACHE/node_modules/playwright-core/package.json ]]; then
-	log "installing playwright-core into $NODE_CACHE"
-	mkdir -p "$NODE_CACHE" || die "cannot make $NODE_CACHE"
-	# Newer playwright-core needs Node 20; Debian 12's own nodejs is 18.
-	PW=playwright-core@1
-	(($(node -p 'process.versions.node.split(".")[0]') < 20)) && PW=playwright-core@1.49.1
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 240 npm install --no-audit --no-fund --no-save \
-		--prefix "$NODE_CACHE" "$PW" >"$T/npm.log" 2>&1 ||
-		die "npm install playwright-core failed: $(tail -c 600 "$T/npm.log")"
-fi
-export NODE_PATH=$NODE_CACHE/node_modules
-log "playwright-core $(jget "$NODE_PATH/playwright-core/package.json" 'd["version"]'), $("$CHROMIUM" --version 2>/dev/null | head -1)"
+con_playwright
 
 ART=${FC_ARTIFACTS:-}
 [[ -z $ART && -n ${FC_BUILD_ROOT:-} && -d $FC_BUILD_ROOT/meson-logs ]] && ART=$FC_BUILD_ROOT/meson-logs

@@ -173,7 +173,7 @@ static void setup_with(uint32_t min_receivers, double max_wait)
     s->session_id = 0x5e55105e;
     s->img.m.n_chunks = 10;
     fc_session_init_handles(s, &loop);
-    fc_session_start_tick(s);
+    fc_session_start_tick(s, 0);
     ck_assert_int_eq(s->state, FC_SS_WAITING);
 }
 

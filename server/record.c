@@ -1,0 +1,84 @@
+/* What the store is told, and when: a session's row whenever its state
+ * changes, a machine's outcome whenever its state changes, everything once
+ * more when the session ends; and, when the daemon starts, the sessions a
+ * stopped daemon left unfinished, created again under their runs. Without
+ * a store (one-shot fleetcastd) every call here does nothing. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "server/server.h"
+
+void fc_record_session(struct fc_session *s)
+{
+    if (!s->d->store)
+        return;
+    fc_store_put_session(s->d->store, s->run, fc_api_session_json(s), fc_config_to_json(&s->cfg));
+}
+
+void fc_record_machine(struct fc_session *s, const struct fc_rx *r)
+{
+    if (!s->d->store)
+        return;
+    fc_store_put_outcome(s->d->store, s->run, s->cfg.image_path, fc_api_machine_json(s, r));
+}
+
+void fc_record_ended(struct fc_session *s)
+{
+    uint32_t i;
+
+    if (!s->d->store)
+        return;
+    for (i = 0; i < s->n_rx; i++)
+        fc_record_machine(s, &s->rx[i]);
+    fc_record_session(s);
+}
+
+/* One unfinished session from the store, created again. */
+static int resume_one(struct fc_daemon *d, const json_t *row)
+{
+    struct fc_session_config cfg;
+    struct fc_session *s;
+    const char *run = json_string_value(json_object_get(row, "run"));
+    char why[256] = "";
+    int rc = fc_config_from_json(&cfg, json_object_get(row, "config"), why, sizeof(why));
+
+    if (!rc)
+        rc = fc_daemon_resume_session(d, &cfg, run,
+                                      json_integer_value(json_object_get(row, "created_at")), &s,
+                                      why, sizeof(why));
+    free((char *)cfg.image_path);
+    free((char *)cfg.iface);
+    if (rc) {
+        /* Said in its row, so the report shows why it never finished. */
+        fc_error("session %s (run %s): cannot resume: %s",
+                 json_string_value(json_object_get(row, "id")), run, why);
+        json_t *sess = json_deep_copy(json_object_get(row, "session"));
+        json_object_update(sess,
+                           json_pack("{s:s, s:s, s:I, s:s}", "state", "aborted", "result",
+                                     "aborted", "ended_at", (json_int_t)time(NULL), "error", why));
+        fc_store_put_session(d->store, run, sess, json_incref(json_object_get(row, "config")));
+        return 0;
+    }
+    fc_info("session %s: resumed (run %s) from %s", s->id_text, run, fc_store_path(d->store));
+    return 1;
+}
+
+int fc_record_resume(struct fc_daemon *d)
+{
+    struct fc_store_reader *r;
+    json_t *rows, *row;
+    size_t i;
+    int n = 0;
+
+    if (!d->store)
+        return 0;
+    r = fc_store_reader_open(d->store);
+    rows = r ? fc_store_unfinished(r) : NULL;
+    fc_store_reader_close(r);
+    json_array_foreach(rows, i, row) n += resume_one(d, row);
+    json_decref(rows);
+    return n;
+}

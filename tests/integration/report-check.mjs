@@ -1,0 +1,62 @@
+// The HTML morning report (`fleetcast report --format html`) in a real
+// browser: Debian's chromium, headless, through playwright-core. Opens the
+// file and prints, as JSON on stdout, what the page shows: its title, and
+// per session its heading and its rows of cells. The test compares that
+// with the store; this script only reads. Exit 0 when the page loaded
+// without a script or console error, 1 otherwise, 2 on a usage error.
+//
+//   node report-check.mjs FILE.html [--chromium /usr/bin/chromium]
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const require = createRequire(import.meta.url);
+
+function usage(msg) {
+  console.error(`report-check: ${msg}\nusage: node report-check.mjs FILE.html [--chromium PATH]`);
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+let file = '';
+let chromium = '/usr/bin/chromium';
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--chromium' && i + 1 < args.length) chromium = args[++i];
+  else if (!file && !args[i].startsWith('--')) file = args[i];
+  else usage(`unexpected argument ${args[i]}`);
+}
+if (!file || !fs.existsSync(file)) usage('which report file?');
+
+const pw = require(process.env.FC_PLAYWRIGHT || 'playwright-core');
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-report-'));
+const errors = [];
+let ctx;
+try {
+  ctx = await pw.chromium.launchPersistentContext(profile, {
+    executablePath: chromium,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-dev-shm-usage'],
+    timeout: 60000,
+  });
+  const page = ctx.pages()[0] || (await ctx.newPage());
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(pathToFileURL(path.resolve(file)).href, { waitUntil: 'load', timeout: 30000 });
+  const shown = await page.evaluate(() => ({
+    title: document.title,
+    sessions: [...document.querySelectorAll('section')].map((s) => ({
+      heading: s.querySelector('h2') ? s.querySelector('h2').textContent : '',
+      rows: [...s.querySelectorAll('tr')].slice(1)
+        .map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)),
+    })),
+  }));
+  console.log(JSON.stringify({ ...shown, errors }));
+} finally {
+  if (ctx) await ctx.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+process.exit(errors.length ? 1 : 0);
