@@ -24,6 +24,7 @@
 #include "common/key.h"
 #include "common/manifest.h"
 #include "common/log.h"
+#include "proto/wol.h"
 
 #ifndef FC_PXE_DIR
 #define FC_PXE_DIR "/usr/share/fleetcast/pxe"
@@ -131,22 +132,11 @@ static int check_image_id(const char *s)
 /* "52:54:00:AB:cd:ef" or with dashes -> "01-52-54-00-ab-cd-ef" (pxelinux's file name). */
 static int mac_file_name(const char *mac, char out[21])
 {
-    int i, n = 2;
+    char dashed[FC_MAC_TEXT];
 
-    if (strlen(mac) != 17)
+    if (fc_mac_normalize(mac, '-', dashed))
         return FC_EINVAL;
-    memcpy(out, "01", 2);
-    for (i = 0; i < 6; i++) {
-        const char *p = mac + i * 3;
-
-        if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
-            (i < 5 && p[2] != ':' && p[2] != '-'))
-            return FC_EINVAL;
-        out[n++] = '-';
-        out[n++] = (char)tolower((unsigned char)p[0]);
-        out[n++] = (char)tolower((unsigned char)p[1]);
-    }
-    out[n] = 0;
+    snprintf(out, 21, "01-%s", dashed);
     return 0;
 }
 

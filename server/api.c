@@ -185,7 +185,7 @@ json_t *fc_api_session_json(const struct fc_session *s)
             (json_int_t)((100.0 - min) / 100.0 * (double)s->img.m.compressed_bytes * 8 / rate_bps));
     return json_pack(
         "{s:s, s:s, s:o, s:I, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:f, s:f, "
-        "s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:o, s:o, s:o, s:b, s:b, s:f, s:s}",
+        "s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:f, s:s}",
         "id", s->id_text, "state", fc_session_state_name(s->state), "image",
         text(s->cfg.image_path), "image_bytes", (json_int_t)s->img.m.compressed_bytes, "group",
         group, "iface", text(s->cfg.iface), "rate_cap_bps", (json_int_t)s->cfg.rate_bps, "rate_bps",
@@ -198,8 +198,10 @@ json_t *fc_api_session_json(const struct fc_session *s)
         "done", (json_int_t)fc_rx_count(s, FC_RXS_DONE), "failed",
         (json_int_t)fc_rx_count(s, FC_RXS_FAILED), "dropped",
         (json_int_t)fc_rx_count(s, FC_RXS_DROPPED), "created_at", (json_int_t)s->created_wall,
-        "started_at", optional_time(s->started_wall), "ended_at", optional_time(s->ended_wall),
-        "result", result(s), "readback", s->cfg.readback != 0, "zero_free", s->cfg.zero_free != 0,
+        "first_join_at", optional_time(s->first_join_wall), "start_deadline",
+        optional_time(s->state == FC_SS_WAITING ? fc_session_start_deadline(s) : 0), "started_at",
+        optional_time(s->started_wall), "ended_at", optional_time(s->ended_wall), "result",
+        result(s), "readback", s->cfg.readback != 0, "zero_free", s->cfg.zero_free != 0,
         "parity_pct", fc_sender_parity_level(s), "run", s->run);
 }
 

@@ -7,7 +7,6 @@
  * The MAC: from the kernel's ARP table for the receiver's address (receivers.c records it on
  * the first PROGRESS; looked up again here if that failed), which needs the machine on the
  * server's own link. Never the machine's name: that is the receiver's own claim. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "common/bootcfg.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "proto/wol.h"
 #include "server/server.h"
 
 int fc_pxecfg_check_root(const char *root)
@@ -34,37 +34,13 @@ int fc_pxecfg_check_root(const char *root)
     return 0;
 }
 
-/* "52:54:00:AB:CD:EF" or "52-54-00-ab-cd-ef" -> "52-54-00-ab-cd-ef"; FC_EINVAL otherwise. */
-static int mac_dashed(const char *mac, char out[18])
-{
-    int i;
-
-    if (strlen(mac) != 17)
-        return FC_EINVAL;
-    for (i = 0; i < 17; i++) {
-        char ch = mac[i];
-
-        if (i % 3 == 2) {
-            if (ch != ':' && ch != '-')
-                return FC_EINVAL;
-            out[i] = '-';
-        } else {
-            if (!isxdigit((unsigned char)ch))
-                return FC_EINVAL;
-            out[i] = (char)tolower((unsigned char)ch);
-        }
-    }
-    out[17] = 0;
-    return 0;
-}
-
 static int machine_mac(struct fc_rx *r, char out[18])
 {
     if (!r->mac[0])
         fc_netio_mac_of(r->addr.sin_addr, r->mac);
     /* Never from the name: the name is the receiver's own claim, and a
      * JOIN named after another machine's MAC must not set its boot. */
-    if (r->mac[0] && !mac_dashed(r->mac, out))
+    if (r->mac[0] && !fc_mac_normalize(r->mac, '-', out))
         return 0;
     return FC_EINVAL;
 }

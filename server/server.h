@@ -315,6 +315,10 @@ struct fc_session {
     uint32_t session_id;
     enum fc_sess_state state;
     double started_at, sending_at, finished_at;
+    /* session.c: when the first receiver joined (--max-wait counts from
+     * there); first_join_wall 0 until one has */
+    double first_join_at;
+    int64_t first_join_wall;
     int exit_code;
     uint32_t ctrl_seq;
 
@@ -415,6 +419,9 @@ void fc_session_pass_done(struct fc_session *s);
 void fc_session_check_end(struct fc_session *s);
 void fc_session_abort(struct fc_session *s, uint8_t reason, const char *why);
 void fc_session_force_start(struct fc_session *s);
+/* Unix time at which --max-wait starts the session whoever has joined:
+ * max_wait after the first join; 0 while nobody has joined or without one. */
+int64_t fc_session_start_deadline(const struct fc_session *s);
 /* Closes the session's handles (once); the last close callback frees it.
  * Until then it stays valid: callers up the stack may still read it. */
 void fc_session_release(struct fc_session *s);

@@ -46,20 +46,45 @@ static void end_session(struct fc_session *s)
     fc_session_release(s);
 }
 
+/* --max-wait counts from the first join, as in udpcast: a session created
+ * hours before its machines boot (a schedule, an operator who sets it up
+ * in the evening) still gives the rest of them max_wait seconds to join
+ * after the first one, instead of streaming to whoever boots first. The
+ * first join stays the mark even if that receiver is dropped later. */
+static void note_first_join(struct fc_session *s, uint32_t active)
+{
+    if (s->first_join_wall || active == 0)
+        return;
+    s->first_join_at = fc_server_now(s);
+    s->first_join_wall = (int64_t)time(NULL);
+    if (s->cfg.max_wait > 0 && active < s->cfg.min_receivers)
+        fc_info("session %08x: first receiver joined; starting at %u receivers or in %.0f s",
+                s->session_id, s->cfg.min_receivers, s->cfg.max_wait);
+}
+
+int64_t fc_session_start_deadline(const struct fc_session *s)
+{
+    if (!s->first_join_wall || s->cfg.max_wait <= 0)
+        return 0;
+    return s->first_join_wall + (int64_t)(s->cfg.max_wait + 0.5);
+}
+
 void fc_session_maybe_start(struct fc_session *s)
 {
     uint32_t active = fc_rx_count(s, FC_RXS_ACTIVE);
-    double waited = fc_server_now(s) - s->started_at;
     char why[96];
 
-    if (s->state != FC_SS_WAITING || (active == 0 && !s->force_start))
+    if (s->state != FC_SS_WAITING)
+        return;
+    note_first_join(s, active);
+    if (active == 0 && !s->force_start)
         return;
     if (s->force_start)
         snprintf(why, sizeof(why), "started by the operator with %u receivers", active);
     else if (active >= s->cfg.min_receivers)
         snprintf(why, sizeof(why), "%u of %u receivers joined", active, s->cfg.min_receivers);
-    else if (s->cfg.max_wait > 0 && waited >= s->cfg.max_wait)
-        snprintf(why, sizeof(why), "max-wait %.0f s reached with %u of %u receivers",
+    else if (s->cfg.max_wait > 0 && fc_server_now(s) - s->first_join_at >= s->cfg.max_wait)
+        snprintf(why, sizeof(why), "max-wait %.0f s after the first join, with %u of %u receivers",
                  s->cfg.max_wait, active, s->cfg.min_receivers);
     else
         return;
@@ -216,10 +241,6 @@ void fc_session_tick(struct fc_session *s)
     double now = fc_server_now(s);
 
     fc_session_maybe_start(s);
-    if (s->state == FC_SS_WAITING && s->cfg.max_wait > 0 && s->n_rx == 0 &&
-        now - s->started_at >= s->cfg.max_wait && (int)(now - s->started_at) % 30 == 0)
-        fc_warn("session %08x: max-wait passed and no receiver has joined; still waiting",
-                s->session_id);
     fc_joins_expire(s, now);
     apply_drop_rules(s, now);
     if (!s->closed)

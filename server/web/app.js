@@ -377,6 +377,15 @@ function renderHead(s) {
   document.title = `fleetcast ${s.id} ${s.state} ${fmtPct(s.progress_pct)}`;
 }
 
+// The start policy as it stands: max_wait counts from the first join, so
+// before one there is no deadline yet.
+function waitingFor(s) {
+  let w = 'waiting for ' + s.min_receivers + ' receivers';
+  if (s.start_deadline) w += ', or until ' + fmtTime(s.start_deadline);
+  else if (s.max_wait) w += ', or ' + s.max_wait + ' s after the first joins';
+  return w;
+}
+
 function renderTotals(s, ms) {
   const pct = Math.min(100, s.progress_pct || 0);
   $('d-bar').style.width = pct + '%';
@@ -391,8 +400,7 @@ function renderTotals(s, ms) {
   $('d-counts').textContent = ms.length + ': ' + (Object.keys(byState).sort()
     .map((k) => byState[k] + ' ' + k).join(', ') || 'none yet');
   $('d-group').textContent = s.group + ' on ' + s.iface;
-  let times = s.started_at ? fmtTime(s.started_at) : 'not yet (waiting for ' + s.min_receivers +
-    (s.max_wait ? ' or ' + s.max_wait + ' s' : '') + ')';
+  let times = s.started_at ? fmtTime(s.started_at) : 'not yet (' + waitingFor(s) + ')';
   if (s.ended_at) times += ', ended ' + fmtTime(s.ended_at) +
     (s.started_at ? ' (' + fmtDuration(s.ended_at - s.started_at) + ')' : '');
   $('d-times').textContent = times;

@@ -2,7 +2,8 @@
  * table (server/receivers.c) and a real libuv loop, but no network: the
  * session's handles are made on the test's loop and never bound, and its
  * neighbours are reduced to what session.c and receivers.c ask of them
- * (below). Covered: the start policy (min-receivers, max-wait, start now),
+ * (below). Covered: the start policy (min-receivers, max-wait counted from
+ * the first join, start now),
  * the end (every receiver done, some failed, the operator's abort, the
  * --max-time deadline), the drop rules (silent, stalled, lossy; the last one
  * dropped ends the session), and an ended session freed by its last handle's
@@ -306,6 +307,73 @@ START_TEST(test_start_at_max_wait)
 }
 END_TEST
 
+/* --max-wait counts from the first join (udpcast's meaning), not from the
+ * session's creation: a session made an hour before its first machine
+ * boots still waits max_wait for the others after that one. */
+START_TEST(test_max_wait_from_first_join)
+{
+    setup_with(3, 15);
+    s->cfg.drop_silent = 10000;
+    clock_now += 3600;
+    fc_session_tick(s);
+    ck_assert_int_eq(s->state, FC_SS_WAITING);
+    ck_assert(fc_session_start_deadline(s) == 0); /* nobody joined: no deadline yet */
+    join(1, "m1");
+    ck_assert_int_eq(s->state, FC_SS_WAITING); /* the old rule started here */
+    ck_assert(s->first_join_wall != 0);
+    ck_assert(fc_session_start_deadline(s) == s->first_join_wall + 15);
+    clock_now += 10;
+    join(2, "m2"); /* a later join does not move the mark */
+    ck_assert(fc_session_start_deadline(s) == s->first_join_wall + 15);
+    clock_now += 4;
+    fc_session_tick(s);
+    ck_assert_int_eq(s->state, FC_SS_WAITING); /* 14 s after the first join */
+    clock_now += 1;
+    fc_session_tick(s);
+    ck_assert_int_eq(s->state, FC_SS_SENDING);
+    ck_assert_uint_eq(passes_begun, 1);
+    teardown();
+}
+END_TEST
+
+/* min_receivers reached starts at once, long before max_wait. */
+START_TEST(test_min_receivers_before_max_wait)
+{
+    setup_with(3, 600);
+    clock_now += 3600;
+    join(1, "m1");
+    clock_now += 2;
+    join(2, "m2");
+    ck_assert_int_eq(s->state, FC_SS_WAITING);
+    clock_now += 2;
+    join(3, "m3");
+    ck_assert_int_eq(s->state, FC_SS_SENDING);
+    ck_assert(s->sending_at == clock_now);
+    ck_assert_uint_eq(passes_begun, 1);
+    teardown();
+}
+END_TEST
+
+/* The first receiver dropped while waiting: the mark stays, and with
+ * nobody left nothing starts when max_wait passes; the next join starts
+ * it (the wait is over). */
+START_TEST(test_max_wait_never_with_zero)
+{
+    setup_with(3, 20); /* drop_silent 15 s */
+    join(1, "m1");
+    clock_now += 16;
+    fc_session_tick(s);
+    ck_assert_int_eq(status_of(1), FC_RXS_DROPPED);
+    clock_now += 10; /* 26 s after the first join, nobody active */
+    fc_session_tick(s);
+    ck_assert_int_eq(s->state, FC_SS_WAITING);
+    ck_assert_uint_eq(passes_begun, 0);
+    join(2, "m2");
+    ck_assert_int_eq(s->state, FC_SS_SENDING);
+    teardown();
+}
+END_TEST
+
 START_TEST(test_force_start)
 {
     setup_with(50, 0);
@@ -516,8 +584,10 @@ START_TEST(test_released_before_start_is_freed)
 }
 END_TEST
 
-FC_TEST_MAIN("session", test_start_at_min_receivers, test_start_at_max_wait, test_force_start,
-             test_finished_when_all_done, test_finished_some_failed, test_readback_required,
-             test_operator_abort, test_abort_while_waiting, test_deadline, test_drop_silent,
+FC_TEST_MAIN("session", test_start_at_min_receivers, test_start_at_max_wait,
+             test_max_wait_from_first_join, test_min_receivers_before_max_wait,
+             test_max_wait_never_with_zero, test_force_start, test_finished_when_all_done,
+             test_finished_some_failed, test_readback_required, test_operator_abort,
+             test_abort_while_waiting, test_deadline, test_drop_silent,
              test_drop_stall_only_while_sending, test_drop_lossy_after_10s, test_last_dropped_ends,
              test_released_before_start_is_freed)
