@@ -35,5 +35,7 @@ int fc_cmd_pxe(struct fc_args *a);
 int fc_cmd_inventory_machines(struct fc_args *a, int *rc);
 int fc_cmd_labs(struct fc_args *a);
 int fc_cmd_report(struct fc_args *a);
+/* Wake-on-LAN through fleetcastd (cmd_wake.c) */
+int fc_cmd_wake(struct fc_args *a);
 
 #endif

@@ -46,6 +46,8 @@ static void usage(FILE *f)
                "  report [SESSION | --since 18:00|'2026-12-01 02:00'|12h]\n"
                "         [--format text|json|html] [--out FILE]   what each session did\n"
                "  watch [SESSION]                       live table of a session's machines\n"
+               "  wake --iface IF [--addr A.B.C.D[:PORT]] MAC...\n"
+               "                                        Wake-on-LAN from the server, 6 rounds\n"
                "    (these take --server URL (default " FC_API_DEFAULT_SERVER "),\n"
                "    --token TOKEN or --token-file PATH, and --json)\n"
                "\n"
@@ -147,5 +149,7 @@ int main(int argc, char **argv)
         return fc_cmd_watch(&a);
     if (!strcmp(argv[1], "pxe"))
         return fc_cmd_pxe(&a);
+    if (!strcmp(argv[1], "wake"))
+        return fc_cmd_wake(&a);
     return fc_usage_error("unknown command '%s'", argv[1]);
 }

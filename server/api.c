@@ -1,7 +1,7 @@
 /* Sessions and machines as the console sees them (docs/api.md): the JSON
  * objects, the snapshot published every 250 ms with a progress event every
  * second, state-change events, and the commands the HTTP threads queue
- * (create, start now, cancel), which run here, in the loop thread. */
+ * (create, start now, cancel, wake), which run here, in the loop thread. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,6 +310,70 @@ static void run_create(struct fc_daemon *d, struct fc_cmd *cmd)
     answer(cmd, 201, json_pack("{s:o}", "session", fc_api_session_json(s)));
 }
 
+/* The MACs of a wake request: an array of 1..FC_WAKE_MACS_MAX strings, each
+ * checked by fc_wake_start (one place says what a MAC is). */
+static int wake_macs(json_t *arr, char (**out)[FC_MAC_TEXT], size_t *n, char *why, size_t cap)
+{
+    size_t i, len = json_array_size(arr);
+    json_t *v;
+
+    if (!json_is_array(arr) || len == 0 || len > FC_WAKE_MACS_MAX)
+        return snprintf(why, cap, "macs must be an array of 1 to %d MACs", FC_WAKE_MACS_MAX),
+               FC_EINVAL;
+    *out = calloc(len, sizeof(**out));
+    if (!*out)
+        return snprintf(why, cap, "out of memory"), FC_ENOMEM;
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_string(v) || json_string_length(v) != FC_MAC_TEXT - 1)
+            return snprintf(why, cap, "macs[%zu] is not a MAC (52:54:00:ab:cd:ef)", i), FC_EINVAL;
+        memcpy((*out)[i], json_string_value(v), FC_MAC_TEXT);
+    }
+    *n = len;
+    return 0;
+}
+
+/* {"iface": "br0", "macs": [...], "addr": "A.B.C.D[:PORT]"}: addr optional,
+ * anything else refused. */
+static int wake_request(json_t *body, const char **iface, const char **addr, char *why, size_t cap)
+{
+    const char *key;
+    json_t *v;
+
+    *iface = *addr = NULL;
+    json_object_foreach(body, key, v)
+    {
+        if (strcmp(key, "iface") && strcmp(key, "addr") && strcmp(key, "macs"))
+            return snprintf(why, cap, "unknown field \"%.32s\"", key), FC_EINVAL;
+        if (strcmp(key, "macs") && !json_is_string(v))
+            return snprintf(why, cap, "%s must be a string", key), FC_EINVAL;
+    }
+    *iface = json_string_value(json_object_get(body, "iface"));
+    *addr = json_string_value(json_object_get(body, "addr"));
+    if (!*iface)
+        return snprintf(why, cap, "wake needs iface"), FC_EINVAL;
+    return 0;
+}
+
+static void run_wake(struct fc_daemon *d, struct fc_cmd *cmd)
+{
+    char(*macs)[FC_MAC_TEXT] = NULL;
+    const char *iface, *addr;
+    char why[256] = "";
+    size_t n = 0;
+    int id = wake_request(cmd->body, &iface, &addr, why, sizeof(why));
+
+    if (!id)
+        id = wake_macs(json_object_get(cmd->body, "macs"), &macs, &n, why, sizeof(why));
+    if (!id)
+        id = fc_wake_start(d, iface, addr, (const char(*)[FC_MAC_TEXT])macs, n, why, sizeof(why));
+    free(macs);
+    if (id < 0)
+        return answer_error(cmd, id == FC_ESTATE ? 409 : id == FC_EINVAL ? 400 : 500, why);
+    fc_info("wake: job %d (%zu machines on %s) asked over the API", id, n, iface);
+    answer(cmd, 202, json_pack("{s:o}", "wake", fc_wake_json(d, id)));
+}
+
 static void execute(struct fc_daemon *d, struct fc_cmd *cmd);
 
 /* Runs a command, then publishes at once: a read right after a change must
@@ -329,6 +393,8 @@ static void execute(struct fc_daemon *d, struct fc_cmd *cmd)
 
     if (cmd->type == FC_CMD_CREATE)
         return run_create(d, cmd);
+    if (cmd->type == FC_CMD_WAKE)
+        return run_wake(d, cmd);
     id = strtoul(cmd->session, NULL, 16);
     s = fc_daemon_find(d, (uint32_t)id);
     if (!s) {

@@ -13,12 +13,12 @@
 
 #define FC_EVENTS_KEPT 256
 
-enum fc_cmd_type { FC_CMD_CREATE, FC_CMD_START, FC_CMD_CANCEL };
+enum fc_cmd_type { FC_CMD_CREATE, FC_CMD_START, FC_CMD_CANCEL, FC_CMD_WAKE };
 
 struct fc_cmd {
     enum fc_cmd_type type;
     char session[16];
-    json_t *body;   /* create: the request body (owned) */
+    json_t *body;   /* create, wake: the request body (owned) */
     int status;     /* HTTP status, set by the loop */
     json_t *result; /* answer body, set by the loop (owned by the waiter) */
     int done;

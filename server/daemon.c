@@ -375,6 +375,7 @@ void fc_daemon_free(struct fc_daemon *d)
     for (i = 0; i < d->n_sessions; i++)
         fc_session_release(d->sessions[i]);
     d->n_sessions = 0;
+    fc_wake_stop_all(d); /* each job is freed by its close callbacks, below */
     fc_netio_close_daemon(d);
     if (d->signals_on) {
         uv_close((uv_handle_t *)&d->sigint, on_closed);

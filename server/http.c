@@ -589,8 +589,8 @@ static enum MHD_Result post_api(struct fc_http *h, struct MHD_Connection *c, con
     memset(&cmd, 0, sizeof(cmd));
     if (!strncmp(path, "inventory/", 10))
         return change_store(h, c, method, path, rq);
-    if (!strcmp(path, "sessions")) {
-        cmd.type = FC_CMD_CREATE;
+    if (!strcmp(path, "sessions") || !strcmp(path, "wake")) {
+        cmd.type = strcmp(path, "wake") ? FC_CMD_CREATE : FC_CMD_WAKE;
         cmd.body = json_loadb(rq->body ? rq->body : "", rq->len, JSON_REJECT_DUPLICATES, &err);
         if (!cmd.body || !json_is_object(cmd.body)) {
             char msg[200];

@@ -19,28 +19,62 @@
 #include "common/log.h"
 #include "server/server.h"
 
+/* The one interface lookup: iface's first IPv4 entry, from a list the
+ * caller frees (freeifaddrs), or NULL (logged). */
+static struct ifaddrs *iface_ipv4(const char *iface, struct ifaddrs **ifs)
+{
+    struct ifaddrs *i;
+
+    if (getifaddrs(ifs) < 0) {
+        fc_error("interface %s: cannot list interfaces: %s", iface, strerror(errno));
+        *ifs = NULL;
+        return NULL;
+    }
+    for (i = *ifs; i; i = i->ifa_next)
+        if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && !strcmp(i->ifa_name, iface))
+            return i;
+    fc_error("interface %s not found or has no IPv4 address", iface);
+    return NULL;
+}
+
 int fc_netio_iface_addr(const char *iface, struct in_addr *addr, int *is_loopback)
 {
-    struct ifaddrs *ifs, *i;
-    int rc = FC_EINVAL;
+    struct ifaddrs *ifs, *i = iface_ipv4(iface, &ifs);
 
-    if (getifaddrs(&ifs) < 0)
-        return FC_EIO;
-    for (i = ifs; i; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || strcmp(i->ifa_name, iface))
-            continue;
+    if (i) {
         *addr = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
         *is_loopback = (i->ifa_flags & IFF_LOOPBACK) != 0;
         if (!(i->ifa_flags & IFF_UP))
             fc_warn("interface %s is down", iface);
         if (!(i->ifa_flags & IFF_MULTICAST) && !*is_loopback)
             fc_warn("interface %s has multicast disabled", iface);
-        rc = 0;
-        break;
     }
     freeifaddrs(ifs);
-    if (rc)
-        fc_error("interface %s not found or has no IPv4 address", iface);
+    return i ? 0 : FC_EINVAL;
+}
+
+/* The broadcast address the interface was given, or, when it was given
+ * none (`ip addr add A/23` without `brd +`: getifaddrs then reports 0.0.0.0
+ * or the address itself), the one its address and netmask imply. */
+int fc_netio_iface_broadcast(const char *iface, struct in_addr *bcast)
+{
+    struct ifaddrs *ifs, *i = iface_ipv4(iface, &ifs);
+    int rc = i ? 0 : FC_EINVAL;
+
+    if (i && (!(i->ifa_flags & IFF_BROADCAST) || !i->ifa_netmask)) {
+        fc_error("interface %s has no IPv4 broadcast address", iface);
+        rc = FC_EINVAL;
+    } else if (i) {
+        const struct sockaddr_in *b = (const struct sockaddr_in *)i->ifa_broadaddr;
+        uint32_t a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+        uint32_t m = ((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr;
+
+        if (b && b->sin_addr.s_addr != INADDR_ANY && b->sin_addr.s_addr != a)
+            *bcast = b->sin_addr;
+        else
+            bcast->s_addr = a | ~m;
+    }
+    freeifaddrs(ifs);
     return rc;
 }
 

@@ -24,7 +24,9 @@
  *   pxecfg.c      pxelinux.cfg/01-<mac> (boot the local disk) for machines done
  *   record.c      what the store is told: sessions and outcomes as they change, resume
  *   store.c       the SQLite file: schema, migrations, the writer thread (store.h)
- *   store_read.c  the store's reads and inventory edits, on the caller's connection */
+ *   store_read.c  the store's reads and inventory edits, on the caller's connection
+ *   wake.c        Wake-on-LAN jobs: magic packets in rounds over a minute (wake.h:
+ *                 fc_wake_start(d, iface, addr, macs, n, why, cap), the call schedules make) */
 #ifndef FC_SERVER_H
 #define FC_SERVER_H
 
@@ -39,6 +41,7 @@
 #include "server/history.h"
 #include "server/store.h"
 #include "server/http.h"
+#include "server/wake.h"
 #include "common/fec.h"
 #include "common/image.h"
 #include "proto/packet.h"
@@ -293,6 +296,9 @@ struct fc_daemon {
     int stopping;
     int exit_code;
     uint32_t ctrl_seq;
+    struct fc_wake *wakes; /* wake.c's: the Wake-on-LAN jobs running */
+    unsigned n_wakes;
+    int wake_seq; /* the last job's id */
     unsigned snap_ticks;
     uint8_t rxbuf[2048];
 };
@@ -395,6 +401,8 @@ void fc_api_machine_changed(struct fc_session *s, const struct fc_rx *r);
 
 /* netio.c */
 int fc_netio_iface_addr(const char *iface, struct in_addr *addr, int *is_loopback);
+/* The IPv4 broadcast address of iface (Wake-on-LAN, wake.c); FC_EINVAL if none. */
+int fc_netio_iface_broadcast(const char *iface, struct in_addr *bcast);
 int fc_netio_open_daemon(struct fc_daemon *d);
 int fc_netio_join_discovery(struct fc_daemon *d, struct in_addr iface);
 void fc_netio_close_daemon(struct fc_daemon *d);
