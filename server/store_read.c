@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "proto/wol.h"
 #include "server/store.h"
 #include "server/store_sql.h"
 
@@ -235,29 +236,6 @@ json_t *fc_store_report(struct fc_store_reader *r, int64_t since, const char *id
 
 /* ---- the inventory */
 
-/* "52:54:00:AB:cd:ef" or with dashes -> "52:54:00:ab:cd:ef" (the form
- * receivers' MACs take in the API); FC_EINVAL otherwise. */
-static int mac_norm(const char *mac, char out[18])
-{
-    int i;
-
-    if (!mac || strlen(mac) != 17)
-        return FC_EINVAL;
-    for (i = 0; i < 17; i++) {
-        if (i % 3 == 2) {
-            if (mac[i] != ':' && mac[i] != '-')
-                return FC_EINVAL;
-            out[i] = ':';
-        } else {
-            if (!isxdigit((unsigned char)mac[i]))
-                return FC_EINVAL;
-            out[i] = (char)tolower((unsigned char)mac[i]);
-        }
-    }
-    out[17] = 0;
-    return 0;
-}
-
 static json_t *column_value(sqlite3_stmt *st, int i)
 {
     switch (sqlite3_column_type(st, i)) {
@@ -332,7 +310,7 @@ int fc_store_machine_set(struct fc_store_reader *r, const char *mac, const char 
     char m[18];
     int rc;
 
-    if (mac_norm(mac, m))
+    if (fc_mac_normalize(mac, ':', m))
         return snprintf(why, cap, "bad MAC address '%s' (want 52:54:00:ab:cd:ef)", mac ?: ""),
                FC_EINVAL;
     st = prepare(r, "INSERT INTO machines(mac, name, lab, first_seen) VALUES(?1, ?2, ?3, NULL)"
@@ -353,7 +331,7 @@ int fc_store_machine_remove(struct fc_store_reader *r, const char *mac)
     sqlite3_stmt *st;
     char m[18], why[128];
 
-    if (mac_norm(mac, m))
+    if (fc_mac_normalize(mac, ':', m))
         return FC_EINVAL;
     st = prepare(r, "DELETE FROM machines WHERE mac = ?1");
     if (st)
