@@ -4,6 +4,7 @@
 #define FC_CLI_H
 
 #include <signal.h>
+#include <time.h>
 
 struct fc_args {
     int argc;
@@ -37,5 +38,11 @@ int fc_cmd_labs(struct fc_args *a);
 int fc_cmd_report(struct fc_args *a);
 /* Wake-on-LAN through fleetcastd (cmd_wake.c) */
 int fc_cmd_wake(struct fc_args *a);
+int fc_cmd_schedule(struct fc_args *a);
+
+/* A time typed by the operator (when.c), unix seconds or -1: "2026-12-01
+ * 02:00", "02:00" (ahead: the next such time, else the last), "+10m" (ahead)
+ * or "12h" / "2d" (ago), or unix seconds. */
+long long fc_cli_time(const char *v, time_t now, int ahead);
 
 #endif

@@ -18,47 +18,6 @@ struct report_opts {
     const char *since, *session, *format, *out;
 };
 
-/* "18:00" (the last such time), "2026-12-01 02:00", "12h" / "30m" / "2d"
- * ago, or unix seconds. -1 if unreadable. */
-static long long parse_since(const char *v, time_t now)
-{
-    struct tm tm;
-    char *end;
-    long long n;
-    int h, m;
-
-    memset(&tm, 0, sizeof(tm));
-    if (sscanf(v, "%d:%d", &h, &m) == 2 && strlen(v) <= 5 && h >= 0 && h < 24 && m >= 0 && m < 60) {
-        localtime_r(&now, &tm);
-        tm.tm_hour = h, tm.tm_min = m, tm.tm_sec = 0;
-        tm.tm_isdst = -1;
-        n = (long long)mktime(&tm);
-        return n > now ? n - 86400 : n;
-    }
-    end = strptime(v, "%Y-%m-%d %H:%M", &tm);
-    if (end && !*end) {
-        tm.tm_isdst = -1;
-        return (long long)mktime(&tm);
-    }
-    n = strtoll(v, &end, 10);
-    if (end == v || n < 0)
-        return -1;
-    if (!*end)
-        return n;
-    if (end[1])
-        return -1;
-    switch (*end) {
-    case 'm':
-        return now - n * 60;
-    case 'h':
-        return now - n * 3600;
-    case 'd':
-        return now - n * 86400;
-    default:
-        return -1;
-    }
-}
-
 static int parse(struct fc_args *a, struct report_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -248,7 +207,7 @@ int fc_cmd_report(struct fc_args *a)
         return fc_usage_error("--format is text, json or html");
     if (o.api.json)
         fmt = FMT_JSON;
-    if (o.since && (since = parse_since(o.since, now)) < 0)
+    if (o.since && (since = fc_cli_time(o.since, now, 0)) < 0)
         return fc_usage_error("--since takes 18:00, '2026-12-01 02:00', 12h, 2d or unix seconds");
     if (o.session && (strspn(o.session, "0123456789abcdefABCDEF") != strlen(o.session) ||
                       strlen(o.session) > 16))

@@ -45,6 +45,10 @@ static void usage(FILE *f)
                "  labs list | add NAME [--note TEXT] | remove NAME\n"
                "  report [SESSION | --since 18:00|'2026-12-01 02:00'|12h]\n"
                "         [--format text|json|html] [--out FILE]   what each session did\n"
+               "  schedule create --lab LAB --image IMG --at '2026-12-01 02:00'|02:00|+10m\n"
+               "           --group 239.X.Y.Z:PORT --iface IF [--every day|sun,wed] [--wake]\n"
+               "           [--deadline 05:00] [--rate R] [--max-wait S] [--readback]\n"
+               "  schedule list | cancel ID             a lab imaged at a time, woken first\n"
                "  watch [SESSION]                       live table of a session's machines\n"
                "  wake --iface IF [--addr A.B.C.D[:PORT]] MAC...\n"
                "                                        Wake-on-LAN from the server, 6 rounds\n"
@@ -145,6 +149,8 @@ int main(int argc, char **argv)
         return fc_cmd_labs(&a);
     if (!strcmp(argv[1], "report"))
         return fc_cmd_report(&a);
+    if (!strcmp(argv[1], "schedule"))
+        return fc_cmd_schedule(&a);
     if (!strcmp(argv[1], "watch"))
         return fc_cmd_watch(&a);
     if (!strcmp(argv[1], "pxe"))

@@ -241,7 +241,8 @@ static json_t *snapshot(const struct fc_daemon *d)
         json_array_append(sessions, e->session);
         json_array_extend(machines, e->machines);
     }
-    return json_pack("{s:o, s:o}", "sessions", sessions, "machines", machines);
+    return json_pack("{s:o, s:o, s:o}", "sessions", sessions, "machines", machines, "schedules",
+                     fc_schedules_json(d));
 }
 
 static void snap_cb(uv_timer_t *t)
@@ -302,6 +303,7 @@ static void run_create(struct fc_daemon *d, struct fc_cmd *cmd)
     /* The request's strings: the session made its own copies. */
     free((char *)cfg.image_path);
     free((char *)cfg.iface);
+    free((char *)cfg.lab);
     if (bad)
         return answer_error(cmd, 400, why);
     if (rc)
@@ -386,6 +388,23 @@ void fc_api_execute(void *ctx, struct fc_cmd *cmd)
     fc_console_publish(&d->console, snapshot(d));
 }
 
+static void run_schedule(struct fc_daemon *d, struct fc_cmd *cmd)
+{
+    json_t *out = NULL;
+    char why[256] = "";
+    int rc;
+
+    if (cmd->type == FC_CMD_UNSCHEDULE) {
+        if (fc_schedule_cancel(d, strtoll(cmd->session, NULL, 10), &out))
+            return answer_error(cmd, 404, "no such schedule waiting");
+        return answer(cmd, 200, json_pack("{s:o}", "schedule", out));
+    }
+    rc = fc_schedule_create(d, cmd->body, &out, why, sizeof(why));
+    if (rc)
+        return answer_error(cmd, rc == FC_ESTATE ? 409 : 400, why);
+    answer(cmd, 201, json_pack("{s:o}", "schedule", out));
+}
+
 static void execute(struct fc_daemon *d, struct fc_cmd *cmd)
 {
     struct fc_session *s;
@@ -395,6 +414,8 @@ static void execute(struct fc_daemon *d, struct fc_cmd *cmd)
         return run_create(d, cmd);
     if (cmd->type == FC_CMD_WAKE)
         return run_wake(d, cmd);
+    if (cmd->type == FC_CMD_SCHEDULE || cmd->type == FC_CMD_UNSCHEDULE)
+        return run_schedule(d, cmd);
     id = strtoul(cmd->session, NULL, 16);
     s = fc_daemon_find(d, (uint32_t)id);
     if (!s) {

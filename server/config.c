@@ -126,6 +126,8 @@ static int set_number(const char *name, const char *v, struct fc_session_config 
         c->max_time = d;
     else if (!strcmp(name, "repair-budget") && !parse_num(v, 0, 100, &d))
         c->repair_budget = d / 100;
+    else if (!strcmp(name, "deadline") && !parse_num(v, 0, 4e9, &d))
+        c->deadline_wall = (int64_t)d;
     else
         return -1;
     return 0;
@@ -143,6 +145,8 @@ static int set_option(struct fc_session_config *c, const char *name, const char 
         return parse_group(v, c) ? (fc_error("bad --group '%s' (want 239.x.y.z:PORT)", v), -1) : 0;
     else if (!strcmp(name, "iface"))
         c->iface = v;
+    else if (!strcmp(name, "lab"))
+        c->lab = v;
     else if (!strcmp(name, "rate"))
         return parse_rate(v, &c->rate_bps) ? (fc_error("bad --rate '%s' (e.g. 900M)", v), -1) : 0;
     else if (!strcmp(name, "stats"))
@@ -410,7 +414,7 @@ static const char *json_text(const char *key, json_t *v, char *num, size_t cap)
         snprintf(num, cap, strcmp(key, "rate") ? "%g" : "%.0f", json_number_value(v));
         return num;
     }
-    if (!strcmp(key, "image") || !strcmp(key, "iface"))
+    if (!strcmp(key, "image") || !strcmp(key, "iface") || !strcmp(key, "lab"))
         return strdup(json_string_value(v));
     return json_string_value(v);
 }
@@ -418,8 +422,9 @@ static const char *json_text(const char *key, json_t *v, char *num, size_t cap)
 static int json_member(struct fc_session_config *c, const char *key, json_t *v, char *why,
                        size_t cap)
 {
-    static const char *strings[] = {"image", "group", "iface", "rate", NULL};
-    static const char *numbers[] = {"min_receivers", "max_wait", "fec", "max_time", NULL};
+    static const char *strings[] = {"image", "group", "iface", "rate", "lab", NULL};
+    static const char *numbers[] = {"min_receivers", "max_wait", "fec",
+                                    "max_time",      "deadline", NULL};
     char name[32], num[32];
     const char *text = NULL;
     int i;
@@ -483,12 +488,18 @@ json_t *fc_config_to_json(const struct fc_session_config *c)
 {
     char group[32];
     const uint8_t *a = (const uint8_t *)&c->group.s_addr;
+    json_t *j;
 
     snprintf(group, sizeof(group), "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], c->data_port);
-    return json_pack("{s:s, s:s, s:s, s:f, s:I, s:f, s:f, s:f, s:b, s:b}", "image",
-                     c->image_path ? c->image_path : "", "group", group, "iface",
-                     c->iface ? c->iface : "", "rate", c->rate_bps, "min_receivers",
-                     (json_int_t)c->min_receivers, "max_wait", c->max_wait, "fec", c->fec_pct,
-                     "max_time", c->max_time, "zero_free", c->zero_free != 0, "readback",
-                     c->readback != 0);
+    j = json_pack("{s:s, s:s, s:s, s:f, s:I, s:f, s:f, s:f, s:b, s:b}", "image",
+                  c->image_path ? c->image_path : "", "group", group, "iface",
+                  c->iface ? c->iface : "", "rate", c->rate_bps, "min_receivers",
+                  (json_int_t)c->min_receivers, "max_wait", c->max_wait, "fec", c->fec_pct,
+                  "max_time", c->max_time, "zero_free", c->zero_free != 0, "readback",
+                  c->readback != 0);
+    if (j && c->lab)
+        json_object_set_new(j, "lab", json_string(c->lab));
+    if (j && c->deadline_wall)
+        json_object_set_new(j, "deadline", json_integer(c->deadline_wall));
+    return j;
 }

@@ -13,14 +13,21 @@
 
 #define FC_EVENTS_KEPT 256
 
-enum fc_cmd_type { FC_CMD_CREATE, FC_CMD_START, FC_CMD_CANCEL, FC_CMD_WAKE };
+enum fc_cmd_type {
+    FC_CMD_CREATE,
+    FC_CMD_START,
+    FC_CMD_CANCEL,
+    FC_CMD_WAKE,
+    FC_CMD_SCHEDULE,
+    FC_CMD_UNSCHEDULE
+};
 
 struct fc_cmd {
     enum fc_cmd_type type;
-    char session[16];
-    json_t *body;   /* create, wake: the request body (owned) */
-    int status;     /* HTTP status, set by the loop */
-    json_t *result; /* answer body, set by the loop (owned by the waiter) */
+    char session[16]; /* or the schedule's id (FC_CMD_UNSCHEDULE) */
+    json_t *body;     /* create, wake, schedule: the request body (owned) */
+    int status;       /* HTTP status, set by the loop */
+    json_t *result;   /* answer body, set by the loop (owned by the waiter) */
     int done;
     struct fc_cmd *next;
 };

@@ -221,6 +221,7 @@ void fc_daemon_free_session(struct fc_session *s)
     free((char *)s->cfg.image_path);
     free((char *)s->cfg.iface);
     free((char *)s->cfg.stats_path);
+    free((char *)s->cfg.lab);
     fc_sender_free(s);
     fc_repair_free(s);
     fc_joins_free(s);
@@ -239,8 +240,9 @@ static int own_strings(struct fc_session_config *c, const struct fc_session_conf
     c->image_path = from->image_path ? strdup(from->image_path) : NULL;
     c->iface = from->iface ? strdup(from->iface) : NULL;
     c->stats_path = from->stats_path ? strdup(from->stats_path) : NULL;
+    c->lab = from->lab ? strdup(from->lab) : NULL;
     if ((from->image_path && !c->image_path) || (from->iface && !c->iface) ||
-        (from->stats_path && !c->stats_path))
+        (from->stats_path && !c->stats_path) || (from->lab && !c->lab))
         return FC_ENOMEM;
     return 0;
 }
@@ -376,6 +378,7 @@ void fc_daemon_free(struct fc_daemon *d)
         fc_session_release(d->sessions[i]);
     d->n_sessions = 0;
     fc_wake_stop_all(d); /* each job is freed by its close callbacks, below */
+    fc_schedule_stop(d);
     fc_netio_close_daemon(d);
     if (d->signals_on) {
         uv_close((uv_handle_t *)&d->sigint, on_closed);

@@ -370,6 +370,8 @@ static enum MHD_Result get_api(struct fc_http *h, struct MHD_Connection *c, cons
         json_decref(all);
     } else if (!strcmp(path, "machines"))
         out = json_pack("{s:o}", "machines", machines_in(db, snap, query_arg(c, "session")));
+    else if (!strcmp(path, "schedules"))
+        out = json_pack("{s:O}", "schedules", json_object_get(snap, "schedules") ?: json_array());
     else if (sscanf(path, "sessions/%31[0-9a-fA-F]", id) == 1 &&
              strlen(path) == strlen("sessions/") + strlen(id)) {
         s = find_session(snap, id);
@@ -589,8 +591,18 @@ static enum MHD_Result post_api(struct fc_http *h, struct MHD_Connection *c, con
     memset(&cmd, 0, sizeof(cmd));
     if (!strncmp(path, "inventory/", 10))
         return change_store(h, c, method, path, rq);
-    if (!strcmp(path, "sessions") || !strcmp(path, "wake")) {
-        cmd.type = strcmp(path, "wake") ? FC_CMD_CREATE : FC_CMD_WAKE;
+    if (!strcmp(method, "DELETE")) {
+        if (sscanf(path, "schedules/%15[0-9]", id) != 1 ||
+            strlen(path) != strlen("schedules/") + strlen(id))
+            return send_error(c, 404, "no such call (DELETE takes schedules/ID)");
+        cmd.type = FC_CMD_UNSCHEDULE;
+        snprintf(cmd.session, sizeof(cmd.session), "%.15s", id);
+        return run_command(h, c, &cmd);
+    }
+    if (!strcmp(path, "sessions") || !strcmp(path, "wake") || !strcmp(path, "schedules")) {
+        cmd.type = !strcmp(path, "wake")        ? FC_CMD_WAKE
+                   : !strcmp(path, "schedules") ? FC_CMD_SCHEDULE
+                                                : FC_CMD_CREATE;
         cmd.body = json_loadb(rq->body ? rq->body : "", rq->len, JSON_REJECT_DUPLICATES, &err);
         if (!cmd.body || !json_is_object(cmd.body)) {
             char msg[200];

@@ -85,8 +85,10 @@ int main(int argc, char **argv)
     if (dc.daemon && !dc.http)
         dc.http = FC_HTTP_DEFAULT;
     rc = fc_daemon_init(d, &dc);
-    if (!rc && d->store)
+    if (!rc && d->store) {
         fc_record_resume(d);
+        fc_schedule_start(d);
+    }
     if (!rc && has_session) {
         rc = fc_daemon_add_session(d, &sc, &s, why, sizeof(why));
         /* The command line's session may be one the store just resumed. */

@@ -5,6 +5,7 @@
  * a store (one-shot fleetcastd) every call here does nothing. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/error.h"
@@ -25,6 +26,48 @@ void fc_record_machine(struct fc_session *s, const struct fc_rx *r)
     fc_store_put_outcome(s->d->store, s->run, s->cfg.image_path, fc_api_machine_json(s, r));
 }
 
+static int joined(const struct fc_session *s, const char *mac)
+{
+    uint32_t i;
+
+    for (i = 0; i < s->n_rx; i++)
+        if (!strcasecmp(s->rx[i].mac, mac))
+            return 1;
+    return 0;
+}
+
+/* A lab's session: its machines that never joined get an outcome too,
+ * "absent", so the morning report names them. (One short read of the
+ * inventory on the loop, once per session.) */
+static void record_absent(struct fc_session *s)
+{
+    struct fc_store_reader *r = fc_store_reader_open(s->d->store);
+    json_t *list = r ? fc_store_machines(r, s->cfg.lab) : NULL, *m;
+    size_t i;
+
+    fc_store_reader_close(r);
+    json_array_foreach(list, i, m)
+    {
+        const char *mac = json_string_value(json_object_get(m, "mac"));
+        if (!mac || joined(s, mac))
+            continue;
+        fc_info("session %s machine %s (%s): never joined", s->id_text, mac,
+                json_string_value(json_object_get(m, "name")));
+        fc_store_put_outcome(
+            s->d->store, s->run, NULL,
+            json_pack("{s:s, s:i, s:O, s:s, s:s, s:s, s:f, s:i, s:i, s:i, s:o, s:s, s:o, s:o, "
+                      "s:i, s:s}",
+                      "session", s->id_text, "id", 0, "name", json_object_get(m, "name"), "mac",
+                      mac, "ip", "", "state", "absent", "progress_pct", 0.0, "rate_bps", 0,
+                      "repairs_requested", 0, "pkts_lost", 0, "disk_size", json_null(), "error",
+                      "never joined the session (not woken, not booted from the network, or "
+                      "not on this network)",
+                      "verdict", json_null(), "done_at", json_null(), "bytes_written", 0, "run",
+                      s->run));
+    }
+    json_decref(list);
+}
+
 void fc_record_ended(struct fc_session *s)
 {
     uint32_t i;
@@ -33,6 +76,8 @@ void fc_record_ended(struct fc_session *s)
         return;
     for (i = 0; i < s->n_rx; i++)
         fc_record_machine(s, &s->rx[i]);
+    if (s->cfg.lab)
+        record_absent(s);
     fc_record_session(s);
 }
 
@@ -51,6 +96,7 @@ static int resume_one(struct fc_daemon *d, const json_t *row)
                                       why, sizeof(why));
     free((char *)cfg.image_path);
     free((char *)cfg.iface);
+    free((char *)cfg.lab);
     if (rc) {
         /* Said in its row, so the report shows why it never finished. */
         fc_error("session %s (run %s): cannot resume: %s",

@@ -23,6 +23,7 @@
  *   stats.c       counters and the JSON stats file
  *   pxecfg.c      pxelinux.cfg/01-<mac> (boot the local disk) for machines done
  *   record.c      what the store is told: sessions and outcomes as they change, resume
+ *   schedule.c    schedules: a lab imaged at a time, its machines woken first
  *   store.c       the SQLite file: schema, migrations, the writer thread (store.h)
  *   store_read.c  the store's reads and inventory edits, on the caller's connection
  *   wake.c        Wake-on-LAN jobs: magic packets in rounds over a minute (wake.h:
@@ -76,6 +77,8 @@ struct fc_session_config {
     int zero_free;          /* receivers zero what the image does not store (ANNOUNCE flag) */
     int readback;           /* receivers read the disk back after fsync (ANNOUNCE flag) */
     double max_time;        /* seconds from the start; then the unfinished fail. 0: none */
+    int64_t deadline_wall;  /* unix seconds; then the unfinished fail (a schedule's). 0: none */
+    const char *lab;        /* the lab imaged (inventory): who never joined is reported */
     double repair_budget;   /* repair packets one receiver may ask, x the image's packets */
     uint8_t ttl;
     const char *stats_path;
@@ -276,6 +279,21 @@ struct fc_pending {
 
 struct fc_session;
 
+/* A scheduled rollout (schedule.c). */
+struct fc_schedule {
+    int64_t id;
+    int64_t at; /* the next run, unix seconds */
+    int64_t created_at;
+    char lab[65];
+    char every[64];   /* "": once; "day"; or weekdays "sun,wed" */
+    char deadline[6]; /* "HH:MM": the run's unfinished fail then; "" none */
+    int wake;         /* Wake-on-LAN for the lab's machines at each run */
+    char state[12];   /* scheduled | done | cancelled */
+    char last_run[FC_RUN_LEN + 1];
+    char last_error[200];
+    json_t *session; /* each run's create body (image, group, iface, rate, max_wait...) */
+};
+
 struct fc_daemon {
     struct fc_daemon_config cfg;
     uv_loop_t *loop;
@@ -285,8 +303,13 @@ struct fc_daemon {
     uv_timer_t snap_timer;
     struct fc_session **sessions; /* the live ones; an ended session leaves at once */
     uint32_t n_sessions;
-    struct fc_history *history;     /* summaries of the ended ones (history.h), without a store */
-    struct fc_store *store;         /* --daemon: sessions, outcomes, inventory (store.h) */
+    struct fc_history *history;    /* summaries of the ended ones (history.h), without a store */
+    struct fc_store *store;        /* --daemon: sessions, outcomes, inventory (store.h) */
+    struct fc_schedule *schedules; /* the ones still to run (schedule.c) */
+    uint32_t n_schedules;
+    int64_t schedule_last_id;
+    uv_timer_t schedule_timer;
+    int schedule_on;
     struct in_addr disc_ifaces[16]; /* where the discovery group is joined */
     uint32_t n_disc_ifaces;
     struct fc_console console;
@@ -388,6 +411,17 @@ void fc_record_ended(struct fc_session *s);
 /* Sessions a stopped daemon left unfinished, created again under their
  * runs; the receivers re-join them. Returns how many. */
 int fc_record_resume(struct fc_daemon *d);
+
+/* schedule.c (with a store only) */
+void fc_schedule_start(struct fc_daemon *d);
+void fc_schedule_stop(struct fc_daemon *d);
+/* An API body {lab, at, every, wake, deadline, session}; *out the schedule. */
+int fc_schedule_create(struct fc_daemon *d, const json_t *body, json_t **out, char *why,
+                       size_t cap);
+/* FC_EINVAL: no such schedule waiting. */
+int fc_schedule_cancel(struct fc_daemon *d, int64_t id, json_t **out);
+json_t *fc_schedule_json(const struct fc_schedule *sc);
+json_t *fc_schedules_json(const struct fc_daemon *d);
 
 /* api.c */
 void fc_api_start(struct fc_daemon *d);

@@ -204,11 +204,21 @@ static void apply_deadline(struct fc_session *s, double now)
     char why[96];
     uint32_t i;
 
-    if (s->cfg.max_time <= 0 || s->deadline_passed || s->state == FC_SS_WAITING ||
-        now - s->sending_at < s->cfg.max_time)
+    int64_t wall = (int64_t)time(NULL);
+    int by_clock = s->cfg.deadline_wall && wall >= s->cfg.deadline_wall;
+
+    if (s->deadline_passed || (!by_clock && (s->cfg.max_time <= 0 || s->state == FC_SS_WAITING ||
+                                             now - s->sending_at < s->cfg.max_time)))
         return;
     s->deadline_passed = 1;
-    snprintf(why, sizeof(why), "session deadline passed (--max-time %.0f s)", s->cfg.max_time);
+    if (by_clock && s->state == FC_SS_WAITING) {
+        fc_session_abort(s, FC_REASON_DEADLINE, "the deadline passed before the session started");
+        return;
+    }
+    if (by_clock)
+        snprintf(why, sizeof(why), "the schedule's deadline passed");
+    else
+        snprintf(why, sizeof(why), "session deadline passed (--max-time %.0f s)", s->cfg.max_time);
     fc_warn("session %08x: %s; failing the %u unfinished", s->session_id, why,
             fc_rx_count(s, FC_RXS_ACTIVE));
     for (i = 0; i < s->n_rx; i++)

@@ -15,7 +15,7 @@
 #include "server/store.h"
 #include "server/store_sql.h"
 
-enum job_kind { JOB_SESSION, JOB_OUTCOME, JOB_BARRIER };
+enum job_kind { JOB_SESSION, JOB_OUTCOME, JOB_SCHEDULE };
 
 struct job {
     enum job_kind kind;
@@ -61,9 +61,14 @@ static const char *const migrations[] = {
     "  progress_pct REAL, rate_bps INTEGER, repairs INTEGER, pkts_lost INTEGER,"
     "  disk_size INTEGER, error TEXT, updated_at INTEGER, machine TEXT NOT NULL,"
     "  PRIMARY KEY(run, key));",
+    /* 1 -> 2: schedules (schedule.c); a session's lab */
+    "CREATE TABLE schedules(id INTEGER PRIMARY KEY, state TEXT NOT NULL, next_at INTEGER,"
+    "  schedule TEXT NOT NULL);"
+    "ALTER TABLE sessions ADD COLUMN lab TEXT;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+_Static_assert(N_MIGRATIONS == FC_STORE_SCHEMA, "one migration step per schema version");
 
 int fc__store_exec(sqlite3 *db, const char *sql, char *why, size_t cap)
 {
@@ -177,9 +182,9 @@ static int write_session(sqlite3 *db, const struct job *j)
 {
     static const char sql[] =
         "INSERT INTO sessions(run, id, state, result, image, created_at, started_at, ended_at,"
-        " config, session) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        " config, session, lab) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         " ON CONFLICT(run) DO UPDATE SET state = ?3, result = ?4, started_at = ?7,"
-        " ended_at = ?8, config = ?9, session = ?10";
+        " ended_at = ?8, config = ?9, session = ?10, lab = ?11";
     sqlite3_stmt *st;
     char *config = dump(j->b), *session = dump(j->a);
     int rc = FC_ENOMEM;
@@ -199,6 +204,7 @@ static int write_session(sqlite3 *db, const struct job *j)
     bind_int_or_null(st, 8, json_object_get(j->a, "ended_at"));
     sqlite3_bind_text(st, 9, config, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 10, session, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 11, str_of(j->b, "lab"), -1, SQLITE_TRANSIENT);
     rc = step_done(db, st, "a session's row");
     if (!rc && str_of(j->a, "image")) {
         if (sqlite3_prepare_v2(db,
@@ -306,10 +312,34 @@ static int write_outcome(sqlite3 *db, const struct job *j)
     rc = step_done(db, st, "a machine's outcome");
     if (!rc && mac && *mac)
         rc = forget_unnamed(db, j);
-    if (!rc && mac && *mac)
+    /* A machine that never joined was not seen: its inventory row stays. */
+    if (!rc && mac && *mac && strcmp(str_of(j->a, "state") ?: "", "absent"))
         rc = write_inventory(db, j, mac);
 out:
     free(machine);
+    return rc;
+}
+
+static int write_schedule(sqlite3 *db, const struct job *j)
+{
+    sqlite3_stmt *st;
+    char *text = dump(j->a);
+    int rc = FC_EIO;
+
+    if (!text)
+        return FC_ENOMEM;
+    if (sqlite3_prepare_v2(
+            db,
+            "INSERT INTO schedules(id, state, next_at, schedule) VALUES(?1, ?2, ?3, ?4)"
+            " ON CONFLICT(id) DO UPDATE SET state = ?2, next_at = ?3, schedule = ?4",
+            -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(j->a, "id")));
+        sqlite3_bind_text(st, 2, str_of(j->a, "state"), -1, SQLITE_TRANSIENT);
+        bind_int_or_null(st, 3, json_object_get(j->a, "at"));
+        sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT);
+        rc = step_done(db, st, "a schedule's row");
+    }
+    free(text);
     return rc;
 }
 
@@ -334,6 +364,8 @@ static void run_batch(struct fc_store *st, struct job *list)
             write_session(st->db, j);
         else if (j->kind == JOB_OUTCOME)
             write_outcome(st->db, j);
+        else
+            write_schedule(st->db, j);
         n++;
     }
     if (fc__store_exec(st->db, "COMMIT;", NULL, 0)) {
@@ -426,6 +458,19 @@ void fc_store_put_outcome(struct fc_store *st, const char *run, const char *imag
         return;
     j->image = image ? strdup(image) : NULL;
     enqueue(st, j);
+}
+
+void fc_store_put_schedule(struct fc_store *st, json_t *schedule)
+{
+    struct job *j;
+
+    if (!st) {
+        json_decref(schedule);
+        return;
+    }
+    j = job_new(JOB_SCHEDULE, NULL, schedule, NULL);
+    if (j)
+        enqueue(st, j);
 }
 
 void fc_store_flush(struct fc_store *st)

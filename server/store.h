@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define FC_STORE_FILE "fleetcast.db"
-#define FC_STORE_SCHEMA 1 /* the version this build writes (PRAGMA user_version) */
+#define FC_STORE_SCHEMA 2 /* the version this build writes (PRAGMA user_version) */
 #define FC_RUN_LEN 16     /* a session's run key: 16 hex digits, unique in the store */
 
 struct fc_store;
@@ -49,6 +49,9 @@ void fc_store_put_session(struct fc_store *st, const char *run, json_t *session,
  * first and last seen). */
 void fc_store_put_outcome(struct fc_store *st, const char *run, const char *image, json_t *machine);
 
+/* A schedule (schedule.c's JSON: "id", "state", "at", ...), by id. */
+void fc_store_put_schedule(struct fc_store *st, json_t *schedule);
+
 /* ---- reads, on a connection of the caller's own thread */
 
 struct fc_store_reader *fc_store_reader_open(const struct fc_store *st);
@@ -66,6 +69,9 @@ json_t *fc_store_session(struct fc_store_reader *r, const char *id_or_run);
 /* Sessions left unfinished (waiting, sending, repair) by a daemon that
  * stopped: [{"run", "id", "config", "created_at", "session"}], oldest first. */
 json_t *fc_store_unfinished(struct fc_store_reader *r);
+/* Every schedule not cancelled or done, oldest first; and the highest id
+ * ever given (*max_id). */
+json_t *fc_store_schedules(struct fc_store_reader *r, int64_t *max_id);
 /* The morning report (docs/api.md, GET /api/v1/report): every session that
  * ended at or after since, or the one named, with its machines and a summary
  * line each. */

@@ -174,6 +174,19 @@ json_t *fc_store_unfinished(struct fc_store_reader *r)
     return arr;
 }
 
+json_t *fc_store_schedules(struct fc_store_reader *r, int64_t *max_id)
+{
+    sqlite3_stmt *st = prepare(r, "SELECT MAX(id) FROM schedules");
+
+    *max_id = 0;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        *max_id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = prepare(r, "SELECT schedule FROM schedules WHERE state IN ('scheduled', 'running')"
+                    " ORDER BY id");
+    return st ? json_rows(st) : json_array();
+}
+
 /* ---- the report */
 
 static json_int_t int_of(const json_t *o, const char *k)
@@ -189,17 +202,23 @@ static json_t *summary_line(const json_t *s, const json_t *machines)
     json_int_t started = int_of(s, "started_at"), ended = int_of(s, "ended_at");
     json_int_t secs = started && ended >= started ? ended - started : 0;
     double mbit = secs ? (double)int_of(s, "image_bytes") * 8 / 1e6 / (double)secs : 0;
-    char line[256];
+    char line[320], absent[48] = "";
+    const json_t *m;
+    size_t i, n_absent = 0;
 
+    json_array_foreach(machines, i, m) n_absent +=
+        !strcmp(json_string_value(json_object_get(m, "state")) ?: "", "absent");
+    if (n_absent)
+        snprintf(absent, sizeof(absent), ", %zu never joined", n_absent);
     snprintf(line, sizeof(line),
-             "session %s (%s): %s; %lld done, %lld failed, %lld dropped of %zu machines; "
+             "session %s (%s): %s; %lld done, %lld failed, %lld dropped%s of %zu machines; "
              "%lld min %02lld s sending, %.1f Mbit/s",
              json_string_value(json_object_get(s, "id")) ?: "?",
              json_string_value(json_object_get(s, "image")) ?: "?",
              json_string_value(json_object_get(s, "result")) ?: "unfinished",
              (long long)int_of(rx, "done"), (long long)int_of(rx, "failed"),
-             (long long)int_of(rx, "dropped"), json_array_size(machines), (long long)(secs / 60),
-             (long long)(secs % 60), mbit);
+             (long long)int_of(rx, "dropped"), absent, json_array_size(machines),
+             (long long)(secs / 60), (long long)(secs % 60), mbit);
     return json_string(line);
 }
 

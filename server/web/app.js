@@ -644,6 +644,8 @@ function bind() {
   });
   /* keep the plot moving between events, and ages ("ETA") fresh */
   setInterval(scheduleRender, 1000);
+  /* the History page reads with the same viewer token */
+  if (VIEWER_TOKEN) $('to-history').href = '/history.html?token=' + encodeURIComponent(VIEWER_TOKEN);
 }
 
 bind();

@@ -1,11 +1,15 @@
-// The HTML morning report (`fleetcast report --format html`) in a real
-// browser: Debian's chromium, headless, through playwright-core. Opens the
-// file and prints, as JSON on stdout, what the page shows: its title, and
-// per session its heading and its rows of cells. The test compares that
-// with the store; this script only reads. Exit 0 when the page loaded
-// without a script or console error, 1 otherwise, 2 on a usage error.
+// The morning report in a real browser: Debian's chromium, headless, through
+// playwright-core. Either the HTML report (`fleetcast report --format html`,
+// a FILE) or the console's History page (--history URL: its list of runs is
+// waited for, the first run clicked, its machines waited for). Prints, as
+// JSON on stdout, what the page shows: its title, and per section (report:
+// each session; History: the list, then the clicked run) its heading and its
+// rows of cells. The test compares that with the store; this script only
+// reads. Exit 0 when the page loaded without a script or console error, 1
+// otherwise, 2 on a usage error.
 //
 //   node report-check.mjs FILE.html [--chromium /usr/bin/chromium]
+//   node report-check.mjs --history http://127.0.0.1:7680/history.html [--chromium PATH]
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,13 +25,15 @@ function usage(msg) {
 
 const args = process.argv.slice(2);
 let file = '';
+let history = '';
 let chromium = '/usr/bin/chromium';
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--chromium' && i + 1 < args.length) chromium = args[++i];
+  else if (args[i] === '--history' && i + 1 < args.length) history = args[++i];
   else if (!file && !args[i].startsWith('--')) file = args[i];
   else usage(`unexpected argument ${args[i]}`);
 }
-if (!file || !fs.existsSync(file)) usage('which report file?');
+if (!history && (!file || !fs.existsSync(file))) usage('which report file?');
 
 const pw = require(process.env.FC_PLAYWRIGHT || 'playwright-core');
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-report-'));
@@ -45,15 +51,26 @@ try {
   const page = ctx.pages()[0] || (await ctx.newPage());
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(pathToFileURL(path.resolve(file)).href, { waitUntil: 'load', timeout: 30000 });
-  const shown = await page.evaluate(() => ({
-    title: document.title,
-    sessions: [...document.querySelectorAll('section')].map((s) => ({
-      heading: s.querySelector('h2') ? s.querySelector('h2').textContent : '',
-      rows: [...s.querySelectorAll('tr')].slice(1)
-        .map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)),
-    })),
-  }));
+  if (history) {
+    await page.goto(history, { waitUntil: 'load', timeout: 30000 });
+    await page.waitForSelector('[data-testid="history-run"]', { timeout: 15000 });
+    await page.click('[data-testid="history-run"]');
+    await page.waitForSelector('[data-testid="history-machine"]', { timeout: 15000 });
+  } else {
+    await page.goto(pathToFileURL(path.resolve(file)).href, { waitUntil: 'load', timeout: 30000 });
+  }
+  const shown = await page.evaluate(() => {
+    const rows = (el) => [...el.querySelectorAll('tbody tr, tr')].filter((r) => r.querySelector('td'))
+      .map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent));
+    const sections = document.querySelector('main.history')
+      ? [{ heading: 'runs', rows: rows(document.getElementById('runs')) },
+        { heading: document.getElementById('run-summary').textContent,
+          rows: rows(document.getElementById('run-machines')) }]
+      : [...document.querySelectorAll('section')].map((s) => ({
+        heading: s.querySelector('h2') ? s.querySelector('h2').textContent : '', rows: rows(s),
+      }));
+    return { title: document.title, sessions: sections };
+  });
   console.log(JSON.stringify({ ...shown, errors }));
 } finally {
   if (ctx) await ctx.close();

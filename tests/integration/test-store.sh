@@ -104,6 +104,12 @@ assert_eq 0 "$?" "the HTML report loads in headless Chromium without errors ($(h
 check "Chromium shows session $SID with a row per machine, each done" \
 	jtrue "$T/shown.json" "any('$SID' in s['heading'] and len(s['rows']) == $N and all(r[3] == 'done' and r[4] == 'written' for r in s['rows']) for s in d['sessions'])"
 
+lab_exec srv env NODE_PATH="$NODE_PATH" HOME="$T" node "$IT_DIR/report-check.mjs" \
+	--history "$CON_URL/history.html" --chromium "$CHROMIUM" >"$T/history.json" 2>"$T/browser.err"
+assert_eq 0 "$?" "the console's History page loads in headless Chromium without errors ($(head -c 300 "$T/browser.err"))"
+check "History lists session $SID; a click shows its 3 machines done, as the report" \
+	jtrue "$T/history.json" "d['sessions'][0]['rows'][0][1] == '$SID' and d['sessions'][0]['rows'][0][2] == 'done' and '3 done, 0 failed, 0 dropped of 3 machines' in d['sessions'][1]['heading'] and sorted(r[0] for r in d['sessions'][1]['rows']) == ['m1', 'm2', 'm3'] and all(r[3] == 'done' for r in d['sessions'][1]['rows'])"
+
 # --- 100 ended sessions: the daemon does not keep them
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$SRV_PID/status"; }
 ASAN=0

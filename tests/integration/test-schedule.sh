@@ -1,0 +1,106 @@
+#!/bin/bash
+# Issue 10: an unattended rollout. A lab of four machines in the inventory,
+# three of them real (each a Wake-on-LAN listener standing in for a powered-off
+# NIC, tests/lab/wol_listener.py), the fourth never there. A schedule a few
+# seconds ahead with --wake: the magic packets are captured on the wire with
+# the right payloads (wol_capture.py), the three receivers start on them, the
+# session waits for the lab's four and starts --max-wait after the first join,
+# the three finish with correct disks, and the report lists all three done and
+# the fourth as never joined. The schedule is then done; one for later
+# survives a SIGKILL of the daemon, and is cancelled.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+mc_bound 300 "$@"
+mc_init
+# shellcheck source=console-lib.sh
+. "$IT_DIR/console-lib.sh"
+con_init
+
+con_image 16
+lab_create 3 || die "lab_create"
+mapfile -t MACHINES < <(lab_machines)
+# shellcheck disable=SC2119 # no extra daemon arguments
+con_daemon
+echo "server = $CON_URL" >"$FLEETCAST_HOME/cli.conf"
+declare -A MAC
+for m in "${MACHINES[@]}"; do MAC[$m]=$(lab_exec "$m" cat /sys/class/net/eth0/address) || die "no MAC for $m"; done
+GHOST=52:54:00:00:0f:99
+{
+	for m in "${MACHINES[@]}"; do echo "${MAC[$m]},pc-$m,lab-a"; done
+	echo "$GHOST,pc-ghost,lab-a"
+} >"$T/lab.csv"
+must fc_srv labs add lab-a
+must fc_srv machines import "$T/lab.csv"
+
+for m in "${MACHINES[@]}"; do
+	MC_PID[$m]=$(lab_bg "$m" "$T/$m.log" "$LAB_PYTHON" "$SRCDIR/tests/lab/wol_listener.py" \
+		--mac "${MAC[$m]}" --timeout 120 -- "$FLEETCAST_RECV" --target "$T/$m.img" \
+		"${MC_SERVER_OPT[@]}" --pubkey "$PUB" --name "$m" --stats "$T/$m.json") ||
+		die "cannot start the listener in $m"
+	mc_wait_log "$T/$m.log" listening 5 || die "$m's listener did not start: $(cat "$T/$m.log")"
+done
+lab_bg srv "$T/cap.jsonl" "$LAB_PYTHON" "$SRCDIR/tests/lab/wol_capture.py" --iface eth0 --seconds 180 >/dev/null
+mc_wait_log "$T/cap.jsonl" listening 5 || die "the capture did not start: $(cat "$T/cap.jsonl")"
+
+DEADLINE=$(date -d '+30 min' +%H:%M)
+run fc_srv schedule create --lab lab-a --image "$IMG" --at +20s --wake --group 239.77.8.1:9000 \
+	--iface eth0 --rate 200M --max-wait 15 --deadline "$DEADLINE" --json
+assert_eq 0 "$RC" "fleetcast schedule create --at +20s --wake (stderr: $(head -c 300 "$T/err"))"
+SCHED=$(jget "$T/out" 'd["schedule"]["id"]' 2>/dev/null)
+run fc_srv schedule list
+assert_match "^$SCHED +lab-a .* once +yes +$DEADLINE " "$(cat "$T/out")" "schedule list shows it waiting"
+check "nobody is woken before the time" bash -c "! grep -q woken '$T'/m?.log"
+
+mc_wait_recvs 150 "${MACHINES[@]}"
+for m in "${MACHINES[@]}"; do
+	check "$m was woken by the server's magic packet" grep -q 'woken by 10.77.0.1:' "$T/$m.log"
+	mc_check_recv "$m"
+done
+check "the session waited for the lab's 4, then started max-wait after the first join" \
+	mc_wait_log "$T/srv.log" 'waiting -> sending' 1
+SID=$(grep -Eo 'schedule [0-9]+: session [0-9a-f]{8}' "$T/srv.log" | head -1 | awk '{print $4}')
+check "the schedule made session $SID" test -n "$SID"
+check "the session ends, its machines done" \
+	wait_api "/api/v1/sessions/$SID" "d['session']['state'] == 'finished' and d['session']['receivers']['done'] == 3" 30
+
+# The wire: magic packets for the lab's four MACs, to the broadcast address, port 9.
+sleep 1
+check "magic packets on the wire for each of the lab's 4 MACs: broadcast, 10.77.0.1 -> 10.77.1.255, port 9" \
+	python3 - "$T/cap.jsonl" "${MAC[m1]}" "${MAC[m2]}" "${MAC[m3]}" "$GHOST" <<'PY'
+import json, sys
+pkts = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"eth_dst"')]
+ok = [p for p in pkts if p["eth_dst"] == "ff:ff:ff:ff:ff:ff" and p["ip_src"] == "10.77.0.1"
+      and p["ip_dst"] == "10.77.1.255" and p["dport"] == 9]
+for m in sys.argv[2:]:
+    if not any(p["payload"] == "ff" * 6 + m.replace(":", "") * 16 for p in ok):
+        print("no magic packet for", m, "in", len(pkts), "captured", file=sys.stderr)
+        sys.exit(1)
+PY
+
+run fc_srv report "$SID" --format json
+assert_eq 0 "$RC" "fleetcast report SESSION"
+check "the report: 3 done and pc-ghost never joined" jtrue "$T/out" \
+	"sorted((m['name'], m['state']) for m in d['sessions'][0]['machines']) == [('m1', 'done'), ('m2', 'done'), ('m3', 'done'), ('pc-ghost', 'absent')] and '1 never joined of 4 machines' in d['sessions'][0]['summary']"
+run fc_srv schedule list --json
+check "the schedule ran once and is done: no longer listed" jtrue "$T/out" "d['schedules'] == []"
+
+# --- a schedule for tomorrow survives the daemon, and is cancelled
+run fc_srv schedule create --lab lab-a --image "$IMG" --at "$(date -d '+1 day' '+%Y-%m-%d %H:%M')" \
+	--every sun,wed --group 239.77.8.2:9000 --iface eth0 --json
+assert_eq 0 "$RC" "a schedule for tomorrow, every Sunday and Wednesday"
+LATER=$(jget "$T/out" 'd["schedule"]["id"]' 2>/dev/null)
+lab_kill "$SRV_PID" KILL
+mv "$T/srv.log" "$T/srv1.log"
+# shellcheck disable=SC2119 # no extra daemon arguments
+con_daemon
+run fc_srv schedule list --json
+check "after a SIGKILL and a restart, schedule $LATER is still there" jtrue "$T/out" \
+	"[s['id'] for s in d['schedules']] == [$LATER] and d['schedules'][0]['every'] == 'sun,wed'"
+run fc_srv schedule cancel "$LATER"
+assert_eq 0 "$RC" "schedule cancel"
+run fc_srv schedule cancel "$LATER"
+assert_eq 4 "$RC" "cancelling it again: no such schedule (exit 4)"
+run fc_srv schedule create --lab lab-a --image "$IMG" --at +1h --group 239.77.8.3:9000 --iface eth0 --every someday
+assert_eq 1 "$RC" "a schedule with a bad --every is refused by the daemon (exit 1)"
+assert_stderr "every takes day or weekdays" "the error says what --every takes"
+mc_finish
