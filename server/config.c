@@ -220,6 +220,17 @@ static int daemon_option(struct fc_daemon_config *dc, const char *name, const ch
         dc->trusted_key = v;
         return 1;
     }
+    if (!strcmp(name, "notify-url") || !strcmp(name, "notify-mail") || !strcmp(name, "sendmail")) {
+        if (!v || !*v)
+            *rc = (fc_error("--%s needs a value", name), -1);
+        else {
+            *(!strcmp(name, "notify-url")    ? &dc->notify_url
+              : !strcmp(name, "notify-mail") ? &dc->notify_mail
+                                             : &dc->sendmail) = v;
+            *rc = 0;
+        }
+        return 1;
+    }
     if (!strcmp(name, "state-dir")) {
         if (!v || !*v || strlen(v) >= sizeof(dc->state_dir))
             *rc = (fc_error("bad --state-dir"), -1);

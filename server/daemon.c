@@ -335,6 +335,26 @@ static void unlist(struct fc_daemon *d, const struct fc_session *s)
         }
 }
 
+/* The webhook and mail (notify.c) list every machine, those of the lab that
+ * never joined too (absent: taken). */
+static void notify_ended(struct fc_session *s, json_t *absent)
+{
+    json_t *session, *machines;
+
+    if (!s->d->cfg.notify_url && !s->d->cfg.notify_mail) {
+        json_decref(absent);
+        return;
+    }
+    session = fc_api_session_json(s);
+    machines = fc_api_machines_json(s);
+    if (absent)
+        json_array_extend(machines, absent);
+    fc_notify_ended(s, session, machines);
+    json_decref(session);
+    json_decref(machines);
+    json_decref(absent);
+}
+
 void fc_daemon_session_ended(struct fc_daemon *d, struct fc_session *s)
 {
     fc_stats_log_summary(s);
@@ -342,10 +362,9 @@ void fc_daemon_session_ended(struct fc_daemon *d, struct fc_session *s)
         fc_stats_write(s, s->cfg.stats_path);
     if (d->exit_code < s->exit_code)
         d->exit_code = s->exit_code;
-    if (d->store)
-        fc_record_ended(s);
-    else if (fc_history_add(d->history, s->id_text, fc_api_session_json(s),
-                            fc_api_machines_json(s)))
+    notify_ended(s, d->store ? fc_record_ended(s) : NULL);
+    if (!d->store &&
+        fc_history_add(d->history, s->id_text, fc_api_session_json(s), fc_api_machines_json(s)))
         fc_warn("session %08x: out of memory for its summary; the console forgets it",
                 s->session_id);
     unlist(d, s);

@@ -5,6 +5,7 @@
  *       serves sessions created over the HTTP API until stopped
  * Exit status: 0 every receiver done and verified; 1 some failed or were
  * dropped; 2 aborted (signal or fatal error); 3 bad image; 64 usage. */
+#include <curl/curl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,9 @@ static void usage(FILE *out)
             "  --trusted-key PUB   serve only images signed by this key (docs/security.md)\n"
             "  --tftp-root DIR     a machine done and verified gets DIR/pxelinux.cfg/01-<mac>:\n"
             "                      it boots its local disk next time (docs/pxe.md)\n"
+            "  --notify-url URL    POST each ended session's JSON there (a webhook)\n"
+            "  --notify-mail ADDR  mail each ended session's report there, through\n"
+            "  --sendmail PATH     this sendmail (default /usr/sbin/sendmail)\n"
             "  --state-dir DIR     the daemon's state: API tokens, the store (default\n"
             "                      $STATE_DIRECTORY, else $FLEETCAST_HOME, else ~/.fleetcast)\n"
             "  --config FILE       'name = value' lines with the names above\n",
@@ -82,6 +86,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 64;
     }
+    if (dc.notify_url)
+        curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any thread uses libcurl */
     if (dc.daemon && !dc.http)
         dc.http = FC_HTTP_DEFAULT;
     rc = fc_daemon_init(d, &dc);

@@ -39,10 +39,10 @@ static int joined(const struct fc_session *s, const char *mac)
 /* A lab's session: its machines that never joined get an outcome too,
  * "absent", so the morning report names them. (One short read of the
  * inventory on the loop, once per session.) */
-static void record_absent(struct fc_session *s)
+static json_t *record_absent(struct fc_session *s)
 {
     struct fc_store_reader *r = fc_store_reader_open(s->d->store);
-    json_t *list = r ? fc_store_machines(r, s->cfg.lab) : NULL, *m;
+    json_t *list = r ? fc_store_machines(r, s->cfg.lab) : NULL, *m, *absent = json_array(), *a;
     size_t i;
 
     fc_store_reader_close(r);
@@ -53,9 +53,7 @@ static void record_absent(struct fc_session *s)
             continue;
         fc_info("session %s machine %s (%s): never joined", s->id_text, mac,
                 json_string_value(json_object_get(m, "name")));
-        fc_store_put_outcome(
-            s->d->store, s->run, NULL,
-            json_pack("{s:s, s:i, s:O, s:s, s:s, s:s, s:f, s:i, s:i, s:i, s:o, s:s, s:o, s:o, "
+        a = json_pack("{s:s, s:i, s:O, s:s, s:s, s:s, s:f, s:i, s:i, s:i, s:o, s:s, s:o, s:o, "
                       "s:i, s:s}",
                       "session", s->id_text, "id", 0, "name", json_object_get(m, "name"), "mac",
                       mac, "ip", "", "state", "absent", "progress_pct", 0.0, "rate_bps", 0,
@@ -63,22 +61,27 @@ static void record_absent(struct fc_session *s)
                       "never joined the session (not woken, not booted from the network, or "
                       "not on this network)",
                       "verdict", json_null(), "done_at", json_null(), "bytes_written", 0, "run",
-                      s->run));
+                      s->run);
+        json_array_append(absent, a);
+        fc_store_put_outcome(s->d->store, s->run, NULL, a);
     }
     json_decref(list);
+    return absent;
 }
 
-void fc_record_ended(struct fc_session *s)
+json_t *fc_record_ended(struct fc_session *s)
 {
+    json_t *absent = NULL;
     uint32_t i;
 
     if (!s->d->store)
-        return;
+        return NULL;
     for (i = 0; i < s->n_rx; i++)
         fc_record_machine(s, &s->rx[i]);
     if (s->cfg.lab)
-        record_absent(s);
+        absent = record_absent(s);
     fc_record_session(s);
+    return absent;
 }
 
 /* One unfinished session from the store, created again. */

@@ -24,6 +24,7 @@
  *   pxecfg.c      pxelinux.cfg/01-<mac> (boot the local disk) for machines done
  *   record.c      what the store is told: sessions and outcomes as they change, resume
  *   schedule.c    schedules: a lab imaged at a time, its machines woken first
+ *   notify.c      a session's end as a webhook and a mail, off the loop
  *   store.c       the SQLite file: schema, migrations, the writer thread (store.h)
  *   store_read.c  the store's reads and inventory edits, on the caller's connection
  *   wake.c        Wake-on-LAN jobs: magic packets in rounds over a minute (wake.h:
@@ -255,6 +256,9 @@ struct fc_daemon_config {
     const char *tftp_root;
     uint16_t ctrl_port;
     const char *trusted_key; /* serve only images signed by this public key file */
+    const char *notify_url;  /* POST each ended session's JSON there (notify.c) */
+    const char *notify_mail; /* and mail its report to this address */
+    const char *sendmail;    /* through this sendmail (default /usr/sbin/sendmail) */
     /* where the daemon keeps its state: the API tokens, the store (fleetcast.db).
      * --state-dir, else $STATE_DIRECTORY (systemd's StateDirectory=), else
      * $FLEETCAST_HOME, else ~/.fleetcast (fc_config_parse fills it). */
@@ -406,8 +410,13 @@ void fc_daemon_free(struct fc_daemon *d);
 /* record.c: the store follows the sessions (no-ops without a store). */
 void fc_record_session(struct fc_session *s);
 void fc_record_machine(struct fc_session *s, const struct fc_rx *r);
-/* Every machine's outcome and the session's final row. */
-void fc_record_ended(struct fc_session *s);
+/* Every machine's outcome and the session's final row; returns the lab's
+ * machines that never joined (Machine objects, state "absent"), or NULL. */
+json_t *fc_record_ended(struct fc_session *s);
+
+/* notify.c: the webhook and the mail of a session's end (--notify-url,
+ * --notify-mail), sent from libuv's thread pool. */
+void fc_notify_ended(struct fc_session *s, const json_t *session, const json_t *machines);
 /* Sessions a stopped daemon left unfinished, created again under their
  * runs; the receivers re-join them. Returns how many. */
 int fc_record_resume(struct fc_daemon *d);

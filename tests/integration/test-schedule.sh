@@ -7,7 +7,9 @@
 # session waits for the lab's four and starts --max-wait after the first join,
 # the three finish with correct disks, and the report lists all three done and
 # the fourth as never joined. The schedule is then done; one for later
-# survives a SIGKILL of the daemon, and is cancelled.
+# survives a SIGKILL of the daemon, and is cancelled. At the session's end a
+# webhook gets its JSON and a mail goes through sendmail, both naming the
+# absent machine.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 mc_bound 300 "$@"
@@ -19,8 +21,29 @@ con_init
 con_image 16
 lab_create 3 || die "lab_create"
 mapfile -t MACHINES < <(lab_machines)
-# shellcheck disable=SC2119 # no extra daemon arguments
-con_daemon
+# The morning's word: a webhook (a small HTTP server in srv keeps each POST's
+# body) and a mail through a stand-in sendmail (keeps what it is given).
+HOOK_PORT=$((19000 + RANDOM % 1000))
+cat >"$T/hook.py" <<'PY'
+import http.server, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(out, "ab") as f:
+            f.write(body + b"\n")
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+print("listening", flush=True)
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+lab_bg srv "$T/hook.log" "$LAB_PYTHON" "$T/hook.py" "$HOOK_PORT" "$T/hook.jsonl" >/dev/null
+mc_wait_log "$T/hook.log" listening 10 || die "the webhook server did not start: $(cat "$T/hook.log")"
+printf '#!/bin/sh\necho "args: $*" >"%s"\ncat >>"%s"\n' "$T/mail.txt" "$T/mail.txt" >"$T/sendmail"
+chmod +x "$T/sendmail"
+con_daemon --notify-url "http://127.0.0.1:$HOOK_PORT/hook" --notify-mail ops@example.org --sendmail "$T/sendmail"
 echo "server = $CON_URL" >"$FLEETCAST_HOME/cli.conf"
 declare -A MAC
 for m in "${MACHINES[@]}"; do MAC[$m]=$(lab_exec "$m" cat /sys/class/net/eth0/address) || die "no MAC for $m"; done
@@ -81,6 +104,13 @@ run fc_srv report "$SID" --format json
 assert_eq 0 "$RC" "fleetcast report SESSION"
 check "the report: 3 done and pc-ghost never joined" jtrue "$T/out" \
 	"sorted((m['name'], m['state']) for m in d['sessions'][0]['machines']) == [('m1', 'done'), ('m2', 'done'), ('m3', 'done'), ('pc-ghost', 'absent')] and '1 never joined of 4 machines' in d['sessions'][0]['summary']"
+check "the webhook got the session's JSON: 3 done, pc-ghost absent" mc_wait_log "$T/hook.jsonl" "$SID" 20
+check "the webhook's machines are the report's" jtrue "$T/hook.jsonl" \
+	"d['session']['id'] == '$SID' and sorted((m['name'], m['state']) for m in d['machines']) == [('m1', 'done'), ('m2', 'done'), ('m3', 'done'), ('pc-ghost', 'absent')]"
+check "a mail went through sendmail -t to ops@example.org" mc_wait_log "$T/mail.txt" '^To: ops@example.org' 10
+check "its subject names the session and its result" grep -q "^Subject: fleetcast: session $SID done: 3 done, 0 failed, 0 dropped" "$T/mail.txt"
+check "its body lists pc-ghost as absent" grep -Eq "pc-ghost +$GHOST +absent +never joined" "$T/mail.txt"
+check "sendmail was run with -t -oi" grep -q '^args: -t -oi' "$T/mail.txt"
 run fc_srv schedule list --json
 check "the schedule ran once and is done: no longer listed" jtrue "$T/out" "d['schedules'] == []"
 
