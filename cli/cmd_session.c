@@ -193,8 +193,12 @@ static void session_details(json_t *s)
     printf("group:      %s on %s, rate cap %s, fec %.0f%%\n", fc_jstr(s, "group"),
            fc_jstr(s, "iface"), fc_human_bits(fc_jnum(s, "rate_cap_bps", 0), b, sizeof(b)),
            fc_jnum(s, "fec", 0));
-    printf("start:      %.0f receivers or %.0f s\n", fc_jnum(s, "min_receivers", 0),
-           fc_jnum(s, "max_wait", 0));
+    printf("start:      %.0f receivers", fc_jnum(s, "min_receivers", 0));
+    if (fc_jnum(s, "max_wait", 0) > 0)
+        printf(" or %.0f s after the first join", fc_jnum(s, "max_wait", 0));
+    if (!fc_jnull(s, "start_deadline") && fc_jnum(s, "start_deadline", 0) > 0)
+        printf(" (at %s)", when(s, "start_deadline", d, sizeof(d)));
+    printf("\n");
     printf("progress:   %.1f%%, %s sent, now %s, repair %.1f%%, ETA %s\n",
            fc_jnum(s, "progress_pct", 0),
            fc_human_bytes((uint64_t)fc_jnum(s, "bytes_sent", 0), a, sizeof(a)),

@@ -99,11 +99,12 @@ static void send_round(struct fc_wake *w)
     }
     w->rounds_sent++;
     if (failed)
-        fc_warn("wake: %zu machines on %s to %s (round %u/%zu): %zu not sent: %s", w->n, w->iface,
-                w->to, w->rounds_sent, ROUNDS, failed, uv_strerror(err));
+        fc_warn("wake: %zu machine%s on %s to %s (round %u/%zu): %zu not sent: %s", w->n,
+                w->n == 1 ? "" : "s", w->iface, w->to, w->rounds_sent, ROUNDS, failed,
+                uv_strerror(err));
     else
-        fc_info("wake: %zu machines on %s to %s (round %u/%zu)", w->n, w->iface, w->to,
-                w->rounds_sent, ROUNDS);
+        fc_info("wake: %zu machine%s on %s to %s (round %u/%zu)", w->n, w->n == 1 ? "" : "s",
+                w->iface, w->to, w->rounds_sent, ROUNDS);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -296,8 +297,8 @@ int fc_wake_cancel(struct fc_daemon *d, int id)
 
     if (!w)
         return FC_EINVAL;
-    fc_info("wake: %zu machines on %s: cancelled after round %u/%zu", w->n, w->iface,
-            w->rounds_sent, ROUNDS);
+    fc_info("wake: %zu machine%s on %s: cancelled after round %u/%zu", w->n, w->n == 1 ? "" : "s",
+            w->iface, w->rounds_sent, ROUNDS);
     finish(w);
     return 0;
 }
