@@ -1,11 +1,13 @@
 /* Sessions and machines as the console sees them (docs/api.md): the JSON
  * objects, the snapshot published every 250 ms with a progress event every
- * second, state-change events, and the commands the HTTP threads queue
- * (create, start now, cancel, wake), which run here, in the loop thread. */
+ * second, the PXE watcher's machines published every second, state-change
+ * events, and the commands the HTTP threads queue (create, start now,
+ * cancel, wake), which run here, in the loop thread. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/error.h"
@@ -245,18 +247,129 @@ static json_t *snapshot(const struct fc_daemon *d)
                      fc_schedules_json(d));
 }
 
+/* ---- the PXE watcher's machines (GET /api/v1/pxe) ---- */
+
+/* THE HOOK the inventory fills (issue 10, "unknown MACs listed for
+ * adoption"): 1 if mac (lower case, colons) is a machine of the inventory.
+ * There is no inventory yet, so every MAC the watcher sees is unknown. */
+static int inventory_knows(const struct fc_daemon *d, const char *mac)
+{
+    (void)d;
+    (void)mac;
+    return 0;
+}
+
+static int mac_cmp(const void *a, const void *b)
+{
+    return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The MACs of the receivers of live sessions, sorted; free() the array. */
+static const char **receiver_macs(const struct fc_daemon *d, size_t *n)
+{
+    size_t cap = 1;
+    uint32_t i, k;
+    const char **v;
+
+    for (i = 0; i < d->n_sessions; i++)
+        cap += d->sessions[i]->n_rx;
+    v = malloc(cap * sizeof(*v));
+    *n = 0;
+    for (i = 0; v && i < d->n_sessions; i++)
+        for (k = 0; k < d->sessions[i]->n_rx; k++)
+            if (d->sessions[i]->rx[k].mac[0])
+                v[(*n)++] = d->sessions[i]->rx[k].mac;
+    if (v)
+        qsort(v, *n, sizeof(*v), mac_cmp);
+    return v;
+}
+
+/* "receiver" once it joined a live session; "PXE booting" if its firmware
+ * asked lately; "seen" when it has been quiet since. */
+static const char *pxe_machine_state(const struct fc_pxe_seen *e, const char **rx, size_t n_rx,
+                                     double now)
+{
+    const char *mac = e->mac_text;
+
+    if (rx && bsearch(&mac, rx, n_rx, sizeof(*rx), mac_cmp))
+        return "receiver";
+    return now - e->last_mono < FC_PXE_BOOTING_SECONDS ? "PXE booting" : "seen";
+}
+
+static json_t *pxe_machine_json(const struct fc_daemon *d, const struct fc_pxe_seen *e,
+                                const char *state)
+{
+    char arch[24], type[24], uuid[37];
+
+    fc_pxe_uuid_text(e->uuid, uuid);
+    return json_pack(
+        "{s:s, s:o, s:o, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:s, s:s, s:b}", "mac", e->mac_text,
+        "arch",
+        e->has_arch ? json_string(fc_dhcp_arch_name(e->arch, arch, sizeof(arch))) : json_null(),
+        "arch_code", e->has_arch ? json_integer(e->arch) : json_null(), "message",
+        fc_dhcp_type_name(e->msg_type, type, sizeof(type)), "uuid",
+        e->has_uuid ? json_string(uuid) : json_null(), "first_seen", (json_int_t)e->first_seen,
+        "last_seen", (json_int_t)e->last_seen, "count", (json_int_t)e->count, "vendor",
+        text(e->vendor), "hostname", e->hostname[0] ? text(e->hostname) : json_null(), "iface",
+        e->iface, "machine", state, "known", inventory_knows(d, e->mac_text));
+}
+
+static json_t *pxe_counters_json(const struct fc_daemon *d)
+{
+    struct fc_pxewatch_counters c = {0};
+    const struct fc_pxe_table *t = d->pxe ? fc_pxewatch_table(d->pxe) : NULL;
+
+    if (d->pxe)
+        c = fc_pxewatch_counters(d->pxe);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "frames", (json_int_t)c.frames, "pxe",
+                     (json_int_t)c.pxe, "other_dhcp", (json_int_t)c.other_dhcp, "rejected",
+                     (json_int_t)c.rejected, "table_size",
+                     (json_int_t)(t ? fc_pxe_table_count(t) : 0), "table_cap",
+                     (json_int_t)(t ? fc_pxe_table_cap(t) : 0), "evicted",
+                     (json_int_t)(t ? fc_pxe_table_evicted(t) : 0));
+}
+
+/* The document of GET /api/v1/pxe: the interfaces watched, the machines
+ * newest first, the counters (docs/api.md). */
+static json_t *pxe_snapshot(const struct fc_daemon *d)
+{
+    json_t *ifaces = json_array(), *list = json_array();
+    const struct fc_pxe_seen *e = NULL;
+    const char **rx = NULL;
+    size_t n_rx = 0;
+    double now = (double)uv_hrtime() / 1e9;
+    unsigned i;
+
+    if (d->pxe) {
+        rx = receiver_macs(d, &n_rx);
+        for (i = 0; i < fc_pxewatch_iface_count(d->pxe); i++)
+            json_array_append_new(ifaces, json_string(fc_pxewatch_iface(d->pxe, i)));
+        while ((e = fc_pxe_table_next(fc_pxewatch_table(d->pxe), e)))
+            json_array_append_new(list,
+                                  pxe_machine_json(d, e, pxe_machine_state(e, rx, n_rx, now)));
+        free(rx);
+    }
+    return json_pack("{s:o, s:o, s:o, s:i}", "watching", ifaces, "machines", list, "counters",
+                     pxe_counters_json(d), "booting_seconds", FC_PXE_BOOTING_SECONDS);
+}
+
 static void snap_cb(uv_timer_t *t)
 {
     struct fc_daemon *d = t->data;
     json_t *snap = snapshot(d);
 
-    if (++d->snap_ticks % PROGRESS_EVERY == 0)
+    if (++d->snap_ticks % PROGRESS_EVERY == 0) {
         fc_console_event(&d->console, "progress", json_incref(snap));
+        /* Every second: "PXE booting" turns into "seen" with time alone. */
+        if (d->pxe)
+            fc_console_publish_pxe(&d->console, pxe_snapshot(d));
+    }
     fc_console_publish(&d->console, snap);
 }
 
 void fc_api_start(struct fc_daemon *d)
 {
+    fc_console_publish_pxe(&d->console, pxe_snapshot(d));
     uv_timer_init(d->loop, &d->snap_timer);
     d->snap_timer.data = d;
     uv_timer_start(&d->snap_timer, snap_cb, 0, SNAP_MS);

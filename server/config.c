@@ -201,6 +201,39 @@ static int http_option(struct fc_daemon_config *dc, const char *name, const char
     return 1;
 }
 
+/* One interface name for the PXE watcher, not given before. */
+static int add_watch_iface(struct fc_daemon_config *dc, const char *name, size_t n)
+{
+    unsigned i;
+
+    if (!n || n >= FC_PXE_IFNAME_MAX || memchr(name, '/', n) || memchr(name, ' ', n))
+        return fc_error("bad --watch-iface '%.*s' (an interface name)", (int)n, name), -1;
+    for (i = 0; i < dc->n_watch_ifaces; i++)
+        if (strlen(dc->watch_ifaces[i]) == n && !memcmp(dc->watch_ifaces[i], name, n))
+            return 0;
+    if (dc->n_watch_ifaces == FC_WATCH_IFACES_MAX)
+        return fc_error("--watch-iface: at most %d interfaces", FC_WATCH_IFACES_MAX), -1;
+    memcpy(dc->watch_ifaces[dc->n_watch_ifaces], name, n);
+    dc->watch_ifaces[dc->n_watch_ifaces++][n] = 0;
+    return 0;
+}
+
+/* --watch-iface IF[,IF...], repeatable: the passive PXE watcher (pxewatch.h). */
+static int add_watch_ifaces(struct fc_daemon_config *dc, const char *v)
+{
+    size_t n;
+
+    if (!v)
+        return fc_error("--watch-iface needs an interface name"), -1;
+    for (;; v += n + 1) {
+        n = strcspn(v, ",");
+        if (add_watch_iface(dc, v, n))
+            return -1;
+        if (!v[n])
+            return 0;
+    }
+}
+
 /* Options of the daemon itself; 1 if name is one of them. */
 static int daemon_option(struct fc_daemon_config *dc, const char *name, const char *v, int *rc)
 {
@@ -213,6 +246,10 @@ static int daemon_option(struct fc_daemon_config *dc, const char *name, const ch
             *rc = -1;
         else
             dc->tftp_root = v;
+        return 1;
+    }
+    if (!strcmp(name, "watch-iface")) {
+        *rc = add_watch_ifaces(dc, v);
         return 1;
     }
     if (!strcmp(name, "trusted-key")) {

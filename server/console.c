@@ -62,21 +62,45 @@ void fc_console_close(struct fc_console *c)
     uv_close((uv_handle_t *)&c->async, NULL);
     json_decref(c->snapshot);
     c->snapshot = NULL;
+    json_decref(c->pxe);
+    c->pxe = NULL;
     for (i = 0; i < FC_EVENTS_KEPT; i++) {
         free(c->ev[i].data);
         c->ev[i].data = NULL;
     }
 }
 
-void fc_console_publish(struct fc_console *c, json_t *snap)
+/* Publishing replaces a document under the mutex; readers hold their own
+ * reference to the one they got. */
+static void publish(struct fc_console *c, json_t **slot, json_t *doc)
 {
     json_t *old;
 
     pthread_mutex_lock(&c->mu);
-    old = c->snapshot;
-    c->snapshot = snap;
+    old = *slot;
+    *slot = doc;
     pthread_mutex_unlock(&c->mu);
     json_decref(old);
+}
+
+static json_t *published(struct fc_console *c, json_t *const *slot)
+{
+    json_t *doc;
+
+    pthread_mutex_lock(&c->mu);
+    doc = json_incref(*slot);
+    pthread_mutex_unlock(&c->mu);
+    return doc;
+}
+
+void fc_console_publish(struct fc_console *c, json_t *snap)
+{
+    publish(c, &c->snapshot, snap);
+}
+
+void fc_console_publish_pxe(struct fc_console *c, json_t *pxe)
+{
+    publish(c, &c->pxe, pxe);
 }
 
 void fc_console_event(struct fc_console *c, const char *name, json_t *data)
@@ -99,12 +123,12 @@ void fc_console_event(struct fc_console *c, const char *name, json_t *data)
 
 json_t *fc_console_snapshot(struct fc_console *c)
 {
-    json_t *s;
+    return published(c, &c->snapshot);
+}
 
-    pthread_mutex_lock(&c->mu);
-    s = json_incref(c->snapshot);
-    pthread_mutex_unlock(&c->mu);
-    return s;
+json_t *fc_console_pxe(struct fc_console *c)
+{
+    return published(c, &c->pxe);
 }
 
 static void deadline(struct timespec *ts, int ms)

@@ -42,6 +42,9 @@ struct fc_console {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* snapshot, event or command completion */
     json_t *snapshot;  /* {"sessions": [...], "machines": [...]}, never modified once published */
+    /* GET /api/v1/pxe: the PXE watcher's machines (api.c), never modified once
+     * published; apart from the snapshot, which every event stream is sent */
+    json_t *pxe;
     uint64_t next_seq;
     struct fc_event ev[FC_EVENTS_KEPT];
     struct fc_cmd *queue, *queue_tail;
@@ -58,10 +61,12 @@ void fc_console_close(struct fc_console *c);
 
 /* Loop thread: publish (takes ownership of snap) and append an event. */
 void fc_console_publish(struct fc_console *c, json_t *snap);
+void fc_console_publish_pxe(struct fc_console *c, json_t *pxe);
 void fc_console_event(struct fc_console *c, const char *name, json_t *data);
 
 /* HTTP threads. */
 json_t *fc_console_snapshot(struct fc_console *c); /* a reference, or NULL */
+json_t *fc_console_pxe(struct fc_console *c);      /* a reference, or NULL */
 /* Queues cmd and waits (at most timeout_ms) for the loop to run it. */
 int fc_console_submit(struct fc_console *c, struct fc_cmd *cmd, int timeout_ms);
 /* Event with seq >= *next, waiting up to timeout_ms; returns a malloc'd

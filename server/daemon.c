@@ -87,6 +87,13 @@ int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
     d->signals_on = 1;
+    /* Before the console: a watcher that cannot capture (no CAP_NET_RAW)
+     * stops the daemon with that reason, not with a half-started console. */
+    if (d->cfg.n_watch_ifaces) {
+        rc = fc_pxewatch_open(&d->pxe, d->loop, d->cfg.watch_ifaces, d->cfg.n_watch_ifaces);
+        if (rc)
+            return rc;
+    }
     if (cfg->http) {
         rc = fc_console_init(&d->console, d->loop, fc_api_execute, d);
         if (rc)
@@ -399,6 +406,8 @@ void fc_daemon_free(struct fc_daemon *d)
     fc_wake_stop_all(d); /* each job is freed by its close callbacks, below */
     fc_schedule_stop(d);
     fc_netio_close_daemon(d);
+    fc_pxewatch_close(d->pxe); /* freed by its handles' close callbacks, in the uv_run below */
+    d->pxe = NULL;
     if (d->signals_on) {
         uv_close((uv_handle_t *)&d->sigint, on_closed);
         uv_close((uv_handle_t *)&d->sigterm, on_closed);

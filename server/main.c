@@ -60,6 +60,8 @@ static void usage(FILE *out)
             "  --notify-url URL    POST each ended session's JSON there (a webhook)\n"
             "  --notify-mail ADDR  mail each ended session's report there, through\n"
             "  --sendmail PATH     this sendmail (default /usr/sbin/sendmail)\n"
+            "  --watch-iface IF    watch IF for machines PXE booting (repeatable or IF,IF;\n"
+            "                      passive: libpcap, needs CAP_NET_RAW; docs/pxe.md)\n"
             "  --state-dir DIR     the daemon's state: API tokens, the store (default\n"
             "                      $STATE_DIRECTORY, else $FLEETCAST_HOME, else ~/.fleetcast)\n"
             "  --config FILE       'name = value' lines with the names above\n",

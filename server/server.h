@@ -28,7 +28,9 @@
  *   store.c       the SQLite file: schema, migrations, the writer thread (store.h)
  *   store_read.c  the store's reads and inventory edits, on the caller's connection
  *   wake.c        Wake-on-LAN jobs: magic packets in rounds over a minute (wake.h:
- *                 fc_wake_start(d, iface, addr, macs, n, why, cap), the call schedules make) */
+ *                 fc_wake_start(d, iface, addr, macs, n, why, cap), the call schedules make)
+ *   pxewatch.c    the passive PXE watcher: libpcap on --watch-iface (pxewatch.h)
+ *   pxetable.c    its bounded table of the machines seen */
 #ifndef FC_SERVER_H
 #define FC_SERVER_H
 
@@ -43,6 +45,7 @@
 #include "server/history.h"
 #include "server/store.h"
 #include "server/http.h"
+#include "server/pxewatch.h"
 #include "server/wake.h"
 #include "common/fec.h"
 #include "common/image.h"
@@ -263,6 +266,9 @@ struct fc_daemon_config {
      * --state-dir, else $STATE_DIRECTORY (systemd's StateDirectory=), else
      * $FLEETCAST_HOME, else ~/.fleetcast (fc_config_parse fills it). */
     char state_dir[1024];
+    /* --watch-iface: where the passive PXE watcher listens (pxewatch.h); none: off */
+    char watch_ifaces[FC_WATCH_IFACES_MAX][FC_PXE_IFNAME_MAX];
+    unsigned n_watch_ifaces;
 };
 
 /* A JOIN answered, waiting for its first tagged packet (joins.c). Kept out
@@ -314,6 +320,7 @@ struct fc_daemon {
     int64_t schedule_last_id;
     uv_timer_t schedule_timer;
     int schedule_on;
+    struct fc_pxewatch *pxe;        /* the PXE watcher, NULL without --watch-iface */
     struct in_addr disc_ifaces[16]; /* where the discovery group is joined */
     uint32_t n_disc_ifaces;
     struct fc_console console;
