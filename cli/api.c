@@ -239,6 +239,18 @@ int fc_api_call(struct fc_api *api, const char *method, const char *path, json_t
     return 0;
 }
 
+int fc_api_request(const struct fc_api_opts *o, const char *method, const char *path, json_t *body,
+                   json_t **out)
+{
+    struct fc_api api;
+    int rc = fc_api_open(&api, o);
+
+    if (rc)
+        return rc;
+    rc = fc_api_call(&api, method, path, body, out);
+    return rc ? fc_api_fail(&api, rc) : 0;
+}
+
 int fc_api_fail(struct fc_api *api, int rc)
 {
     const char *url = api->http.base;

@@ -51,6 +51,11 @@ int fc_api_call(struct fc_api *api, const char *method, const char *path, json_t
  * status: 4 for 404, 1 otherwise. */
 int fc_api_fail(struct fc_api *api, int rc);
 
+/* fc_api_open, fc_api_call and, on failure, fc_api_fail: 0 with the reply
+ * in *out, or the exit status (the error line printed). */
+int fc_api_request(const struct fc_api_opts *o, const char *method, const char *path, json_t *body,
+                   json_t **out);
+
 /* Prints a JSON value as the API gave it (indented), then a newline. */
 void fc_api_print_json(json_t *j);
 

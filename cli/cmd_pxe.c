@@ -1,11 +1,12 @@
-/* `fleetcast pxe build|reset`: the TFTP root that network-boots a lab into fleetcast-recv, and
+/* `fleetcast pxe build|reset|seen`: the TFTP root that network-boots a lab into fleetcast-recv, and
  * putting imaged machines back on imaging. build checks the options, copies pxelinux and its
  * menu modules, writes pxelinux.cfg/default, and runs pxe/mkinitramfs.sh for the kernel and
  * the initramfs (shell: it is a list of files to gather, which a script says more plainly than
  * C). The script is found by --pxe-dir, $FLEETCAST_PXE_DIR, or the source tree this binary was
  * built from (FC_PXE_DIR, set by cli/meson.build): the tree is where pxe/init is edited and
  * tested, and an installed copy just names its directory. reset removes the
- * pxelinux.cfg/01-<mac> files fleetcastd --tftp-root wrote (server/pxecfg.c), and only those. */
+ * pxelinux.cfg/01-<mac> files fleetcastd --tftp-root wrote (server/pxecfg.c), and only those.
+ * seen lists what fleetcastd's passive PXE watcher heard (GET /api/v1/pxe, docs/api.md). */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -16,8 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cli/api.h"
 #include "cli/cli.h"
 #include "common/bootcfg.h"
 #include "common/error.h"
@@ -603,6 +606,64 @@ static int pxe_reset(struct fc_args *a)
     return rc ? fc_fail(rc, "pxe reset") : 0;
 }
 
+/* ---- seen ---- */
+
+#define SEEN_USAGE                                                                                 \
+    "usage: fleetcast pxe seen [--json] [--server URL] [--token TOKEN|--token-file PATH]\n"        \
+    "  the machines fleetcastd's PXE watcher (--watch-iface) heard booting, newest first\n"
+
+static void seen_table(json_t *list)
+{
+    char when[32];
+    size_t i;
+    json_t *m;
+
+    printf("%-17s %-12s %-12s %-11s %-8s %5s %-5s %s\n", "MAC", "ARCH", "MESSAGE", "MACHINE",
+           "SEEN", "COUNT", "KNOWN", "VENDOR");
+    json_array_foreach(list, i, m)
+    {
+        time_t t = (time_t)fc_jnum(m, "last_seen", 0);
+
+        strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+        printf("%-17s %-12.12s %-12s %-11s %-8s %5.0f %-5s %s\n", fc_jstr(m, "mac"),
+               fc_jnull(m, "arch") ? "-" : fc_jstr(m, "arch"), fc_jstr(m, "message"),
+               fc_jstr(m, "machine"), when, fc_jnum(m, "count", 0),
+               json_is_true(json_object_get(m, "known")) ? "yes" : "no", fc_jstr(m, "vendor"));
+    }
+}
+
+static int pxe_seen(struct fc_args *a)
+{
+    struct fc_api_opts o = {0};
+    json_t *out, *list;
+    int rc = 0;
+
+    while (a->pos < a->argc) {
+        if (!strcmp(a->argv[a->pos], "--help") || !strcmp(a->argv[a->pos], "-h")) {
+            fputs(SEEN_USAGE, stdout);
+            return 0;
+        }
+        if (!fc_api_opt(a, &o, &rc))
+            return fc_usage_error("pxe seen: unknown argument '%s'", a->argv[a->pos]);
+        if (rc)
+            return rc;
+    }
+    rc = fc_api_request(&o, "GET", "/api/v1/pxe", NULL, &out);
+    if (rc)
+        return rc;
+    list = json_object_get(out, "machines");
+    if (o.json)
+        fc_api_print_json(out);
+    else if (json_array_size(json_object_get(out, "watching")) == 0)
+        printf("fleetcastd is not watching for PXE boots (start it with --watch-iface IF)\n");
+    else if (json_array_size(list) == 0)
+        printf("no machine seen PXE booting yet\n");
+    else
+        seen_table(list);
+    json_decref(out);
+    return 0;
+}
+
 int fc_cmd_pxe(struct fc_args *a)
 {
     const char *sub = a->pos < a->argc ? a->argv[a->pos] : "";
@@ -612,6 +673,8 @@ int fc_cmd_pxe(struct fc_args *a)
         return pxe_build(a);
     if (!strcmp(sub, "reset"))
         return pxe_reset(a);
+    if (!strcmp(sub, "seen"))
+        return pxe_seen(a);
     return fc_usage_error("usage: fleetcast pxe build OUTDIR [options] | pxe reset MAC|--all "
-                          "--tftp-root DIR");
+                          "--tftp-root DIR | pxe seen [--json]");
 }

@@ -215,13 +215,7 @@ static void session_details(json_t *s)
 static int call(const struct session_opts *o, const char *method, const char *path, json_t *body,
                 json_t **out)
 {
-    struct fc_api api;
-    int rc = fc_api_open(&api, &o->api);
-
-    if (rc)
-        return rc;
-    rc = fc_api_call(&api, method, path, body, out);
-    return rc ? fc_api_fail(&api, rc) : 0;
+    return fc_api_request(&o->api, method, path, body, out);
 }
 
 static json_t *create_body(const struct session_opts *o)

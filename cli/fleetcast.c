@@ -52,6 +52,7 @@ static void usage(FILE *f)
                "  watch [SESSION]                       live table of a session's machines\n"
                "  wake --iface IF [--addr A.B.C.D[:PORT]] MAC...\n"
                "                                        Wake-on-LAN from the server, 6 rounds\n"
+               "  pxe seen                              machines fleetcastd saw PXE booting\n"
                "    (these take --server URL (default " FC_API_DEFAULT_SERVER "),\n"
                "    --token TOKEN or --token-file PATH, and --json)\n"
                "\n"
