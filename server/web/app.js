@@ -1,12 +1,15 @@
 /* fleetcast console: the dashboard served by fleetcastd (docs/api.md).
  * Plain JS, no framework, nothing from the internet. State comes from the
  * event stream (/api/v1/events); if that keeps failing, from polling
- * /api/v1/sessions and /api/v1/machines every 2 s. */
+ * /api/v1/sessions and /api/v1/machines every 2 s. The "PXE seen" panel
+ * polls /api/v1/pxe every 5 s (the watcher's list is not on the stream). */
 'use strict';
 
 const API = '/api/v1';
 const PLOT_SECONDS = 300;
 const POLL_MS = 2000;
+const PXE_POLL_MS = 5000;
+const PXE_SHOWN = 40;
 const SSE_FAILS_BEFORE_POLL = 3;
 const SSE_RETRY_FROM_POLL_MS = 30000;
 const TOKEN_KEY = 'fleetcast.token';
@@ -561,6 +564,45 @@ function drawAxes(g, L, T, pw, ph, top, y) {
   g.textBaseline = 'alphabetic';
 }
 
+/* ---------- PXE seen ---------- */
+
+function pxeRow(m) {
+  const li = el('li');
+  li.setAttribute('data-testid', 'pxe-row');
+  li.dataset.mac = m.mac;
+  li.dataset.machine = m.machine;
+  const top = el('div');
+  top.append(el('span', 'mac', m.mac), ' ', el('b', null, m.arch || 'no arch'), ' · ' + m.machine);
+  const info = el('div', 'info', fmtTime(m.last_seen) + ' · ' + m.message + ' ×' + m.count +
+    (m.known ? '' : ' · unknown') + (m.vendor ? ' · ' + m.vendor : ''));
+  li.title = [m.mac, 'arch ' + (m.arch == null ? '–' : m.arch + ' (' + m.arch_code + ')'),
+    'uuid ' + (m.uuid || '–'), 'first seen ' + fmtTime(m.first_seen), 'on ' + m.iface,
+    m.known ? 'in the inventory' : 'not in the inventory'].join('\n');
+  li.append(top, info);
+  return li;
+}
+
+function renderPxe(doc) {
+  const list = (doc && doc.machines) || [];
+  const watching = (doc && doc.watching) || [];
+  $('pxe-list').replaceChildren(...list.slice(0, PXE_SHOWN).map(pxeRow));
+  let note = '';
+  if (!watching.length) note = 'Not watching (fleetcastd --watch-iface IF).';
+  else if (!list.length) note = 'Watching ' + watching.join(', ') + ': no PXE boot yet.';
+  else if (list.length > PXE_SHOWN) note = (list.length - PXE_SHOWN) + ' more: fleetcast pxe seen.';
+  $('pxe-note').textContent = note;
+  $('pxe-note').hidden = !note;
+}
+
+async function pollPxe() {
+  try {
+    renderPxe(await apiGet('/pxe'));
+  } catch (e) {
+    $('pxe-note').textContent = 'PXE list: ' + e.message;
+    $('pxe-note').hidden = false;
+  }
+}
+
 /* ---------- buttons and forms ---------- */
 
 function resetCancelButton() {
@@ -650,3 +692,5 @@ function bind() {
 
 bind();
 if (window.EventSource) connectEvents(); else startPolling();
+pollPxe();
+setInterval(pollPxe, PXE_POLL_MS);

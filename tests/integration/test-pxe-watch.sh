@@ -3,8 +3,9 @@
 # the lab's server namespace; real DHCP clients (busybox udhcpc) in machine
 # namespaces. m1 sends PXE DISCOVERs as a UEFI x64 ROM does (vendor class
 # PXEClient:Arch:00007, option 93 = 7, option 97 a UUID), m2 as a BIOS ROM
-# (arch 0), m3 plain DHCP without a vendor class. The API (GET /api/v1/pxe)
-# and `fleetcast pxe seen` list m1 as "EFI x64" and m2 as "BIOS", newest
+# (arch 0), m3 plain DHCP without a vendor class. The API (GET /api/v1/pxe),
+# `fleetcast pxe seen` and the dashboard's "PXE seen" panel (headless
+# chromium) list m1 as "EFI x64" and m2 as "BIOS", newest
 # first, "PXE booting", not known to the (future) inventory; m3 is not
 # listed, only counted; fleetcastd logs one line per machine, not per
 # DISCOVER. It never answers: a capture on each machine sees its own
@@ -14,7 +15,7 @@
 # a missing interface, fleetcastd refuses to start and says why.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-mc_bound 200 "$@"
+mc_bound 300 "$@"
 mc_init
 # shellcheck source=console-lib.sh
 . "$IT_DIR/console-lib.sh"
@@ -134,6 +135,19 @@ json_checks "$T/out" <<EOF
 fleetcast pxe seen --json: the API's document
 d['machines'][0]['mac'] == '$MAC2' and d['watching'] == ['eth0']
 EOF
+
+# the dashboard's "PXE seen" panel, rendered by headless chromium
+if lab_exec srv timeout 90 chromium --headless --no-sandbox --disable-gpu \
+	--user-data-dir="$T/chromium" --timeout=10000 --dump-dom "$CON_URL/" \
+	>"$T/dom.html" 2>"$T/chromium.log"; then
+	dom=$(tr '\n' ' ' <"$T/dom.html") # a row's title has several lines
+	assert_match "data-mac=\"$MAC1\" data-machine=\"PXE booting\"" "$dom" \
+		"dashboard: m1 in the PXE seen panel, PXE booting"
+	assert_match "data-mac=\"$MAC2\"[^<]*><div><span class=\"mac\">$MAC2</span> <b>BIOS</b>" "$dom" \
+		"dashboard: m2 in the panel, BIOS"
+else
+	fail "headless chromium renders the dashboard ($(tail -c 300 "$T/chromium.log"))"
+fi
 
 # ---- it never answered ----
 for m in m1 m2 m3; do
