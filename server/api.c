@@ -249,16 +249,6 @@ static json_t *snapshot(const struct fc_daemon *d)
 
 /* ---- the PXE watcher's machines (GET /api/v1/pxe) ---- */
 
-/* THE HOOK the inventory fills (issue 10, "unknown MACs listed for
- * adoption"): 1 if mac (lower case, colons) is a machine of the inventory.
- * There is no inventory yet, so every MAC the watcher sees is unknown. */
-static int inventory_knows(const struct fc_daemon *d, const char *mac)
-{
-    (void)d;
-    (void)mac;
-    return 0;
-}
-
 static int mac_cmp(const void *a, const void *b)
 {
     return strcasecmp(*(const char *const *)a, *(const char *const *)b);
@@ -296,22 +286,24 @@ static const char *pxe_machine_state(const struct fc_pxe_seen *e, const char **r
     return now - e->last_mono < FC_PXE_BOOTING_SECONDS ? "PXE booting" : "seen";
 }
 
-static json_t *pxe_machine_json(const struct fc_daemon *d, const struct fc_pxe_seen *e,
-                                const char *state)
+/* "known" and "name" say whether the MAC is in the inventory: the HTTP
+ * thread fills them from the store (http_store.c, fc_http_store_pxe), which
+ * the loop does not read. */
+static json_t *pxe_machine_json(const struct fc_pxe_seen *e, const char *state)
 {
     char arch[24], type[24], uuid[37];
 
     fc_pxe_uuid_text(e->uuid, uuid);
     return json_pack(
-        "{s:s, s:o, s:o, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:s, s:s, s:b}", "mac", e->mac_text,
-        "arch",
+        "{s:s, s:o, s:o, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:s, s:s, s:b, s:n}", "mac",
+        e->mac_text, "arch",
         e->has_arch ? json_string(fc_dhcp_arch_name(e->arch, arch, sizeof(arch))) : json_null(),
         "arch_code", e->has_arch ? json_integer(e->arch) : json_null(), "message",
         fc_dhcp_type_name(e->msg_type, type, sizeof(type)), "uuid",
         e->has_uuid ? json_string(uuid) : json_null(), "first_seen", (json_int_t)e->first_seen,
         "last_seen", (json_int_t)e->last_seen, "count", (json_int_t)e->count, "vendor",
         text(e->vendor), "hostname", e->hostname[0] ? text(e->hostname) : json_null(), "iface",
-        e->iface, "machine", state, "known", inventory_knows(d, e->mac_text));
+        e->iface, "machine", state, "known", 0, "name");
 }
 
 static json_t *pxe_counters_json(const struct fc_daemon *d)
@@ -345,8 +337,7 @@ static json_t *pxe_snapshot(const struct fc_daemon *d)
         for (i = 0; i < fc_pxewatch_iface_count(d->pxe); i++)
             json_array_append_new(ifaces, json_string(fc_pxewatch_iface(d->pxe, i)));
         while ((e = fc_pxe_table_next(fc_pxewatch_table(d->pxe), e)))
-            json_array_append_new(list,
-                                  pxe_machine_json(d, e, pxe_machine_state(e, rx, n_rx, now)));
+            json_array_append_new(list, pxe_machine_json(e, pxe_machine_state(e, rx, n_rx, now)));
         free(rx);
     }
     return json_pack("{s:o, s:o, s:o, s:i}", "watching", ifaces, "machines", list, "counters",

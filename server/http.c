@@ -373,7 +373,7 @@ static enum MHD_Result get_api(struct fc_http *h, struct MHD_Connection *c, cons
     else if (!strcmp(path, "schedules"))
         out = json_pack("{s:O}", "schedules", json_object_get(snap, "schedules") ?: json_array());
     else if (!strcmp(path, "pxe"))
-        out = fc_console_pxe(h->con);
+        out = fc_http_store_pxe(db, fc_console_pxe(h->con));
     else if (sscanf(path, "sessions/%31[0-9a-fA-F]", id) == 1 &&
              strlen(path) == strlen("sessions/") + strlen(id)) {
         s = find_session(snap, id);

@@ -71,5 +71,9 @@ int fc_http_store_change(const char *db, const char *method, const char *path, c
 json_t *fc_http_store_recent(const char *db, int limit);
 /* {"session", "machines"} of an ended session, or NULL. */
 json_t *fc_http_store_session(const char *db, const char *id);
+/* GET /api/v1/pxe: the PXE watcher's list as the loop published it (takes
+ * that reference), each machine's "known" and "name" filled from the
+ * inventory; as published (every machine unknown) without a store. */
+json_t *fc_http_store_pxe(const char *db, json_t *published);
 
 #endif

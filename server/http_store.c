@@ -1,5 +1,6 @@
 /* The API calls answered from the store (docs/api.md): ended sessions,
- * the history, the morning report, and the inventory (machines, labs). They
+ * the history, the morning report, the inventory (machines, labs), and
+ * which machines the PXE watcher saw are in the inventory. They
  * run on the HTTP thread that got the request, on a store connection of its
  * own (store.h): the loop thread and its sender never see them. */
 #include <stdio.h>
@@ -47,6 +48,37 @@ json_t *fc_http_store_session(const char *db, const char *id)
     json_t *out = r ? fc_store_session(r, id) : NULL;
 
     fc_store_reader_close(r);
+    return out;
+}
+
+/* THE place the PXE watcher's machines meet the inventory ("unknown MACs
+ * listed for adoption"): a machine is known when its MAC is in the
+ * inventory, and then shown with its inventory name. */
+json_t *fc_http_store_pxe(const char *db, json_t *published)
+{
+    struct fc_store_reader *r = db && published ? fc_store_reader_open_path(db) : NULL;
+    json_t *inv = r ? fc_store_machines(r, NULL) : NULL, *by_mac = json_object(), *out = NULL;
+    json_t *m, *e;
+    size_t i;
+
+    fc_store_reader_close(r);
+    json_array_foreach(inv, i, e)
+        json_object_set(by_mac, json_string_value(json_object_get(e, "mac")) ?: "", e);
+    if (inv && by_mac)
+        out = json_deep_copy(published); /* the published one is shared: never changed */
+    json_array_foreach(out ? json_object_get(out, "machines") : NULL, i, m)
+    {
+        e = json_object_get(by_mac, json_string_value(json_object_get(m, "mac")) ?: "");
+        if (e) {
+            json_object_set_new(m, "known", json_true());
+            json_object_set(m, "name", json_object_get(e, "name"));
+        }
+    }
+    json_decref(inv);
+    json_decref(by_mac);
+    if (!out)
+        return published;
+    json_decref(published);
     return out;
 }
 

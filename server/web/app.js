@@ -574,10 +574,10 @@ function pxeRow(m) {
   const top = el('div');
   top.append(el('span', 'mac', m.mac), ' ', el('b', null, m.arch || 'no arch'), ' · ' + m.machine);
   const info = el('div', 'info', fmtTime(m.last_seen) + ' · ' + m.message + ' ×' + m.count +
-    (m.known ? '' : ' · unknown') + (m.vendor ? ' · ' + m.vendor : ''));
+    (m.known ? ' · ' + (m.name || 'known') : ' · unknown') + (m.vendor ? ' · ' + m.vendor : ''));
   li.title = [m.mac, 'arch ' + (m.arch == null ? '–' : m.arch + ' (' + m.arch_code + ')'),
     'uuid ' + (m.uuid || '–'), 'first seen ' + fmtTime(m.first_seen), 'on ' + m.iface,
-    m.known ? 'in the inventory' : 'not in the inventory'].join('\n');
+    m.known ? 'in the inventory as ' + m.name : 'not in the inventory'].join('\n');
   li.append(top, info);
   return li;
 }

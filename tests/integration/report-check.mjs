@@ -10,13 +10,10 @@
 //
 //   node report-check.mjs FILE.html [--chromium /usr/bin/chromium]
 //   node report-check.mjs --history http://127.0.0.1:7680/history.html [--chromium PATH]
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-
-const require = createRequire(import.meta.url);
+import { openBrowser } from './chromium.mjs';
 
 function usage(msg) {
   console.error(`report-check: ${msg}\nusage: node report-check.mjs FILE.html [--chromium PATH]`);
@@ -35,22 +32,8 @@ for (let i = 0; i < args.length; i++) {
 }
 if (!history && (!file || !fs.existsSync(file))) usage('which report file?');
 
-const pw = require(process.env.FC_PLAYWRIGHT || 'playwright-core');
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fc-report-'));
-const errors = [];
-let ctx;
+const { page, errors, close } = await openBrowser(chromium, 'report');
 try {
-  ctx = await pw.chromium.launchPersistentContext(profile, {
-    executablePath: chromium,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage'],
-    timeout: 60000,
-  });
-  const page = ctx.pages()[0] || (await ctx.newPage());
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   if (history) {
     await page.goto(history, { waitUntil: 'load', timeout: 30000 });
     await page.waitForSelector('[data-testid="history-run"]', { timeout: 15000 });
@@ -73,7 +56,6 @@ try {
   });
   console.log(JSON.stringify({ ...shown, errors }));
 } finally {
-  if (ctx) await ctx.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 process.exit(errors.length ? 1 : 0);
