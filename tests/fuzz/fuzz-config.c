@@ -3,7 +3,8 @@
  * (through a memfd), then checked as fc_config_parse() checks a command
  * line. Properties: no crash or UB on any line (long, unterminated, NUL
  * bytes, no '=', unknown names, numbers out of range); an accepted session
- * has what fc_session_config_check() demands. Config values are kept for the
+ * has what fc_session_config_check() demands; the PXE watcher's interfaces
+ * (watch-iface) stay within their table. Config values are kept for the
  * daemon's life by design (strdup'd, never freed), so leak detection is off
  * for this harness in scripts/fuzz.sh. */
 #include <string.h>
@@ -31,12 +32,24 @@ static void write_seeds(void)
                         "http-read-open = no\nloopback = 1\n"},
         {"bad-line.conf", "   \n# only a comment\nrate\n"},
         {"out-of-range.conf", "k = 201\npayload = 99999\nrate = 1e300G\ngroup = 239.1.1.1:0\n"},
+        {"watch.conf", "daemon = yes\nwatch-iface = eth0,br0\nwatch-iface = eth1\n"},
     };
 
     fuzz_seed_texts(seeds, sizeof(seeds) / sizeof(seeds[0]));
 }
 
 FUZZ_SEEDS(write_seeds)
+
+/* The PXE watcher's interfaces: bounded, each a name without a comma. */
+static void check_watch_ifaces(const struct fc_daemon_config *dc)
+{
+    unsigned i;
+
+    FUZZ_ASSERT(dc->n_watch_ifaces <= FC_WATCH_IFACES_MAX);
+    for (i = 0; i < dc->n_watch_ifaces; i++)
+        FUZZ_ASSERT(dc->watch_ifaces[i][0] && !strchr(dc->watch_ifaces[i], ',') &&
+                    strlen(dc->watch_ifaces[i]) < FC_PXE_IFNAME_MAX);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -50,12 +63,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fd = fuzz_memfd(data, size);
     FUZZ_ASSERT(fd >= 0);
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    if (fc_config_parse(&dc, &c, &has_session, 3, argv) == 0 && has_session) {
-        char why[128];
+    if (fc_config_parse(&dc, &c, &has_session, 3, argv) == 0) {
+        check_watch_ifaces(&dc);
+        if (has_session) {
+            char why[128];
 
-        FUZZ_ASSERT(fc_session_config_check(&c, why, sizeof(why)) == 0);
-        FUZZ_ASSERT(c.k_max >= 1 && c.k_max <= FC_FEC_MAX_K);
-        FUZZ_ASSERT(c.payload >= 1 && c.payload <= FC_DATA_MAX_PAYLOAD);
+            FUZZ_ASSERT(fc_session_config_check(&c, why, sizeof(why)) == 0);
+            FUZZ_ASSERT(c.k_max >= 1 && c.k_max <= FC_FEC_MAX_K);
+            FUZZ_ASSERT(c.payload >= 1 && c.payload <= FC_DATA_MAX_PAYLOAD);
+        }
     }
     close(fd);
     return 0;
