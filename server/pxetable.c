@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "proto/wol.h"
 #include "server/pxewatch.h"
 
 #define NIL UINT32_MAX
@@ -145,8 +146,7 @@ static void new_entry(struct fc_pxe_table *t, uint32_t idx, const uint8_t mac[6]
 
     memset(e, 0, sizeof(*e));
     memcpy(e->mac, mac, 6);
-    snprintf(e->mac_text, sizeof(e->mac_text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-             mac[2], mac[3], mac[4], mac[5]);
+    fc_mac_format(mac, ':', e->mac_text);
     e->first_seen = wall;
     t->n[idx].hnext = t->bucket[b];
     t->bucket[b] = idx;

@@ -329,34 +329,6 @@ const char *fc_pxewatch_iface(const struct fc_pxewatch *w, unsigned i)
 
 /* ---- text ---- */
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-int fc_pxe_parse_mac(const char *text, uint8_t mac[6])
-{
-    int i, hi, lo;
-
-    if (!text || strlen(text) != 17)
-        return FC_EINVAL;
-    for (i = 0; i < 6; i++) {
-        const char *p = text + 3 * i;
-        hi = hex_digit(p[0]);
-        lo = hex_digit(p[1]);
-        if (hi < 0 || lo < 0 || (i < 5 && p[2] != ':' && p[2] != '-'))
-            return FC_EINVAL;
-        mac[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
-
 void fc_pxe_uuid_text(const uint8_t u[16], char out[37])
 {
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "proto/dhcp.h"
+#include "proto/wol.h"
 
 #define FC_PXE_TABLE_DEFAULT 4096 /* MACs remembered */
 #define FC_PXE_TEXT_MAX 64        /* vendor class and host name kept, bytes */
@@ -31,7 +32,7 @@
 /* One machine as the watcher saw it: its last PXE DHCP message. */
 struct fc_pxe_seen {
     uint8_t mac[6];
-    char mac_text[18];             /* "52:54:00:12:34:56", lower case */
+    char mac_text[FC_MAC_TEXT];    /* "52:54:00:12:34:56", lower case (fc_mac_format) */
     int64_t first_seen, last_seen; /* wall clock, unix seconds */
     double last_mono;              /* monotonic seconds of the last message */
     uint64_t count;                /* PXE DISCOVERs and REQUESTs from it */
@@ -114,8 +115,6 @@ const char *fc_pxewatch_iface(const struct fc_pxewatch *w, unsigned i);
  * close callback has run (at once if it had none). */
 void fc_pxewatch_close(struct fc_pxewatch *w);
 
-/* "52:54:00:12:34:56" (or with '-') into 6 bytes; 0 or FC_EINVAL. */
-int fc_pxe_parse_mac(const char *text, uint8_t mac[6]);
 /* Option 97's 16 bytes as UUID text (8-4-4-4-12 hex digits), in the order
  * they came on the wire. */
 void fc_pxe_uuid_text(const uint8_t uuid[16], char out[37]);
