@@ -21,7 +21,8 @@ PACKAGES=(
   iproute2 iputils-ping nftables iperf udpcast partclone time jq
   # PXE (fleetcast pxe build, tests/integration/test-pxe.sh): QEMU and its PXE ROMs, pxelinux,
   # syslinux for the test's bootable master disk, the kernel and tools the initramfs is made
-  # of, dnsmasq (DHCP) and in.tftpd, run by the test inside its namespaces
+  # of, dnsmasq (DHCP) and in.tftpd, run by the test inside its namespaces; busybox's udhcpc
+  # also plays the PXE ROMs of tests/integration/test-pxe-watch.sh (the watcher: libpcap-dev)
   qemu-system-x86 ipxe-qemu pxelinux syslinux-common syslinux mtools dosfstools
   busybox-static linux-image-amd64 cpio kmod dnsmasq-base tftpd-hpa tftp-hpa
 )
