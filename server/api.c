@@ -401,7 +401,7 @@ static void run_create(struct fc_daemon *d, struct fc_cmd *cmd)
     struct fc_session_config cfg;
     struct fc_session *s;
     char why[256] = "";
-    int bad = fc_config_from_json(&cfg, cmd->body, why, sizeof(why));
+    int bad = fc_config_from_json(&cfg, &d->session_defaults, cmd->body, why, sizeof(why));
     int rc = bad ? 0 : fc_daemon_add_session(d, &cfg, &s, why, sizeof(why));
 
     /* The request's strings: the session made its own copies. */

@@ -3,12 +3,14 @@
  * safe ones an operator expects: a modest rate, one receiver to start. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
+#include "common/key.h"
 #include "common/log.h"
 #include "server/server.h"
 
@@ -94,52 +96,147 @@ static int parse_group(const char *v, struct fc_session_config *c)
     return 0;
 }
 
-static int set_number(const char *name, const char *v, struct fc_session_config *c)
+/* The numeric settings of a session, by name: one table for the flags, the
+ * config file, the API and the reload's "what changed" line. */
+enum num_kind { NUM_U32, NUM_DBL, NUM_U8, NUM_U16, NUM_I64 };
+struct num_setting {
+    const char *name;
+    double lo, hi, div; /* the accepted range as written; stored value / div */
+    size_t off;
+    enum num_kind kind;
+};
+#define NUM(n, lo, hi, div, field, kind)                                                           \
+    {                                                                                              \
+        n, lo, hi, div, offsetof(struct fc_session_config, field), kind                            \
+    }
+static const struct num_setting num_settings[] = {
+    NUM("min-receivers", 1, FC_MAX_RECEIVERS, 1, min_receivers, NUM_U32),
+    NUM("max-wait", 0, 86400, 1, max_wait, NUM_DBL),
+    NUM("fec", 0, 100, 1, fec_pct, NUM_DBL),
+    NUM("k", 1, FC_FEC_MAX_K, 1, k_max, NUM_U8),
+    NUM("payload", 256, FC_DATA_MAX_PAYLOAD, 1, payload, NUM_U16),
+    NUM("report-ms", 100, 10000, 1, report_ms, NUM_U16),
+    NUM("drop-silent", 1, 86400, 1, drop_silent, NUM_DBL),
+    NUM("drop-stall", 1, 86400, 1, drop_stall, NUM_DBL),
+    NUM("drop-loss", 1, 100, 100, drop_loss, NUM_DBL),
+    NUM("ttl", 1, 255, 1, ttl, NUM_U8),
+    NUM("max-per-ip", 0, FC_MAX_RECEIVERS, 1, max_per_ip, NUM_U32),
+    NUM("max-time", 0, 7 * 86400, 1, max_time, NUM_DBL),
+    NUM("repair-budget", 0, 100, 100, repair_budget, NUM_DBL),
+    NUM("deadline", 0, 4e9, 1, deadline_wall, NUM_I64),
+};
+#define N_NUM (sizeof(num_settings) / sizeof(num_settings[0]))
+
+static const struct num_setting *find_num(const char *name)
 {
+    size_t i;
+
+    for (i = 0; i < N_NUM; i++)
+        if (!strcmp(num_settings[i].name, name))
+            return &num_settings[i];
+    return NULL;
+}
+
+/* A numeric setting's value as written ("50" for drop-loss 0.5). */
+static double num_get(const struct fc_session_config *c, const struct num_setting *n)
+{
+    const char *p = (const char *)c + n->off;
+    uint32_t u32;
+    uint16_t u16;
+    int64_t i64;
     double d;
 
-    if (!strcmp(name, "min-receivers") && !parse_num(v, 1, FC_MAX_RECEIVERS, &d))
-        c->min_receivers = (uint32_t)d;
-    else if (!strcmp(name, "max-wait") && !parse_num(v, 0, 86400, &d))
-        c->max_wait = d;
-    else if (!strcmp(name, "fec") && !parse_num(v, 0, 100, &d))
-        c->fec_pct = d;
-    else if (!strcmp(name, "k") && !parse_num(v, 1, FC_FEC_MAX_K, &d))
-        c->k_max = (uint8_t)d;
-    else if (!strcmp(name, "payload") && !parse_num(v, 256, FC_DATA_MAX_PAYLOAD, &d))
-        c->payload = (uint16_t)d;
-    else if (!strcmp(name, "ctrl-port") && !parse_num(v, 1, 65535, &d))
-        c->ctrl_port = (uint16_t)d;
-    else if (!strcmp(name, "report-ms") && !parse_num(v, 100, 10000, &d))
-        c->report_ms = (uint16_t)d;
-    else if (!strcmp(name, "drop-silent") && !parse_num(v, 1, 86400, &d))
-        c->drop_silent = d;
-    else if (!strcmp(name, "drop-stall") && !parse_num(v, 1, 86400, &d))
-        c->drop_stall = d;
-    else if (!strcmp(name, "drop-loss") && !parse_num(v, 1, 100, &d))
-        c->drop_loss = d / 100;
-    else if (!strcmp(name, "ttl") && !parse_num(v, 1, 255, &d))
-        c->ttl = (uint8_t)d;
-    else if (!strcmp(name, "max-per-ip") && !parse_num(v, 0, FC_MAX_RECEIVERS, &d))
-        c->max_per_ip = (uint32_t)d;
-    else if (!strcmp(name, "max-time") && !parse_num(v, 0, 7 * 86400, &d))
-        c->max_time = d;
-    else if (!strcmp(name, "repair-budget") && !parse_num(v, 0, 100, &d))
-        c->repair_budget = d / 100;
-    else if (!strcmp(name, "deadline") && !parse_num(v, 0, 4e9, &d))
-        c->deadline_wall = (int64_t)d;
-    else
-        return -1;
+    switch (n->kind) {
+    case NUM_U32:
+        memcpy(&u32, p, sizeof(u32));
+        return u32;
+    case NUM_I64:
+        memcpy(&i64, p, sizeof(i64));
+        return (double)i64;
+    case NUM_U16:
+        memcpy(&u16, p, sizeof(u16));
+        return u16;
+    case NUM_U8:
+        return *(const uint8_t *)p;
+    default:
+        memcpy(&d, p, sizeof(d));
+        return d * n->div;
+    }
+}
+
+static void num_put(struct fc_session_config *c, const struct num_setting *n, double v)
+{
+    char *p = (char *)c + n->off;
+    uint32_t u32 = (uint32_t)v;
+    uint16_t u16 = (uint16_t)v;
+    int64_t i64 = (int64_t)v;
+    double d = v / n->div;
+
+    switch (n->kind) {
+    case NUM_U32:
+        memcpy(p, &u32, sizeof(u32));
+        break;
+    case NUM_I64:
+        memcpy(p, &i64, sizeof(i64));
+        break;
+    case NUM_U16:
+        memcpy(p, &u16, sizeof(u16));
+        break;
+    case NUM_U8:
+        *(uint8_t *)p = (uint8_t)v;
+        break;
+    default:
+        memcpy(p, &d, sizeof(d));
+        break;
+    }
+}
+
+static int in_list(const char *const *names, const char *name)
+{
+    int i;
+
+    for (i = 0; names[i]; i++)
+        if (!strcmp(name, names[i]))
+            return 1;
     return 0;
 }
 
-/* One setting, from a flag or a config line. Strings point into argv or
- * into storage that lives as long as the process (config lines are kept). */
+/* The session's settings that are not numbers; 1 if name is one of them. */
+static int is_session_text(const char *name)
+{
+    static const char *const names[] = {"image", "group", "iface", "lab", "rate", "stats", NULL};
+
+    return in_list(names, name);
+}
+
+/* The daemon's own settings that take a value (daemon_option). */
+static int is_daemon_setting(const char *name)
+{
+    static const char *const names[] = {
+        "http",      "http-host",  "http-stream-seconds", "tftp-root", "trusted-key", "state-dir",
+        "ctrl-port", "notify-url", "notify-mail",         "sendmail",  NULL};
+
+    return in_list(names, name);
+}
+
+/* One setting, from a flag or a config line: 0, or -1 for a bad or missing
+ * value or an unknown name (said; the callers check names first, with
+ * is_setting, to say which flag or line it was). Strings point into argv or
+ * into storage the config keeps (fc_config_free). */
 static int set_option(struct fc_session_config *c, const char *name, const char *v)
 {
+    const struct num_setting *n = find_num(name);
+    double d;
+
+    if (!n && !is_session_text(name))
+        return fc_error("unknown setting --%s", name), -1;
     if (!v)
         return fc_error("--%s needs a value", name), -1;
-    if (!strcmp(name, "image"))
+    if (n) {
+        if (parse_num(v, n->lo, n->hi, &d))
+            return fc_error("bad --%s '%s' (%g to %g)", name, v, n->lo, n->hi), -1;
+        num_put(c, n, d);
+    } else if (!strcmp(name, "image"))
         c->image_path = v;
     else if (!strcmp(name, "group"))
         return parse_group(v, c) ? (fc_error("bad --group '%s' (want 239.x.y.z:PORT)", v), -1) : 0;
@@ -149,11 +246,8 @@ static int set_option(struct fc_session_config *c, const char *name, const char 
         c->lab = v;
     else if (!strcmp(name, "rate"))
         return parse_rate(v, &c->rate_bps) ? (fc_error("bad --rate '%s' (e.g. 900M)", v), -1) : 0;
-    else if (!strcmp(name, "stats"))
+    else
         c->stats_path = v;
-
-    else if (set_number(name, v, c))
-        return fc_error("bad or unknown setting --%s '%s'", name, v), -1;
     return 0;
 }
 
@@ -297,40 +391,69 @@ static int set_any(struct fc_daemon_config *dc, struct fc_session_config *c, con
     return set_option(c, name, v);
 }
 
+/* 1 if name is a setting that takes a value. */
+static int is_setting(const char *name)
+{
+    return find_num(name) || is_session_text(name) || is_daemon_setting(name);
+}
+
+/* The yes/no settings: a bare flag on the command line, "name = yes|no" in
+ * a file. NULL if name is not one of them. */
+static int *bool_slot(struct fc_daemon_config *dc, struct fc_session_config *c, const char *name)
+{
+    if (!strcmp(name, "daemon"))
+        return &dc->daemon;
+    if (!strcmp(name, "http-read-open"))
+        return &dc->http_opts.read_open;
+    if (!strcmp(name, "verbose"))
+        return &c->verbose;
+    if (!strcmp(name, "loopback"))
+        return &c->loopback;
+    if (!strcmp(name, "zero-free"))
+        return &c->zero_free;
+    if (!strcmp(name, "readback"))
+        return &c->readback;
+    return NULL;
+}
+
+/* One "--name[=value] [value]" at argv[*i]; advances *i past a value it takes. */
+static int apply_flag(struct fc_daemon_config *dc, struct fc_session_config *c, int argc,
+                      char **argv, int *i)
+{
+    const char *a = argv[*i], *eq = strchr(a, '='), *v;
+    char name[64];
+    int *slot, rc;
+
+    snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a - 2) : (int)strlen(a + 2), a + 2);
+    slot = bool_slot(dc, c, name);
+    if (slot && !eq) {
+        *slot = 1;
+        return 0;
+    }
+    /* An unknown name is refused before anything is taken as its value. */
+    if (!slot && strcmp(name, "config") && !is_setting(name))
+        return fc_error("unknown option --%s", name), -1;
+    if (slot)
+        return fc_error("--%s takes no value", name), -1;
+    v = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
+    if (!strcmp(name, "config"))
+        return load_config(dc, c, v);
+    rc = set_any(dc, c, name, v);
+    return rc ? -1 : 0;
+}
+
 static int apply_args(struct fc_daemon_config *dc, struct fc_session_config *c, int argc,
                       char **argv)
 {
     int i;
 
     for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *eq;
-        char name[64];
-
-        if (!strcmp(a, "--verbose") || !strcmp(a, "-v"))
+        if (!strcmp(argv[i], "-v"))
             c->verbose = 1;
-        else if (!strcmp(a, "--loopback"))
-            c->loopback = 1;
-        else if (!strcmp(a, "--zero-free"))
-            c->zero_free = 1;
-        else if (!strcmp(a, "--readback"))
-            c->readback = 1;
-        else if (!strcmp(a, "--daemon"))
-            dc->daemon = 1;
-        else if (!strcmp(a, "--http-read-open"))
-            dc->http_opts.read_open = 1;
-        else if (strncmp(a, "--", 2) != 0)
-            return fc_error("unexpected argument '%s'", a), -1;
-        else {
-            eq = strchr(a, '=');
-            snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a - 2) : (int)strlen(a + 2),
-                     a + 2);
-            if (!strcmp(name, "config")) {
-                if (load_config(dc, c, eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL)))
-                    return -1;
-            } else if (set_any(dc, c, name, eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL))) {
-                return -1;
-            }
-        }
+        else if (strncmp(argv[i], "--", 2) != 0 || !argv[i][2])
+            return fc_error("unexpected argument '%s'", argv[i]), -1;
+        else if (apply_flag(dc, c, argc, argv, &i))
+            return -1;
     }
     return 0;
 }
@@ -347,26 +470,48 @@ static char *trim(char *s)
     return s;
 }
 
-static int config_flag(struct fc_daemon_config *dc, struct fc_session_config *c, const char *name,
-                       const char *v)
+/* A copy of a config file's value that lives as long as the settings that
+ * point to it (fc_config_free). */
+static const char *keep(struct fc_daemon_config *dc, const char *v)
 {
-    int on = !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1");
+    size_t n = strlen(v);
+    struct fc_config_str *k = malloc(sizeof(*k) + n + 1);
 
-    if (!strcmp(name, "daemon"))
-        dc->daemon = on;
-    else if (!strcmp(name, "http-read-open"))
-        dc->http_opts.read_open = on;
-    else if (!strcmp(name, "verbose"))
-        c->verbose = on;
-    else if (!strcmp(name, "loopback"))
-        c->loopback = on;
-    else if (!strcmp(name, "zero-free"))
-        c->zero_free = on;
-    else if (!strcmp(name, "readback"))
-        c->readback = on;
-    else
+    if (!k)
+        return NULL;
+    memcpy(k->s, v, n + 1);
+    k->next = dc->owned;
+    dc->owned = k;
+    return k->s;
+}
+
+static int config_line(struct fc_daemon_config *dc, struct fc_session_config *c, char *s,
+                       const char *path, int n)
+{
+    char *eq = strchr(s, '='), *name, *v;
+    int *slot, rc;
+
+    if (!eq)
+        return fc_error("%s:%d: expected 'name = value'", path, n), -1;
+    *eq = 0;
+    name = trim(s);
+    v = trim(eq + 1);
+    slot = bool_slot(dc, c, name);
+    if (slot) {
+        if (strcmp(v, "yes") && strcmp(v, "true") && strcmp(v, "1") && strcmp(v, "no") &&
+            strcmp(v, "false") && strcmp(v, "0"))
+            return fc_error("%s:%d: %s takes yes or no", path, n, name), -1;
+        *slot = !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1");
         return 0;
-    return 1;
+    }
+    if (!strcmp(name, "config"))
+        return fc_error("%s:%d: a config file cannot include another", path, n), -1;
+    if (!is_setting(name))
+        return fc_error("%s:%d: unknown setting '%s'", path, n, name), -1;
+    if (!(v = (char *)keep(dc, v)))
+        return fc_error("out of memory"), -1;
+    rc = set_any(dc, c, name, v);
+    return rc ? (fc_error("%s:%d: setting '%s' refused", path, n, name), -1) : 0;
 }
 
 static int load_config(struct fc_daemon_config *dc, struct fc_session_config *c, const char *path)
@@ -377,21 +522,12 @@ static int load_config(struct fc_daemon_config *dc, struct fc_session_config *c,
 
     if (!path || !(f = fopen(path, "r")))
         return fc_error("cannot read config %s: %s", path ? path : "(none)", strerror(errno)), -1;
+    dc->config_path = path;
     while (!rc && fgets(line, sizeof(line), f)) {
-        char *s = trim(line), *eq = strchr(s, '=');
+        char *s = trim(line);
         n++;
-        if (!*s || *s == '#')
-            continue;
-        if (!eq) {
-            fc_error("%s:%d: expected 'name = value'", path, n);
-            rc = -1;
-            break;
-        }
-        *eq = 0;
-        if (config_flag(dc, c, trim(s), trim(eq + 1)))
-            continue;
-        /* strdup: the setting outlives this buffer, as long as the daemon */
-        rc = set_any(dc, c, trim(s), strdup(trim(eq + 1)));
+        if (*s && *s != '#')
+            rc = config_line(dc, c, s, path, n);
     }
     fclose(f);
     return rc;
@@ -432,6 +568,8 @@ int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, in
 
     memset(dc, 0, sizeof(*dc));
     dc->ctrl_port = FC_PORT_DEFAULT;
+    dc->argc = argc;
+    dc->argv = argv;
     fc_session_config_defaults(c);
     if (apply_args(dc, c, argc, argv))
         return FC_EINVAL;
@@ -445,6 +583,140 @@ int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, in
     if (!*has_session && !dc->daemon && !dc->http) {
         fc_error("nothing to do: give a session (--image, --group, --iface) or --daemon");
         return FC_EINVAL;
+    }
+    return 0;
+}
+
+void fc_config_free(struct fc_daemon_config *dc)
+{
+    struct fc_config_str *k;
+
+    while ((k = dc->owned)) {
+        dc->owned = k->next;
+        free(k);
+    }
+}
+
+void fc_config_session_defaults(struct fc_session_config *out, const struct fc_session_config *c)
+{
+    *out = *c;
+    /* what names one session: never a default for another */
+    out->image_path = out->iface = out->stats_path = out->lab = NULL;
+    out->deadline_wall = 0;
+    out->group.s_addr = 0;
+    out->data_port = 0;
+}
+
+/* Appends "name old -> new" to buf (comma-separated). */
+static void said(char *buf, size_t cap, const char *name, const char *from, const char *to)
+{
+    size_t n = strlen(buf);
+
+    if (n < cap)
+        snprintf(buf + n, cap - n, "%s%s %s -> %s", n ? ", " : "", name, from, to);
+}
+
+static int same_text(const char *a, const char *b)
+{
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+static void text_change(char *buf, size_t cap, const char *name, const char *a, const char *b)
+{
+    if (!same_text(a, b))
+        said(buf, cap, name, a && *a ? a : "(none)", b && *b ? b : "(none)");
+}
+
+static void number_change(char *buf, size_t cap, const char *name, double a, double b)
+{
+    char x[32], y[32];
+
+    if (a == b)
+        return;
+    snprintf(x, sizeof(x), "%g", a);
+    snprintf(y, sizeof(y), "%g", b);
+    said(buf, cap, name, x, y);
+}
+
+/* What differs between two sessions' defaults, as "name old -> new" items. */
+static void session_changes(const struct fc_session_config *a, const struct fc_session_config *b,
+                            char *buf, size_t cap)
+{
+    static const char *const bools[] = {"verbose", "loopback", "zero-free", "readback", NULL};
+    const int av[] = {a->verbose, a->loopback, a->zero_free, a->readback};
+    const int bv[] = {b->verbose, b->loopback, b->zero_free, b->readback};
+    size_t i;
+
+    number_change(buf, cap, "rate", a->rate_bps, b->rate_bps);
+    for (i = 0; i < N_NUM; i++)
+        number_change(buf, cap, num_settings[i].name, num_get(a, &num_settings[i]),
+                      num_get(b, &num_settings[i]));
+    for (i = 0; bools[i]; i++)
+        if (av[i] != bv[i])
+            said(buf, cap, bools[i], av[i] ? "yes" : "no", bv[i] ? "yes" : "no");
+}
+
+/* The settings a reload cannot change: sockets, threads and files opened
+ * at the start. Named in buf when they differ. */
+static void restart_changes(const struct fc_daemon_config *a, const struct fc_daemon_config *b,
+                            char *buf, size_t cap)
+{
+    const struct fc_http_opts *ha = &a->http_opts, *hb = &b->http_opts;
+    unsigned i;
+    int hosts = ha->n_hosts != hb->n_hosts;
+
+    for (i = 0; !hosts && i < ha->n_hosts; i++)
+        hosts = strcmp(ha->hosts[i], hb->hosts[i]) != 0;
+    text_change(buf, cap, "http", a->http, b->http);
+    text_change(buf, cap, "state-dir", a->state_dir, b->state_dir);
+    number_change(buf, cap, "ctrl-port", a->ctrl_port, b->ctrl_port);
+    number_change(buf, cap, "http-read-open", ha->read_open, hb->read_open);
+    number_change(buf, cap, "http-stream-seconds", ha->stream_seconds, hb->stream_seconds);
+    if (hosts)
+        said(buf, cap, "http-host", "(old list)", "(new list)");
+}
+
+int fc_config_reload(struct fc_daemon_config *cur, struct fc_session_config *defaults)
+{
+    struct fc_daemon_config dc;
+    struct fc_session_config sc, nd;
+    uint8_t pk[FC_PUBKEY_LEN];
+    char now[1024] = "", later[512] = "";
+    int has_session, rc;
+
+    rc = fc_config_parse(&dc, &sc, &has_session, cur->argc, cur->argv);
+    if (!rc && dc.trusted_key && (rc = fc_key_load_public(dc.trusted_key, pk)))
+        fc_error("cannot read --trusted-key %s: %s", dc.trusted_key, fc_strerror(rc));
+    if (rc) {
+        fc_config_free(&dc);
+        fc_error("reload of %s refused: the settings in use are kept",
+                 cur->config_path ? cur->config_path : "the settings");
+        return FC_EINVAL;
+    }
+    fc_config_session_defaults(&nd, &sc);
+    text_change(now, sizeof(now), "trusted-key", cur->trusted_key, dc.trusted_key);
+    text_change(now, sizeof(now), "tftp-root", cur->tftp_root, dc.tftp_root);
+    text_change(now, sizeof(now), "notify-url", cur->notify_url, dc.notify_url);
+    text_change(now, sizeof(now), "notify-mail", cur->notify_mail, dc.notify_mail);
+    text_change(now, sizeof(now), "sendmail", cur->sendmail, dc.sendmail);
+    session_changes(defaults, &nd, now, sizeof(now));
+    restart_changes(cur, &dc, later, sizeof(later));
+    fc_info("reloaded %s: %s%s%s", dc.config_path ? dc.config_path : "the settings",
+            now[0] ? now : "nothing a reload applies changed",
+            later[0] ? "; needs a restart, not applied: " : "", later);
+    cur->trusted_key = dc.trusted_key;
+    cur->tftp_root = dc.tftp_root;
+    cur->notify_url = dc.notify_url;
+    cur->notify_mail = dc.notify_mail;
+    cur->sendmail = dc.sendmail;
+    *defaults = nd;
+    /* The old strings stay too: what a reload does not apply still points
+     * to them. A reload keeps at most one file's worth more. */
+    while (dc.owned) {
+        struct fc_config_str *k = dc.owned;
+        dc.owned = k->next;
+        k->next = cur->owned;
+        cur->owned = k;
     }
     return 0;
 }
@@ -514,12 +786,16 @@ static int json_member(struct fc_session_config *c, const char *key, json_t *v, 
     return 0;
 }
 
-int fc_config_from_json(struct fc_session_config *c, const json_t *body, char *why, size_t cap)
+int fc_config_from_json(struct fc_session_config *c, const struct fc_session_config *defaults,
+                        const json_t *body, char *why, size_t cap)
 {
     const char *key;
     json_t *v;
 
-    fc_session_config_defaults(c);
+    if (defaults)
+        *c = *defaults;
+    else
+        fc_session_config_defaults(c);
     json_object_foreach((json_t *)body, key, v)
     {
         if (json_member(c, key, v, why, cap))

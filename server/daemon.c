@@ -63,12 +63,25 @@ static int open_store(struct fc_daemon *d)
     return 0;
 }
 
-int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
+/* SIGHUP: the config file again; what a reload can change takes effect for
+ * what comes next (new sessions, the next machine done), nothing running is
+ * touched. SIGTERM and SIGINT stay as they are. */
+static void on_hangup(uv_signal_t *h, int sig)
+{
+    struct fc_daemon *d = h->data;
+
+    (void)sig;
+    fc_config_reload(&d->cfg, &d->session_defaults);
+}
+
+int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg,
+                   const struct fc_session_config *session_defaults)
 {
     int rc;
 
     memset(d, 0, sizeof(*d));
     d->cfg = *cfg;
+    fc_config_session_defaults(&d->session_defaults, session_defaults);
     d->loop = uv_default_loop();
     d->history = fc_history_new(FC_HISTORY_KEPT);
     if (!d->history)
@@ -83,9 +96,11 @@ int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
         return rc;
     uv_signal_init(d->loop, &d->sigint);
     uv_signal_init(d->loop, &d->sigterm);
-    d->sigint.data = d->sigterm.data = d;
+    uv_signal_init(d->loop, &d->sighup);
+    d->sigint.data = d->sigterm.data = d->sighup.data = d;
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sighup, on_hangup, SIGHUP);
     d->signals_on = 1;
     /* Before the console: a watcher that cannot capture (no CAP_NET_RAW)
      * stops the daemon with that reason, not with a half-started console. */
@@ -98,7 +113,7 @@ int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg)
         rc = fc_console_init(&d->console, d->loop, fc_api_execute, d);
         if (rc)
             return rc;
-        rc = fc_http_start(&d->http, cfg->http, &d->console, &cfg->http_opts,
+        rc = fc_http_start(&d->http, cfg->http, &d->console, &cfg->http_opts, cfg->state_dir,
                            d->store ? fc_store_path(d->store) : NULL);
         if (rc) {
             fc_console_close(&d->console);
@@ -411,6 +426,7 @@ void fc_daemon_free(struct fc_daemon *d)
     if (d->signals_on) {
         uv_close((uv_handle_t *)&d->sigint, on_closed);
         uv_close((uv_handle_t *)&d->sigterm, on_closed);
+        uv_close((uv_handle_t *)&d->sighup, on_closed);
     }
     uv_run(d->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
     free(d->sessions);
@@ -419,4 +435,5 @@ void fc_daemon_free(struct fc_daemon *d)
     d->history = NULL;
     fc_store_close(d->store); /* after every session's last write */
     d->store = NULL;
+    fc_config_free(&d->cfg);
 }

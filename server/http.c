@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "common/key.h"
 #include "common/log.h"
 #include "server/web_assets.h"
 
@@ -54,39 +53,61 @@ struct sse {
 
 /* ---- token ---- */
 
-int fc_http_load_token(const char *name, char token[FC_TOKEN_HEX + 1])
+/* An existing token file: read it, and make its mode 0640 (the daemon's
+ * group reads it: admins in that group use the CLI without copying it). 1
+ * if it is there but not a token (made again), 0 read, FC_EIO unreadable. */
+static int read_token(const char *path, const char *name, char token[FC_TOKEN_HEX + 1])
 {
-    char prefix[4000], path[4096];
-    uint8_t raw[FC_TOKEN_HEX / 2];
-    FILE *f;
-    int fd;
+    struct stat st;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    if (fc_key_default_prefix(prefix, sizeof(prefix)))
-        return FC_EINVAL;
-    snprintf(path, sizeof(path), "%.*s/%s", (int)(strrchr(prefix, '/') - prefix), prefix, name);
-    f = fopen(path, "r");
-    if (f) {
-        int ok = fgets(token, FC_TOKEN_HEX + 1, f) && strlen(token) == FC_TOKEN_HEX;
-        fclose(f);
-        if (ok) {
+    if (fd < 0)
+        return errno == ENOENT
+                   ? 1
+                   : (fc_error("cannot read the API %s %s: %s", name, path, strerror(errno)),
+                      FC_EIO);
+    n = read(fd, token, FC_TOKEN_HEX);
+    token[n > 0 ? n : 0] = 0;
+    if (!fstat(fd, &st) && (st.st_mode & 0777) != 0640 && fchmod(fd, 0640) == 0)
+        fc_info("API %s %s: mode %03o made 0640", name, path, (unsigned)(st.st_mode & 0777));
+    close(fd);
+    if (n == FC_TOKEN_HEX && strspn(token, "0123456789abcdef") == FC_TOKEN_HEX)
+        return 0;
+    fc_warn("API token file %s is malformed: making a new one", path);
+    return 1;
+}
+
+int fc_http_load_token(const char *dir, const char *name, char token[FC_TOKEN_HEX + 1])
+{
+    char path[4096];
+    uint8_t raw[FC_TOKEN_HEX / 2];
+    int fd, rc;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    rc = read_token(path, name, token);
+    if (rc <= 0) {
+        if (!rc)
             fc_info("API %s: %s", name, path);
-            return 0;
-        }
-        fc_warn("API token file %s is malformed: making a new one", path);
+        return rc;
     }
-    *strrchr(prefix, '/') = 0;
-    mkdir(prefix, 0700);
+    /* 0750: the group passes through to the token; the files inside keep
+     * their own modes (the signing key and the store are not the group's). */
+    if (mkdir(dir, 0750) && errno != EEXIST)
+        fc_warn("cannot create the state directory %s: %s", dir, strerror(errno));
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2hex(token, FC_TOKEN_HEX + 1, raw, sizeof(raw));
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || fchmod(fd, 0600) || write(fd, token, FC_TOKEN_HEX) != FC_TOKEN_HEX) {
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    /* the daemon's own group, even in a set-group-id directory */
+    if (fd < 0 || fchown(fd, (uid_t)-1, getegid()) || fchmod(fd, 0640) ||
+        write(fd, token, FC_TOKEN_HEX) != FC_TOKEN_HEX) {
         fc_error("cannot write the API %s to %s: %s", name, path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return FC_EIO;
     }
     close(fd);
-    fc_info("API %s created: %s (mode 0600)", name, path);
+    fc_info("API %s created: %s (mode 0640, group %u)", name, path, (unsigned)getegid());
     return 0;
 }
 
@@ -758,7 +779,7 @@ static int parse_listen(const char *addr_port, struct sockaddr_in *sin)
 }
 
 int fc_http_start(struct fc_http *h, const char *addr_port, struct fc_console *con,
-                  const struct fc_http_opts *o, const char *store_db)
+                  const struct fc_http_opts *o, const char *state_dir, const char *store_db)
 {
     struct sockaddr_in sin;
 
@@ -772,7 +793,8 @@ int fc_http_start(struct fc_http *h, const char *addr_port, struct fc_console *c
     h->n_hosts = 0;
     set_hosts(h, &sin, o);
     pthread_mutex_init(&h->mu, NULL);
-    if (fc_http_load_token("api.token", h->token) || fc_http_load_token("viewer.token", h->viewer))
+    if (fc_http_load_token(state_dir, "api.token", h->token) ||
+        fc_http_load_token(state_dir, "viewer.token", h->viewer))
         return FC_EIO;
     h->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
                               ntohs(sin.sin_port), NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,

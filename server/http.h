@@ -52,11 +52,14 @@ struct fc_http {
     } streams_of[FC_HTTP_MAX_STREAMS];
 };
 
-/* Reads $FLEETCAST_HOME/NAME (api.token, viewer.token) or creates it (mode
- * 0600) and logs the path. */
-int fc_http_load_token(const char *name, char token[FC_TOKEN_HEX + 1]);
+/* Reads DIR/NAME (api.token, viewer.token; DIR is the daemon's state
+ * directory) or creates it, mode 0640 with the daemon's group, and logs the
+ * path. */
+int fc_http_load_token(const char *dir, const char *name, char token[FC_TOKEN_HEX + 1]);
+/* The tokens live in state_dir (fc_http_load_token); store_db is the store's
+ * file ("" or NULL without one). */
 int fc_http_start(struct fc_http *h, const char *addr_port, struct fc_console *con,
-                  const struct fc_http_opts *o, const char *store_db);
+                  const struct fc_http_opts *o, const char *state_dir, const char *store_db);
 void fc_http_stop(struct fc_http *h);
 
 /* http_store.c: the calls answered from the store, on the HTTP thread. */

@@ -4,7 +4,9 @@
  *   fleetcastd --daemon [--http 127.0.0.1:7680] [a first session]
  *       serves sessions created over the HTTP API until stopped
  * Exit status: 0 every receiver done and verified; 1 some failed or were
- * dropped; 2 aborted (signal or fatal error); 3 bad image; 64 usage. */
+ * dropped; 2 aborted (signal or fatal error); 3 bad image; 64 usage (an
+ * unknown option is named: "unknown option --foo"). SIGHUP reloads the
+ * config (daemon.c, fc_config_reload). */
 #include <curl/curl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -64,8 +66,29 @@ static void usage(FILE *out)
             "                      passive: libpcap, needs CAP_NET_RAW; docs/pxe.md)\n"
             "  --state-dir DIR     the daemon's state: API tokens, the store (default\n"
             "                      $STATE_DIRECTORY, else $FLEETCAST_HOME, else ~/.fleetcast)\n"
-            "  --config FILE       'name = value' lines with the names above\n",
+            "  --config FILE       'name = value' lines with the names above (yes/no for\n"
+            "                      the flags without a value); SIGHUP reads it again\n"
+            "  --help, --version\n",
             FC_DATA_MAX_PAYLOAD, FC_PORT_DEFAULT, FC_HTTP_DEFAULT, FC_HTTP_STREAM_SECONDS);
+}
+
+/* --help or --version anywhere: 1 and the exit status in *rc. */
+static int help_or_version(int argc, char **argv, int *rc)
+{
+    int i;
+
+    *rc = 0;
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 1;
+        }
+        if (!strcmp(argv[i], "--version")) {
+            printf("fleetcastd %s\n", FC_VERSION);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -80,19 +103,21 @@ int main(int argc, char **argv)
     fc_log_init("fleetcastd", FC_LOG_INFO);
     if (!d || sodium_init() < 0)
         return 2;
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage(stdout);
-        return 0;
+    if (help_or_version(argc, argv, &rc)) {
+        free(d);
+        return rc;
     }
     if (fc_config_parse(&dc, &sc, &has_session, argc, argv)) {
-        usage(stderr);
+        fprintf(stderr, "fleetcastd: see fleetcastd --help\n");
+        fc_config_free(&dc);
+        free(d);
         return 64;
     }
     if (dc.notify_url)
         curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any thread uses libcurl */
     if (dc.daemon && !dc.http)
         dc.http = FC_HTTP_DEFAULT;
-    rc = fc_daemon_init(d, &dc);
+    rc = fc_daemon_init(d, &dc, &sc);
     if (!rc && d->store) {
         fc_record_resume(d);
         fc_schedule_start(d);

@@ -91,7 +91,8 @@ static int resume_one(struct fc_daemon *d, const json_t *row)
     struct fc_session *s;
     const char *run = json_string_value(json_object_get(row, "run"));
     char why[256] = "";
-    int rc = fc_config_from_json(&cfg, json_object_get(row, "config"), why, sizeof(why));
+    int rc = fc_config_from_json(&cfg, &d->session_defaults, json_object_get(row, "config"), why,
+                                 sizeof(why));
 
     if (!rc)
         rc = fc_daemon_resume_session(d, &cfg, run,

@@ -208,7 +208,7 @@ static int start_run(struct fc_daemon *d, struct fc_schedule *sc, int64_t now, c
         return snprintf(why, cap, "lab %s has no machines in the inventory", sc->lab), FC_EINVAL;
     }
     body = run_body(sc, n, now);
-    rc = fc_config_from_json(&cfg, body, why, cap);
+    rc = fc_config_from_json(&cfg, &d->session_defaults, body, why, cap);
     if (!rc)
         rc = fc_daemon_add_session(d, &cfg, &s, why, cap);
     if (!rc) {
@@ -305,7 +305,7 @@ int fc_schedule_create(struct fc_daemon *d, const json_t *body, json_t **out, ch
         return rc;
     /* The session body is checked now, not at 02:00. */
     probe = run_body(&sc, 1, sc.at);
-    rc = fc_config_from_json(&cfg, probe, why, cap);
+    rc = fc_config_from_json(&cfg, &d->session_defaults, probe, why, cap);
     free((char *)cfg.image_path);
     free((char *)cfg.iface);
     free((char *)cfg.lab);

@@ -251,6 +251,12 @@ struct fc_repair {
     uint64_t src_pkts; /* source packets of one pass over the image */
 };
 
+/* A config file's value, kept as long as the settings pointing to it. */
+struct fc_config_str {
+    struct fc_config_str *next;
+    char s[];
+};
+
 struct fc_daemon_config {
     int daemon;                    /* keep running when sessions end (API mode) */
     const char *http;              /* ADDR:PORT of the console, or NULL for none */
@@ -269,6 +275,12 @@ struct fc_daemon_config {
     /* --watch-iface: where the passive PXE watcher listens (pxewatch.h); none: off */
     char watch_ifaces[FC_WATCH_IFACES_MAX][FC_PXE_IFNAME_MAX];
     unsigned n_watch_ifaces;
+    /* what fc_config_parse read: the command line again on a reload (SIGHUP),
+     * the last --config file (for logs), the file's strings (fc_config_free) */
+    int argc;
+    char **argv;
+    const char *config_path;
+    struct fc_config_str *owned;
 };
 
 /* A JOIN answered, waiting for its first tagged packet (joins.c). Kept out
@@ -309,7 +321,10 @@ struct fc_daemon {
     uv_loop_t *loop;
     uv_udp_t ctrl; /* control port + discovery group, shared by every session */
     uv_tcp_t tcp;  /* manifest */
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
+    /* what an API-created session starts from: the config's session settings
+     * (fc_config_session_defaults), replaced on a reload */
+    struct fc_session_config session_defaults;
     uv_timer_t snap_timer;
     struct fc_session **sessions; /* the live ones; an ended session leaves at once */
     uint32_t n_sessions;
@@ -387,14 +402,29 @@ void fc_session_config_defaults(struct fc_session_config *c);
  * when no --image was given). */
 int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, int *has_session,
                     int argc, char **argv);
-/* An API create request; on failure *why says what is wrong. */
-int fc_config_from_json(struct fc_session_config *c, const json_t *body, char *why, size_t cap);
+/* An API create request over defaults (NULL: the built-in ones); on
+ * failure *why says what is wrong. */
+int fc_config_from_json(struct fc_session_config *c, const struct fc_session_config *defaults,
+                        const json_t *body, char *why, size_t cap);
+/* The settings of c that new sessions take by default (not its image,
+ * group, interface or stats file). */
+void fc_config_session_defaults(struct fc_session_config *out, const struct fc_session_config *c);
+/* SIGHUP: parses the command line (and its --config file) again. On success
+ * applies what a reload can change (trusted-key, tftp-root, the defaults of
+ * new sessions) to cur and *defaults, logs one line saying what changed and
+ * what needs a restart, and returns 0; on any error keeps everything. */
+int fc_config_reload(struct fc_daemon_config *cur, struct fc_session_config *defaults);
+/* Frees the config file's strings (at exit). */
+void fc_config_free(struct fc_daemon_config *dc);
 int fc_session_config_check(const struct fc_session_config *c, char *why, size_t cap);
 /* The API create body that makes c again (what the store keeps to resume). */
 json_t *fc_config_to_json(const struct fc_session_config *c);
 
 /* daemon.c */
-int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg);
+/* cfg is taken over (its strings are freed by fc_daemon_free); new sessions
+ * start from session_defaults' settings (fc_config_session_defaults). */
+int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg,
+                   const struct fc_session_config *session_defaults);
 /* Creates, opens and starts taking joins for a session; on failure *why. */
 int fc_daemon_add_session(struct fc_daemon *d, const struct fc_session_config *cfg,
                           struct fc_session **out, char *why, size_t cap);

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &err);
     if (!body)
         return 0;
-    if (json_is_object(body) && fc_config_from_json(&c, body, why, sizeof(why)) == 0) {
+    if (json_is_object(body) && fc_config_from_json(&c, NULL, body, why, sizeof(why)) == 0) {
         FUZZ_ASSERT(fc_session_config_check(&c, why, sizeof(why)) == 0);
         FUZZ_ASSERT(c.image_path && c.iface && c.data_port);
         FUZZ_ASSERT((ntohl(c.group.s_addr) >> 24) == 239);
