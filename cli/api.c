@@ -123,7 +123,11 @@ static int read_conf(struct conf *c)
     return rc;
 }
 
-static int token_from_file(struct fc_api *api, const char *path, char *tok, size_t cap, int must)
+/* A token file given (must: any failure is an error) or looked for (a
+ * missing one is passed over; one that is there but cannot be read is an
+ * error, with hint: a default token is not silently skipped). */
+static int token_from_file(struct fc_api *api, const char *path, char *tok, size_t cap, int must,
+                           const char *hint)
 {
     int rc = read_token_file(path, tok, cap);
 
@@ -131,10 +135,10 @@ static int token_from_file(struct fc_api *api, const char *path, char *tok, size
         snprintf(api->token_from, sizeof(api->token_from), "%s", path);
         return 0;
     }
-    if (!must)
+    if (!must && rc == -ENOENT)
         return 0;
-    fprintf(stderr, "fleetcast: error: cannot read the token file %s: %s\n", path,
-            rc == -ENODATA ? "empty" : strerror(-rc));
+    fprintf(stderr, "fleetcast: error: cannot read the token file %s: %s%s\n", path,
+            rc == -ENODATA ? "empty" : strerror(-rc), rc == -EACCES && hint ? hint : "");
     return 1;
 }
 
@@ -151,16 +155,24 @@ static int resolve_token(struct fc_api *api, const struct fc_api_opts *o, const 
         return 0;
     }
     if (o->token_file)
-        return token_from_file(api, o->token_file, tok, cap, 1);
+        return token_from_file(api, o->token_file, tok, cap, 1, NULL);
     if (env && *env) {
         snprintf(tok, cap, "%s", env);
         snprintf(api->token_from, sizeof(api->token_from), "FLEETCAST_TOKEN");
         return 0;
     }
     if (c->token_file[0])
-        return token_from_file(api, c->token_file, tok, cap, 1);
+        return token_from_file(api, c->token_file, tok, cap, 1, NULL);
     home_path("api.token", path, sizeof(path));
-    return token_from_file(api, path, tok, cap, 0);
+    if (token_from_file(api, path, tok, cap, 0, NULL))
+        return 1;
+    if (tok[0])
+        return 0;
+    /* the service's token (fleetcastd.service, StateDirectory=fleetcast) */
+    return token_from_file(api, FC_STATE_DIR "/api.token", tok, cap, 0,
+                           " (the service's token is readable by the 'fleetcast' group: "
+                           "ask for your user to be added to it, log in again, or use "
+                           "--token-file)");
 }
 
 int fc_api_open(struct fc_api *api, const struct fc_api_opts *o)
@@ -267,7 +279,8 @@ int fc_api_fail(struct fc_api *api, int rc)
         else
             fprintf(stderr,
                     "fleetcast: error: token refused by fleetcastd at %s: %s (no token found: use "
-                    "--token, --token-file, FLEETCAST_TOKEN or $FLEETCAST_HOME/api.token)\n",
+                    "--token, --token-file, FLEETCAST_TOKEN, $FLEETCAST_HOME/api.token or "
+                    "the group of " FC_STATE_DIR "/api.token)\n",
                     url, api->err);
         return 1;
     }

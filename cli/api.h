@@ -35,8 +35,10 @@ int fc_api_opt(struct fc_args *a, struct fc_api_opts *o, int *rc);
 
 /* Resolves the server and the token: flags, else FLEETCAST_SERVER /
  * FLEETCAST_TOKEN, else $FLEETCAST_HOME/cli.conf (server = ..., token-file
- * = ...), else $FLEETCAST_HOME/api.token. Returns 0 or an exit status
- * (after printing the error line). */
+ * = ...), else $FLEETCAST_HOME/api.token, else the service's
+ * FC_STATE_DIR/api.token (the fleetcast group reads it). A default token
+ * file that is there but unreadable is an error, not skipped. Returns 0 or
+ * an exit status (after printing the error line). */
 int fc_api_open(struct fc_api *api, const struct fc_api_opts *o);
 
 /* METHOD PATH with BODY (NULL for none; not stolen). On a 2xx reply with a

@@ -4,6 +4,7 @@
 #define FC_CLI_H
 
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
 
 struct fc_args {
@@ -18,6 +19,15 @@ int fc_opt_flag(struct fc_args *a, const char *name);
 int fc_opt_value(struct fc_args *a, const char *name, const char **val);
 /* An unknown option or a missing operand: one line and exit code 2. */
 int fc_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An option no command knows: "unknown option --foo" (without its =value)
+ * and the command's --help to see; returns FC_EXIT_UNKNOWN_OPTION. */
+#define FC_EXIT_UNKNOWN_OPTION 64
+int fc_unknown_option(const struct fc_args *a, const char *arg);
+/* help.c: `fleetcast --help`; `--help`/`--version` after a command (1 and
+ * the exit status in *rc, 0 if neither was given); `--list-commands`. */
+void fc_cli_usage(FILE *f);
+int fc_cli_help(int argc, char **argv, int *rc);
+void fc_cli_list_commands(void);
 /* Prints "fleetcast: error: WHAT: REASON" and returns the exit status. */
 int fc_fail(int code, const char *what);
 

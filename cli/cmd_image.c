@@ -99,7 +99,7 @@ static int parse_opts(struct fc_args *a, struct image_opts *o, int want_operands
                 return fc_usage_error("--zero-free and --discard exclude each other");
             o->free_mode = m;
         } else if (arg[0] == '-' && arg[1])
-            return fc_usage_error("unknown option '%s'", arg);
+            return fc_unknown_option(a, arg);
         else if (o->n_operands < want_operands) {
             o->operand[o->n_operands++] = arg;
             a->pos++;

@@ -47,7 +47,7 @@ static int parse(struct fc_args *a, struct inv_opts *o, const char *const *named
         if (slot)
             continue;
         if (arg[0] == '-' && arg[1])
-            return fc_usage_error("unknown option '%s'", arg);
+            return fc_unknown_option(a, arg);
         if (!want || o->operand)
             return fc_usage_error("unexpected argument '%s'", arg);
         o->operand = arg;

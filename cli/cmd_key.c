@@ -20,6 +20,8 @@ static int key_gen(struct fc_args *a)
                 return fc_usage_error("--out needs a path prefix");
         } else if (fc_opt_flag(a, "--force")) {
             force = 1;
+        } else if (a->argv[a->pos][0] == '-') {
+            return fc_unknown_option(a, a->argv[a->pos]);
         } else {
             return fc_usage_error("unexpected argument '%s'", a->argv[a->pos]);
         }

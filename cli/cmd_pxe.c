@@ -112,7 +112,7 @@ static int parse_opts(struct fc_args *a, struct pxe_opts *o)
         else if (fc_opt_flag(a, "--all"))
             o->all = 1;
         else if (arg[0] == '-' && arg[1])
-            return fc_usage_error("unknown option '%s'", arg);
+            return fc_unknown_option(a, arg);
         else if (!o->outdir) {
             o->outdir = arg;
             a->pos++;
@@ -276,13 +276,17 @@ static int find_recv(const char *given, char *out, size_t cap)
     return FC_EINVAL;
 }
 
+/* --pxe-dir, FLEETCAST_PXE_DIR, the source tree this was built from while
+ * it is there (a developer's build), else where meson installed pxe/. */
 static const char *pxe_dir(const struct pxe_opts *o)
 {
     const char *env = getenv("FLEETCAST_PXE_DIR");
 
     if (o->pxe_dir)
         return o->pxe_dir;
-    return env && *env ? env : FC_PXE_DIR;
+    if (env && *env)
+        return env;
+    return access(FC_PXE_DIR "/mkinitramfs.sh", R_OK) ? FC_PXE_DATADIR : FC_PXE_DIR;
 }
 
 static int copy_file(const char *src, const char *dir, const char *name)

@@ -40,7 +40,7 @@ static int parse(struct fc_args *a, struct report_opts *o)
             continue;
         }
         if (arg[0] == '-' && arg[1])
-            return fc_usage_error("unknown option '%s'", arg);
+            return fc_unknown_option(a, arg);
         if (o->session)
             return fc_usage_error("unexpected argument '%s'", arg);
         o->session = arg;

@@ -89,7 +89,7 @@ static int parse(struct fc_args *a, struct session_opts *o, int create, int sess
             continue;
         }
         if (arg[0] == '-' && arg[1])
-            return fc_usage_error("unknown option '%s'", arg);
+            return fc_unknown_option(a, arg);
         if (want == 0 || o->operand)
             return fc_usage_error("unexpected argument '%s'", arg);
         o->operand = arg;

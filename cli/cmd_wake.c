@@ -20,17 +20,6 @@ struct wake_opts {
     int n;
 };
 
-static void usage(void)
-{
-    printf("usage: fleetcast wake --iface IF [--addr A.B.C.D[:PORT]] MAC...\n"
-           "\n"
-           "fleetcastd sends each MAC's Wake-on-LAN magic packet on its interface IF\n"
-           "to IF's IPv4 broadcast address, UDP port 9 (or to --addr), 6 times over\n"
-           "a minute. MACs as 52:54:00:ab:cd:ef or with dashes, any case; at most %d.\n"
-           "Takes --server URL, --token TOKEN or --token-file PATH, and --json.\n",
-           WAKE_MACS_MAX);
-}
-
 static int str_value(struct fc_args *a, const char *name, const char **out, int *rc)
 {
     if (!fc_opt_value(a, name, out))
@@ -40,7 +29,7 @@ static int str_value(struct fc_args *a, const char *name, const char **out, int 
     return 1;
 }
 
-/* Options and MACs; -1 after --help, else 0 or an exit status. */
+/* Options and MACs (its --help: cli/help.c); 0 or an exit status. */
 static int parse(struct fc_args *a, struct wake_opts *o)
 {
     uint8_t mac[FC_MAC_LEN];
@@ -50,8 +39,6 @@ static int parse(struct fc_args *a, struct wake_opts *o)
         const char *arg = a->argv[a->pos];
         int rc = 0;
 
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
-            return usage(), -1;
         if (fc_api_opt(a, &o->api, &rc) || str_value(a, "--iface", &o->iface, &rc) ||
             str_value(a, "--addr", &o->addr, &rc)) {
             if (rc)
@@ -59,7 +46,7 @@ static int parse(struct fc_args *a, struct wake_opts *o)
             continue;
         }
         if (arg[0] == '-' && arg[1])
-            return fc_usage_error("unknown option '%s'", arg);
+            return fc_unknown_option(a, arg);
         if (fc_mac_parse(arg, mac))
             return fc_usage_error("'%s' is not a machine's MAC (52:54:00:ab:cd:ef)", arg);
         if (o->n == WAKE_MACS_MAX)
@@ -97,7 +84,7 @@ int fc_cmd_wake(struct fc_args *a)
     int rc = parse(a, &o);
 
     if (rc)
-        return rc < 0 ? 0 : rc;
+        return rc;
     body = wake_body(&o);
     if (!body)
         return fc_fail(FC_ENOMEM, "wake");

@@ -484,7 +484,7 @@ static int parse(struct fc_args *a, struct watch *w)
             continue;
         }
         if (arg[0] == '-' && arg[1])
-            return fc_usage_error("unknown option '%s'", arg);
+            return fc_unknown_option(a, arg);
         if (w->want)
             return fc_usage_error("unexpected argument '%s'", arg);
         w->want = arg;

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/api.h"
 #include "cli/cli.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -15,53 +14,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     fc_cli_stop = 1;
-}
-
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: fleetcast COMMAND ...\n"
-               "\n"
-               "  key gen [--out PREFIX] [--force]      make an Ed25519 signing key pair\n"
-               "  image create SOURCE OUT [--key SECRET] [--level N] [--threads N]\n"
-               "               [--chunk-size BYTES] [--quiet] [--json]\n"
-               "  image info IMG [--json] [--extents] [--chunks]\n"
-               "  image verify IMG [--pubkey PUB] [--json]\n"
-               "  image restore IMG TARGET [--pubkey PUB] [--zero-free|--discard]\n"
-               "               [--threads N] [--quiet] [--json]\n"
-               "  image compare IMG TARGET [--pubkey PUB] [--quiet]\n"
-               "  pxe build OUTDIR --key PUB|--insecure-any-signer [--kernel VMLINUZ]\n"
-               "            [--server ADDR] [--session auto|ID] [--disk DEV] [--image-id HEX]\n"
-               "            [--machine MAC:disk=DEV,image=HEX]... [--after reboot|poweroff|shell]\n"
-               "            [--recv PATH] [--append ARGS] [--pxe-dir DIR]\n"
-               "                                        a TFTP root that images PXE clients\n"
-               "  pxe reset MAC|--all --tftp-root DIR   image those machines again\n"
-               "  session create --image IMG --group 239.X.Y.Z:PORT --iface IF [--rate R]\n"
-               "               [--min-receivers N] [--max-wait S] [--fec P] [--start-now]\n"
-               "               [--readback]\n"
-               "  session list | show ID | start ID | cancel ID\n"
-               "  machines [--session ID]               machines of live sessions\n"
-               "  machines list [--lab LAB] | add MAC [--name N] [--lab LAB] | remove MAC\n"
-               "  machines import CSV                   the inventory (MAC,name,lab lines)\n"
-               "  labs list | add NAME [--note TEXT] | remove NAME\n"
-               "  report [SESSION | --since 18:00|'2026-12-01 02:00'|12h]\n"
-               "         [--format text|json|html] [--out FILE]   what each session did\n"
-               "  schedule create --lab LAB --image IMG --at '2026-12-01 02:00'|02:00|+10m\n"
-               "           --group 239.X.Y.Z:PORT --iface IF [--every day|sun,wed] [--wake]\n"
-               "           [--deadline 05:00] [--rate R] [--max-wait S] [--readback]\n"
-               "  schedule list | cancel ID             a lab imaged at a time, woken first\n"
-               "  watch [SESSION]                       live table of a session's machines\n"
-               "  wake --iface IF [--addr A.B.C.D[:PORT]] MAC...\n"
-               "                                        Wake-on-LAN from the server, 6 rounds\n"
-               "  pxe seen                              machines fleetcastd saw PXE booting\n"
-               "    (these take --server URL (default " FC_API_DEFAULT_SERVER "),\n"
-               "    --token TOKEN or --token-file PATH, and --json)\n"
-               "\n"
-               "Environment: FLEETCAST_HOME (default ~/.fleetcast) holds the default key,\n"
-               "the API token fleetcastd created (api.token) and cli.conf ('server = URL',\n"
-               "'token-file = PATH'); FLEETCAST_SERVER and FLEETCAST_TOKEN override it.\n"
-               "Exit status: 0 ok, 2 usage, 3 bad image or key, 4 target too small (image)\n"
-               "or no such session (API), 5 I/O error, 6 target differs, 130 interrupted,\n"
-               "1 other (API: refused or unreachable; watch: a machine not done).\n");
 }
 
 int fc_opt_flag(struct fc_args *a, const char *name)
@@ -124,6 +76,7 @@ int main(int argc, char **argv)
 {
     struct fc_args a = {argc, argv, 2};
     struct sigaction sa;
+    int rc;
 
     fc_log_init("fleetcast", FC_LOG_INFO);
     memset(&sa, 0, sizeof(sa));
@@ -131,13 +84,21 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
+        fc_cli_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
         printf("fleetcast %s\n", FC_VERSION);
         return 0;
     }
+    if (!strcmp(argv[1], "--list-commands")) {
+        fc_cli_list_commands();
+        return 0;
+    }
+    if (argv[1][0] == '-')
+        return fc_unknown_option(&a, argv[1]);
+    if (fc_cli_help(argc, argv, &rc))
+        return rc;
     if (!strcmp(argv[1], "key"))
         return fc_cmd_key(&a);
     if (!strcmp(argv[1], "image"))

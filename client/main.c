@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,7 @@ static void usage(FILE *f)
             "                         happening, telling the server (default: none)\n"
             "  --stats FILE           write counters as JSON at exit\n"
             "  --quiet | --verbose\n"
+            "  --help | --version\n"
             "\n"
             "Without --target (for a boot script, e.g. the PXE initramfs):\n"
             "  --probe                find the server, check the manifest, print\n"
@@ -91,7 +93,8 @@ static void usage(FILE *f)
             "5 I/O error on the target; 6 whole-disk check failed; 7 aborted or dropped by\n"
             "the server (disk incomplete); 8 server not found or lost (disk incomplete);\n"
             "9 --deadline passed (disk incomplete);\n"
-            "10 several sessions would do (name one with --session); 130 interrupted.\n",
+            "10 several sessions would do (name one with --session); 64 unknown option;\n"
+            "130 interrupted.\n",
             FC_PORT_DEFAULT);
 }
 
@@ -120,6 +123,20 @@ static int parse_session(const char *s, uint32_t *out)
     return 0;
 }
 
+/* One line saying what is wrong, then where to look; returns CODE. */
+__attribute__((format(printf, 2, 3))) static int usage_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("fleetcast-recv: usage error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (see fleetcast-recv --help)\n", stderr);
+    return code;
+}
+
+/* 0, or the exit status of a usage error (said). */
 static int parse_args(struct fc_recv *r, int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -142,12 +159,14 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         {"zero-free", 0, 0, 'z'},
         {"readback", 0, 0, 'R'},
         {"help", 0, 0, 'h'},
+        {"version", 0, 0, 'V'},
         {0, 0, 0, 0},
     };
-    int c, bad = 0;
+    int c, li = 0, bad = 0;
 
     r->o.discover_timeout = r->o.server_timeout = 60;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    opterr = 0; /* our own line: the option by name, and where to look */
+    while (!bad && (c = getopt_long(argc, argv, ":", lo, &li)) != -1) {
         switch (c) {
         case 't':
             r->o.target = optarg;
@@ -207,15 +226,26 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         case 'h':
             usage(stdout);
             exit(0);
+        case 'V':
+            printf("fleetcast-recv %s\n", FC_VERSION);
+            exit(0);
+        case '?':
+            return usage_error(FC_RX_EXIT_UNKNOWN_OPTION, "unknown option %.*s",
+                               (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+        case ':':
+            return usage_error(FC_RX_EXIT_USAGE, "%s needs a value", argv[optind - 1]);
         default:
             bad = 1;
         }
     }
+    if (bad)
+        return usage_error(FC_RX_EXIT_USAGE, "bad --%s '%s'", lo[li].name, optarg);
+    if (optind != argc)
+        return usage_error(FC_RX_EXIT_USAGE, "unexpected argument %s", argv[optind]);
     /* Exactly one of: a target, --probe, --report-failure. */
-    if (bad || optind != argc || !!r->o.target + r->o.probe + !!r->o.report_failure != 1) {
-        usage(stderr);
-        return FC_EINVAL;
-    }
+    if (!!r->o.target + r->o.probe + !!r->o.report_failure != 1)
+        return usage_error(FC_RX_EXIT_USAGE, "give one of --target PATH, --probe, "
+                                             "--report-failure TEXT");
     return 0;
 }
 
@@ -389,8 +419,9 @@ int main(int argc, char **argv)
     memset(&r, 0, sizeof(r));
     r.data_fd = r.ctrl_fd = r.t.fd = -1;
     r.stop = &stop_flag;
-    if (parse_args(&r, argc, argv))
-        return FC_RX_EXIT_USAGE;
+    code = parse_args(&r, argc, argv);
+    if (code)
+        return code;
     if (r.o.deadline > 0) /* counted from the start: the whole run is bounded */
         r.deadline_at = fc__now() + r.o.deadline;
     fc_log_init("fleetcast-recv", r.o.verbose ? FC_LOG_DEBUG

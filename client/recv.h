@@ -18,15 +18,16 @@
 enum fc_recv_exit {
     FC_RX_EXIT_OK = 0,
     FC_RX_EXIT_USAGE = 2,
-    FC_RX_EXIT_IMAGE = 3,     /* bad manifest, signature or key, or wrong image */
-    FC_RX_EXIT_TOO_SMALL = 4, /* target smaller than the image's disk */
-    FC_RX_EXIT_IO = 5,        /* I/O error on the target */
-    FC_RX_EXIT_CHECK = 6,     /* the whole-disk check failed */
-    FC_RX_EXIT_ABORTED = 7,   /* aborted or dropped by the server */
-    FC_RX_EXIT_LOST = 8,      /* server not found or lost */
-    FC_RX_EXIT_DEADLINE = 9,  /* --deadline passed before the disk was done */
-    FC_RX_EXIT_AMBIG = 10,    /* several sessions would do: --session names one */
-    FC_RX_EXIT_INTR = 130,    /* SIGINT/SIGTERM */
+    FC_RX_EXIT_IMAGE = 3,           /* bad manifest, signature or key, or wrong image */
+    FC_RX_EXIT_TOO_SMALL = 4,       /* target smaller than the image's disk */
+    FC_RX_EXIT_IO = 5,              /* I/O error on the target */
+    FC_RX_EXIT_CHECK = 6,           /* the whole-disk check failed */
+    FC_RX_EXIT_ABORTED = 7,         /* aborted or dropped by the server */
+    FC_RX_EXIT_LOST = 8,            /* server not found or lost */
+    FC_RX_EXIT_DEADLINE = 9,        /* --deadline passed before the disk was done */
+    FC_RX_EXIT_AMBIG = 10,          /* several sessions would do: --session names one */
+    FC_RX_EXIT_INTR = 130,          /* SIGINT/SIGTERM */
+    FC_RX_EXIT_UNKNOWN_OPTION = 64, /* an option it does not know (named) */
 };
 
 struct fc_recv_opts {

@@ -81,7 +81,7 @@ assert_stderr "refusing .*block device.*--pubkey.*--insecure" "recv names --pubk
 assert_eq "$before" "$(sha "$T/loop.raw")" "the refused block device is untouched"
 assert_exit 8 "$FLEETCAST_RECV" --target "$T/f.img" --server 127.0.0.1:9 --discover-timeout 1
 assert_stderr "no --pubkey.*any signer" "a file target without --pubkey: allowed, with a warning"
-assert_exit 2 "$FLEETCAST_RECV" --target "$T/f.img" --no-such-flag
+assert_exit 64 "$FLEETCAST_RECV" --target "$T/f.img" --no-such-flag
 assert_stderr "no-such-flag" "recv names an unknown flag"
 
 # ---------------------------------------------------------------------------- session
