@@ -413,6 +413,8 @@ static int *bool_slot(struct fc_daemon_config *dc, struct fc_session_config *c, 
         return &c->zero_free;
     if (!strcmp(name, "readback"))
         return &c->readback;
+    if (!strcmp(name, "check-config"))
+        return &dc->check_only;
     return NULL;
 }
 
@@ -575,6 +577,8 @@ int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, in
         return FC_EINVAL;
     if (!dc->state_dir[0])
         default_state_dir(dc);
+    if (dc->daemon && !dc->http)
+        dc->http = FC_HTTP_DEFAULT;
     *has_session = c->image_path || c->data_port || c->iface;
     if (*has_session && fc_session_config_check(c, why, sizeof(why))) {
         fc_error("%s (--image, --group, --iface)", why);
@@ -647,7 +651,7 @@ static void session_changes(const struct fc_session_config *a, const struct fc_s
     const int bv[] = {b->verbose, b->loopback, b->zero_free, b->readback};
     size_t i;
 
-    number_change(buf, cap, "rate", a->rate_bps, b->rate_bps);
+    number_change(buf, cap, "rate (Mbit/s)", a->rate_bps / 1e6, b->rate_bps / 1e6);
     for (i = 0; i < N_NUM; i++)
         number_change(buf, cap, num_settings[i].name, num_get(a, &num_settings[i]),
                       num_get(b, &num_settings[i]));

@@ -68,6 +68,8 @@ static void usage(FILE *out)
             "                      $STATE_DIRECTORY, else $FLEETCAST_HOME, else ~/.fleetcast)\n"
             "  --config FILE       'name = value' lines with the names above (yes/no for\n"
             "                      the flags without a value); SIGHUP reads it again\n"
+            "  --check-config      check the settings (and --config FILE), then exit: 0\n"
+            "                      valid, 64 not\n"
             "  --help, --version\n",
             FC_DATA_MAX_PAYLOAD, FC_PORT_DEFAULT, FC_HTTP_DEFAULT, FC_HTTP_STREAM_SECONDS);
 }
@@ -113,10 +115,15 @@ int main(int argc, char **argv)
         free(d);
         return 64;
     }
-    if (dc.notify_url)
-        curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before any thread uses libcurl */
-    if (dc.daemon && !dc.http)
-        dc.http = FC_HTTP_DEFAULT;
+    if (dc.check_only) {
+        printf("fleetcastd: the settings are valid%s%s\n", dc.config_path ? ": " : "",
+               dc.config_path ? dc.config_path : "");
+        fc_config_free(&dc);
+        free(d);
+        return 0;
+    }
+    /* once, before any thread uses libcurl; always: a reload may set --notify-url */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = fc_daemon_init(d, &dc, &sc);
     if (!rc && d->store) {
         fc_record_resume(d);

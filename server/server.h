@@ -259,6 +259,7 @@ struct fc_config_str {
 
 struct fc_daemon_config {
     int daemon;                    /* keep running when sessions end (API mode) */
+    int check_only;                /* --check-config: parse, say so, exit */
     const char *http;              /* ADDR:PORT of the console, or NULL for none */
     struct fc_http_opts http_opts; /* console: reads open, Host names, limits (http.h) */
     /* write pxelinux.cfg/01-<mac> there for machines done (pxecfg.c), or NULL */
