@@ -25,6 +25,9 @@ PACKAGES=(
   # also plays the PXE ROMs of tests/integration/test-pxe-watch.sh (the watcher: libpcap-dev)
   qemu-system-x86 ipxe-qemu pxelinux syslinux-common syslinux mtools dosfstools
   busybox-static linux-image-amd64 cpio kmod dnsmasq-base tftpd-hpa tftp-hpa
+  # the installed service (tests/integration/test-install.sh): systemd-analyze verify and
+  # systemd-sysusers, man (--warnings on the man pages), useradd/userdel for its users
+  systemd man-db passwd
 )
 # Debian's npm, unless npm is there already (NodeSource's nodejs bundles it
 # and conflicts with Debian's npm package).
