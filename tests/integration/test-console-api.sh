@@ -2,8 +2,8 @@
 # Issue 5: fleetcastd's HTTP API (docs/api.md), every call, with curl, on
 # fleetcastd --daemon --http 127.0.0.1:PORT in the lab's srv namespace:
 # health, the dashboard files, sessions create/list/show/start/cancel,
-# machines, events; the token (file mode 0600; 401 without or with a wrong
-# one on every changing call); bad JSON, unknown field, wrong type, missing
+# machines, events; the token (file mode 0640, the daemon's group; 401
+# without or with a wrong one on every changing call); bad JSON, unknown field, wrong type, missing
 # field (400), a body over 64 KiB (413), unknown session (404), start/cancel
 # in the wrong state (409). Then the `fleetcast session|machines` CLI, and a
 # lab session of 3 receivers driven through the API to done.
@@ -24,7 +24,7 @@ con_daemon
 log "fleetcastd API at $CON_URL (in srv), token $FLEETCAST_HOME/api.token"
 
 # --- the token file, health, the dashboard files
-assert_eq 600 "$(stat -c %a "$FLEETCAST_HOME/api.token")" "the token file has mode 0600"
+assert_eq "640 $(id -gn)" "$(stat -c "%a %G" "$FLEETCAST_HOME/api.token")" "the token file has mode 0640 and the daemon's group"
 check "the token is not empty and has no spaces" test "${#TOKEN}" -ge 16 -a "${TOKEN// /}" == "$TOKEN"
 check "fleetcastd logged the token file's path" grep -q "$FLEETCAST_HOME/api.token" "$T/srv.log"
 req GET /api/v1/health
