@@ -209,6 +209,11 @@ int fc_cli_help(int argc, char **argv, int *rc)
     c = find(argv[1], argc > 2 ? argv[2] : NULL);
     if (c) {
         printf("usage: fleetcast %s\n\n%s", c->synopsis, c->text);
+        /* `machines` is a command and a group: its subcommands too */
+        if (!c->sub && group_has_subs(c->group)) {
+            putchar('\n');
+            group_help(c->group);
+        }
         return 1;
     }
     if (group_help(argv[1]))
