@@ -248,6 +248,8 @@ assert_match "API api\.token created: $STATEDIR/api\.token \(mode 0640" "$(cat "
 	"the token is made in the state directory"
 assert_eq "640 fleetcast fleetcast" "$(stat -c '%a %U %G' "$SVC_STATE/api.token" 2>&1)" "api.token: 0640, fleetcast:fleetcast"
 assert_eq "640 fleetcast fleetcast" "$(stat -c '%a %U %G' "$SVC_STATE/viewer.token" 2>&1)" "viewer.token: 0640, fleetcast:fleetcast"
+assert_match "store: $STATEDIR/fleetcast\.db" "$(cat "$T/srv.log.now")" "the store is opened in the state directory"
+assert_eq fleetcast "$(stat -c '%U' "$SVC_STATE/fleetcast.db" 2>&1)" "the store file is the fleetcast user's"
 
 log "an admin in the fleetcast group creates a session; a receiver in m1 is imaged"
 FC=$ROOT$BINDIR/fleetcast
