@@ -411,9 +411,10 @@ int fc_config_from_json(struct fc_session_config *c, const struct fc_session_con
  * group, interface or stats file). */
 void fc_config_session_defaults(struct fc_session_config *out, const struct fc_session_config *c);
 /* SIGHUP: parses the command line (and its --config file) again. On success
- * applies what a reload can change (trusted-key, tftp-root, the defaults of
- * new sessions) to cur and *defaults, logs one line saying what changed and
- * what needs a restart, and returns 0; on any error keeps everything. */
+ * applies what a reload can change (trusted-key, tftp-root, notify-url,
+ * notify-mail, sendmail, the defaults of new sessions) to cur and
+ * *defaults, logs one line saying what changed and what needs a restart,
+ * and returns 0; on any error keeps everything. */
 int fc_config_reload(struct fc_daemon_config *cur, struct fc_session_config *defaults);
 /* Frees the config file's strings (at exit). */
 void fc_config_free(struct fc_daemon_config *dc);
