@@ -150,12 +150,16 @@ START_TEST(test_reload)
     ck_assert_int_eq(parse(&dc, &c, 4, argv), 0);
     fc_config_session_defaults(&d, &c);
     /* applied: the rate of new sessions, tftp-root; not: the console address */
-    snprintf(text, sizeof(text), "rate = 400M\nhttp = 127.0.0.1:7681\ntftp-root = %s\n", root);
+    snprintf(text, sizeof(text),
+             "rate = 400M\nhttp = 127.0.0.1:7681\ntftp-root = %s\n"
+             "notify-url = http://10.0.0.9/hook\n",
+             root);
     write_file(path, text);
     ck_assert_int_eq(fc_config_reload(&dc, &d), 0);
     ck_assert(d.rate_bps == 400e6);
     ck_assert_str_eq(dc.http, "127.0.0.1:7680");
     ck_assert_str_eq(dc.tftp_root, root);
+    ck_assert_str_eq(dc.notify_url, "http://10.0.0.9/hook");
     /* a bad file: nothing changes */
     write_file(path, "rate = 900M\nbogus = 1\n");
     ck_assert_int_ne(fc_config_reload(&dc, &d), 0);
