@@ -89,7 +89,7 @@ check "the dashboard has no inline script (CSP without 'unsafe-inline')" \
 	bash -c "! grep -Eiq '<script>|<script [^>]*>[^<]|on(click|load|error)=' '$T/resp'"
 
 # --- 3. tokens
-assert_eq 600 "$(stat -c %a "$FLEETCAST_HOME/viewer.token")" "viewer.token has mode 0600"
+assert_eq "640 $(id -gn)" "$(stat -c "%a %G" "$FLEETCAST_HOME/viewer.token")" "viewer.token has mode 0640 and the daemon's group"
 check "the viewer token is not the write token" test "${#VIEWER}" -ge 16 -a "$VIEWER" != "$TOKEN"
 check "fleetcastd logged viewer.token's path" grep -q "$FLEETCAST_HOME/viewer.token" "$T/srv.log"
 req GET /api/v1/sessions
