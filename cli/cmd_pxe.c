@@ -612,10 +612,6 @@ static int pxe_reset(struct fc_args *a)
 
 /* ---- seen ---- */
 
-#define SEEN_USAGE                                                                                 \
-    "usage: fleetcast pxe seen [--json] [--server URL] [--token TOKEN|--token-file PATH]\n"        \
-    "  the machines fleetcastd's PXE watcher (--watch-iface) heard booting, newest first\n"
-
 static void seen_table(json_t *list)
 {
     char when[32];
@@ -642,15 +638,17 @@ static int pxe_seen(struct fc_args *a)
     json_t *out, *list;
     int rc = 0;
 
-    while (a->pos < a->argc) {
-        if (!strcmp(a->argv[a->pos], "--help") || !strcmp(a->argv[a->pos], "-h")) {
-            fputs(SEEN_USAGE, stdout);
-            return 0;
+    while (a->pos < a->argc) { /* its --help: cli/help.c */
+        const char *arg = a->argv[a->pos];
+
+        if (fc_api_opt(a, &o, &rc)) {
+            if (rc)
+                return rc;
+            continue;
         }
-        if (!fc_api_opt(a, &o, &rc))
-            return fc_usage_error("pxe seen: unknown argument '%s'", a->argv[a->pos]);
-        if (rc)
-            return rc;
+        if (arg[0] == '-')
+            return fc_unknown_option(a, arg);
+        return fc_usage_error("pxe seen: unexpected argument '%s'", arg);
     }
     rc = fc_api_request(&o, "GET", "/api/v1/pxe", NULL, &out);
     if (rc)

@@ -67,6 +67,9 @@ static const struct cmd_help cmds[] = {
     {"pxe", "reset", "pxe reset MAC|--all --tftp-root DIR",
      "Removes the 'boot the local disk' entries fleetcastd wrote: those machines\n"
      "are imaged again at their next network boot.\n"},
+    {"pxe", "seen", "pxe seen",
+     "The machines fleetcastd's PXE watcher (--watch-iface) heard booting, newest\n"
+     "first: MAC, firmware, last DHCP message, state, whether the inventory knows it.\n" API_OPTS},
     {"session", "create",
      "session create --image IMG --group 239.X.Y.Z:PORT --iface IF [--rate R]\n"
      "               [--min-receivers N] [--max-wait S] [--fec P] [--start-now]\n"

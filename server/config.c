@@ -214,7 +214,7 @@ static int is_daemon_setting(const char *name)
 {
     static const char *const names[] = {
         "http",      "http-host",  "http-stream-seconds", "tftp-root", "trusted-key", "state-dir",
-        "ctrl-port", "notify-url", "notify-mail",         "sendmail",  NULL};
+        "ctrl-port", "notify-url", "notify-mail",         "sendmail",  "watch-iface", NULL};
 
     return in_list(names, name);
 }
@@ -660,6 +660,19 @@ static void session_changes(const struct fc_session_config *a, const struct fc_s
             said(buf, cap, bools[i], av[i] ? "yes" : "no", bv[i] ? "yes" : "no");
 }
 
+/* 1 if the PXE watcher's interfaces differ (it captures from the start). */
+static int ifaces_differ(const struct fc_daemon_config *a, const struct fc_daemon_config *b)
+{
+    unsigned i;
+
+    if (a->n_watch_ifaces != b->n_watch_ifaces)
+        return 1;
+    for (i = 0; i < a->n_watch_ifaces; i++)
+        if (strcmp(a->watch_ifaces[i], b->watch_ifaces[i]))
+            return 1;
+    return 0;
+}
+
 /* The settings a reload cannot change: sockets, threads and files opened
  * at the start. Named in buf when they differ. */
 static void restart_changes(const struct fc_daemon_config *a, const struct fc_daemon_config *b,
@@ -678,6 +691,8 @@ static void restart_changes(const struct fc_daemon_config *a, const struct fc_da
     number_change(buf, cap, "http-stream-seconds", ha->stream_seconds, hb->stream_seconds);
     if (hosts)
         said(buf, cap, "http-host", "(old list)", "(new list)");
+    if (ifaces_differ(a, b))
+        said(buf, cap, "watch-iface", "(old list)", "(new list)");
 }
 
 int fc_config_reload(struct fc_daemon_config *cur, struct fc_session_config *defaults)
