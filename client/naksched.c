@@ -80,12 +80,30 @@ int fc_naks_tick(struct fc_nakst *s, const struct fc_naks_cfg *c, double now, ui
     return s->phase == FC_NAKS_PENDING && now >= s->t;
 }
 
+double fc_naks_next(const struct fc_nakst *s, const struct fc_naks_cfg *c, uint32_t max_seq)
+{
+    double t;
+
+    switch (s->phase) {
+    case FC_NAKS_PENDING:
+        return s->t;
+    case FC_NAKS_WAIT:
+        t = s->t + repair_timeout(s, c);
+        if (s->fresh && passed(s, c, max_seq) && s->t + c->backoff < t)
+            t = s->t + c->backoff;
+        return t;
+    default:
+        return FC_NAKS_NEVER; /* only new DATA can make it due */
+    }
+}
+
 void fc_naks_sent(struct fc_nakst *s, double now, uint32_t max_seq)
 {
     s->phase = FC_NAKS_WAIT;
     s->t = now;
     s->nak_seq = max_seq;
     s->fresh = 0;
+    s->asked = 1;
     if (s->tries < 255)
         s->tries++;
 }
@@ -103,6 +121,7 @@ int fc_naks_heard(struct fc_nakst *s, double now, uint32_t max_seq, unsigned nee
     s->t = now;
     s->nak_seq = max_seq;
     s->fresh = 0;
+    s->asked = 1;
     return was_pending;
 }
 

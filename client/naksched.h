@@ -39,6 +39,7 @@ struct fc_nakst {
     uint8_t fresh;    /* WAIT: a packet of the block arrived after the NAK */
     uint8_t tries;    /* NAKs since the block last received anything */
     uint8_t passed;   /* the server has sent all of the block once */
+    uint8_t asked;    /* NAKed before (by us, or one we heard): our NAKs carry the bitmap */
     uint32_t ref_seq; /* sequence of the block's latest packet, or where DATA passed it */
     uint32_t nak_seq; /* highest DATA sequence when NAKed or cancelled */
     double t;         /* PENDING: when the entry goes out; WAIT: when it went out */
@@ -60,6 +61,13 @@ void fc_naks_passed(struct fc_nakst *s, uint32_t seq);
 int fc_naks_tick(struct fc_nakst *s, const struct fc_naks_cfg *c, double now, uint32_t max_seq,
                  unsigned missing, double u);
 void fc_naks_sent(struct fc_nakst *s, double now, uint32_t max_seq);
+/* When fc_naks_tick() may next return 1 or change the phase if no DATA
+ * arrives before (DATA wakes the caller anyway): the caller sleeps until
+ * the earliest of its blocks' times instead of polling. FC_NAKS_NEVER when
+ * only DATA can make the block due. Call it after fc_naks_tick() at the
+ * same max_seq, so that a time already past means the block acts now. */
+#define FC_NAKS_NEVER 1e300
+double fc_naks_next(const struct fc_nakst *s, const struct fc_naks_cfg *c, uint32_t max_seq);
 /* Another receiver NAKed this block asking `needed` while we miss `missing`.
  * Returns 1 if a pending entry of ours was cancelled (suppressed). */
 int fc_naks_heard(struct fc_nakst *s, double now, uint32_t max_seq, unsigned needed,

@@ -25,6 +25,7 @@
 #define WRITER_QUEUE 16    /* complete chunks waiting for the disk */
 #define SILENCE_REJOIN 3.0 /* nothing from the server this long: find it again */
 #define PROBE_WAIT 1.0     /* a liveness DISCOVER while waiting for the start */
+#define STALL_CHUNKS 3     /* DATA without a chunk written for this many chunks' time: probe */
 #define IDLE_NAK 0.2       /* nothing at all arrived: NAK every incomplete block */
 #define DONE_REPEAT 0.5
 #define DONE_GIVE_UP 10.0
@@ -34,6 +35,9 @@
 #define TCP_TIMEOUT 3.0     /* seconds one such fetch may block the network thread */
 #define TCP_WANT_MAX 64     /* chunks waiting for their fetch */
 #define TCP_ERRORS_MAX 3    /* fetches that failed outright before we stop trying */
+/* The longest sleep in poll() with nothing due: a safety net for what has
+ * no deadline of its own (the progress bar on a terminal). */
+#define WAIT_MAX 0.25
 
 /* A chunk's TCP fallback (nt->tcp[idx]). */
 enum { TCP_NONE = 0, TCP_FAILED, TCP_QUEUED, TCP_DONE };
@@ -69,9 +73,11 @@ struct net {
      * it: a tagged packet from the server, a chunk written (it passed the
      * signed hashes), a completed (re-)join. Not DATA: see on_data. */
     double now, t_data, t_server, t_report, t_sweep, t_rate, t_done0, t_done;
-    uint64_t rate_bytes;
-    double rate;
-    struct fc_nak nak; /* entries being batched */
+    double t_nak_next; /* the earliest NAK timer of the last scan (fc_naks_next) */
+    uint64_t rate_bytes, rate_pkts;
+    double rate, pkt_rate; /* bytes written, DATA packets received, per second */
+    double chunk_pkts;     /* DATA packets of an average chunk */
+    struct fc_nak nak;     /* entries being batched */
     struct fc_wfinal fin;
     uint8_t done_status;
     struct mmsghdr mm[BATCH];
@@ -441,7 +447,15 @@ static void nak_flush(struct net *nt)
 
 static void nak_add(struct net *nt, const struct fc_asm_chunk *c, uint32_t b)
 {
-    fc_asm_nak_entry(c, b, &nt->nak.e[nt->nak.count++]);
+    struct fc_nak_entry *e = &nt->nak.e[nt->nak.count++];
+
+    fc_asm_nak_entry(c, b, e);
+    /* A block's first NAK is answered with fresh parity, which fills any
+     * hole: the bitmap (up to 32 bytes of an entry's 41) only helps once
+     * the block was asked for before and the server may have spent its
+     * fresh parity on it. */
+    if (!c->blk[b].nak.asked)
+        e->bitmap_len = 0;
     /* 32 entries with full bitmaps would not fit a datagram: flush early. */
     if (nt->nak.count == FC_NAK_MAX_ENTRIES ||
         (nt->nak.e[nt->nak.count - 1].bitmap_len && nt->nak.count >= 28))
@@ -462,6 +476,7 @@ static void nak_scan_chunk(struct net *nt, struct fc_asm_chunk *c)
 {
     int chunk_passed = nt->src_set && nt->src_chunk != c->idx && c->seq_set &&
                        fc_seq_after(nt->src_seq, c->last_seq);
+    double nak_next;
     uint32_t b;
 
     for (b = 0; b < c->cut.blocks; b++) {
@@ -476,6 +491,9 @@ static void nak_scan_chunk(struct net *nt, struct fc_asm_chunk *c)
             nak_add(nt, c, b);
             fc_naks_sent(st, nt->now, nt->max_seq);
         }
+        nak_next = fc_naks_next(st, &nt->nc, nt->max_seq);
+        if (nak_next < nt->t_nak_next)
+            nt->t_nak_next = nak_next;
     }
 }
 
@@ -505,6 +523,7 @@ static void nak_scan(struct net *nt)
     unsigned s;
 
     idle_sweep(nt);
+    nt->t_nak_next = FC_NAKS_NEVER;
     for (s = 0; s < nt->as.n_slots; s++) {
         struct fc_asm_chunk *c = &nt->as.slot[s];
 
@@ -564,7 +583,10 @@ static void report(struct net *nt, int now_anyway)
 
         /* About the last few seconds: half the weight on the last report. */
         nt->rate = nt->rate > 0 ? 0.5 * nt->rate + 0.5 * inst : inst;
+        inst = (double)(nt->r->n.pkts_received - nt->rate_pkts) / dt;
+        nt->pkt_rate = nt->pkt_rate > 0 ? 0.5 * nt->pkt_rate + 0.5 * inst : inst;
         nt->rate_bytes = nt->r->n.bytes_written;
+        nt->rate_pkts = nt->r->n.pkts_received;
         nt->t_rate = nt->now;
     }
     nt->t_report = nt->now;
@@ -762,6 +784,22 @@ static int probe(struct net *nt)
            s.session == nt->r->s.session;
 }
 
+/* How long DATA may flow without a chunk written before we ask whether the
+ * server is still there: 3 s, or the time STALL_CHUNKS chunks take at the
+ * rate DATA arrives (a lab of many machines on one link, or on shared CPUs,
+ * takes seconds per chunk; asking every 3 s there cost a DISCOVER and an
+ * ANNOUNCE each time, and a failed answer a re-JOIN). Bounded by a third of
+ * --server-timeout, after which we give up whatever the answers. */
+static double stall_after(const struct net *nt)
+{
+    double t = nt->pkt_rate > 0 ? STALL_CHUNKS * nt->chunk_pkts / nt->pkt_rate : 0;
+    double cap = nt->r->o.server_timeout / 3;
+
+    if (t > cap)
+        t = cap;
+    return t > SILENCE_REJOIN ? t : SILENCE_REJOIN;
+}
+
 /* DATA keeps coming but nothing we can check (no chunk written, no tagged
  * packet) for a while: loss, or a host spoiling every block. If the server
  * still answers a DISCOVER, keep going (the TCP fallback and --deadline are
@@ -783,7 +821,7 @@ static void check_stalled(struct net *nt)
         quit(nt, FC_RX_EXIT_LOST);
         return;
     }
-    if (nt->now - nt->t_probe < SILENCE_REJOIN)
+    if (nt->now - nt->t_probe < SILENCE_REJOIN || nt->now - nt->t_server < stall_after(nt))
         return;
     if (!probe(nt))
         rejoin(nt, "does not answer while DATA arrives without progress");
@@ -921,13 +959,68 @@ static void done_repeat(struct net *nt)
 
 /* ---- the loop ---- */
 
+static void wake_at(double *t, double when)
+{
+    if (when < *t)
+        *t = when;
+}
+
+/* When the server check of check_server() next has something to do. */
+static double server_check_at(const struct net *nt)
+{
+    const struct fc_recv *r = nt->r;
+    double t = nt->t_server + SILENCE_REJOIN, probe_at;
+
+    if (t > nt->now || !nt->got_data)
+        return t; /* without DATA, the probe itself waits PROBE_WAIT */
+    probe_at = nt->t_server + stall_after(nt);
+    if (probe_at < nt->t_probe + SILENCE_REJOIN)
+        probe_at = nt->t_probe + SILENCE_REJOIN;
+    t = nt->t_data + SILENCE_REJOIN;
+    wake_at(&t, probe_at);
+    wake_at(&t, nt->t_server + r->o.server_timeout);
+    return t;
+}
+
+/* The earliest deadline of this thread: the next NAK timer, idle sweep,
+ * report, server check, DONE repeat or --deadline. DATA, control packets
+ * and the writer's results wake poll() by themselves, so nothing else is
+ * due before; an idle receiver sleeps instead of turning every 2 ms. */
+static double next_wake(const struct net *nt)
+{
+    const struct fc_recv *r = nt->r;
+    double t = nt->now + WAIT_MAX;
+
+    if (nt->phase == PH_RECEIVING) {
+        wake_at(&t, nt->t_nak_next);
+        if (nt->ever_data)
+            wake_at(&t, (nt->t_data > nt->t_sweep ? nt->t_data : nt->t_sweep) + IDLE_NAK);
+        wake_at(&t, server_check_at(nt));
+    }
+    if (nt->phase == PH_RECEIVING || nt->phase == PH_FINISHING) {
+        wake_at(&t, nt->t_report + r->report_ms / 1000.0);
+        if (r->deadline_at > 0)
+            wake_at(&t, r->deadline_at);
+    }
+    if (nt->phase == PH_DONE)
+        wake_at(&t, nt->t_done + DONE_REPEAT);
+    return t;
+}
+
+static void sleep_until(struct net *nt, double t)
+{
+    struct pollfd p[3] = {{.fd = nt->r->data_fd, .events = POLLIN},
+                          {.fd = nt->r->ctrl_fd, .events = POLLIN},
+                          {.fd = fc_writer_fd(nt->w), .events = POLLIN}};
+    double left = t - fc__now();
+
+    /* Rounded up: waking a little early would only turn for nothing. */
+    poll(p, 3, left > 0 ? (int)(left * 1000) + 1 : 0);
+}
+
 static void turn(struct net *nt)
 {
-    struct pollfd p[2] = {{.fd = nt->r->data_fd, .events = POLLIN},
-                          {.fd = nt->r->ctrl_fd, .events = POLLIN}};
-
-    /* Short waits while receiving: NAK back-offs are a few milliseconds. */
-    poll(p, 2, nt->phase == PH_RECEIVING ? 2 : 20);
+    sleep_until(nt, next_wake(nt));
     nt->now = fc__now();
     drain_data(nt);
     drain_ctrl(nt);
@@ -951,7 +1044,7 @@ static void turn(struct net *nt)
 static int net_init(struct net *nt, struct fc_recv *r)
 {
     const struct fc_naks_cfg nc = FC_NAKS_CFG_DEFAULT;
-    uint64_t total = 0;
+    uint64_t total = 0, comp = 0;
     uint32_t i;
     int rc;
 
@@ -959,6 +1052,7 @@ static int net_init(struct net *nt, struct fc_recv *r)
     nt->nc = nc;
     nt->exit_code = FC_RX_EXIT_OK;
     nt->now = nt->t_server = nt->t_rate = fc__now();
+    nt->t_nak_next = FC_NAKS_NEVER;
     nt->fails = calloc(r->m.n_chunks ? r->m.n_chunks : 1, 1);
     nt->tcp = calloc(r->m.n_chunks ? r->m.n_chunks : 1, 1);
     if (!nt->fails || !nt->tcp)
@@ -969,8 +1063,11 @@ static int net_init(struct net *nt, struct fc_recv *r)
     rc = fc_writer_start(&nt->w, &r->t, &r->m, WRITER_QUEUE, r->o.readback);
     if (rc)
         return rc;
-    for (i = 0; i < r->m.n_chunks; i++)
+    for (i = 0; i < r->m.n_chunks; i++) {
         total += r->m.chunks[i].raw_size;
+        comp += r->m.chunks[i].comp_size;
+    }
+    nt->chunk_pkts = r->m.n_chunks ? (double)comp / r->m.n_chunks / r->s.ann.payload_size : 0;
     nt->con = fc__console_new(total, r->o.quiet);
     return 0;
 }

@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "common/error.h"
@@ -30,6 +32,7 @@ struct fc_writer {
     unsigned rcap, rhead, rlen;
     int finish, stop;
     int readback;
+    int wake_fd; /* eventfd: readable when a result or the end is posted */
     atomic_int stage;
     struct fc_wfinal final;
     struct fc_target *t;
@@ -38,6 +41,16 @@ struct fc_writer {
     uint8_t *scratch;
     ZSTD_DCtx *dctx;
 };
+
+/* The network thread sleeps in poll() until its next deadline; this wakes
+ * it for what only this thread knows: a result, or the end of the disk. */
+static void wake(struct fc_writer *w)
+{
+    uint64_t one = 1;
+    ssize_t n = write(w->wake_fd, &one, sizeof(one));
+
+    (void)n; /* only fails when the counter is already huge: still readable */
+}
 
 /* Called with the lock held; waits for room so no result is ever lost. */
 static void result_put(struct fc_writer *w, const struct fc_wres *r)
@@ -48,6 +61,7 @@ static void result_put(struct fc_writer *w, const struct fc_wres *r)
         return;
     w->res[(w->rhead + w->rlen) % w->rcap] = *r;
     w->rlen++;
+    wake(w);
 }
 
 static void write_one(struct fc_writer *w, struct wjob *j)
@@ -87,6 +101,7 @@ static void finish_disk(struct fc_writer *w)
     pthread_mutex_lock(&w->mu);
     w->final = f;
     atomic_store(&w->stage, FC_WSTAGE_END);
+    wake(w);
 }
 
 static void *writer_main(void *arg)
@@ -131,6 +146,8 @@ static void release(struct fc_writer *w)
     free(w->written);
     free(w->scratch);
     ZSTD_freeDCtx(w->dctx);
+    if (w->wake_fd >= 0)
+        close(w->wake_fd);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv_job);
     pthread_cond_destroy(&w->cv_res);
@@ -156,11 +173,12 @@ int fc_writer_start(struct fc_writer **out, struct fc_target *t, const struct fc
     w->m = m;
     w->readback = readback;
     w->final.first_bad = -1;
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     atomic_init(&w->stage, FC_WSTAGE_WRITING);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv_job, NULL);
     pthread_cond_init(&w->cv_res, NULL);
-    if (!w->q || !w->res || !w->written || !w->scratch || !w->dctx ||
+    if (!w->q || !w->res || !w->written || !w->scratch || !w->dctx || w->wake_fd < 0 ||
         pthread_create(&w->th, NULL, writer_main, w) != 0) {
         release(w);
         return FC_ENOMEM;
@@ -194,10 +212,20 @@ int fc_writer_full(struct fc_writer *w)
     return full;
 }
 
+int fc_writer_fd(struct fc_writer *w)
+{
+    return w->wake_fd;
+}
+
 unsigned fc_writer_results(struct fc_writer *w, struct fc_wres *out, unsigned max)
 {
     unsigned n = 0;
+    uint64_t count;
 
+    /* Cleared before the results are taken: one posted after this read
+     * makes the fd readable again, so no wake-up is lost. */
+    if (read(w->wake_fd, &count, sizeof(count)) < 0)
+        count = 0; /* EAGAIN: nothing posted since the last call */
     pthread_mutex_lock(&w->mu);
     while (n < max && w->rlen) {
         out[n++] = w->res[w->rhead];

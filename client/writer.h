@@ -45,6 +45,9 @@ int fc_writer_start(struct fc_writer **out, struct fc_target *t, const struct fc
  * FC_ESTATE (queue full). */
 int fc_writer_push(struct fc_writer *w, uint32_t idx, uint8_t *buf, size_t len);
 int fc_writer_full(struct fc_writer *w);
+/* Readable (poll POLLIN) when a result or the end of the disk has been
+ * posted since the last fc_writer_results(), which clears it. */
+int fc_writer_fd(struct fc_writer *w);
 /* Up to max results, without waiting. */
 unsigned fc_writer_results(struct fc_writer *w, struct fc_wres *out, unsigned max);
 /* After the last chunk (every one written): fsync, then the check value. */

@@ -190,7 +190,9 @@ struct fc_progress {
     uint64_t rate; /* bytes written per second, recent */
     uint64_t pkts_received;
     uint64_t pkts_lost;
-    uint8_t window[FC_PROGRESS_WINDOW / 8]; /* bit i: chunk win_base + i written */
+    /* bit i: chunk win_base + i written. On the wire its length (u8) and
+     * the window without its trailing zero bytes: 88 to 216 bytes. */
+    uint8_t window[FC_PROGRESS_WINDOW / 8];
 };
 
 struct fc_done {

@@ -1,7 +1,11 @@
-/* PROGRESS: a receiver's report to the server, about once a second: its
- * state, counters (chunks, bytes, rate, packets received, lost, rejected)
- * and a window of per-chunk completion starting at its lowest missing chunk. */
+/* PROGRESS: a receiver's report to the server, every report interval (the
+ * JOIN_ACK's): its state, counters (chunks, bytes, rate, packets received,
+ * lost, rejected) and a window of per-chunk completion starting at its
+ * lowest missing chunk, without its trailing zero bytes (most of it, on
+ * an image of a few hundred chunks, or once the receiver is in order). */
 #include "proto/packet.h"
+
+#include <string.h>
 
 #include "common/error.h"
 
@@ -27,6 +31,16 @@ static int window_ok(const struct fc_progress *p)
             return 0;
     shown = (uint64_t)p->win_base + fc__popcount(p->window, sizeof(p->window));
     return p->chunks_done >= shown;
+}
+
+/* Bytes of the window up to its last nonzero one: what goes on the wire. */
+static size_t window_len(const struct fc_progress *p)
+{
+    size_t n = sizeof(p->window);
+
+    while (n > 0 && p->window[n - 1] == 0)
+        n--;
+    return n;
 }
 
 static int progress_ok(const struct fc_progress *p)
@@ -57,13 +71,15 @@ int fc_progress_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
     fc_wr_u64(&w, p->rate);
     fc_wr_u64(&w, p->pkts_received);
     fc_wr_u64(&w, p->pkts_lost);
-    fc_wr_copy(&w, p->window, sizeof(p->window));
+    fc_wr_u8(&w, (uint8_t)window_len(p));
+    fc_wr_copy(&w, p->window, window_len(p));
     return fc__pkt_end_tagged(&w);
 }
 
 int fc_progress_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_progress *p)
 {
     struct fc_rd r;
+    size_t wlen;
 
     if (fc__pkt_open(&r, buf, len, FC_PKT_PROGRESS, h) < 0)
         return FC_EPROTO;
@@ -78,8 +94,14 @@ int fc_progress_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct 
     p->rate = fc_rd_u64(&r);
     p->pkts_received = fc_rd_u64(&r);
     p->pkts_lost = fc_rd_u64(&r);
-    fc_rd_copy(&r, p->window, sizeof(p->window));
-    if (fc__pkt_close_tagged(&r) < 0 || !progress_ok(p))
+    /* At most the whole window, and never ending in a zero byte: one
+     * encoding per report. */
+    wlen = fc_rd_u8(&r);
+    if (wlen > sizeof(p->window))
+        return FC_EPROTO;
+    memset(p->window, 0, sizeof(p->window));
+    fc_rd_copy(&r, p->window, wlen);
+    if (fc__pkt_close_tagged(&r) < 0 || !progress_ok(p) || window_len(p) != wlen)
         return FC_EPROTO;
     return 0;
 }

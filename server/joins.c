@@ -43,7 +43,7 @@ void fc_joins_send_ack(struct fc_session *s, const struct sockaddr_in *to, uint6
     a.nonce = nonce;
     a.receiver_id = id;
     a.status = status;
-    a.report_ms = s->cfg.report_ms;
+    a.report_ms = fc_rx_report_ms(s);
     if (status == FC_REASON_OK && fc_auth_seal_secret(a.sealed, secret, box_pub))
         return;
     n = fc_join_ack_encode(buf, sizeof(buf), s->session_id, ++s->ctrl_seq, &a);

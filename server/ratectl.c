@@ -5,6 +5,9 @@
  * quarter, then recovers by a tenth of the cap per second (AIMD). One bad
  * link therefore slows the session instead of drowning it in repairs; a
  * receiver past the drop threshold is left to the drop rule instead.
+ * Each report's figure is judged once: with many receivers their report
+ * interval is longer than this 1 s tick (receivers.c), and a figure seen
+ * again must not back off again.
  * The same tick hands the sender the worst loss an active receiver reports,
  * which sizes the parity sent with the pass (sender.c). */
 #include "common/log.h"
@@ -22,7 +25,8 @@ static int congested(const struct fc_session *s, const struct fc_rx **who)
     for (i = 0; i < s->n_rx; i++) {
         const struct fc_rx *r = &s->rx[i];
         double margin = r->loss_floor > FLOOR_MARGIN ? r->loss_floor : FLOOR_MARGIN;
-        if (r->status != FC_RXS_ACTIVE || r->loss_samples < 2 || r->loss_recent >= s->cfg.drop_loss)
+        if (r->status != FC_RXS_ACTIVE || r->loss_samples < 2 || !r->loss_fresh ||
+            r->loss_recent >= s->cfg.drop_loss)
             continue;
         if (r->loss_recent > r->loss_floor + margin) {
             *who = r;
@@ -65,4 +69,5 @@ void fc_ratectl_tick(struct fc_session *s)
     }
     fc_sender_set_rate(s, rate);
     fc_sender_observe_loss(s, fc_ratectl_worst_loss(s));
+    fc_rx_loss_used(s);
 }

@@ -256,6 +256,7 @@ static void update_loss(struct fc_session *s, struct fc_rx *r, const struct fc_p
     if (dr + dl < 64)
         return; /* too few packets for a rate */
     r->loss_recent = (double)dl / (double)(dr + dl);
+    r->loss_fresh = 1;
     /* The floor is the loss this link always has (random or burst loss,
      * not congestion): it follows drops at once and rises within a few
      * seconds, so loss that slowing down does not cure stops counting as
@@ -420,6 +421,37 @@ double fc_rx_recent_loss(const struct fc_session *s, const struct fc_rx *r)
     if (r->have_progress && r->p.chunks_done >= s->img.m.n_chunks)
         return -1;
     return r->loss_recent;
+}
+
+void fc_rx_loss_used(struct fc_session *s)
+{
+    uint32_t i;
+
+    for (i = 0; i < s->n_rx; i++)
+        s->rx[i].loss_fresh = 0;
+}
+
+/* Reports the server takes per second from the whole lab, at most (unless
+ * --report-ms asks for more): 25 of ~90 bytes, against DATA at tens of
+ * megabytes per second. A longer interval costs nothing the receivers
+ * need: repairs go by NAK, and a report is sent at once on every change of
+ * state (joined, all chunks in, done). */
+#define REPORTS_PER_SEC 25
+#define REPORT_MS_MAX 5000 /* and a third of --drop-silent: never dropped as silent */
+
+uint16_t fc_rx_report_ms(const struct fc_session *s)
+{
+    uint32_t expected = fc_rx_count(s, FC_RXS_ACTIVE) + 1; /* with the one joining */
+    double ms, cap = s->cfg.drop_silent * 1000 / 3;
+
+    if (expected < s->cfg.min_receivers)
+        expected = s->cfg.min_receivers;
+    ms = expected * 1000.0 / REPORTS_PER_SEC;
+    if (ms > REPORT_MS_MAX)
+        ms = REPORT_MS_MAX;
+    if (ms > cap)
+        ms = cap;
+    return ms > s->cfg.report_ms ? (uint16_t)ms : s->cfg.report_ms;
 }
 
 int fc_rx_lacks(const struct fc_rx *r, uint32_t c)

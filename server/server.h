@@ -124,6 +124,7 @@ struct fc_rx {
     uint32_t sent_mark; /* our DATA sequence at its previous report */
     double loss_recent, loss_floor;
     int loss_samples, lossy_secs;
+    int loss_fresh; /* loss_recent is from a report rate control has not used yet */
     uint32_t best_done;
     double last_advance;
     uint64_t repairs_requested;
@@ -608,6 +609,14 @@ int fc_rx_charge_repair(struct fc_session *s, struct fc_rx *rx, unsigned pkts);
  * figure yet, or past its repair budget (a receiver that asked that much is
  * not trusted to size everyone's parity). */
 double fc_rx_recent_loss(const struct fc_session *s, const struct fc_rx *r);
+/* Rate control has looked at every fresh loss figure: the next tick acts
+ * only on figures from reports made since (one report, one decision, however
+ * long the report interval). */
+void fc_rx_loss_used(struct fc_session *s);
+/* The PROGRESS interval JOIN_ACK asks for: --report-ms, longer with many
+ * receivers, so that a lab's reports stay a small, fixed share of the
+ * traffic (docs/protocol.md, JOIN_ACK). */
+uint16_t fc_rx_report_ms(const struct fc_session *s);
 /* 1 if r's last report says it still lacks chunk c. */
 int fc_rx_lacks(const struct fc_rx *r, uint32_t c);
 uint32_t fc_rx_count(const struct fc_session *s, enum fc_rx_status st);

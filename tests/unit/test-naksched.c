@@ -158,5 +158,53 @@ START_TEST(force)
 }
 END_TEST
 
+/* fc_naks_next() is when the receiver's network thread next wakes for a
+ * block: the block acts exactly then and not a moment before, whatever the
+ * phase; a block only DATA can make due has no time. */
+START_TEST(next_is_when_it_acts)
+{
+    struct fc_nakst s;
+    double t, nx;
+    int i;
+
+    fc_naks_init(&s);
+    ck_assert(fc_naks_next(&s, &cfg, 0) >= FC_NAKS_NEVER); /* idle, nothing passed */
+    fc_naks_data(&s, 10);
+    fc_naks_passed(&s, 10);
+    ck_assert_int_eq(fc_naks_tick(&s, &cfg, 1.0, 10, 2, 0.5), 0); /* within grace */
+    ck_assert(fc_naks_next(&s, &cfg, 10) >= FC_NAKS_NEVER);
+    ck_assert_int_eq(fc_naks_tick(&s, &cfg, 1.0, 30, 2, 0.5), 0); /* PENDING: back-off */
+    nx = fc_naks_next(&s, &cfg, 30);
+    ck_assert(nx > 1.0 && nx <= 1.0 + cfg.backoff);
+    ck_assert_int_eq(fc_naks_tick(&s, &cfg, nx - 1e-6, 30, 2, 0.5), 0);
+    ck_assert_int_eq(fc_naks_tick(&s, &cfg, nx, 30, 2, 0.5), 1);
+    /* Unanswered NAKs: each wake-up is the re-NAK, backing off. */
+    t = nx;
+    for (i = 0; i < 6; i++) {
+        fc_naks_sent(&s, t, 30);
+        nx = fc_naks_next(&s, &cfg, 30);
+        ck_assert(nx >= t + cfg.repair_timeout - 1e-9 && nx <= t + cfg.timeout_max + 1e-9);
+        ck_assert_int_eq(fc_naks_tick(&s, &cfg, nx - 1e-6, 30, 2, 0.0), 0);
+        ck_assert_int_eq(fc_naks_tick(&s, &cfg, nx, 30, 2, 0.0), 1); /* u = 0: at once */
+        t = nx;
+    }
+    /* A repair arrives after the NAK and DATA passes it: due after the
+     * back-off, long before the repair timeout. */
+    fc_naks_sent(&s, t, 30);
+    fc_naks_data(&s, 31);
+    ck_assert(fc_naks_next(&s, &cfg, 31) >= t + cfg.repair_timeout); /* not passed yet */
+    nx = fc_naks_next(&s, &cfg, 31 + cfg.grace + 1);
+    ck_assert(nx <= t + cfg.backoff + 1e-9);
+    ck_assert_int_eq(fc_naks_tick(&s, &cfg, nx - 1e-6, 31 + cfg.grace + 1, 1, 0.0), 0);
+    ck_assert_uint_eq(s.phase, FC_NAKS_WAIT);
+    fc_naks_tick(&s, &cfg, nx, 31 + cfg.grace + 1, 1, 0.0);
+    ck_assert_uint_eq(s.phase, FC_NAKS_PENDING);
+    /* Complete: no time. */
+    fc_naks_tick(&s, &cfg, nx, 100, 0, 0.0);
+    ck_assert(fc_naks_next(&s, &cfg, 100) >= FC_NAKS_NEVER);
+}
+END_TEST
+
 FC_TEST_MAIN("naksched", serial, due_after_grace_and_backoff, passed_block_without_packets,
-             suppression, suppress_idle, renak_after_repair_passes, repair_timeout_backs_off, force)
+             suppression, suppress_idle, renak_after_repair_passes, repair_timeout_backs_off, force,
+             next_is_when_it_acts)

@@ -254,7 +254,7 @@ static const struct kind kinds[] = {
     {"join_ack", FC_PKT_JOIN_ACK, 93, 0, s_join_ack, enc_join_ack, dec_join_ack},
     {"data", FC_PKT_DATA, 24 + 1408, 0, s_data, enc_data, dec_data},
     {"nak", FC_PKT_NAK, 23 + 9 + 2 + 9 + 16, 1, s_nak, enc_nak, dec_nak},
-    {"progress", FC_PKT_PROGRESS, 215, 1, s_progress, enc_progress, dec_progress},
+    {"progress", FC_PKT_PROGRESS, 216, 1, s_progress, enc_progress, dec_progress},
     {"done", FC_PKT_DONE, 76, 1, s_done, enc_done, dec_done},
     {"abort", FC_PKT_ABORT, 20 + 19 + 16, 1, s_abort, enc_abort, dec_abort},
     {"manifest_req", FC_PKT_MANIFEST_REQ, 30, 0, s_mreq, enc_manifest_req, dec_manifest_req},
@@ -747,8 +747,42 @@ START_TEST(progress_inconsistencies)
     REJECT_POKED(K_PROG, fc_put32(pkt + 23, 3001)); /* done > total */
     REJECT_POKED(K_PROG, fc_put32(pkt + 23, 1002)); /* done < base + window */
     REJECT_POKED(K_PROG, fc_put32(pkt + 27, 3001)); /* base past the end */
-    REJECT_POKED(K_PROG, pkt[71] |= 1);             /* base is not missing */
+    REJECT_POKED(K_PROG, pkt[72] |= 1);             /* base is not missing */
     REJECT_POKED(K_PROG, fc_put32(pkt + 19, 2020)); /* window bit past the end */
+    REJECT_POKED(K_PROG, pkt[71] = 129);            /* window longer than 1024 bits */
+    REJECT_POKED(K_PROG, pkt[71] = 127);            /* length and bytes disagree */
+}
+END_TEST
+
+/* The window goes without its trailing zero bytes (a report of a receiver
+ * in order is 88 bytes, not 216), and only that way: the full-size form
+ * with zero bytes at its end is refused, so a report has one encoding. */
+START_TEST(progress_window_trimmed)
+{
+    struct fc_progress p, p2;
+    struct fc_hdr h;
+    int n;
+
+    sample_progress(&p);
+    p.window[127] = 0;
+    p.window[5] = 0x10; /* chunk 1041 */
+    n = fc_progress_encode(pkt, sizeof(pkt), SESSION, SEQ, &p);
+    ck_assert_int_eq(n, 71 + 1 + 6 + FC_TAG_LEN);
+    ck_assert_uint_eq(pkt[71], 6);
+    ck_assert_int_eq(fc_progress_decode(pkt, (size_t)n, &h, &p2), 0);
+    ck_assert_mem_eq(p2.window, p.window, sizeof(p.window));
+    ck_assert_uint_eq(p2.chunks_done, p.chunks_done);
+    /* One more zero byte at the window's end, length to match: refused. */
+    pkt[71] = 7;
+    memmove(pkt + 79, pkt + 78, FC_TAG_LEN);
+    pkt[78] = 0;
+    ck_assert_int_eq(fc_progress_decode(pkt, (size_t)n + 1, &h, &p2), FC_EPROTO);
+    /* Nothing out of order: an empty window. */
+    memset(p.window, 0, sizeof(p.window));
+    n = fc_progress_encode(pkt, sizeof(pkt), SESSION, SEQ, &p);
+    ck_assert_int_eq(n, 71 + 1 + FC_TAG_LEN);
+    ck_assert_int_eq(fc_progress_decode(pkt, (size_t)n, &h, &p2), 0);
+    ck_assert_int_eq(fc__popcount(p2.window, sizeof(p2.window)), 0);
 }
 END_TEST
 
@@ -912,8 +946,8 @@ START_TEST(v2_field_offsets)
     ck_assert_uint_eq(n, 29 + FC_SEALED_LEN);
 
     check_tag_at(K_NAK, 23 + 9 + 2 + 9);
-    check_tag_at(K_PROG, 199);
-    ck_assert_uint_eq(pkt[198], 0x80); /* the window's last byte, just before */
+    check_tag_at(K_PROG, 200);
+    ck_assert_uint_eq(pkt[199], 0x80); /* the window's last byte, just before */
     check_tag_at(K_DONE, 60);
     ck_assert_uint_eq(pkt[59], 0xc3); /* the check value's last byte */
     check_tag_at(K_ABORT, 20 + 19);
@@ -1375,6 +1409,7 @@ static Suite *proto_suite(void)
     tcase_add_test(bad, nak_inconsistencies);
     tcase_add_test(bad, nak_bit_for_index_255_is_rejected);
     tcase_add_test(bad, progress_inconsistencies);
+    tcase_add_test(bad, progress_window_trimmed);
     tcase_add_test(bad, control_inconsistencies);
     tcase_add_test(bad, encoders_refuse_invalid_bodies);
     tcase_add_test(bad, v2_field_offsets);

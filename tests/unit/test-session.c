@@ -6,8 +6,10 @@
  * the first join, start now),
  * the end (every receiver done, some failed, the operator's abort, the
  * --max-time deadline), the drop rules (silent, stalled, lossy; the last one
- * dropped ends the session), and an ended session freed by its last handle's
- * close callback when the test runs the loop, never before. */
+ * dropped ends the session), the report interval asked of a lab of many
+ * machines, rate control acting once per report (server/ratectl.c), and an
+ * ended session freed by its last handle's close callback when the test
+ * runs the loop, never before. */
 #include <string.h>
 
 #include "server/server.h"
@@ -18,6 +20,7 @@
 static double clock_now;
 static uint32_t sent_seq;     /* the sender's DATA sequence */
 static unsigned passes_begun; /* fc_sender_begin_pass */
+static double send_rate;      /* fc_sender_set_rate, bytes per second */
 static unsigned ctrl_sent;    /* control packets "sent" (ABORT, DONE acks) */
 static unsigned ended_calls;  /* fc_daemon_session_ended */
 static unsigned freed_calls;  /* fc_daemon_free_session */
@@ -44,18 +47,32 @@ void fc_sender_preinit(struct fc_session *s)
 double fc_sender_rate(const struct fc_session *s)
 {
     (void)s;
-    return 0;
+    return send_rate;
+}
+
+#define RATE_MAX 1e7
+
+double fc_sender_rate_max(const struct fc_session *s)
+{
+    (void)s;
+    return RATE_MAX;
+}
+
+void fc_sender_set_rate(struct fc_session *s, double bytes_per_s)
+{
+    (void)s;
+    send_rate = bytes_per_s;
+}
+
+void fc_sender_observe_loss(struct fc_session *s, double worst)
+{
+    (void)s, (void)worst;
 }
 
 uint32_t fc_sender_seq(const struct fc_session *s)
 {
     (void)s;
     return sent_seq;
-}
-
-void fc_ratectl_tick(struct fc_session *s)
-{
-    (void)s;
 }
 
 void fc_repair_end_round(struct fc_session *s)
@@ -157,6 +174,7 @@ static void setup_with(uint32_t min_receivers, double max_wait)
 {
     clock_now = 1000.0;
     sent_seq = 0;
+    send_rate = RATE_MAX;
     passes_begun = ctrl_sent = ended_calls = freed_calls = 0;
     closed_when_ended = -1;
     memset(&dm, 0, sizeof(dm));
@@ -167,6 +185,7 @@ static void setup_with(uint32_t min_receivers, double max_wait)
     s->cfg.drop_stall = 120;
     s->cfg.drop_loss = 0.5;
     s->cfg.max_per_ip = 4;
+    s->cfg.report_ms = 1000;
     s->cfg.min_receivers = min_receivers;
     s->cfg.max_wait = max_wait;
     s->d = &dm;
@@ -584,10 +603,75 @@ START_TEST(test_released_before_start_is_freed)
 }
 END_TEST
 
+/* --- the report interval and rate control */
+
+/* --report-ms for a small lab; longer from the expected size (the larger
+ * of --min-receivers and those active with the one joining) so that the
+ * lab's reports stay ~25 a second; never past 5 s nor a third of
+ * --drop-silent, so a receiver on time is never dropped as silent. */
+START_TEST(test_report_interval)
+{
+    uint32_t i;
+    char name[16];
+
+    setup_with(1, 0);
+    ck_assert_uint_eq(fc_rx_report_ms(s), 1000);
+    s->cfg.min_receivers = 50;
+    ck_assert_uint_eq(fc_rx_report_ms(s), 2000);
+    s->cfg.min_receivers = 1;
+    for (i = 1; i <= 99; i++) {
+        snprintf(name, sizeof(name), "m%u", i);
+        join(i, name);
+    }
+    ck_assert_uint_eq(fc_rx_report_ms(s), 4000); /* 99 joined, the 100th joining */
+    s->cfg.min_receivers = 1000;
+    ck_assert_uint_eq(fc_rx_report_ms(s), 5000);
+    s->cfg.drop_silent = 6;
+    ck_assert_uint_eq(fc_rx_report_ms(s), 2000);
+    s->cfg.report_ms = 3000; /* the operator's own, longer: kept */
+    ck_assert_uint_eq(fc_rx_report_ms(s), 3000);
+    teardown();
+}
+END_TEST
+
+/* With reports every 2 s and the tick every second, a report of loss over
+ * the usual backs the rate off once, not at every tick until the next
+ * report; the tick after it recovers. A later report of the same loss
+ * (worse than the new usual) backs off again. */
+START_TEST(test_one_backoff_per_report)
+{
+    double r0;
+
+    setup_with(1, 0);
+    join(1, "m1");
+    sent_seq = 10000;
+    progress(1, 0, 10000, 0); /* the usual loss: none */
+    clock_now += 1;
+    fc_session_tick(s);
+    sent_seq = 20000;
+    progress(1, 0, 19000, 1000); /* 10 %: congestion */
+    r0 = send_rate;
+    clock_now += 1;
+    fc_session_tick(s);
+    ck_assert(send_rate < r0 * 0.8);
+    r0 = send_rate;
+    clock_now += 1;
+    fc_session_tick(s); /* no new report: recovers, does not back off again */
+    ck_assert(send_rate > r0);
+    r0 = send_rate;
+    sent_seq = 30000;
+    progress(1, 0, 26000, 3000); /* 22 % */
+    clock_now += 1;
+    fc_session_tick(s);
+    ck_assert(send_rate < r0 * 0.8);
+    teardown();
+}
+END_TEST
+
 FC_TEST_MAIN("session", test_start_at_min_receivers, test_start_at_max_wait,
              test_max_wait_from_first_join, test_min_receivers_before_max_wait,
              test_max_wait_never_with_zero, test_force_start, test_finished_when_all_done,
              test_finished_some_failed, test_readback_required, test_operator_abort,
              test_abort_while_waiting, test_deadline, test_drop_silent,
              test_drop_stall_only_while_sending, test_drop_lossy_after_10s, test_last_dropped_ends,
-             test_released_before_start_is_freed)
+             test_released_before_start_is_freed, test_report_interval, test_one_backoff_per_report)
