@@ -55,6 +55,22 @@ static double repair_timeout(const struct fc_nakst *s, const struct fc_naks_cfg 
     return t < c->timeout_max ? t : c->timeout_max;
 }
 
+/* The repair timeout is for a NAK nothing answered. A block forced while the
+ * server had not passed it yet (the idle sweep during a stall of the
+ * stream, not its end) that then gets packets is still being sent: asking
+ * again every repair timeout until it is passed was a NAK every 80 ms from
+ * every receiver of a lab whose sender stalled. It is judged again when it
+ * is passed, or by the next idle sweep (fc_naks_stalled). */
+static int timeout_counts(const struct fc_nakst *s)
+{
+    return !s->fresh || s->passed;
+}
+
+int fc_naks_stalled(const struct fc_nakst *s)
+{
+    return s->phase == FC_NAKS_IDLE || (s->phase == FC_NAKS_WAIT && !timeout_counts(s));
+}
+
 int fc_naks_tick(struct fc_nakst *s, const struct fc_naks_cfg *c, double now, uint32_t max_seq,
                  unsigned missing, double u)
 {
@@ -71,7 +87,7 @@ int fc_naks_tick(struct fc_nakst *s, const struct fc_naks_cfg *c, double now, ui
         /* The repair we asked for came and DATA moved past it, with a
          * back-off as after the first NAK; or nothing came at all. */
         if ((s->fresh && passed(s, c, max_seq) && now >= s->t + c->backoff) ||
-            now >= s->t + repair_timeout(s, c))
+            (timeout_counts(s) && now >= s->t + repair_timeout(s, c)))
             make_pending(s, c, now, u);
         break;
     default:
@@ -88,7 +104,7 @@ double fc_naks_next(const struct fc_nakst *s, const struct fc_naks_cfg *c, uint3
     case FC_NAKS_PENDING:
         return s->t;
     case FC_NAKS_WAIT:
-        t = s->t + repair_timeout(s, c);
+        t = timeout_counts(s) ? s->t + repair_timeout(s, c) : FC_NAKS_NEVER;
         if (s->fresh && passed(s, c, max_seq) && s->t + c->backoff < t)
             t = s->t + c->backoff;
         return t;

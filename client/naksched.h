@@ -8,7 +8,9 @@
  *   PENDING ──(back-off over)──▶ entry sent ──▶ WAIT
  *   PENDING/IDLE ──(heard a NAK asking >= ours)──▶ WAIT (suppressed)
  *   WAIT ──(a packet of the block after the NAK, then passed again, + back-off;
- *          or no answer within the repair timeout)──▶ PENDING */
+ *          or no answer at all within the repair timeout)──▶ PENDING
+ *   IDLE, or WAIT forced before the block was passed and fed since
+ *        ──(no DATA at all for a while: the caller's idle sweep)──▶ PENDING */
 #ifndef FC_CLIENT_NAKSCHED_H
 #define FC_CLIENT_NAKSCHED_H
 
@@ -75,5 +77,9 @@ int fc_naks_heard(struct fc_nakst *s, double now, uint32_t max_seq, unsigned nee
 /* Makes the block due after a back-off whatever DATA says: its chunk failed
  * the hash and was dropped, or nothing arrived for a while (end of a pass). */
 void fc_naks_force(struct fc_nakst *s, const struct fc_naks_cfg *c, double now, double u);
+/* 1 if nothing but an idle sweep (no DATA at all for a while) makes the
+ * block due: it was never NAKed, or it was forced before the server passed
+ * it and packets of it came since (still being sent, or the stream ended). */
+int fc_naks_stalled(const struct fc_nakst *s);
 
 #endif
