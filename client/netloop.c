@@ -126,6 +126,7 @@ static void count_seq(struct net *nt, uint32_t seq)
             nt->max_seq = seq;
         } else if (seq != nt->max_seq && n->pkts_lost) {
             n->pkts_lost--; /* late, not lost: reordering */
+            n->pkts_late++;
         }
         return;
     }
@@ -507,14 +508,17 @@ static void idle_sweep(struct net *nt)
     if (!nt->ever_data || nt->now - nt->t_data < IDLE_NAK || nt->now - nt->t_sweep < IDLE_NAK)
         return;
     nt->t_sweep = nt->now;
+    nt->r->n.idle_sweeps++;
     for (s = 0; s < nt->as.n_slots; s++) {
         struct fc_asm_chunk *c = &nt->as.slot[s];
 
         if (!c->in_use || nt->as.state[c->idx] != FC_CHUNK_ASSEMBLING)
             continue;
         for (b = 0; b < c->cut.blocks; b++)
-            if (fc_asm_missing(c, b) && fc_naks_stalled(&c->blk[b].nak))
+            if (fc_asm_missing(c, b) && fc_naks_stalled(&c->blk[b].nak)) {
                 fc_naks_force(&c->blk[b].nak, &nt->nc, nt->now, fc__urand(nt->r));
+                nt->r->n.blocks_swept++;
+            }
     }
 }
 

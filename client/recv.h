@@ -67,6 +67,11 @@ struct fc_recv_counters {
     uint64_t pkts_received, pkts_lost, pkts_duplicate, pkts_dropped_new;
     uint64_t rejects, hash_failures;
     uint64_t naks_sent, nak_entries_sent, naks_suppressed;
+    /* Why a receiver NAKs what it was sent (issue 9: NAKs at 0 % loss in a
+     * lab of 50): DATA that came behind a later packet (reordered: counted
+     * lost, then not), and the idle sweeps (no DATA for 0.2 s) and the
+     * blocks they made due. */
+    uint64_t pkts_late, idle_sweeps, blocks_swept;
     uint64_t rejoins;
     uint64_t tcp_chunks;       /* chunks fetched over TCP (after two hash failures) and written */
     uint64_t tcp_fetch_failed; /* fetches refused or failed */

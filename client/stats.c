@@ -20,6 +20,7 @@ int fc__stats_write(const struct fc_recv *r, const char *path, int exit_code)
             "\"pkts_received\": %llu, \"pkts_lost\": %llu, \"pkts_duplicate\": %llu, "
             "\"pkts_dropped_new\": %llu, \"rejects\": %llu, \"hash_failures\": %llu, "
             "\"naks_sent\": %llu, \"nak_entries_sent\": %llu, \"naks_suppressed\": %llu, "
+            "\"pkts_late\": %llu, \"idle_sweeps\": %llu, \"blocks_swept\": %llu, "
             "\"rejoins\": %llu, \"tcp_chunks\": %llu, \"tcp_fetch_failed\": %llu, "
             "\"receiver_id\": %u, \"session\": %u, \"exit_code\": %d, "
             "\"check_ok\": %s}\n",
@@ -28,9 +29,11 @@ int fc__stats_write(const struct fc_recv *r, const char *path, int exit_code)
             (unsigned long long)n->pkts_duplicate, (unsigned long long)n->pkts_dropped_new,
             (unsigned long long)n->rejects, (unsigned long long)n->hash_failures,
             (unsigned long long)n->naks_sent, (unsigned long long)n->nak_entries_sent,
-            (unsigned long long)n->naks_suppressed, (unsigned long long)n->rejoins,
-            (unsigned long long)n->tcp_chunks, (unsigned long long)n->tcp_fetch_failed, r->rid,
-            r->s.session, exit_code, r->check_ok ? "true" : "false");
+            (unsigned long long)n->naks_suppressed, (unsigned long long)n->pkts_late,
+            (unsigned long long)n->idle_sweeps, (unsigned long long)n->blocks_swept,
+            (unsigned long long)n->rejoins, (unsigned long long)n->tcp_chunks,
+            (unsigned long long)n->tcp_fetch_failed, r->rid, r->s.session, exit_code,
+            r->check_ok ? "true" : "false");
     if (fclose(f) != 0) {
         fc_warn("cannot write stats to %s", path);
         return FC_EIO;
