@@ -228,9 +228,8 @@ void fc_sender_begin_pass(struct fc_session *s)
 /* Keeps what a full socket did not take at the front of the batch by
  * rotating the iovecs, not the bytes: the sent packets' buffers go to the
  * back, free for the next ones. With many receivers the socket is full at
- * most ticks (the kernel copies each packet to every one of them), and
- * copying the waiting packets forward at every tick was a third of
- * fleetcastd's user time at N=50. */
+ * most ticks (the kernel copies each packet to every one of them in our
+ * sendmmsg), and the waiting packets were copied forward at every one. */
 static void keep_rest(struct fc_sender *snd, unsigned done)
 {
     struct iovec sent[FC_SEND_BATCH];
