@@ -55,27 +55,20 @@ static double repair_timeout(const struct fc_nakst *s, const struct fc_naks_cfg 
     return t < c->timeout_max ? t : c->timeout_max;
 }
 
-/* The repair timeout is for a NAK nothing answered. A block the idle sweep
- * made due before the server passed it may simply not have been sent yet
- * (the sweep came from a stall of the stream, not its end): asking again
- * every repair timeout until its turn came was, in a lab of 50 whose
- * sender stalled, a NAK of every block of the chunk in flight every 80 ms
- * to 1 s from every receiver, 96 % of the NAK entries, all stale at the
- * server. Such a block is asked for again once it is passed, or by the
- * next idle sweep (fc_naks_stalled). */
-static double repair_timeout(const struct fc_nakst *s, const struct fc_naks_cfg *c);
-
+/* The repair timeout is for a NAK nothing answered. A block forced while the
+ * server had not passed it yet (the idle sweep during a stall of the
+ * stream, not its end) that then gets packets is still being sent: asking
+ * again every repair timeout until it is passed was a NAK every 80 ms from
+ * every receiver of a lab whose sender stalled. It is judged again when it
+ * is passed, or by the next idle sweep (fc_naks_stalled). */
 static int timeout_counts(const struct fc_nakst *s)
 {
-    return !s->swept || s->passed;
+    return !s->fresh || s->passed;
 }
 
-int fc_naks_stalled(const struct fc_nakst *s, const struct fc_naks_cfg *c, double now)
+int fc_naks_stalled(const struct fc_nakst *s)
 {
-    if (s->phase == FC_NAKS_IDLE)
-        return 1;
-    /* Backing off as unanswered NAKs do: a silent server is not flooded. */
-    return s->phase == FC_NAKS_WAIT && !timeout_counts(s) && now >= s->t + repair_timeout(s, c);
+    return s->phase == FC_NAKS_IDLE || (s->phase == FC_NAKS_WAIT && !timeout_counts(s));
 }
 
 int fc_naks_tick(struct fc_nakst *s, const struct fc_naks_cfg *c, double now, uint32_t max_seq,
@@ -152,10 +145,4 @@ void fc_naks_force(struct fc_nakst *s, const struct fc_naks_cfg *c, double now, 
 {
     if (s->phase != FC_NAKS_PENDING)
         make_pending(s, c, now, u);
-}
-
-void fc_naks_sweep(struct fc_nakst *s, const struct fc_naks_cfg *c, double now, double u)
-{
-    fc_naks_force(s, c, now, u);
-    s->swept = 1;
 }

@@ -42,7 +42,6 @@ struct fc_nakst {
     uint8_t tries;    /* NAKs since the block last received anything */
     uint8_t passed;   /* the server has sent all of the block once */
     uint8_t asked;    /* NAKed before (by us, or one we heard): our NAKs carry the bitmap */
-    uint8_t swept;    /* made due by an idle sweep (fc_naks_sweep) */
     uint32_t ref_seq; /* sequence of the block's latest packet, or where DATA passed it */
     uint32_t nak_seq; /* highest DATA sequence when NAKed or cancelled */
     double t;         /* PENDING: when the entry goes out; WAIT: when it went out */
@@ -78,13 +77,9 @@ int fc_naks_heard(struct fc_nakst *s, double now, uint32_t max_seq, unsigned nee
 /* Makes the block due after a back-off whatever DATA says: its chunk failed
  * the hash and was dropped, or nothing arrived for a while (end of a pass). */
 void fc_naks_force(struct fc_nakst *s, const struct fc_naks_cfg *c, double now, double u);
-/* The same for the idle sweep (no DATA at all for a while: the end of the
- * stream, or a stall): until the block is passed, no repair timeout asks
- * for it again, only the next sweep. */
-void fc_naks_sweep(struct fc_nakst *s, const struct fc_naks_cfg *c, double now, double u);
-/* 1 if an idle sweep at `now` makes the block due: it was never NAKed, or a
- * sweep NAKed it before the server passed it and its repair timeout (which
- * backs off like that of any unanswered NAK) has run out. */
-int fc_naks_stalled(const struct fc_nakst *s, const struct fc_naks_cfg *c, double now);
+/* 1 if nothing but an idle sweep (no DATA at all for a while) makes the
+ * block due: it was never NAKed, or it was forced before the server passed
+ * it and packets of it came since (still being sent, or the stream ended). */
+int fc_naks_stalled(const struct fc_nakst *s);
 
 #endif

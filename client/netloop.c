@@ -530,8 +530,8 @@ static void idle_sweep(struct net *nt)
         if (!c->in_use || nt->as.state[c->idx] != FC_CHUNK_ASSEMBLING)
             continue;
         for (b = 0; b < c->cut.blocks; b++)
-            if (fc_asm_missing(c, b) && fc_naks_stalled(&c->blk[b].nak, &nt->nc, nt->now)) {
-                fc_naks_sweep(&c->blk[b].nak, &nt->nc, nt->now, fc__urand(nt->r));
+            if (fc_asm_missing(c, b) && fc_naks_stalled(&c->blk[b].nak)) {
+                fc_naks_force(&c->blk[b].nak, &nt->nc, nt->now, fc__urand(nt->r));
                 nt->r->n.blocks_swept++;
             }
     }
