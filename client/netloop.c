@@ -59,7 +59,7 @@ struct net {
     int jump_set; /* a far jump seen once: believed when a second packet confirms it */
     uint32_t jump_seq;
     double t_hint; /* the last untagged "join again" heeded */
-    int src_set;   /* the latest source packet of new data (new_data()): */
+    int src_set;   /* the latest source packet (new data, not a repair): */
     uint32_t src_chunk, src_seq;
     uint32_t win_base;
     uint8_t *fails;                  /* per chunk: hash failures, saturating */
@@ -145,21 +145,6 @@ static void count_seq(struct net *nt, uint32_t seq)
     nt->jump_seq = seq;
 }
 
-/* A source packet of a pass, which tells that the chunks it left behind
- * are passed: one of a later chunk than the last such, or the first of a
- * chunk (a catch-up pass starting one). Not any source packet: repairs
- * send source packets too once a block's fresh parity is spent, of chunks
- * the pass left long ago, and taking those for the pass made every
- * receiver NAK every block of its chunk in flight (issue 9: 96 % of the
- * NAK entries of a lab of 50 with no packet lost, stale at the server,
- * and the repairs they did get were source packets again). */
-static int new_data(const struct net *nt, const struct fc_data *d)
-{
-    if (d->index >= d->k)
-        return 0;
-    return !nt->src_set || d->chunk > nt->src_chunk || (d->block == 0 && d->index == 0);
-}
-
 static void on_data(struct net *nt, const uint8_t *buf, size_t len)
 {
     struct fc_recv *r = nt->r;
@@ -194,7 +179,7 @@ static void on_data(struct net *nt, const uint8_t *buf, size_t len)
         r->n.pkts_dropped_new++;
     if (c && rc != FC_ASM_DUP && rc != FC_ASM_REFUSED)
         fc_naks_data(&c->blk[d.block].nak, h.seq);
-    if (new_data(nt, &d) && (!nt->src_set || fc_seq_after(h.seq, nt->src_seq))) {
+    if (d.index < d.k && (!nt->src_set || fc_seq_after(h.seq, nt->src_seq))) {
         nt->src_set = 1;
         nt->src_chunk = d.chunk;
         nt->src_seq = h.seq;
