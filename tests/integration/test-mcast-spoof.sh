@@ -1,6 +1,7 @@
 #!/bin/bash
 # Issue 8: spoofed control packets. A host on the LAN (tests/lab/hostile.py control) learns the
-# session from ANNOUNCE and the receivers' ids and addresses from their NAKs to the group, then,
+# session from ANNOUNCE and the receivers' ids and addresses from their NAKs to the group (half a
+# second cut early in the pass makes sure they ask), then,
 # from 20 % of the session on, five times a second apart:
 #   * for every receiver: a DONE with the image's right whole-disk check value (computed here as
 #     the server does, common/checkval.c, from the public manifest's chunks), a PROGRESS with a
@@ -73,6 +74,13 @@ EVIL_PID=$(lab_bg evil "$T/hostile.log" "$LAB_PYTHON" "$HOSTILE" control --serve
 	--info "$T/info.json" --at 0.2 --check "$CHECK" --rounds 5 --ports "$PORTS" --spray 200 \
 	--victim-ip "$(lab_addr "$VICTIM")" --victim-name "$VICTIM_MAC" --duration 150 --idle 4 --seed 9) ||
 	die "cannot start hostile.py"
+# Adaptive parity repairs 1 % loss with next to no NAK, and hostile.py learns the receivers
+# from their NAKs: half a second of lost packets, early in the pass, makes every receiver ask.
+mc_wait_log "$T/srv.log" 'waiting -> sending' 30 || fail "the attacked session started"
+sleep 1
+lab_cut all on
+sleep 0.5
+lab_cut all off
 
 # Poll the boot files while the receivers run: a file for machine M may only appear once M's own
 # receiver has checked its disk.
