@@ -46,9 +46,14 @@ long long fc_cli_time(const char *v, time_t now, int ahead)
         localtime_r(&now, &tm);
         tm.tm_hour = h, tm.tm_min = m, tm.tm_sec = 0, tm.tm_isdst = -1;
         n = (long long)mktime(&tm);
-        if (ahead)
-            return n > now ? n : n + 86400;
-        return n > now ? n - 86400 : n;
+        if ((ahead && n > now) || (!ahead && n <= now))
+            return n;
+        /* the day before or after, by the calendar: 23 or 25 hours across
+         * a daylight-saving change */
+        localtime_r(&now, &tm);
+        tm.tm_mday += ahead ? 1 : -1;
+        tm.tm_hour = h, tm.tm_min = m, tm.tm_sec = 0, tm.tm_isdst = -1;
+        return (long long)mktime(&tm);
     }
     if (ahead && v[0] == '+')
         return (n = span(v + 1)) < 0 ? -1 : now + n;

@@ -750,7 +750,7 @@ int fc_config_reload(struct fc_daemon_config *cur, struct fc_session_config *def
 static const char *json_text(const char *key, json_t *v, char *num, size_t cap)
 {
     if (json_is_number(v)) {
-        snprintf(num, cap, strcmp(key, "rate") ? "%g" : "%.0f", json_number_value(v));
+        snprintf(num, cap, strcmp(key, "rate") ? "%.17g" : "%.0f", json_number_value(v));
         return num;
     }
     if (!strcmp(key, "image") || !strcmp(key, "iface") || !strcmp(key, "lab"))

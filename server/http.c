@@ -575,7 +575,7 @@ static enum MHD_Result run_command(struct fc_http *h, struct MHD_Connection *c, 
         return send_error(c, 503, "the session loop did not answer in time");
     }
     /* Not live: an ended session can be shown, not changed. */
-    if (cmd->status == 404 && cmd->session[0] && h->store_db[0] &&
+    if (cmd->status == 404 && cmd->type != FC_CMD_UNSCHEDULE && cmd->session[0] && h->store_db[0] &&
         (ended = fc_http_store_session(h->store_db, cmd->session))) {
         json_decref(ended);
         json_decref(cmd->result);

@@ -85,7 +85,8 @@ json_t *fc_http_store_pxe(const char *db, json_t *published)
 static json_t *get_on(struct fc_store_reader *r, const char *path, fc_http_query_fn query,
                       void *qctx, unsigned *status)
 {
-    long long since = int_arg(query(qctx, "since"), 0);
+    /* a report without since is the last 24 hours, as the CLI's */
+    long long since = int_arg(query(qctx, "since"), (long long)time(NULL) - 86400);
     long long limit = int_arg(query(qctx, "limit"), HISTORY_DEFAULT);
     const char *session = query(qctx, "session");
     json_t *out;
@@ -163,7 +164,10 @@ static json_t *put_machines(struct fc_store_reader *r, const json_t *body, unsig
         json_decref((json_t *)list);
         return *status = 400, error_body("want {mac, name, lab} or {\"machines\": [...]} (1-4096)");
     }
-    fc_store_begin(r);
+    if (fc_store_begin(r)) {
+        json_decref((json_t *)list);
+        return *status = 503, error_body("the store is busy; nothing was changed, try again");
+    }
     json_array_foreach(list, i, m)
     {
         if (fc_store_machine_set(r, member(m, "mac"), member(m, "name"), member(m, "lab"), why,
@@ -174,8 +178,9 @@ static json_t *put_machines(struct fc_store_reader *r, const json_t *body, unsig
             return *status = 400, error_body(msg);
         }
     }
-    fc_store_end(r, 1);
     json_decref((json_t *)list);
+    if (fc_store_end(r, 1))
+        return *status = 503, error_body("the store could not commit; nothing was changed");
     return json_pack("{s:I}", "machines", (json_int_t)n);
 }
 
@@ -190,17 +195,23 @@ static json_t *change_on(struct fc_store_reader *r, const char *method, const ch
         return put_machines(r, body, status);
     if (!del && !strcmp(path, "inventory/labs")) {
         rc = fc_store_lab_set(r, member(body, "name"), member(body, "note"), why, sizeof(why));
-        return rc ? (*status = 400, error_body(why)) : json_pack("{s:b}", "ok", 1);
+        return rc ? (*status = rc == FC_EIO ? 503 : 400, error_body(why))
+                  : json_pack("{s:b}", "ok", 1);
     }
     if (del && !strncmp(path, "inventory/machines/", 19)) {
         rc = fc_store_machine_remove(r, path + 19);
         if (rc == FC_ESTATE)
             return *status = 404, error_body("no such machine");
+        if (rc == FC_EIO)
+            return *status = 503, error_body("the store is busy; try again");
         return rc ? (*status = 400, error_body("bad MAC address")) : json_pack("{s:b}", "ok", 1);
     }
     if (del && !strncmp(path, "inventory/labs/", 15)) {
         rc = fc_store_lab_remove(r, path + 15, why, sizeof(why));
-        return rc ? (*status = rc == FC_ESTATE ? 409 : 404, error_body(why))
+        return rc ? (*status = rc == FC_ESTATE ? 409
+                               : rc == FC_EIO  ? 503
+                                               : 404,
+                     error_body(why))
                   : json_pack("{s:b}", "ok", 1);
     }
     return *status = 404, error_body("no such call");

@@ -8,6 +8,7 @@
  * unknown option is named: "unknown option --foo"). SIGHUP reloads the
  * config (daemon.c, fc_config_reload). */
 #include <curl/curl.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,9 @@ int main(int argc, char **argv)
     int has_session, rc;
 
     fc_log_init("fleetcastd", FC_LOG_INFO);
+    /* A peer that goes away mid-write (sendmail, a webhook, a TCP client)
+     * is an error to handle, not a reason to die. */
+    signal(SIGPIPE, SIG_IGN);
     if (!d || sodium_init() < 0)
         return 2;
     if (help_or_version(argc, argv, &rc)) {

@@ -1,10 +1,13 @@
 /* Word of a session's end for whoever is not watching: a webhook (an HTTP
  * POST of the session's report entry as JSON, libcurl) and a mail through
- * the local sendmail (`--notify-url`, `--notify-mail`). Both run on libuv's
- * thread pool: a slow or dead receiver never holds the loop. A failure is
- * one warning line; the store has the result either way. */
+ * the local sendmail (`--notify-url`, `--notify-mail`). Both run on a thread
+ * of their own, detached, each bounded in time: a slow or dead receiver
+ * never holds the loop, nor libuv's thread pool, where the sessions' chunk
+ * reads run. A failure is one warning line; the store has the result
+ * either way. (A notice still under way when fleetcastd exits is lost.) */
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +19,6 @@
 #define NOTIFY_TIMEOUT_S 15L
 
 struct notify {
-    uv_work_t req;
     char id[9];
     char *url, *mail_to, *sendmail;
     char *json;    /* the webhook's body */
@@ -65,7 +67,8 @@ static void mail(const struct notify *n)
     FILE *p;
     int st;
 
-    snprintf(cmd, sizeof(cmd), "'%s' -t -oi", n->sendmail);
+    /* timeout(1): a hung MTA must not keep this thread forever */
+    snprintf(cmd, sizeof(cmd), "timeout %ld '%s' -t -oi", NOTIFY_TIMEOUT_S, n->sendmail);
     p = popen(cmd, "w");
     if (!p) {
         fc_warn("session %s: cannot run %s: %s", n->id, n->sendmail, strerror(errno));
@@ -80,21 +83,8 @@ static void mail(const struct notify *n)
         fc_info("session %s: mail to %s handed to %s", n->id, n->mail_to, n->sendmail);
 }
 
-static void work(uv_work_t *req)
+static void notify_free(struct notify *n)
 {
-    struct notify *n = req->data;
-
-    if (n->url)
-        post(n);
-    if (n->mail_to)
-        mail(n);
-}
-
-static void done(uv_work_t *req, int status)
-{
-    struct notify *n = req->data;
-
-    (void)status;
     free(n->url);
     free(n->mail_to);
     free(n->sendmail);
@@ -102,6 +92,18 @@ static void done(uv_work_t *req, int status)
     free(n->subject);
     free(n->text);
     free(n);
+}
+
+static void *run(void *arg)
+{
+    struct notify *n = arg;
+
+    if (n->url)
+        post(n);
+    if (n->mail_to)
+        mail(n);
+    notify_free(n);
+    return NULL;
 }
 
 /* The mail's text: the report's lines for this session. */
@@ -125,6 +127,21 @@ static char *mail_text(const json_t *machines, const char *summary)
     }
     fclose(f);
     return buf;
+}
+
+static int start(struct notify *n)
+{
+    pthread_attr_t a;
+    pthread_t t;
+    int rc;
+
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    rc = pthread_create(&t, &a, run, n);
+    pthread_attr_destroy(&a);
+    if (rc)
+        fc_warn("session %s: no thread for its notices", n->id);
+    return rc;
 }
 
 void fc_notify_ended(struct fc_session *s, const json_t *session, const json_t *machines)
@@ -156,8 +173,6 @@ void fc_notify_ended(struct fc_session *s, const json_t *session, const json_t *
     json_decref(body);
     n->subject = strdup(summary);
     n->text = mail_text(machines, summary);
-    n->req.data = n;
-    if (!n->json || !n->subject || !n->text || !n->sendmail ||
-        uv_queue_work(s->d->loop, &n->req, work, done))
-        done(&n->req, 0);
+    if (!n->json || !n->subject || !n->text || !n->sendmail || start(n))
+        notify_free(n);
 }

@@ -106,9 +106,13 @@ static int resume_one(struct fc_daemon *d, const json_t *row)
         fc_error("session %s (run %s): cannot resume: %s",
                  json_string_value(json_object_get(row, "id")), run, why);
         json_t *sess = json_deep_copy(json_object_get(row, "session"));
-        json_object_update(sess,
-                           json_pack("{s:s, s:s, s:I, s:s}", "state", "aborted", "result",
-                                     "aborted", "ended_at", (json_int_t)time(NULL), "error", why));
+        if (!json_is_object(sess)) {
+            json_decref(sess);
+            sess = json_pack("{s:s}", "id", json_string_value(json_object_get(row, "id")) ?: "");
+        }
+        json_object_update_new(sess, json_pack("{s:s, s:s, s:I, s:s}", "state", "aborted", "result",
+                                               "aborted", "ended_at", (json_int_t)time(NULL),
+                                               "error", why));
         fc_store_put_session(d->store, run, sess, json_incref(json_object_get(row, "config")));
         return 0;
     }

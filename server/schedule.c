@@ -15,6 +15,7 @@
 
 #define SCHEDULES_MAX 256
 #define MAX_WAIT_DEFAULT 600 /* s after the first join: the rest are late */
+#define MISSED_AFTER 600     /* s late: a run is skipped, not started hours off (a restart) */
 
 static const char *const weekdays[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
@@ -61,8 +62,10 @@ static int64_t next_hhmm(int64_t t, int h, int m)
     tm.tm_hour = h, tm.tm_min = m, tm.tm_sec = 0, tm.tm_isdst = -1;
     r = mktime(&tm);
     if (r <= tt) {
+        /* mktime normalised tm (a time in a spring-forward gap moves): set
+         * the hour again for the next day */
         tm.tm_mday++;
-        tm.tm_isdst = -1;
+        tm.tm_hour = h, tm.tm_min = m, tm.tm_sec = 0, tm.tm_isdst = -1;
         r = mktime(&tm);
     }
     return (int64_t)r;
@@ -232,7 +235,14 @@ static void fire(struct fc_daemon *d, struct fc_schedule *sc, int64_t now)
     unsigned days = 0;
 
     sc->last_error[0] = 0;
-    if (start_run(d, sc, now, why, sizeof(why))) {
+    if (now - sc->at > MISSED_AFTER) {
+        /* fleetcastd was not running at the time: a 02:00 rollout is not
+         * started at 09:00, in the middle of a class. */
+        snprintf(why, sizeof(why), "missed: fleetcastd was not running at the time (%lld s late)",
+                 (long long)(now - sc->at));
+        fc_warn("schedule %lld (lab %s): %s", (long long)sc->id, sc->lab, why);
+        snprintf(sc->last_error, sizeof(sc->last_error), "%s", why);
+    } else if (start_run(d, sc, now, why, sizeof(why))) {
         fc_error("schedule %lld (lab %s): %s", (long long)sc->id, sc->lab, why);
         snprintf(sc->last_error, sizeof(sc->last_error), "%s", why);
     }

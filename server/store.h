@@ -23,6 +23,7 @@
 #define FC_STORE_FILE "fleetcast.db"
 #define FC_STORE_SCHEMA 2 /* the version this build writes (PRAGMA user_version) */
 #define FC_RUN_LEN 16     /* a session's run key: 16 hex digits, unique in the store */
+#define FC_STORE_REPORT_MAX_TEXT "1000" /* sessions in one report at most */
 
 struct fc_store;
 struct fc_store_reader;
@@ -80,10 +81,13 @@ json_t *fc_store_report(struct fc_store_reader *r, int64_t since, const char *id
 /* ---- the inventory (reader connections; each edit its own transaction) */
 
 json_t *fc_store_machines(struct fc_store_reader *r, const char *lab);
-/* Several edits as one: fc_store_end(r, 1) commits them, (r, 0) undoes them. */
-void fc_store_begin(struct fc_store_reader *r);
-void fc_store_end(struct fc_store_reader *r, int commit);
-/* Adds or updates (by MAC) name and lab; *why on a bad MAC or unknown lab. */
+/* Several edits as one: fc_store_end(r, 1) commits them, (r, 0) undoes them.
+ * Both FC_EIO when SQLite refuses (busy past its wait); a failed commit is
+ * rolled back. */
+int fc_store_begin(struct fc_store_reader *r);
+int fc_store_end(struct fc_store_reader *r, int commit);
+/* Adds or updates (by MAC) name and lab (NULL or "": kept as they are); *why
+ * on a bad MAC or unknown lab. */
 int fc_store_machine_set(struct fc_store_reader *r, const char *mac, const char *name,
                          const char *lab, char *why, size_t cap);
 int fc_store_machine_remove(struct fc_store_reader *r, const char *mac);

@@ -117,6 +117,14 @@ static json_t *machines_of_run(struct fc_store_reader *r, const char *run)
 /* The run of the newest session named id_or_run (an id or a run), into run. */
 static int find_run(struct fc_store_reader *r, const char *id_or_run, char run[FC_RUN_LEN + 1])
 {
+    char lower[FC_RUN_LEN + 1];
+    size_t i;
+
+    /* ids and runs are written in lower case; "1A2B3C4D" names the same */
+    for (i = 0; id_or_run[i] && i < FC_RUN_LEN; i++)
+        lower[i] = (char)tolower((unsigned char)id_or_run[i]);
+    lower[i] = 0;
+    id_or_run = lower;
     sqlite3_stmt *st = prepare(r, "SELECT run FROM sessions WHERE run = ?1 OR id = ?1"
                                   " ORDER BY created_at DESC, rowid DESC LIMIT 1");
     int found = 0;
@@ -236,7 +244,8 @@ json_t *fc_store_report(struct fc_store_reader *r, int64_t since, const char *id
             sqlite3_bind_text(st, 1, run, -1, SQLITE_TRANSIENT);
     } else {
         st = prepare(r, "SELECT run, session FROM sessions WHERE ended_at >= ?1 OR"
-                        " (ended_at IS NULL AND created_at >= ?1) ORDER BY created_at, rowid");
+                        " (ended_at IS NULL AND created_at >= ?1) ORDER BY created_at, rowid"
+                        " LIMIT " FC_STORE_REPORT_MAX_TEXT);
         if (st)
             sqlite3_bind_int64(st, 1, since);
     }
@@ -298,14 +307,18 @@ json_t *fc_store_machines(struct fc_store_reader *r, const char *lab)
     return objects(st);
 }
 
-void fc_store_begin(struct fc_store_reader *r)
+int fc_store_begin(struct fc_store_reader *r)
 {
-    fc__store_exec(r->db, "BEGIN IMMEDIATE;", NULL, 0);
+    return fc__store_exec(r->db, "BEGIN IMMEDIATE;", NULL, 0);
 }
 
-void fc_store_end(struct fc_store_reader *r, int commit)
+int fc_store_end(struct fc_store_reader *r, int commit)
 {
-    fc__store_exec(r->db, commit ? "COMMIT;" : "ROLLBACK;", NULL, 0);
+    int rc = fc__store_exec(r->db, commit ? "COMMIT;" : "ROLLBACK;", NULL, 0);
+
+    if (rc && commit)
+        fc__store_exec(r->db, "ROLLBACK;", NULL, 0);
+    return rc;
 }
 
 static int run_edit(struct fc_store_reader *r, sqlite3_stmt *st, char *why, size_t cap)
@@ -332,11 +345,15 @@ int fc_store_machine_set(struct fc_store_reader *r, const char *mac, const char 
     if (fc_mac_normalize(mac, ':', m))
         return snprintf(why, cap, "bad MAC address '%s' (want 52:54:00:ab:cd:ef)", mac ?: ""),
                FC_EINVAL;
-    st = prepare(r, "INSERT INTO machines(mac, name, lab, first_seen) VALUES(?1, ?2, ?3, NULL)"
-                    " ON CONFLICT(mac) DO UPDATE SET name = ?2, lab = ?3");
+    /* What is not given is kept: `machines add MAC --lab B` moves it and
+     * keeps its name. */
+    st = prepare(r, "INSERT INTO machines(mac, name, lab, first_seen)"
+                    " VALUES(?1, COALESCE(?2, ''), ?3, NULL)"
+                    " ON CONFLICT(mac) DO UPDATE SET name = COALESCE(?2, name),"
+                    " lab = COALESCE(?3, lab)");
     if (st) {
         sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, name ? name : "", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, name && *name ? name : NULL, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 3, lab && *lab ? lab : NULL, -1, SQLITE_TRANSIENT);
     }
     rc = run_edit(r, st, why, cap);

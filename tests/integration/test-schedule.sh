@@ -130,6 +130,11 @@ run fc_srv schedule cancel "$LATER"
 assert_eq 0 "$RC" "schedule cancel"
 run fc_srv schedule cancel "$LATER"
 assert_eq 4 "$RC" "cancelling it again: no such schedule (exit 4)"
+# A time long past (a daemon that was down): skipped, not started hours late.
+run fc_srv schedule create --lab lab-a --image "$IMG" --at "$(($(date +%s) - 1200))" --group 239.77.8.4:9000 --iface eth0
+assert_eq 0 "$RC" "a schedule 20 minutes in the past is taken"
+check "it is skipped as missed, no session started" mc_wait_log "$T/srv.log" 'schedule [0-9]+ \(lab lab-a\): missed: fleetcastd was not running at the time' 5
+check "no session on its group" bash -c "! grep -q '239.77.8.4' '$T/srv.log'"
 run fc_srv schedule create --lab lab-a --image "$IMG" --at +1h --group 239.77.8.3:9000 --iface eth0 --every someday
 assert_eq 1 "$RC" "a schedule with a bad --every is refused by the daemon (exit 1)"
 assert_stderr "every takes day or weekdays" "the error says what --every takes"

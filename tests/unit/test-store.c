@@ -227,16 +227,18 @@ START_TEST(test_inventory_edits)
         fc_store_machine_set(r, "52:54:00:AB:CD:EF", "pc-1", "lab-a", why, sizeof(why)), 0);
     ck_assert_int_eq(
         fc_store_machine_set(r, "52-54-00-ab-cd-ef", "pc-one", "lab-a", why, sizeof(why)), 0);
+    /* What is not given is kept: a move to no lab named keeps name and lab. */
+    ck_assert_int_eq(fc_store_machine_set(r, "52:54:00:ab:cd:ef", NULL, NULL, why, sizeof(why)), 0);
     ck_assert_int_eq(fc_store_machine_set(r, "52:54:00:ab:cd", "x", NULL, why, sizeof(why)),
                      FC_EINVAL);
     ck_assert_int_eq(fc_store_machine_set(r, "52:54:00:ab:cd:01", "x", "nolab", why, sizeof(why)),
                      FC_EINVAL);
     ck_assert_ptr_nonnull(strstr(why, "no lab 'nolab'"));
     /* An import that fails half-way changes nothing. */
-    fc_store_begin(r);
+    ck_assert_int_eq(fc_store_begin(r), 0);
     ck_assert_int_eq(
         fc_store_machine_set(r, "52:54:00:00:00:02", "pc-2", "lab-a", why, sizeof(why)), 0);
-    fc_store_end(r, 0);
+    ck_assert_int_eq(fc_store_end(r, 0), 0);
     list = fc_store_machines(r, "lab-a");
     ck_assert_uint_eq(json_array_size(list), 1);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "mac")),
