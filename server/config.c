@@ -164,22 +164,28 @@ static double num_get(const struct fc_session_config *c, const struct num_settin
     }
 }
 
+/* v is within the setting's range (checked by the caller); each cast is
+ * made only for its own kind: converting a double out of a type's range is
+ * undefined (86400 into a uint16_t, say). */
 static void num_put(struct fc_session_config *c, const struct num_setting *n, double v)
 {
     char *p = (char *)c + n->off;
-    uint32_t u32 = (uint32_t)v;
-    uint16_t u16 = (uint16_t)v;
-    int64_t i64 = (int64_t)v;
+    uint32_t u32;
+    uint16_t u16;
+    int64_t i64;
     double d = v / n->div;
 
     switch (n->kind) {
     case NUM_U32:
+        u32 = (uint32_t)v;
         memcpy(p, &u32, sizeof(u32));
         break;
     case NUM_I64:
+        i64 = (int64_t)v;
         memcpy(p, &i64, sizeof(i64));
         break;
     case NUM_U16:
+        u16 = (uint16_t)v;
         memcpy(p, &u16, sizeof(u16));
         break;
     case NUM_U8:

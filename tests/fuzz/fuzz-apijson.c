@@ -5,6 +5,7 @@
  * configuration fc_session_config_check() accepts, with an image, a group in
  * 239/8 and an interface, and values inside the flags' ranges. */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server/server.h"
@@ -47,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &err);
     if (!body)
         return 0;
+    memset(&c, 0, sizeof(c));
     if (json_is_object(body) && fc_config_from_json(&c, NULL, body, why, sizeof(why)) == 0) {
         FUZZ_ASSERT(fc_session_config_check(&c, why, sizeof(why)) == 0);
         FUZZ_ASSERT(c.image_path && c.iface && c.data_port);
@@ -55,6 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(c.min_receivers >= 1 && c.min_receivers <= FC_MAX_RECEIVERS);
         FUZZ_ASSERT(c.k_max >= 1 && c.k_max <= FC_FEC_MAX_K);
     }
+    /* the strings a request gives are the caller's to free, success or not */
+    free((char *)c.image_path);
+    free((char *)c.iface);
+    free((char *)c.lab);
     json_decref(body);
     return 0;
 }
