@@ -23,6 +23,10 @@ int fc_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * and the command's --help to see; returns FC_EXIT_UNKNOWN_OPTION. */
 #define FC_EXIT_UNKNOWN_OPTION 64
 int fc_unknown_option(const struct fc_args *a, const char *arg);
+/* argv[pos], which no option of the command took: an unknown option is
+ * refused by name; else it becomes *operand if want and none was given yet,
+ * or is an unexpected argument. Returns 0 (pos advanced) or an exit status. */
+int fc_take_operand(struct fc_args *a, const char **operand, int want);
 /* help.c: `fleetcast --help`; `--help`/`--version` after a command (1 and
  * the exit status in *rc, 0 if neither was given); `--list-commands`. */
 void fc_cli_usage(FILE *f);

@@ -26,7 +26,7 @@ static int parse(struct fc_args *a, struct inv_opts *o, const char *const *named
 {
     memset(o, 0, sizeof(*o));
     while (a->pos < a->argc) {
-        const char *arg = a->argv[a->pos], **slot = NULL, *v;
+        const char **slot = NULL, *v;
         int rc = 0, i;
 
         if (fc_api_opt(a, &o->api, &rc)) {
@@ -46,12 +46,8 @@ static int parse(struct fc_args *a, struct inv_opts *o, const char *const *named
             }
         if (slot)
             continue;
-        if (arg[0] == '-' && arg[1])
-            return fc_unknown_option(a, arg);
-        if (!want || o->operand)
-            return fc_usage_error("unexpected argument '%s'", arg);
-        o->operand = arg;
-        a->pos++;
+        if ((rc = fc_take_operand(a, &o->operand, want)))
+            return rc;
     }
     if (want && !o->operand)
         return fc_usage_error("%s", what);

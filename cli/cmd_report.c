@@ -39,12 +39,8 @@ static int parse(struct fc_args *a, struct report_opts *o)
                                              : &o->out) = v;
             continue;
         }
-        if (arg[0] == '-' && arg[1])
-            return fc_unknown_option(a, arg);
-        if (o->session)
-            return fc_usage_error("unexpected argument '%s'", arg);
-        o->session = arg;
-        a->pos++;
+        if ((rc = fc_take_operand(a, &o->session, 1)))
+            return rc;
     }
     if (o->session && o->since)
         return fc_usage_error("give a session or --since, not both");

@@ -44,7 +44,6 @@ static int parse(struct fc_args *a, struct sched_opts *o, int create, int want)
 {
     memset(o, 0, sizeof(*o));
     while (a->pos < a->argc) {
-        const char *arg = a->argv[a->pos];
         int rc = 0;
 
         if (fc_api_opt(a, &o->api, &rc) || (create && opt(a, o, &rc))) {
@@ -52,12 +51,8 @@ static int parse(struct fc_args *a, struct sched_opts *o, int create, int want)
                 return rc;
             continue;
         }
-        if (arg[0] == '-' && arg[1])
-            return fc_unknown_option(a, arg);
-        if (!want || o->operand)
-            return fc_usage_error("unexpected argument '%s'", arg);
-        o->operand = arg;
-        a->pos++;
+        if ((rc = fc_take_operand(a, &o->operand, want)))
+            return rc;
     }
     if (want && !o->operand)
         return fc_usage_error("which schedule? (an id from 'fleetcast schedule list')");

@@ -79,7 +79,6 @@ static int parse(struct fc_args *a, struct session_opts *o, int create, int sess
     memset(o, 0, sizeof(*o));
     o->min_receivers = o->max_wait = o->fec = -1;
     while (a->pos < a->argc) {
-        const char *arg = a->argv[a->pos];
         int rc = 0;
 
         if (fc_api_opt(a, &o->api, &rc) || (create && create_opt(a, o, &rc)) ||
@@ -88,12 +87,8 @@ static int parse(struct fc_args *a, struct session_opts *o, int create, int sess
                 return rc;
             continue;
         }
-        if (arg[0] == '-' && arg[1])
-            return fc_unknown_option(a, arg);
-        if (want == 0 || o->operand)
-            return fc_usage_error("unexpected argument '%s'", arg);
-        o->operand = arg;
-        a->pos++;
+        if ((rc = fc_take_operand(a, &o->operand, want)))
+            return rc;
     }
     if (want && !o->operand)
         return fc_usage_error("which session? (an id from 'fleetcast session list')");

@@ -52,6 +52,19 @@ int fc_opt_value(struct fc_args *a, const char *name, const char **val)
     return 1;
 }
 
+int fc_take_operand(struct fc_args *a, const char **operand, int want)
+{
+    const char *arg = a->argv[a->pos];
+
+    if (arg[0] == '-' && arg[1])
+        return fc_unknown_option(a, arg);
+    if (!want || *operand)
+        return fc_usage_error("unexpected argument '%s'", arg);
+    *operand = arg;
+    a->pos++;
+    return 0;
+}
+
 int fc_usage_error(const char *fmt, ...)
 {
     va_list ap;
