@@ -363,7 +363,7 @@ static int write_menu(const struct pxe_opts *o, const char *outdir)
         "# fleetcast PXE menu, written by `fleetcast pxe build` (docs/pxe.md). A machine\n"
         "# fleetcastd has imaged gets its own pxelinux.cfg/01-<mac> (boot the local disk);\n"
         "# `fleetcast pxe reset` removes those.\n",
-        args, 0};
+        args, FC_BOOT_DEPLOY};
 
     kernel_args(o, o->disk, o->image_id, args, sizeof(args));
     snprintf(path, sizeof(path), "%s/pxelinux.cfg/default", outdir);
@@ -379,7 +379,7 @@ static int write_menu(const struct pxe_opts *o, const char *outdir)
 static int write_machine(const struct pxe_opts *o, const char *outdir, const struct machine *m)
 {
     char path[PATH_MAX], args[2048], old[4096], header[256];
-    struct fc_bootcfg b = {header, args, 0};
+    struct fc_bootcfg b = {header, args, FC_BOOT_DEPLOY};
     int rc;
 
     kernel_args(o, m->disk[0] ? m->disk : o->disk, m->image[0] ? m->image : o->image_id, args,
@@ -390,7 +390,7 @@ static int write_machine(const struct pxe_opts *o, const char *outdir, const str
              m->file + 3);
     rc = fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, old, sizeof(old));
     if (rc == 1) {
-        b.local = 1;
+        b.action = FC_BOOT_LOCAL;
         snprintf(header, sizeof(header),
                  FC_BOOTCFG_MARK_SERVER " machine %s imaged: boot its local disk (kept by pxe "
                                         "build).\n# `fleetcast pxe reset %s --tftp-root DIR` "
@@ -400,8 +400,8 @@ static int write_machine(const struct pxe_opts *o, const char *outdir, const str
     if (fc_bootcfg_write(path, &b))
         return FC_EIO;
     printf("pxelinux.cfg/%s: %s, with: %s\n", m->file,
-           b.local ? "imaged already (boots its disk; `pxe reset` images it)"
-                   : "its own imaging entry",
+           b.action == FC_BOOT_LOCAL ? "imaged already (boots its disk; `pxe reset` images it)"
+                                     : "its own imaging entry",
            args);
     return 0;
 }
@@ -528,7 +528,7 @@ static int written_by_server(const char *dir, const char *name)
 static int remove_one(const char *dir, const char *name)
 {
     char path[PATH_MAX], append[4096], header[160];
-    struct fc_bootcfg b = {header, append, 0};
+    struct fc_bootcfg b = {header, append, FC_BOOT_DEPLOY};
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, append, sizeof(append));

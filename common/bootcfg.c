@@ -1,6 +1,7 @@
 /* pxelinux config files (see bootcfg.h): the menu, a machine's own imaging
- * entry, and "boot the local disk" all come from fc_bootcfg_write(), so the
- * kernel, initramfs and labels are named in one place. */
+ * entry, "boot the local disk" and the direct capture/shell entries all come
+ * from fc_bootcfg_write(), so the kernel, initramfs and labels are named in
+ * one place. */
 #include "common/bootcfg.h"
 
 #include <errno.h>
@@ -20,9 +21,34 @@ static void write_image_entry(FILE *f, const char *append, int menu)
     fprintf(f, "  KERNEL vmlinuz\n  INITRD initramfs.img\n  APPEND %s\n", append);
 }
 
+static const char *const action_names[] = {"deploy", "local", "capture", "shell"};
+
+const char *fc_boot_action_name(enum fc_boot_action a)
+{
+    return (unsigned)a < sizeof(action_names) / sizeof(action_names[0]) ? action_names[a] : "?";
+}
+
+int fc_boot_action_parse(const char *s, enum fc_boot_action *a)
+{
+    unsigned i;
+
+    for (i = 0; s && i < sizeof(action_names) / sizeof(action_names[0]); i++)
+        if (!strcmp(s, action_names[i])) {
+            *a = (enum fc_boot_action)i;
+            return 0;
+        }
+    return FC_EINVAL;
+}
+
 static void write_body(FILE *f, const struct fc_bootcfg *b)
 {
-    if (b->local) {
+    if (b->action == FC_BOOT_CAPTURE || b->action == FC_BOOT_SHELL) {
+        /* No menu and no timeout: the operator asked for this mode on purpose. */
+        fprintf(f, "SERIAL 0 115200\nDEFAULT fleetcast\nPROMPT 0\nTIMEOUT 0\n");
+        write_image_entry(f, b->append ? b->append : "", 0);
+        return;
+    }
+    if (b->action == FC_BOOT_LOCAL) {
         /* No menu: the machine boots its disk unattended. The imaging entry,
          * when kept, is reachable by typing "fleetcast" at pxelinux's prompt
          * (Shift held at boot) and is what `pxe reset` restores. */
@@ -74,6 +100,43 @@ static char *trim(char *s)
     while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
         s[--n] = 0;
     return s;
+}
+
+static void machine_path(char *buf, size_t cap, const char *root, const char *mac)
+{
+    snprintf(buf, cap, "%s/pxelinux.cfg/01-%s", root, mac);
+}
+
+int fc_bootcfg_write_machine(const char *root, const char *mac, const struct fc_bootcfg *b)
+{
+    char path[4096];
+
+    machine_path(path, sizeof(path), root, mac);
+    return fc_bootcfg_write(path, b);
+}
+
+int fc_bootcfg_remove_machine(const char *root, const char *mac)
+{
+    char path[4096], append[16];
+
+    machine_path(path, sizeof(path), root, mac);
+    if (fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, append, sizeof(append)) != 1 &&
+        fc_bootcfg_read(path, FC_BOOTCFG_MARK_BUILD, append, sizeof(append)) != 1)
+        return 0; /* absent, or not ours */
+    if (unlink(path) < 0 && errno != ENOENT) {
+        fc_error("cannot remove %s: %s", path, strerror(errno));
+        return FC_EIO;
+    }
+    return 0;
+}
+
+int fc_bootcfg_read_machine(const char *root, const char *mac, const char *mark, char *append,
+                            size_t cap)
+{
+    char path[4096];
+
+    machine_path(path, sizeof(path), root, mac);
+    return fc_bootcfg_read(path, mark, append, cap);
 }
 
 int fc_bootcfg_read(const char *path, const char *mark, char *append, size_t cap)

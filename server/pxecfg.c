@@ -45,31 +45,10 @@ static int machine_mac(struct fc_rx *r, char out[18])
     return FC_EINVAL;
 }
 
-/* "Boot the local disk" by the one writer of pxelinux files (common/bootcfg.c). A per-machine
- * imaging entry `fleetcast pxe build --machine` wrote there is kept (not the default), so that
- * `fleetcast pxe reset` gives the machine back its own settings. */
-static int write_file(const char *path, const struct fc_session *s, const struct fc_rx *r,
-                      const char *mac)
-{
-    char header[512], when[32], append[4096];
-    struct fc_bootcfg b = {header, NULL, 1};
-    time_t now = time(NULL);
-
-    if (fc_bootcfg_read(path, FC_BOOTCFG_MARK_BUILD, append, sizeof(append)) >= 0 && append[0])
-        b.append = append;
-    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
-    snprintf(header, sizeof(header),
-             FC_BOOTCFG_MARK_SERVER " machine %s imaged by session %08x on %s: boot its local "
-                                    "disk.\n"
-                                    "# `fleetcast pxe reset %s --tftp-root DIR` images it again.\n",
-             r->name, s->session_id, when, mac);
-    return fc_bootcfg_write(path, &b);
-}
-
 int fc_pxecfg_machine_done(struct fc_session *s, struct fc_rx *r)
 {
     const char *root = s->d ? s->d->cfg.tftp_root : NULL;
-    char mac[18], path[4096];
+    char mac[18], why[64];
 
     if (!root)
         return 0;
@@ -79,13 +58,14 @@ int fc_pxecfg_machine_done(struct fc_session *s, struct fc_rx *r)
                 s->session_id, r->name);
         return FC_EINVAL;
     }
-    snprintf(path, sizeof(path), "%s/pxelinux.cfg/01-%s", root, mac);
-    if (write_file(path, s, r, mac)) {
-        fc_error("session %08x machine %s: cannot write %s: %s", s->session_id, r->name, path,
-                 strerror(errno));
+    snprintf(why, sizeof(why), "imaged by session %08x", s->session_id);
+    if (fc_boot_apply(root, mac, FC_BOOT_LOCAL, NULL, why)) {
+        fc_error("session %08x machine %s: cannot set its boot to local under %s (above)",
+                 s->session_id, r->name, root);
         return FC_EIO;
     }
-    fc_info("session %08x machine %s: wrote %s: it boots its local disk from now on", s->session_id,
-            r->name, path);
+    fc_info("session %08x machine %s: boot action local (%s/pxelinux.cfg/01-%s): it boots its "
+            "local disk from now on",
+            s->session_id, r->name, root, mac);
     return 0;
 }
