@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/api.h"
+#include "cli/cli.h"
 #include "common/error.h"
 
 #define CSV_LINE_MAX 1024
@@ -103,13 +104,14 @@ static void machines_table(json_t *list)
     size_t i;
     char seen[32];
 
-    printf("%-17s  %-16s  %-10s  %-8s  %-16s  %s\n", "MAC", "NAME", "LAB", "LAST", "LAST SEEN",
-           "LAST IMAGE");
+    printf("%-17s  %-16s  %-10s  %-7s  %-8s  %-16s  %s\n", "MAC", "NAME", "LAB", "BOOT", "LAST",
+           "LAST SEEN", "LAST IMAGE");
     json_array_foreach(list, i, m)
     {
-        printf("%-17s  %-16.16s  %-10.10s  %-8.8s  %-16s  %s\n", fc_jstr(m, "mac"),
-               fc_jstr(m, "name"), fc_jstr(m, "lab"), fc_jstr(m, "last_result"),
-               when(m, "last_seen", seen, sizeof(seen)), fc_jstr(m, "last_image"));
+        printf("%-17s  %-16.16s  %-10.10s  %-7.7s  %-8.8s  %-16s  %s\n", fc_jstr(m, "mac"),
+               fc_jstr(m, "name"), fc_jstr(m, "lab"), fc_jstr(m, "boot_action"),
+               fc_jstr(m, "last_result"), when(m, "last_seen", seen, sizeof(seen)),
+               fc_jstr(m, "last_image"));
     }
 }
 
@@ -258,6 +260,8 @@ int fc_cmd_inventory_machines(struct fc_args *a, int *rc)
         return a->pos++, *rc = machines_remove(a), 1;
     if (!strcmp(sub, "import"))
         return a->pos++, *rc = machines_import(a), 1;
+    if (!strcmp(sub, "boot"))
+        return a->pos++, *rc = fc_cmd_machines_boot(a), 1;
     return 0;
 }
 

@@ -4,8 +4,8 @@
  * the initramfs (shell: it is a list of files to gather, which a script says more plainly than
  * C). The script is found by --pxe-dir, $FLEETCAST_PXE_DIR, or the source tree this binary was
  * built from (FC_PXE_DIR, set by cli/meson.build): the tree is where pxe/init is edited and
- * tested, and an installed copy just names its directory. reset removes the
- * pxelinux.cfg/01-<mac> files fleetcastd --tftp-root wrote (server/pxecfg.c), and only those.
+ * tested, and an installed copy just names its directory. reset sets machines back to deploy
+ * through fleetcastd (cli/cmd_boot.c), which writes their files (server/pxecfg.c).
  * seen lists what fleetcastd's passive PXE watcher heard (GET /api/v1/pxe, docs/api.md). */
 #include <ctype.h>
 #include <dirent.h>
@@ -44,8 +44,8 @@ struct machine {
 
 struct pxe_opts {
     const char *outdir, *kernel, *server, *session, *key, *disk, *after, *recv, *pxe_dir;
-    const char *append, *tftp_root, *mac, *image_id;
-    int all, insecure;
+    const char *append, *image_id;
+    int insecure;
     const char *machine[MACHINES_MAX];
     int n_machines;
 };
@@ -82,12 +82,10 @@ static int take_value(struct fc_args *a, const char *name, const char **dst, int
 
 static int parse_opts(struct fc_args *a, struct pxe_opts *o)
 {
-    static const char *names[] = {"--kernel", "--server",    "--session", "--key",
-                                  "--disk",   "--after",     "--recv",    "--pxe-dir",
-                                  "--append", "--tftp-root", "--image-id"};
-    const char **dst[] = {&o->kernel, &o->server,    &o->session, &o->key,
-                          &o->disk,   &o->after,     &o->recv,    &o->pxe_dir,
-                          &o->append, &o->tftp_root, &o->image_id};
+    static const char *names[] = {"--kernel", "--server", "--session", "--key",    "--disk",
+                                  "--after",  "--recv",   "--pxe-dir", "--append", "--image-id"};
+    const char **dst[] = {&o->kernel, &o->server, &o->session, &o->key,    &o->disk,
+                          &o->after,  &o->recv,   &o->pxe_dir, &o->append, &o->image_id};
     const char *v;
 
     while (a->pos < a->argc) {
@@ -109,8 +107,6 @@ static int parse_opts(struct fc_args *a, struct pxe_opts *o)
             o->machine[o->n_machines++] = v;
         } else if (fc_opt_flag(a, "--insecure-any-signer"))
             o->insecure = 1;
-        else if (fc_opt_flag(a, "--all"))
-            o->all = 1;
         else if (arg[0] == '-' && arg[1])
             return fc_unknown_option(a, arg);
         else if (!o->outdir) {
@@ -228,8 +224,6 @@ static int check_build_opts(const struct pxe_opts *o)
         return rc;
     if (o->image_id && check_image_id(o->image_id))
         return fc_usage_error("--image-id takes the 32 hex digits of `fleetcast image info`");
-    if (o->tftp_root || o->all)
-        return fc_usage_error("--tftp-root and --all belong to pxe reset");
     if (o->server && (!*o->server || !cmdline_safe(o->server)))
         return fc_usage_error("--server takes ADDR[:PORT]");
     if (o->session && check_session(o->session))
@@ -362,7 +356,7 @@ static int write_menu(const struct pxe_opts *o, const char *outdir)
     struct fc_bootcfg b = {
         "# fleetcast PXE menu, written by `fleetcast pxe build` (docs/pxe.md). A machine\n"
         "# fleetcastd has imaged gets its own pxelinux.cfg/01-<mac> (boot the local disk);\n"
-        "# `fleetcast pxe reset` removes those.\n",
+        "# `fleetcast machines boot deploy MAC` (or `pxe reset`) images it again.\n",
         args, FC_BOOT_DEPLOY};
 
     kernel_args(o, o->disk, o->image_id, args, sizeof(args));
@@ -389,13 +383,15 @@ static int write_machine(const struct pxe_opts *o, const char *outdir, const str
              FC_BOOTCFG_MARK_BUILD " machine %s: its own imaging settings (--machine).\n",
              m->file + 3);
     rc = fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, old, sizeof(old));
-    if (rc == 1) {
-        b.action = FC_BOOT_LOCAL;
+    if (rc == 1 && !fc_bootcfg_read_action(path, &b.action) && b.action == FC_BOOT_LOCAL) {
+        /* fleetcastd's decision stands; the new entry is what deploy gives back. */
         snprintf(header, sizeof(header),
                  FC_BOOTCFG_MARK_SERVER " machine %s imaged: boot its local disk (kept by pxe "
-                                        "build).\n# `fleetcast pxe reset %s --tftp-root DIR` "
-                                        "images it again.\n",
+                                        "build).\n# `fleetcast machines boot deploy %s` images it "
+                                        "again.\n",
                  m->file + 3, m->file + 3);
+    } else {
+        b.action = FC_BOOT_DEPLOY;
     }
     if (fc_bootcfg_write(path, &b))
         return FC_EIO;
@@ -514,102 +510,6 @@ static int pxe_build(struct fc_args *a)
     return 0;
 }
 
-/* 1 if DIR/NAME is a file fleetcastd wrote (its first line is the mark). */
-static int written_by_server(const char *dir, const char *name)
-{
-    char path[PATH_MAX], append[16];
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    return fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, append, sizeof(append)) == 1;
-}
-
-/* The machine images again at its next network boot: with its own entry (--machine) if
- * fleetcastd kept one in the file, else with the menu (the file removed). */
-static int remove_one(const char *dir, const char *name)
-{
-    char path[PATH_MAX], append[4096], header[160];
-    struct fc_bootcfg b = {header, append, FC_BOOT_DEPLOY};
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, append, sizeof(append));
-    if (append[0]) {
-        snprintf(header, sizeof(header),
-                 FC_BOOTCFG_MARK_BUILD " machine %s: its own imaging settings (given back by "
-                                       "pxe reset).\n",
-                 name + 3);
-        if (fc_bootcfg_write(path, &b))
-            return FC_EIO;
-        printf("reset %s: that machine images again at its next network boot, with its own "
-               "settings: %s\n",
-               path, append);
-        return 0;
-    }
-    if (unlink(path) < 0) {
-        fc_error("cannot remove %s: %s", path, strerror(errno));
-        return FC_EIO;
-    }
-    printf("removed %s: that machine images again at its next network boot\n", path);
-    return 0;
-}
-
-/* 1 for "01-xx-xx-xx-xx-xx-xx" (lowercase hex, as fleetcastd writes them). */
-static int is_mac_file(const char *name)
-{
-    char canon[21];
-
-    return strlen(name) == 20 && !mac_file_name(name + 3, canon) && !strcmp(canon, name);
-}
-
-static int reset_all(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int rc = 0, n = 0;
-
-    if (!d) {
-        fc_error("cannot read %s: %s", dir, strerror(errno));
-        return FC_EIO;
-    }
-    while ((e = readdir(d)) != NULL)
-        if (is_mac_file(e->d_name) && written_by_server(dir, e->d_name)) {
-            rc = remove_one(dir, e->d_name) ? FC_EIO : rc;
-            n++;
-        }
-    closedir(d);
-    if (n == 0)
-        printf("no machine files written by fleetcastd in %s\n", dir);
-    return rc;
-}
-
-static int pxe_reset(struct fc_args *a)
-{
-    struct pxe_opts o = {0};
-    char dir[PATH_MAX], name[21];
-    int rc = parse_opts(a, &o);
-
-    if (rc)
-        return rc;
-    o.mac = o.outdir; /* the one operand */
-    if (o.kernel || o.server || o.session || o.key || o.disk || o.after || o.recv || o.pxe_dir ||
-        o.append || o.image_id || o.insecure || o.n_machines)
-        return fc_usage_error("pxe reset takes only MAC|--all and --tftp-root");
-    if (!o.tftp_root)
-        return fc_usage_error("pxe reset needs --tftp-root DIR");
-    if (!o.all == !o.mac)
-        return fc_usage_error("pxe reset takes a MAC address or --all");
-    if (o.mac && mac_file_name(o.mac, name))
-        return fc_usage_error("'%s' is not a MAC address like 52:54:00:12:34:56", o.mac);
-    snprintf(dir, sizeof(dir), "%s/pxelinux.cfg", o.tftp_root);
-    if (o.all)
-        rc = reset_all(dir);
-    else if (!written_by_server(dir, name)) {
-        fc_error("%s/%s does not exist or was not written by fleetcastd: left alone", dir, name);
-        rc = FC_ESTATE;
-    } else
-        rc = remove_one(dir, name);
-    return rc ? fc_fail(rc, "pxe reset") : 0;
-}
-
 /* ---- seen ---- */
 
 static void seen_table(json_t *list)
@@ -674,9 +574,9 @@ int fc_cmd_pxe(struct fc_args *a)
     if (!strcmp(sub, "build"))
         return pxe_build(a);
     if (!strcmp(sub, "reset"))
-        return pxe_reset(a);
+        return fc_cmd_pxe_reset(a);
     if (!strcmp(sub, "seen"))
         return pxe_seen(a);
-    return fc_usage_error("usage: fleetcast pxe build OUTDIR [options] | pxe reset MAC|--all "
-                          "--tftp-root DIR | pxe seen [--json]");
+    return fc_usage_error("usage: fleetcast pxe build OUTDIR [options] | pxe reset MAC|--all | "
+                          "pxe seen [--json]");
 }

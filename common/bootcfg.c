@@ -162,3 +162,26 @@ int fc_bootcfg_read(const char *path, const char *mark, char *append, size_t cap
     fclose(f);
     return marked;
 }
+
+int fc_bootcfg_read_action(const char *path, enum fc_boot_action *a)
+{
+    char line[4096], *mode;
+    FILE *f = fopen(path, "r");
+
+    if (!f)
+        return FC_EIO;
+    *a = FC_BOOT_DEPLOY;
+    while (fgets(line, sizeof(line), f)) {
+        char *s = trim(line);
+
+        if (!strcmp(s, "DEFAULT local"))
+            *a = FC_BOOT_LOCAL;
+        else if (!strncmp(s, "APPEND ", 7) && *a == FC_BOOT_DEPLOY &&
+                 (mode = strstr(s, " fleetcast.mode="))) {
+            mode[16 + strcspn(mode + 16, " ")] = 0;
+            fc_boot_action_parse(mode + 16, a);
+        }
+    }
+    fclose(f);
+    return 0;
+}

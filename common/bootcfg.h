@@ -42,6 +42,9 @@ int fc_bootcfg_write(const char *path, const struct fc_bootcfg *b);
  * not, FC_EIO if it cannot be read (ENOENT: absent). */
 int fc_bootcfg_read(const char *path, const char *mark, char *append, size_t cap);
 
+/* The action a pxelinux file says (its DEFAULT and mode), or FC_EIO if it cannot be read. */
+int fc_bootcfg_read_action(const char *path, enum fc_boot_action *a);
+
 /* A machine's files under the TFTP root ROOT; MAC is pxelinux's spelling, "52-54-00-ab-cd-ef".
  * write: pxelinux.cfg/01-<mac>, and GRUB's when ROOT has the UEFI tree. remove: both, where
  * fleetcast wrote them (0 when absent). read: fc_bootcfg_read of the pxelinux file. */

@@ -2,7 +2,7 @@
  * objects, the snapshot published every 250 ms with a progress event every
  * second, the PXE watcher's machines published every second, state-change
  * events, and the commands the HTTP threads queue (create, start now,
- * cancel, wake), which run here, in the loop thread. */
+ * cancel, wake, boot), which run here, in the loop thread. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -509,6 +509,21 @@ static void run_schedule(struct fc_daemon *d, struct fc_cmd *cmd)
     answer(cmd, 201, json_pack("{s:o}", "schedule", out));
 }
 
+static void run_boot(struct fc_daemon *d, struct fc_cmd *cmd)
+{
+    json_t *out = NULL;
+    char why[256] = "";
+    int rc = fc_pxecfg_request(d, cmd->body, &out, why, sizeof(why));
+
+    if (rc == FC_EINVAL)
+        return json_decref(out), answer_error(cmd, 400, why);
+    if (rc) {
+        json_object_set_new(out, "error", json_string(why));
+        return answer(cmd, 409, out);
+    }
+    answer(cmd, 200, out);
+}
+
 static void execute(struct fc_daemon *d, struct fc_cmd *cmd)
 {
     struct fc_session *s;
@@ -518,6 +533,8 @@ static void execute(struct fc_daemon *d, struct fc_cmd *cmd)
         return run_create(d, cmd);
     if (cmd->type == FC_CMD_WAKE)
         return run_wake(d, cmd);
+    if (cmd->type == FC_CMD_BOOT)
+        return run_boot(d, cmd);
     if (cmd->type == FC_CMD_SCHEDULE || cmd->type == FC_CMD_UNSCHEDULE)
         return run_schedule(d, cmd);
     id = strtoul(cmd->session, NULL, 16);

@@ -19,6 +19,7 @@ enum fc_cmd_type {
     FC_CMD_CANCEL,
     FC_CMD_WAKE,
     FC_CMD_SCHEDULE,
+    FC_CMD_BOOT,
     FC_CMD_UNSCHEDULE
 };
 

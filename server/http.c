@@ -622,9 +622,11 @@ static enum MHD_Result post_api(struct fc_http *h, struct MHD_Connection *c, con
         snprintf(cmd.session, sizeof(cmd.session), "%.15s", id);
         return run_command(h, c, &cmd);
     }
-    if (!strcmp(path, "sessions") || !strcmp(path, "wake") || !strcmp(path, "schedules")) {
+    if (!strcmp(path, "sessions") || !strcmp(path, "wake") || !strcmp(path, "schedules") ||
+        !strcmp(path, "boot")) {
         cmd.type = !strcmp(path, "wake")        ? FC_CMD_WAKE
                    : !strcmp(path, "schedules") ? FC_CMD_SCHEDULE
+                   : !strcmp(path, "boot")      ? FC_CMD_BOOT
                                                 : FC_CMD_CREATE;
         cmd.body = json_loadb(rq->body ? rq->body : "", rq->len, JSON_REJECT_DUPLICATES, &err);
         if (!cmd.body || !json_is_object(cmd.body)) {

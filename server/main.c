@@ -131,6 +131,7 @@ int main(int argc, char **argv)
     rc = fc_daemon_init(d, &dc, &sc);
     if (!rc && d->store) {
         fc_record_resume(d);
+        fc_pxecfg_sync(d);
         fc_schedule_start(d);
     }
     if (!rc && has_session) {

@@ -1,8 +1,9 @@
-/* Per-machine pxelinux configs. With --tftp-root DIR, once a machine's disk is written and
- * verified fleetcastd writes DIR/pxelinux.cfg/01-<mac> (pxelinux asks for that file before
- * "default"), which boots the local disk: the machine's next network boot does not image it
- * again. `fleetcast pxe reset` (cli/cmd_pxe.c) removes these files, and only these: it knows
- * them by their first line, FC_BOOTCFG_MARK_SERVER (common/bootcfg.h).
+/* The daemon's side of boot actions (common/bootaction.c decides the files). A machine's
+ * boot action lives in the inventory (the store); fleetcastd sets it when the operator asks
+ * (POST /api/v1/boot: `fleetcast machines boot`, `fleetcast pxe reset`), when a schedule
+ * sends a lab to imaging (deploy), and when a machine's disk is written and verified (local),
+ * and with --tftp-root writes the machine's boot files from it, then and for every machine of
+ * the inventory at start (a TFTP root that `pxe build` made again gets them back).
  *
  * The MAC: from the kernel's ARP table for the receiver's address (receivers.c records it on
  * the first PROGRESS; looked up again here if that failed), which needs the machine on the
@@ -17,6 +18,7 @@
 #include "common/bootcfg.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "server/store.h"
 #include "proto/wol.h"
 #include "server/server.h"
 
@@ -45,27 +47,171 @@ static int machine_mac(struct fc_rx *r, char out[18])
     return FC_EINVAL;
 }
 
+static int set_boot(struct fc_daemon *d, const char *mac, enum fc_boot_action action,
+                    const char *image, const char *why, int remember, char *err, size_t cap)
+{
+    char colons[18], dashes[18];
+    const char *root = d->cfg.tftp_root;
+
+    if (fc_mac_normalize(mac, ':', colons) || fc_mac_normalize(mac, '-', dashes))
+        return snprintf(err, cap, "bad MAC address '%s' (want 52:54:00:ab:cd:ef)", mac), FC_EINVAL;
+    if (root && fc_boot_apply(root, dashes, action, image, why))
+        return snprintf(err, cap,
+                        "machine %s: its boot files under %s cannot be written (fleetcastd's "
+                        "log says why); its boot action is unchanged",
+                        colons, root),
+               FC_ESTATE;
+    fc_store_put_boot(d->store, colons, fc_boot_action_name(action), image && *image ? image : NULL,
+                      remember);
+    fc_info("machine %s: boot action %s%s%s (%s)%s", colons, fc_boot_action_name(action),
+            image && *image ? ", image " : "", image && *image ? image : "", why,
+            root ? "" : ": no --tftp-root, no boot files written");
+    return 0;
+}
+
+int fc_pxecfg_set(struct fc_daemon *d, const char *mac, enum fc_boot_action action,
+                  const char *image, const char *why, char *err, size_t cap)
+{
+    return set_boot(d, mac, action, image, why, 0, err, cap);
+}
+
+int fc_pxecfg_lab_deploy(struct fc_daemon *d, const json_t *machines, const char *why)
+{
+    char err[256];
+    const json_t *m;
+    size_t i;
+    int bad = 0;
+
+    json_array_foreach(machines, i, m)
+    {
+        const char *mac = json_string_value(json_object_get(m, "mac"));
+
+        if (set_boot(d, mac ? mac : "", FC_BOOT_DEPLOY, NULL, why, 1, err, sizeof(err))) {
+            fc_error("%s: %s", why, err);
+            bad++;
+        }
+    }
+    return bad ? FC_ESTATE : 0;
+}
+
+void fc_pxecfg_absent(struct fc_session *s, const json_t *m)
+{
+    const char *mac = json_string_value(json_object_get(m, "mac"));
+    const char *before = json_string_value(json_object_get(m, "boot_before"));
+    enum fc_boot_action a;
+    char why[96], err[256];
+
+    /* Only what a schedule changed: its disk was never touched, so it boots as it did. */
+    if (!mac || !before || fc_boot_action_parse(before, &a))
+        return;
+    snprintf(why, sizeof(why), "never joined session %s: as before it", s->id_text);
+    if (set_boot(s->d, mac, a, json_string_value(json_object_get(m, "boot_image")), why, 0, err,
+                 sizeof(err)))
+        fc_error("session %s machine %s: %s", s->id_text, mac, err);
+}
+
+void fc_pxecfg_sync(struct fc_daemon *d)
+{
+    struct fc_store_reader *r;
+    json_t *list, *m;
+    enum fc_boot_action a;
+    size_t i, n = 0;
+    char dashes[18];
+
+    if (!d->cfg.tftp_root || !d->store || !(r = fc_store_reader_open(d->store)))
+        return;
+    list = fc_store_machines(r, NULL);
+    fc_store_reader_close(r);
+    json_array_foreach(list, i, m)
+    {
+        const char *mac = json_string_value(json_object_get(m, "mac"));
+
+        if (!mac || fc_mac_normalize(mac, '-', dashes) ||
+            fc_boot_action_parse(json_string_value(json_object_get(m, "boot_action")), &a))
+            continue;
+        if (!fc_boot_apply(d->cfg.tftp_root, dashes, a,
+                           json_string_value(json_object_get(m, "boot_image")),
+                           "the inventory's, at fleetcastd's start"))
+            n++;
+    }
+    fc_info("boot files: %zu of %zu machines of the inventory written under %s", n,
+            json_array_size(list), d->cfg.tftp_root);
+    json_decref(list);
+}
+
 int fc_pxecfg_machine_done(struct fc_session *s, struct fc_rx *r)
 {
-    const char *root = s->d ? s->d->cfg.tftp_root : NULL;
-    char mac[18], why[64];
+    char mac[18], why[64], err[256];
 
-    if (!root)
+    if (!s->d)
         return 0;
     if (machine_mac(r, mac)) {
-        fc_warn("session %08x machine %s: MAC unknown (not on this link, name not a MAC): no "
-                "pxelinux.cfg file; it images again at its next network boot",
-                s->session_id, r->name);
+        if (s->d->cfg.tftp_root)
+            fc_warn("session %08x machine %s: MAC unknown (not on this link, name not a MAC): "
+                    "its boot action stays as it was; it images again at its next network boot",
+                    s->session_id, r->name);
         return FC_EINVAL;
     }
     snprintf(why, sizeof(why), "imaged by session %08x", s->session_id);
-    if (fc_boot_apply(root, mac, FC_BOOT_LOCAL, NULL, why)) {
-        fc_error("session %08x machine %s: cannot set its boot to local under %s (above)",
-                 s->session_id, r->name, root);
+    if (fc_pxecfg_set(s->d, mac, FC_BOOT_LOCAL, NULL, why, err, sizeof(err))) {
+        fc_error("session %08x machine %s: %s", s->session_id, r->name, err);
         return FC_EIO;
     }
-    fc_info("session %08x machine %s: boot action local (%s/pxelinux.cfg/01-%s): it boots its "
-            "local disk from now on",
-            s->session_id, r->name, root, mac);
     return 0;
+}
+
+/* {"macs": [...], "action": "deploy|local|capture|shell", "image": ID}: image optional,
+ * anything else refused. Every MAC is checked before any is changed. */
+static int boot_request(const json_t *body, enum fc_boot_action *a, const char **image, char *why,
+                        size_t cap)
+{
+    const json_t *macs = json_object_get(body, "macs"), *v;
+    char mac[18];
+    const char *key;
+    size_t i;
+
+    json_object_foreach((json_t *)body, key, v)
+    {
+        if (strcmp(key, "macs") && strcmp(key, "action") && strcmp(key, "image"))
+            return snprintf(why, cap, "unknown field \"%.32s\"", key), FC_EINVAL;
+    }
+    if (fc_boot_action_parse(json_string_value(json_object_get(body, "action")), a))
+        return snprintf(why, cap, "action must be one of " FC_BOOT_ACTIONS), FC_EINVAL;
+    *image = json_string_value(json_object_get(body, "image"));
+    if (json_object_get(body, "image") && (!*image || strpbrk(*image, " \t\n") || !**image))
+        return snprintf(why, cap, "image must be an image id (no blanks)"), FC_EINVAL;
+    if (!json_is_array(macs) || !json_array_size(macs) || json_array_size(macs) > 4096)
+        return snprintf(why, cap, "macs must be an array of 1 to 4096 MACs"), FC_EINVAL;
+    json_array_foreach(macs, i, v)
+    {
+        if (fc_mac_normalize(json_string_value(v), ':', mac))
+            return snprintf(why, cap, "macs[%zu] is not a MAC (52:54:00:ab:cd:ef)", i), FC_EINVAL;
+    }
+    return 0;
+}
+
+int fc_pxecfg_request(struct fc_daemon *d, const json_t *body, json_t **out, char *why, size_t cap)
+{
+    enum fc_boot_action a;
+    const char *image;
+    json_t *done, *v;
+    char mac[18];
+    size_t i;
+    int rc = boot_request(body, &a, &image, why, cap);
+
+    if (rc)
+        return rc;
+    done = json_array();
+    json_array_foreach(json_object_get(body, "macs"), i, v)
+    {
+        fc_mac_normalize(json_string_value(v), ':', mac);
+        rc = fc_pxecfg_set(d, mac, a, image, "set by the operator", why, cap);
+        if (rc)
+            break;
+        json_array_append_new(done, json_pack("{s:s, s:s, s:s?}", "mac", mac, "boot_action",
+                                              fc_boot_action_name(a), "boot_image", image));
+    }
+    *out = json_pack("{s:o, s:s?}", "machines", done, "files",
+                     d->cfg.tftp_root ? d->cfg.tftp_root : NULL);
+    return rc;
 }

@@ -64,6 +64,7 @@ static json_t *record_absent(struct fc_session *s)
                       s->run);
         json_array_append(absent, a);
         fc_store_put_outcome(s->d->store, s->run, NULL, a);
+        fc_pxecfg_absent(s, m);
     }
     json_decref(list);
     return absent;

@@ -218,6 +218,10 @@ static int start_run(struct fc_daemon *d, struct fc_schedule *sc, int64_t now, c
         snprintf(sc->last_run, sizeof(sc->last_run), "%s", s->run);
         fc_info("schedule %lld: session %s (run %s) for lab %s, waiting for its %zu machines",
                 (long long)sc->id, s->id_text, s->run, sc->lab, n);
+        /* Before the wake: a machine that boots its disk would never join. */
+        snprintf(why, cap, "schedule %lld, session %s", (long long)sc->id, s->id_text);
+        fc_pxecfg_lab_deploy(d, machines, why);
+        why[0] = 0;
         if (sc->wake)
             rc = wake_lab(d, cfg.iface, machines, why, cap);
     }

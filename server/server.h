@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "common/bootcfg.h"
 #include "common/bucket.h"
 #include "common/checkval.h"
 #include "server/console.h"
@@ -678,8 +679,20 @@ double fc_ratectl_worst_loss(const struct fc_session *s);
 int fc_stats_write(const struct fc_session *s, const char *path);
 void fc_stats_log_summary(const struct fc_session *s);
 
-/* pxecfg.c: with --tftp-root, a machine done and verified boots its local disk next time. */
+/* pxecfg.c: boot actions. set: the inventory's action for MAC and, with --tftp-root, its boot
+ * files (common/bootaction.c); *err says why not. sync: every inventory machine's files, at
+ * start. machine_done: a machine done and verified boots its local disk next time. */
 int fc_pxecfg_check_root(const char *root);
+int fc_pxecfg_set(struct fc_daemon *d, const char *mac, enum fc_boot_action action,
+                  const char *image, const char *why, char *err, size_t cap);
+void fc_pxecfg_sync(struct fc_daemon *d);
+/* A schedule's run: the lab's machines (inventory rows) deploy, each remembering its action.
+ * absent: a machine of the session's lab that never joined gets that action back. */
+int fc_pxecfg_lab_deploy(struct fc_daemon *d, const json_t *machines, const char *why);
+void fc_pxecfg_absent(struct fc_session *s, const json_t *m);
+/* POST /api/v1/boot (docs/api.md): *out lists the machines set, also when one failed (then
+ * FC_ESTATE and *why; FC_EINVAL: a bad request, nothing changed). */
+int fc_pxecfg_request(struct fc_daemon *d, const json_t *body, json_t **out, char *why, size_t cap);
 int fc_pxecfg_machine_done(struct fc_session *s, struct fc_rx *r);
 
 #endif

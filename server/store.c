@@ -15,7 +15,7 @@
 #include "server/store.h"
 #include "server/store_sql.h"
 
-enum job_kind { JOB_SESSION, JOB_OUTCOME, JOB_SCHEDULE };
+enum job_kind { JOB_SESSION, JOB_OUTCOME, JOB_SCHEDULE, JOB_BOOT };
 
 struct job {
     enum job_kind kind;
@@ -65,6 +65,12 @@ static const char *const migrations[] = {
     "CREATE TABLE schedules(id INTEGER PRIMARY KEY, state TEXT NOT NULL, next_at INTEGER,"
     "  schedule TEXT NOT NULL);"
     "ALTER TABLE sessions ADD COLUMN lab TEXT;",
+    /* 2 -> 3: boot actions (common/bootaction.c). The column was never set before this
+     * version: its old default, 'local', said nothing, and a machine nobody set boots the
+     * menu, which images it: 'deploy'. */
+    "ALTER TABLE machines DROP COLUMN boot_action;"
+    "ALTER TABLE machines ADD COLUMN boot_action TEXT NOT NULL DEFAULT 'deploy';"
+    "ALTER TABLE machines ADD COLUMN boot_before TEXT;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -343,6 +349,28 @@ static int write_schedule(sqlite3 *db, const struct job *j)
     return rc;
 }
 
+/* A machine's boot action, added to the inventory if it is not there yet. With "remember",
+ * the action it had goes to boot_before (an UPDATE's right-hand sides see the old row). */
+static int write_boot(sqlite3 *db, const struct job *j)
+{
+    sqlite3_stmt *st;
+    const char *sql =
+        json_is_true(json_object_get(j->a, "remember"))
+            ? "INSERT INTO machines(mac, boot_action, boot_image) VALUES(?1, ?2, ?3)"
+              " ON CONFLICT(mac) DO UPDATE SET boot_before = boot_action, boot_action = ?2,"
+              " boot_image = ?3"
+            : "INSERT INTO machines(mac, boot_action, boot_image) VALUES(?1, ?2, ?3)"
+              " ON CONFLICT(mac) DO UPDATE SET boot_action = ?2, boot_image = ?3,"
+              " boot_before = NULL";
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return FC_EIO;
+    sqlite3_bind_text(st, 1, str_of(j->a, "mac"), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, str_of(j->a, "boot_action"), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, str_of(j->a, "boot_image"), -1, SQLITE_TRANSIENT);
+    return step_done(db, st, "a machine's boot action");
+}
+
 static void job_free(struct job *j)
 {
     json_decref(j->a);
@@ -364,8 +392,10 @@ static void run_batch(struct fc_store *st, struct job *list)
             write_session(st->db, j);
         else if (j->kind == JOB_OUTCOME)
             write_outcome(st->db, j);
-        else
+        else if (j->kind == JOB_SCHEDULE)
             write_schedule(st->db, j);
+        else
+            write_boot(st->db, j);
         n++;
     }
     if (fc__store_exec(st->db, "COMMIT;", NULL, 0)) {
@@ -460,17 +490,30 @@ void fc_store_put_outcome(struct fc_store *st, const char *run, const char *imag
     enqueue(st, j);
 }
 
-void fc_store_put_schedule(struct fc_store *st, json_t *schedule)
+static void put_one(struct fc_store *st, enum job_kind kind, json_t *a)
 {
     struct job *j;
 
     if (!st) {
-        json_decref(schedule);
+        json_decref(a);
         return;
     }
-    j = job_new(JOB_SCHEDULE, NULL, schedule, NULL);
+    j = job_new(kind, NULL, a, NULL);
     if (j)
         enqueue(st, j);
+}
+
+void fc_store_put_schedule(struct fc_store *st, json_t *schedule)
+{
+    put_one(st, JOB_SCHEDULE, schedule);
+}
+
+void fc_store_put_boot(struct fc_store *st, const char *mac, const char *action, const char *image,
+                       int remember)
+{
+    put_one(st, JOB_BOOT,
+            json_pack("{s:s, s:s, s:s?, s:b}", "mac", mac, "boot_action", action, "boot_image",
+                      image, "remember", remember));
 }
 
 void fc_store_flush(struct fc_store *st)

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define FC_STORE_FILE "fleetcast.db"
-#define FC_STORE_SCHEMA 2 /* the version this build writes (PRAGMA user_version) */
+#define FC_STORE_SCHEMA 3 /* the version this build writes (PRAGMA user_version) */
 #define FC_RUN_LEN 16     /* a session's run key: 16 hex digits, unique in the store */
 #define FC_STORE_REPORT_MAX_TEXT "1000" /* sessions in one report at most */
 
@@ -52,6 +52,11 @@ void fc_store_put_outcome(struct fc_store *st, const char *run, const char *imag
 
 /* A schedule (schedule.c's JSON: "id", "state", "at", ...), by id. */
 void fc_store_put_schedule(struct fc_store *st, json_t *schedule);
+/* A machine's boot action (deploy|local|capture|shell) and the image it deploys (NULL: the
+ * menu's); the machine is added to the inventory if it is not there. remember: keep the
+ * action it had in boot_before (a schedule's run gives it back to a machine that never came). */
+void fc_store_put_boot(struct fc_store *st, const char *mac, const char *action, const char *image,
+                       int remember);
 
 /* ---- reads, on a connection of the caller's own thread */
 

@@ -296,10 +296,10 @@ static json_t *objects(sqlite3_stmt *st)
 
 json_t *fc_store_machines(struct fc_store_reader *r, const char *lab)
 {
-    sqlite3_stmt *st =
-        prepare(r, "SELECT mac, name, lab, boot_action, boot_image, last_ip, disk_size,"
-                   " last_image, last_result, last_run, first_seen, last_seen"
-                   " FROM machines WHERE ?1 IS NULL OR lab = ?1 ORDER BY lab, name, mac");
+    sqlite3_stmt *st = prepare(
+        r, "SELECT mac, name, lab, boot_action, boot_image, boot_before, last_ip, disk_size,"
+           " last_image, last_result, last_run, first_seen, last_seen"
+           " FROM machines WHERE ?1 IS NULL OR lab = ?1 ORDER BY lab, name, mac");
 
     if (!st)
         return NULL;
