@@ -64,9 +64,9 @@ static const struct cmd_help cmds[] = {
      "  --pxe-dir DIR       the pxe/ scripts (default: the source tree this was\n"
      "                      built from if it is there, else " FC_PXE_DATADIR ")\n"
      "  --machine MAC:disk=DEV,image=HEX   one machine's own disk and image\n"},
-    {"pxe", "reset", "pxe reset MAC|--all --tftp-root DIR",
-     "Removes the 'boot the local disk' entries fleetcastd wrote: those machines\n"
-     "are imaged again at their next network boot.\n"},
+    {"pxe", "reset", "pxe reset MAC|--all",
+     "Sets a machine (or every machine set to local) back to deploy: it is imaged\n"
+     "again at its next network boot. Same as `machines boot deploy MAC`.\n" API_OPTS},
     {"pxe", "seen", "pxe seen",
      "The machines fleetcastd's PXE watcher (--watch-iface) heard booting, newest\n"
      "first: MAC, firmware, last DHCP message, state, whether the inventory knows it.\n" API_OPTS},
@@ -88,6 +88,14 @@ static const struct cmd_help cmds[] = {
      "image and result, first and last seen), or a lab's.\n" API_OPTS},
     {"machines", "add", "machines add MAC [--name NAME] [--lab LAB]",
      "Adds a machine to the inventory, or changes its name or lab.\n" API_OPTS},
+    {"machines", "boot", "machines boot deploy|local|capture|shell MAC...|--lab LAB\n"
+                         "               [--image ID|none]",
+     "How the machines boot from the network next time (their boot action in the\n"
+     "inventory); fleetcastd --tftp-root writes their pxelinux (and GRUB) files.\n"
+     "  deploy              the menu: imaged after 5 s (a good write sets local)\n"
+     "  local               boot the local disk\n"
+     "  capture, shell      straight into the initramfs in that mode\n"
+     "  --image ID|none     pin the image it deploys (kept until changed)\n" API_OPTS},
     {"machines", "remove", "machines remove MAC",
      "Removes a machine from the inventory.\n" API_OPTS},
     {"machines", "import", "machines import CSV",

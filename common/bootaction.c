@@ -88,7 +88,14 @@ int fc_boot_apply(const char *root, const char *mac, enum fc_boot_action action,
     snprintf(args, sizeof(args), "%s", own[0] ? own : menu);
     if (image && *image) {
         drop_tokens(args, "fleetcast.image=");
-        add_token(args, "fleetcast.image=", image);
+        if (strcmp(image, "none"))
+            add_token(args, "fleetcast.image=", image);
+        else
+            image = NULL;
+        if (!strcmp(args, menu))
+            own[0] = 0; /* the pin was all it had of its own */
+        else
+            snprintf(own, sizeof(own), "%s", args);
     }
     if (action == FC_BOOT_DEPLOY && !own[0] && !(image && *image))
         return fc_bootcfg_remove_machine(root, mac);
@@ -99,7 +106,7 @@ int fc_boot_apply(const char *root, const char *mac, enum fc_boot_action action,
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
     snprintf(header, sizeof(header),
              FC_BOOTCFG_MARK_SERVER " machine %s: %s (%s, %s).\n"
-                                    "# `fleetcast machines boot %s deploy` images it again.\n",
+                                    "# `fleetcast machines boot deploy %s` images it again.\n",
              mac, fc_boot_action_name(action), why, when, mac);
     return fc_bootcfg_write_machine(root, mac, &b);
 }

@@ -55,7 +55,8 @@ int fc_bootcfg_read_machine(const char *root, const char *mac, const char *mark,
 
 /* The one decision of how a machine boots (common/bootaction.c): from ACTION, the machine's
  * own imaging arguments kept in its file (else the menu's, pxelinux.cfg/default), and IMAGE
- * (deploy/capture: a fleetcast.image= to use, or NULL), writes or removes its files. WHY goes
+ * (a fleetcast.image= pin, kept across actions until another is given; "none" drops it; NULL
+ * keeps what the file has), writes or removes its files. WHY goes
  * into the header ("imaged by session 1a2b3c4d", "set by the operator"). */
 int fc_boot_apply(const char *root, const char *mac, enum fc_boot_action action, const char *image,
                   const char *why);

@@ -8,6 +8,7 @@
  * The MAC: from the kernel's ARP table for the receiver's address (receivers.c records it on
  * the first PROGRESS; looked up again here if that failed), which needs the machine on the
  * server's own link. Never the machine's name: that is the receiver's own claim. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,6 +111,53 @@ void fc_pxecfg_absent(struct fc_session *s, const json_t *m)
         fc_error("session %s machine %s: %s", s->id_text, mac, err);
 }
 
+/* 1 if the inventory list has MAC (any spelling) with a boot action decided. */
+static int listed(const json_t *list, const char *mac)
+{
+    char a[18], b[18];
+    const json_t *m;
+    size_t i;
+
+    if (fc_mac_normalize(mac, ':', a))
+        return 0;
+    json_array_foreach(list, i, m)
+    {
+        if (!fc_mac_normalize(json_string_value(json_object_get(m, "mac")), ':', b) &&
+            !strcmp(a, b))
+            return json_is_string(json_object_get(m, "boot_action"));
+    }
+    return 0;
+}
+
+/* Files fleetcastd wrote for machines whose action the inventory does not know (a one-shot
+ * fleetcastd has no store; a store or TFTP root from before boot actions): their action goes
+ * into the inventory, so that `pxe reset --all` and the console see them, and an imaged
+ * machine is not sent back to imaging by an upgrade. */
+static void adopt_files(struct fc_daemon *d, const json_t *list)
+{
+    char dir[4096], path[4400], mac[18], append[16];
+    enum fc_boot_action a;
+    struct dirent *e;
+    DIR *dp;
+
+    snprintf(dir, sizeof(dir), "%s/pxelinux.cfg", d->cfg.tftp_root);
+    if (!(dp = opendir(dir)))
+        return;
+    while ((e = readdir(dp)) != NULL) {
+        if (strncmp(e->d_name, "01-", 3) || fc_mac_normalize(e->d_name + 3, ':', mac) ||
+            listed(list, mac))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, append, sizeof(append)) == 1 &&
+            !fc_bootcfg_read_action(path, &a)) {
+            fc_store_put_boot(d->store, mac, fc_boot_action_name(a), NULL, 0);
+            fc_info("machine %s: boot action %s, from %s (not in the inventory before)", mac,
+                    fc_boot_action_name(a), path);
+        }
+    }
+    closedir(dp);
+}
+
 void fc_pxecfg_sync(struct fc_daemon *d)
 {
     struct fc_store_reader *r;
@@ -126,6 +174,7 @@ void fc_pxecfg_sync(struct fc_daemon *d)
     {
         const char *mac = json_string_value(json_object_get(m, "mac"));
 
+        /* NULL: never decided here; adopt_files takes it from its file. */
         if (!mac || fc_mac_normalize(mac, '-', dashes) ||
             fc_boot_action_parse(json_string_value(json_object_get(m, "boot_action")), &a))
             continue;
@@ -136,6 +185,7 @@ void fc_pxecfg_sync(struct fc_daemon *d)
     }
     fc_info("boot files: %zu of %zu machines of the inventory written under %s", n,
             json_array_size(list), d->cfg.tftp_root);
+    adopt_files(d, list);
     json_decref(list);
 }
 
@@ -165,7 +215,7 @@ int fc_pxecfg_machine_done(struct fc_session *s, struct fc_rx *r)
 static int boot_request(const json_t *body, enum fc_boot_action *a, const char **image, char *why,
                         size_t cap)
 {
-    const json_t *macs = json_object_get(body, "macs"), *v;
+    const json_t *macs = json_object_get(body, "macs"), *img = json_object_get(body, "image"), *v;
     char mac[18];
     const char *key;
     size_t i;
@@ -177,8 +227,8 @@ static int boot_request(const json_t *body, enum fc_boot_action *a, const char *
     }
     if (fc_boot_action_parse(json_string_value(json_object_get(body, "action")), a))
         return snprintf(why, cap, "action must be one of " FC_BOOT_ACTIONS), FC_EINVAL;
-    *image = json_string_value(json_object_get(body, "image"));
-    if (json_object_get(body, "image") && (!*image || strpbrk(*image, " \t\n") || !**image))
+    *image = json_string_value(img);
+    if (img && !json_is_null(img) && (!*image || strpbrk(*image, " \t\n") || !**image))
         return snprintf(why, cap, "image must be an image id (no blanks)"), FC_EINVAL;
     if (!json_is_array(macs) || !json_array_size(macs) || json_array_size(macs) > 4096)
         return snprintf(why, cap, "macs must be an array of 1 to 4096 MACs"), FC_EINVAL;

@@ -66,10 +66,10 @@ static const char *const migrations[] = {
     "  schedule TEXT NOT NULL);"
     "ALTER TABLE sessions ADD COLUMN lab TEXT;",
     /* 2 -> 3: boot actions (common/bootaction.c). The column was never set before this
-     * version: its old default, 'local', said nothing, and a machine nobody set boots the
-     * menu, which images it: 'deploy'. */
+     * version (its default, 'local', said nothing): NULL now means "never decided here", and
+     * fleetcastd takes the action from the file it wrote earlier, if any (pxecfg.c). */
     "ALTER TABLE machines DROP COLUMN boot_action;"
-    "ALTER TABLE machines ADD COLUMN boot_action TEXT NOT NULL DEFAULT 'deploy';"
+    "ALTER TABLE machines ADD COLUMN boot_action TEXT;"
     "ALTER TABLE machines ADD COLUMN boot_before TEXT;",
 };
 
@@ -349,6 +349,10 @@ static int write_schedule(sqlite3 *db, const struct job *j)
     return rc;
 }
 
+/* The image pin as bootaction.c keeps it: not given (NULL) keeps it, "none" drops it. */
+#define PIN_NEW "NULLIF(?3, 'none')"
+#define PIN_KEPT "CASE WHEN ?3 IS NULL THEN boot_image WHEN ?3 = 'none' THEN NULL ELSE ?3 END"
+
 /* A machine's boot action, added to the inventory if it is not there yet. With "remember",
  * the action it had goes to boot_before (an UPDATE's right-hand sides see the old row). */
 static int write_boot(sqlite3 *db, const struct job *j)
@@ -356,11 +360,11 @@ static int write_boot(sqlite3 *db, const struct job *j)
     sqlite3_stmt *st;
     const char *sql =
         json_is_true(json_object_get(j->a, "remember"))
-            ? "INSERT INTO machines(mac, boot_action, boot_image) VALUES(?1, ?2, ?3)"
+            ? "INSERT INTO machines(mac, boot_action, boot_image) VALUES(?1, ?2, " PIN_NEW ")"
               " ON CONFLICT(mac) DO UPDATE SET boot_before = boot_action, boot_action = ?2,"
-              " boot_image = ?3"
-            : "INSERT INTO machines(mac, boot_action, boot_image) VALUES(?1, ?2, ?3)"
-              " ON CONFLICT(mac) DO UPDATE SET boot_action = ?2, boot_image = ?3,"
+              " boot_image = " PIN_KEPT
+            : "INSERT INTO machines(mac, boot_action, boot_image) VALUES(?1, ?2, " PIN_NEW ")"
+              " ON CONFLICT(mac) DO UPDATE SET boot_action = ?2, boot_image = " PIN_KEPT ","
               " boot_before = NULL";
 
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)

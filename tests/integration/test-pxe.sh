@@ -17,7 +17,9 @@
 #            disk network-boots and its 01-<mac> file sends it to the local disk (marker
 #            again); vm5 with two disks large enough refuses to guess and reports to a second
 #            fleetcastd session (fleetcast-recv --probe and --report-failure)
-#   reset    `fleetcast pxe reset` removes fleetcastd's files, and only those; vm2's gets its
+#   reset    fleetcastd --daemon takes the machines' actions from the files the one-shot
+#            servers wrote; `fleetcast pxe reset` sets them back to deploy through it: their
+#            files go, a file fleetcast did not write is left alone; vm2's gets its
 #            own imaging entry back
 # Serial logs of every VM are kept in the meson log dir (meson-logs/test-pxe/) on failure.
 # Environment: FC_PXE_ACCEL=kvm|tcg forces the accelerator.
@@ -315,17 +317,34 @@ assert_match 'reboot: Power down' "$out" "vm5: powered off after the pause"
 
 # ---------------------------------------------------------------------------- reset
 
+# Boot actions live in fleetcastd --daemon's inventory: the one-shot servers above have none,
+# so the daemon takes the actions of the files they wrote at its start (the upgrade path too),
+# and `pxe reset` asks it.
 echo "DEFAULT something" >"$TFTP/pxelinux.cfg/01-52-54-00-99-99-99" # not fleetcastd's
-assert_exit 0 "$FLEETCAST" pxe reset "${MAC[vm1]^^}" --tftp-root "$TFTP"
-check "pxe reset MAC removed vm1's file" test ! -e "$TFTP/pxelinux.cfg/01-${MAC[vm1]//:/-}"
-assert_exit 1 "$FLEETCAST" pxe reset 52:54:00:99:99:99 --tftp-root "$TFTP"
-assert_exit 0 "$FLEETCAST" pxe reset --all --tftp-root "$TFTP"
+API_PORT=$((17000 + RANDOM % 2000))
+lab_bg srv "$T/daemon.log" "$FLEETCASTD" --daemon --state-dir "$FLEETCAST_HOME" \
+	--http "127.0.0.1:$API_PORT" --tftp-root "$TFTP" >/dev/null || die "cannot start fleetcastd --daemon"
+mc_wait_log "$T/daemon.log" 'boot files: ' 15 || die "fleetcastd --daemon: $(head -c 600 "$T/daemon.log")"
+for vm in "${IMAGED[@]}"; do
+	check "the daemon took $vm's action from its file: local" \
+		grep -q "machine ${MAC[$vm]}: boot action local, from " "$T/daemon.log"
+done
+fc_api() { lab_exec srv env FLEETCAST_HOME="$FLEETCAST_HOME" "$FLEETCAST" "$@" --server "http://127.0.0.1:$API_PORT"; }
+assert_exit 0 fc_api pxe reset "${MAC[vm1]^^}"
+check "pxe reset MAC removed vm1's file (the menu images it)" test ! -e "$TFTP/pxelinux.cfg/01-${MAC[vm1]//:/-}"
+assert_exit 1 fc_api pxe reset 52:54:00:99:99:99
+assert_match 'DEFAULT something' "$(cat "$TFTP/pxelinux.cfg/01-52-54-00-99-99-99")" "a file fleetcast did not write is left alone"
+assert_exit 0 fc_api pxe reset --all
 left=$(find "$TFTP/pxelinux.cfg" -name '01-*' -printf '%f\n' | sort | tr '\n' ' ')
 # (sorted in the C locale: 01-52-54-00-99-… before vm2's 01-52-54-00-fc-…)
-assert_eq "01-52-54-00-99-99-99 01-${MAC[vm2]//:/-} " "$left" "pxe reset --all removed fleetcastd's files only"
+assert_eq "01-52-54-00-99-99-99 01-${MAC[vm2]//:/-} " "$left" "pxe reset --all: every machine set to local back to deploy, the foreign file left"
 f=$TFTP/pxelinux.cfg/01-${MAC[vm2]//:/-}
-assert_match '^# fleetcast pxe build:' "$(head -n 1 "$f")" "pxe reset --all gave vm2 its own entry back"
+assert_match 'fleetcast.disk=/dev/sda' "$(cat "$f")" "pxe reset --all gave vm2 its own entry back"
 assert_match 'ONTIMEOUT fleetcast' "$(cat "$f")" "vm2 images again, with its own settings"
-assert_exit 2 "$FLEETCAST" pxe reset not-a-mac --tftp-root "$TFTP"
+fc_api machines list --json >"$T/inventory.json"
+check "the inventory says deploy for the three" jtrue "$T/inventory.json" \
+	"sorted(m['boot_action'] for m in d['machines'] if m['mac'] in ('${MAC[vm1]}', '${MAC[vm2]}', '${MAC[vm3]}')) == ['deploy'] * 3"
+assert_exit 2 fc_api pxe reset not-a-mac
+assert_exit 2 "$FLEETCAST" pxe reset "${MAC[vm1]}" --tftp-root "$TFTP"
 
 mc_finish

@@ -10,6 +10,10 @@
 # survives a SIGKILL of the daemon, and is cancelled. At the session's end a
 # webhook gets its JSON and a mail goes through sendmail, both naming the
 # absent machine.
+# Boot actions (fleetcastd --tftp-root): the four were set to boot their local disk before;
+# the schedule's run sets them to deploy (their files go: the menu images them), the three
+# done are set back to local by their good write, and the one that never came gets the
+# action it had.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 mc_bound 300 "$@"
@@ -43,7 +47,13 @@ lab_bg srv "$T/hook.log" "$LAB_PYTHON" "$T/hook.py" "$HOOK_PORT" "$T/hook.jsonl"
 mc_wait_log "$T/hook.log" listening 10 || die "the webhook server did not start: $(cat "$T/hook.log")"
 printf '#!/bin/sh\necho "args: $*" >"%s"\ncat >>"%s"\n' "$T/mail.txt" "$T/mail.txt" >"$T/sendmail"
 chmod +x "$T/sendmail"
-con_daemon --notify-url "http://127.0.0.1:$HOOK_PORT/hook" --notify-mail ops@example.org --sendmail "$T/sendmail"
+# The TFTP root `fleetcast pxe build` would make: its menu is what a machine with no file of
+# its own boots (pxe build itself is tested by test-pxe).
+mkdir -p "$T/tftp/pxelinux.cfg"
+printf '# fleetcast pxe build: menu\nLABEL fleetcast\n  KERNEL vmlinuz\n  APPEND console=ttyS0 fleetcast.server=10.77.0.1\n' \
+	>"$T/tftp/pxelinux.cfg/default"
+con_daemon --notify-url "http://127.0.0.1:$HOOK_PORT/hook" --notify-mail ops@example.org --sendmail "$T/sendmail" \
+	--tftp-root "$T/tftp"
 echo "server = $CON_URL" >"$FLEETCAST_HOME/cli.conf"
 declare -A MAC
 for m in "${MACHINES[@]}"; do MAC[$m]=$(lab_exec "$m" cat /sys/class/net/eth0/address) || die "no MAC for $m"; done
@@ -54,6 +64,16 @@ GHOST=52:54:00:00:0f:99
 } >"$T/lab.csv"
 must fc_srv labs add lab-a
 must fc_srv machines import "$T/lab.csv"
+# bootfile MAC : its pxelinux file
+bootfile() { local m=${1//:/-}; echo "$T/tftp/pxelinux.cfg/01-${m,,}"; }
+run fc_srv machines boot local --lab lab-a
+assert_eq 0 "$RC" "machines boot local --lab lab-a (stderr: $(head -c 300 "$T/err"))"
+for mac in "${MAC[@]}" "$GHOST"; do
+	check "$mac boots its local disk before the rollout" grep -q 'LOCALBOOT 0' "$(bootfile "$mac")"
+done
+run fc_srv machines list --lab lab-a --json
+check "the inventory says local for the lab's four" jtrue "$T/out" \
+	"len(d['machines']) == 4 and all(m['boot_action'] == 'local' for m in d['machines'])"
 
 for m in "${MACHINES[@]}"; do
 	MC_PID[$m]=$(lab_bg "$m" "$T/$m.log" "$LAB_PYTHON" "$SRCDIR/tests/lab/wol_listener.py" \
@@ -79,6 +99,10 @@ for m in "${MACHINES[@]}"; do
 	check "$m was woken by the server's magic packet" grep -q 'woken by 10.77.0.1:' "$T/$m.log"
 	mc_check_recv "$m"
 done
+for mac in "${MAC[@]}" "$GHOST"; do
+	check "the schedule's run set $mac to deploy (its file went: the menu images it)" \
+		grep -Eq "machine $mac: boot action deploy \(schedule [0-9]+, session [0-9a-f]{8}\)" "$T/srv.log"
+done
 check "the session waited for the lab's 4, then started max-wait after the first join" \
 	mc_wait_log "$T/srv.log" 'waiting -> sending' 1
 SID=$(grep -Eo 'schedule [0-9]+: session [0-9a-f]{8}' "$T/srv.log" | head -1 | awk '{print $4}')
@@ -100,6 +124,24 @@ for m in sys.argv[2:]:
         sys.exit(1)
 PY
 
+for m in "${MACHINES[@]}"; do
+	check "$m, imaged, boots its local disk again" mc_wait_log "$(bootfile "${MAC[$m]}")" "imaged by session $SID" 10
+	check "$m's file: LOCALBOOT" grep -q 'LOCALBOOT 0' "$(bootfile "${MAC[$m]}")"
+done
+check "pc-ghost, which never came, got its action back: local" \
+	mc_wait_log "$(bootfile "$GHOST")" "never joined session $SID" 10
+check "pc-ghost's file: LOCALBOOT" grep -q 'LOCALBOOT 0' "$(bootfile "$GHOST")"
+# inventory_says PYEXPR : within 10 s, the lab's inventory rows (d) satisfy PYEXPR.
+inventory_says() {
+	local i
+	for ((i = 0; i < 40; i++)); do
+		fc_srv machines list --lab lab-a --json >"$T/inv.json" 2>/dev/null && jtrue "$T/inv.json" "$1" && return 0
+		sleep 0.25
+	done
+	return 1
+}
+check "the inventory: the four local again" inventory_says \
+	"len(d['machines']) == 4 and all(m['boot_action'] == 'local' for m in d['machines'])"
 run fc_srv report "$SID" --format json
 assert_eq 0 "$RC" "fleetcast report SESSION"
 check "the report: 3 done and pc-ghost never joined" jtrue "$T/out" \

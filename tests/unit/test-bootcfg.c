@@ -107,6 +107,11 @@ START_TEST(test_menu_machine)
     ck_assert_int_eq(file_action(append, sizeof(append)), FC_BOOT_DEPLOY);
     ck_assert_str_eq(append, MENU_ARGS " fleetcast.image=" IMAGE);
     ck_assert_ptr_nonnull(strstr(slurp(file), "ONTIMEOUT fleetcast"));
+    ck_assert_int_eq(fc_boot_apply(root, MAC, FC_BOOT_LOCAL, NULL, "t"), 0);
+    file_action(append, sizeof(append));
+    ck_assert_str_eq(append, MENU_ARGS " fleetcast.image=" IMAGE); /* the pin stays */
+    ck_assert_int_eq(fc_boot_apply(root, MAC, FC_BOOT_DEPLOY, "none", "t"), 0);
+    ck_assert_int_ne(access(file, F_OK), 0); /* unpinned: nothing of its own, the menu */
     cleanup_root();
 }
 END_TEST
