@@ -25,11 +25,11 @@ CFG=$TFTP/pxelinux.cfg
 mkdir -p "$CFG"
 printf '# fleetcast pxe build: menu\nLABEL fleetcast\n  KERNEL vmlinuz\n  APPEND console=ttyS0 fleetcast.server=10.77.0.1\n' >"$CFG/default"
 A=52:54:00:0b:00:0a B=52:54:00:0b:00:0b C=52:54:00:0b:00:0c OLD=52:54:00:0b:00:01 FOREIGN=52:54:00:0b:00:99
-file() { local m=${1//:/-}; echo "$CFG/01-$m"; }
+bootfile() { local m=${1//:/-}; echo "$CFG/01-$m"; }
 # A file a one-shot fleetcastd wrote after imaging OLD, and one somebody else wrote.
 printf '# fleetcastd: machine %s imaged by session 1234abcd\nDEFAULT local\nPROMPT 0\nTIMEOUT 0\nLABEL local\n  LOCALBOOT 0\n' \
-	"$OLD" >"$(file $OLD)"
-echo "DEFAULT wds" >"$(file $FOREIGN)"
+	"$OLD" >"$(bootfile $OLD)"
+echo "DEFAULT wds" >"$(bootfile $FOREIGN)"
 
 con_daemon --tftp-root "$TFTP"
 echo "server = $CON_URL" >"$FLEETCAST_HOME/cli.conf"
@@ -44,28 +44,28 @@ check "inventory: OLD local, the new ones undecided (null: the menu)" jtrue "$T/
 run fc_srv machines boot local --lab lab-b
 assert_eq 0 "$RC" "machines boot local --lab lab-b"
 assert_match "machine $A: boot action local" "$(cat "$T/out")" "it names each machine"
-for m in $A $B; do check "$m: LOCALBOOT" grep -q 'LOCALBOOT 0' "$(file $m)"; done
-check "$C, not in lab-b, untouched" test ! -e "$(file $C)"
+for m in $A $B; do check "$m: LOCALBOOT" grep -q 'LOCALBOOT 0' "$(bootfile $m)"; done
+check "$C, not in lab-b, untouched" test ! -e "$(bootfile $C)"
 run fc_srv machines boot capture "$C"
 assert_eq 0 "$RC" "machines boot capture C"
-check "C: straight into the initramfs in capture mode" grep -q 'APPEND console=ttyS0 fleetcast.server=10.77.0.1 fleetcast.mode=capture' "$(file $C)"
-check "C: no menu, no timeout" bash -c "grep -q '^DEFAULT fleetcast' '$(file $C)' && ! grep -q MENU '$(file $C)'"
+check "C: straight into the initramfs in capture mode" grep -q 'APPEND console=ttyS0 fleetcast.server=10.77.0.1 fleetcast.mode=capture' "$(bootfile $C)"
+check "C: no menu, no timeout" bash -c "grep -q '^DEFAULT fleetcast' '$(bootfile $C)' && ! grep -q MENU '$(bootfile $C)'"
 run fc_srv machines boot shell "$C"
-check "C: shell mode, one mode only" bash -c "grep -q 'fleetcast.mode=shell\$' '$(file $C)' && ! grep -q capture '$(file $C)'"
+check "C: shell mode, one mode only" bash -c "grep -q 'fleetcast.mode=shell\$' '$(bootfile $C)' && ! grep -q capture '$(bootfile $C)'"
 IMG_ID=0123456789abcdef0123456789abcdef
 run fc_srv machines boot deploy "$C" --image "$IMG_ID"
 check "C: deploy pinned to an image: the menu with fleetcast.image=" bash -c \
-	"grep -q 'ONTIMEOUT fleetcast' '$(file $C)' && grep -q 'fleetcast.image=$IMG_ID' '$(file $C)' && ! grep -q 'mode=' '$(file $C)'"
+	"grep -q 'ONTIMEOUT fleetcast' '$(bootfile $C)' && grep -q 'fleetcast.image=$IMG_ID' '$(bootfile $C)' && ! grep -q 'mode=' '$(bootfile $C)'"
 run fc_srv machines boot deploy "$C"
-check "C: deploy keeps the pin it was given" grep -q "fleetcast.image=$IMG_ID" "$(file $C)"
+check "C: deploy keeps the pin it was given" grep -q "fleetcast.image=$IMG_ID" "$(bootfile $C)"
 
 run fc_srv pxe reset "$A"
 assert_eq 0 "$RC" "pxe reset A"
-check "A: its file went (the menu images it)" test ! -e "$(file $A)"
+check "A: its file went (the menu images it)" test ! -e "$(bootfile $A)"
 run fc_srv pxe reset --all
 assert_eq 0 "$RC" "pxe reset --all"
-check "B and OLD, local, were set to deploy: their files went" bash -c "[[ ! -e '$(file $B)' && ! -e '$(file $OLD)' ]]"
-check "C (deploy already) was not touched" grep -q "fleetcast.image=$IMG_ID" "$(file $C)"
+check "B and OLD, local, were set to deploy: their files went" bash -c "[[ ! -e '$(bootfile $B)' && ! -e '$(bootfile $OLD)' ]]"
+check "C (deploy already) was not touched" grep -q "fleetcast.image=$IMG_ID" "$(bootfile $C)"
 
 # Refusals: nothing changed, and the error says why.
 run fc_srv machines boot reboot "$A"
@@ -77,7 +77,7 @@ assert_stderr "macs\[0\] is not a MAC" "it names the bad one"
 run fc_srv machines boot local "$FOREIGN"
 assert_eq 1 "$RC" "a file fleetcast did not write: refused"
 assert_stderr "cannot be written" "it says the files cannot be written"
-check "the foreign file is left alone" grep -q '^DEFAULT wds$' "$(file $FOREIGN)"
+check "the foreign file is left alone" grep -q '^DEFAULT wds$' "$(bootfile $FOREIGN)"
 check "the daemon's log says whose file it is" grep -q "01-52-54-00-0b-00-99 was not written by fleetcast: left alone" "$T/srv.log"
 run fc_srv machines boot local "$A" --lab lab-b
 assert_eq 2 "$RC" "MACs and --lab together: a usage error"
@@ -95,11 +95,11 @@ rm -f "$CFG"/01-52-54-00-0b-00-0*
 mv "$T/srv.log" "$T/srv1.log"
 # shellcheck disable=SC2119 # no extra arguments
 con_daemon --tftp-root "$TFTP"
-check "after a restart A's LOCALBOOT is written again" grep -q 'LOCALBOOT 0' "$(file $A)"
-check "and C's pinned deploy" grep -q "fleetcast.image=$IMG_ID" "$(file $C)"
-check "B (deploy, nothing pinned) has no file" test ! -e "$(file $B)"
+check "after a restart A's LOCALBOOT is written again" grep -q 'LOCALBOOT 0' "$(bootfile $A)"
+check "and C's pinned deploy" grep -q "fleetcast.image=$IMG_ID" "$(bootfile $C)"
+check "B (deploy, nothing pinned) has no file" test ! -e "$(bootfile $B)"
 run fc_srv machines boot deploy "$C" --image none
-check "--image none drops C's pin: its file goes" test ! -e "$(file $C)"
+check "--image none drops C's pin: its file goes" test ! -e "$(bootfile $C)"
 
 # Without --tftp-root the actions are kept, and the CLI says no file was written.
 lab_kill "$SRV_PID" TERM
