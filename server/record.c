@@ -36,6 +36,46 @@ static int joined(const struct fc_session *s, const char *mac)
     return 0;
 }
 
+/* Why a machine of the lab never joined, from what the PXE watcher heard of it (the operator's
+ * first question in the morning: did it even boot from the network?). */
+static void absent_reason(struct fc_session *s, const char *mac, char *out, size_t cap)
+{
+    const struct fc_pxe_seen *e = NULL;
+    uint8_t m[6];
+    char when[16], buf[32];
+    const char *arch = "no client-arch";
+    time_t t;
+
+    if (s->d->pxe && !fc_mac_parse(mac, m))
+        e = fc_pxewatch_lookup(s->d->pxe, m);
+    if (!s->d->pxe) {
+        snprintf(out, cap,
+                 "never joined the session (not woken, not booted from the network, or "
+                 "not on this network)");
+        return;
+    }
+    if (!e) {
+        snprintf(out, cap,
+                 "never joined; the PXE watcher never heard it boot from the network "
+                 "(not woken, powered off, or network boot not first in its order)");
+        return;
+    }
+    t = (time_t)e->last_seen;
+    strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+    if (e->has_arch)
+        arch = fc_dhcp_arch_name(e->arch, buf, sizeof(buf));
+    if (e->last_seen >= (int64_t)s->created_wall)
+        snprintf(out, cap,
+                 "never joined, but PXE-booted at %s (%s, %llu DHCP messages): its boot file or "
+                 "the initramfs did not reach fleetcast-recv (see its screen)",
+                 when, arch, (unsigned long long)e->count);
+    else
+        snprintf(out, cap,
+                 "never joined; last heard PXE booting at %s, before this session (%s): not "
+                 "booted from the network during it",
+                 when, arch);
+}
+
 /* A lab's session: its machines that never joined get an outcome too,
  * "absent", so the morning report names them. (One short read of the
  * inventory on the loop, once per session.) */
@@ -43,6 +83,7 @@ static json_t *record_absent(struct fc_session *s)
 {
     struct fc_store_reader *r = fc_store_reader_open(s->d->store);
     json_t *list = r ? fc_store_machines(r, s->cfg.lab) : NULL, *m, *absent = json_array(), *a;
+    char why[256];
     size_t i;
 
     fc_store_reader_close(r);
@@ -51,20 +92,21 @@ static json_t *record_absent(struct fc_session *s)
         const char *mac = json_string_value(json_object_get(m, "mac"));
         if (!mac || joined(s, mac))
             continue;
-        fc_info("session %s machine %s (%s): never joined", s->id_text, mac,
-                json_string_value(json_object_get(m, "name")));
+        absent_reason(s, mac, why, sizeof(why));
+        fc_info("session %s machine %s (%s): %s", s->id_text, mac,
+                json_string_value(json_object_get(m, "name")), why);
         a = json_pack("{s:s, s:i, s:O, s:s, s:s, s:s, s:f, s:i, s:i, s:i, s:o, s:s, s:o, s:o, "
                       "s:i, s:s}",
                       "session", s->id_text, "id", 0, "name", json_object_get(m, "name"), "mac",
                       mac, "ip", "", "state", "absent", "progress_pct", 0.0, "rate_bps", 0,
                       "repairs_requested", 0, "pkts_lost", 0, "disk_size", json_null(), "error",
-                      "never joined the session (not woken, not booted from the network, or "
-                      "not on this network)",
-                      "verdict", json_null(), "done_at", json_null(), "bytes_written", 0, "run",
-                      s->run);
+                      why, "verdict", json_null(), "done_at", json_null(), "bytes_written", 0,
+                      "run", s->run);
+        fc_pxecfg_absent(s, m);
+        if (!a)
+            continue; /* json_pack refuses text that is not UTF-8: never from here */
         json_array_append(absent, a);
         fc_store_put_outcome(s->d->store, s->run, NULL, a);
-        fc_pxecfg_absent(s, m);
     }
     json_decref(list);
     return absent;

@@ -12,7 +12,9 @@
 # DISCOVERs go out and nothing come back to port 68 nor any UDP from the
 # server, and every udhcpc ends without a lease. A machine that then joins a
 # session as a receiver is listed as "receiver", one added to the inventory
-# as known, with its name. Without CAP_NET_RAW, or on
+# as known, with its name. The lab's machines that never join the session are
+# reported with what the watcher heard: PXE-booted during it (and so stuck
+# between the firmware and fleetcast-recv), heard only before it, or never. Without CAP_NET_RAW, or on
 # a missing interface, fleetcastd refuses to start and says why.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -186,8 +188,15 @@ m1['known'] is False and m1['name'] is None
 EOF
 
 # ---- a machine that joins a session is a receiver now ----
-req POST /api/v1/sessions '{"image":"'"$IMG"'","group":"'"$MC_GROUP"'","iface":"eth0","min_receivers":2}' "$TOKEN"
-expect 201 "a session waiting for 2 receivers"
+# The session is lab-w's: m1 joins it; m3 PXE-boots during it and never joins; m2 booted
+# before it; a fourth machine is never heard. The report says which is which.
+GHOST=52:54:00:00:0e:99
+req POST /api/v1/inventory/labs '{"name":"lab-w"}' "$TOKEN"
+expect 200 "lab-w added"
+req POST /api/v1/inventory/machines '{"machines":[{"mac":"'"$MAC1"'","lab":"lab-w"},{"mac":"'"$MAC2"'","lab":"lab-w"},{"mac":"'"$MAC3"'","lab":"lab-w"},{"mac":"'"$GHOST"'","lab":"lab-w"}]}' "$TOKEN"
+expect 200 "m1, m2, m3 and a ghost in lab-w"
+req POST /api/v1/sessions '{"image":"'"$IMG"'","group":"'"$MC_GROUP"'","iface":"eth0","min_receivers":2,"lab":"lab-w"}' "$TOKEN"
+expect 201 "a session of lab-w waiting for 2 receivers"
 SID=$(jq_get 'd["session"]["id"]')
 mc_recv m1 --quiet
 check "m1, a receiver of session $SID, is listed as receiver" wait_api /api/v1/pxe \
@@ -196,9 +205,21 @@ json_checks "$T/resp" <<EOF
 m2, not a receiver, is not listed as one
 m2['machine'] in ('PXE booting', 'seen')
 EOF
+sleep 1 # m3's boot comes after the session's creation, by the wall clock's seconds
+dhcp m3 -V PXEClient:Arch:00000:UNDI:002001 -x 0x5d:0000
 req POST "/api/v1/sessions/$SID/cancel" "" "$TOKEN"
 expect 200 "cancel the session"
 mc_wait_recvs 20 m1
+check "the report of session $SID lists its absent machines" wait_api "/api/v1/report?session=$SID" \
+	"len([m for m in d['sessions'][0]['machines'] if m['state'] == 'absent']) == 3" 10
+json_checks "$T/resp" <<EOF
+m3 booted from the network during the session and never joined: the report says so
+[m['error'] for m in d['sessions'][0]['machines'] if m['mac'] == '$MAC3'][0].startswith('never joined, but PXE-booted at ')
+m2 was heard only before the session
+'before this session' in [m['error'] for m in d['sessions'][0]['machines'] if m['mac'] == '$MAC2'][0]
+the ghost was never heard
+'never heard it boot from the network' in [m['error'] for m in d['sessions'][0]['machines'] if m['mac'] == '$GHOST'][0]
+EOF
 
 # reads need what every read needs
 req GET /api/v1/pxe "" 0000000000000000000000000000000000000000000000000000000000000000
