@@ -29,6 +29,9 @@ static void on_signal(uv_signal_t *h, int sig)
      * session as it is: the next fleetcastd resumes them and the receivers
      * re-join. Ctrl-C, and a daemon without a store, abort them. */
     if (sig == SIGTERM && d->store) {
+        /* Their rows as they are now (a first join is no state change): resumed from these. */
+        for (i = 0; i < d->n_sessions; i++)
+            fc_record_session(d->sessions[i]);
         fc_info("terminated: %u live sessions kept in %s for the next start", d->n_sessions,
                 fc_store_path(d->store));
         d->exit_code = 0; /* a clean stop for the service manager */

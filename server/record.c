@@ -159,6 +159,8 @@ static int resume_one(struct fc_daemon *d, const json_t *row)
         fc_store_put_session(d->store, run, sess, json_incref(json_object_get(row, "config")));
         return 0;
     }
+    fc_session_resume_first_join(s, (int64_t)json_number_value(json_object_get(
+                                        json_object_get(row, "session"), "first_join_at")));
     fc_info("session %s: resumed (run %s) from %s", s->id_text, run, fc_store_path(d->store));
     return 1;
 }

@@ -504,6 +504,9 @@ void fc_netio_send_ctrl(struct fc_session *s, const struct sockaddr_in *to, cons
 void fc_session_init_handles(struct fc_session *s, uv_loop_t *loop);
 /* created_wall: when it was first created (a resumed session), 0: now. */
 void fc_session_start_tick(struct fc_session *s, int64_t created_wall);
+/* A resumed session's first join (unix seconds, from its row): --max-wait keeps counting
+ * from it, not from the first re-join after the restart. */
+void fc_session_resume_first_join(struct fc_session *s, int64_t wall);
 /* The 1 s tick: start policy, joins' expiry, drop rules, deadline, rate. */
 void fc_session_tick(struct fc_session *s);
 void fc_session_maybe_start(struct fc_session *s);

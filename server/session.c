@@ -62,6 +62,16 @@ static void note_first_join(struct fc_session *s, uint32_t active)
                 s->session_id, s->cfg.min_receivers, s->cfg.max_wait);
 }
 
+void fc_session_resume_first_join(struct fc_session *s, int64_t wall)
+{
+    int64_t ago = (int64_t)time(NULL) - wall;
+
+    if (wall <= 0 || s->first_join_wall)
+        return;
+    s->first_join_wall = wall;
+    s->first_join_at = fc_server_now(s) - (double)(ago > 0 ? ago : 0);
+}
+
 int64_t fc_session_start_deadline(const struct fc_session *s)
 {
     if (!s->first_join_wall || s->cfg.max_wait <= 0)

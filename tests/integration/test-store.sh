@@ -10,7 +10,8 @@
 #    and HTML opened in headless Chromium.
 #  - 100 ended sessions later the daemon's memory is what it was after the first
 #    (ended sessions live in the store, not in memory); all 101 runs are in the history.
-#  - SIGTERM keeps state: a waiting session is resumed by the next start.
+#  - SIGTERM keeps state: a waiting session is resumed by the next start, --max-wait still
+#    counting from its first join before the stop.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 mc_bound 420 "$@"
@@ -153,9 +154,15 @@ req GET "/api/v1/history?limit=1000"
 check_json "len(d['sessions']) == 101 and d['sessions'][-1]['id'] == '$SID'" "the history has all 101 runs, the first last"
 
 # --- SIGTERM keeps a waiting session for the next start
-req POST /api/v1/sessions '{"image":"'"$IMG"'","group":"239.77.6.1:9000","iface":"eth0","min_receivers":5}' "$TOKEN"
+req POST /api/v1/sessions '{"image":"'"$IMG"'","group":"239.77.6.1:9000","iface":"eth0","min_receivers":5,"max_wait":600}' "$TOKEN"
 expect 201 "a session that waits"
 WID=$(jq_get 'd["session"]["id"]') WRUN=$(jq_get 'd["session"]["run"]')
+# One machine joins before the stop: --max-wait counts from its join, also after the restart.
+mc_recv "${MACHINES[0]}" --quiet --session "0x$WID"
+check "a first receiver joins the waiting session" \
+	wait_api "/api/v1/sessions/$WID" "d['session']['first_join_at'] is not None" 30
+FIRST_JOIN=$(jq_get 'd["session"]["first_join_at"]')
+sleep 2 # a re-join after the restart would be seconds later
 lab_kill "$SRV_PID" TERM
 rc=0
 lab_wait "$SRV_PID" 10 || rc=$?
@@ -166,6 +173,9 @@ con_daemon
 check "the next start resumes the waiting session" mc_wait_log "$T/srv.log" "session $WID: resumed \\(run $WRUN\\)" 5
 req GET "/api/v1/sessions/$WID"
 check_json "d['session']['state'] == 'waiting' and d['session']['run'] == '$WRUN'" "it waits again, same run"
+check "its receiver joins it again" wait_api "/api/v1/sessions/$WID" "d['session']['receivers']['active'] == 1" 30
+check_json "d['session']['first_join_at'] == $FIRST_JOIN and d['session']['start_deadline'] == $FIRST_JOIN + 600" \
+	"--max-wait still counts from the first join before the restart ($FIRST_JOIN)"
 req GET "/api/v1/history?limit=1000"
 check_json "len(d['sessions']) == 101" "the history is intact after the restart"
 lab_kill "$SRV_PID" INT
@@ -181,4 +191,6 @@ sys.exit(0 if row == ("aborted",) else 1)
 PY
 }
 check "Ctrl-C aborted the waiting session, in the store too" aborted_in_store
+mc_wait_recvs 30 "${MACHINES[0]}"
+check "its receiver was told the session ended (exit 7)" test "${MC_RC[${MACHINES[0]}]}" = 7
 mc_finish
