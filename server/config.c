@@ -218,9 +218,11 @@ static int is_session_text(const char *name)
 /* The daemon's own settings that take a value (daemon_option). */
 static int is_daemon_setting(const char *name)
 {
-    static const char *const names[] = {
-        "http",      "http-host",  "http-stream-seconds", "tftp-root", "trusted-key", "state-dir",
-        "ctrl-port", "notify-url", "notify-mail",         "sendmail",  "watch-iface", NULL};
+    static const char *const names[] = {"http",      "http-host",   "http-stream-seconds",
+                                        "tftp-root", "trusted-key", "state-dir",
+                                        "ctrl-port", "notify-url",  "notify-mail",
+                                        "sendmail",  "watch-iface", "keep-history",
+                                        NULL};
 
     return in_list(names, name);
 }
@@ -375,6 +377,13 @@ static int daemon_option(struct fc_daemon_config *dc, const char *name, const ch
             snprintf(dc->state_dir, sizeof(dc->state_dir), "%s", v);
             *rc = 0;
         }
+        return 1;
+    }
+    if (!strcmp(name, "keep-history")) {
+        if (!v || parse_num(v, 0, 36500, &port))
+            *rc = (fc_error("bad --keep-history (days, 0: forever)"), -1);
+        else
+            dc->keep_history_days = (unsigned)port;
         return 1;
     }
     if (!strcmp(name, "ctrl-port")) {
@@ -576,6 +585,7 @@ int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, in
 
     memset(dc, 0, sizeof(*dc));
     dc->ctrl_port = FC_PORT_DEFAULT;
+    dc->keep_history_days = FC_KEEP_HISTORY_DEFAULT;
     dc->argc = argc;
     dc->argv = argv;
     fc_session_config_defaults(c);
@@ -724,6 +734,7 @@ int fc_config_reload(struct fc_daemon_config *cur, struct fc_session_config *def
     text_change(now, sizeof(now), "notify-url", cur->notify_url, dc.notify_url);
     text_change(now, sizeof(now), "notify-mail", cur->notify_mail, dc.notify_mail);
     text_change(now, sizeof(now), "sendmail", cur->sendmail, dc.sendmail);
+    number_change(now, sizeof(now), "keep-history", cur->keep_history_days, dc.keep_history_days);
     session_changes(defaults, &nd, now, sizeof(now));
     restart_changes(cur, &dc, later, sizeof(later));
     fc_info("reloaded %s: %s%s%s", dc.config_path ? dc.config_path : "the settings",
@@ -734,6 +745,7 @@ int fc_config_reload(struct fc_daemon_config *cur, struct fc_session_config *def
     cur->notify_url = dc.notify_url;
     cur->notify_mail = dc.notify_mail;
     cur->sendmail = dc.sendmail;
+    cur->keep_history_days = dc.keep_history_days;
     *defaults = nd;
     /* The old strings stay too: what a reload does not apply still points
      * to them. A reload keeps at most one file's worth more. */

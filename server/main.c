@@ -65,6 +65,8 @@ static void usage(FILE *out)
             "  --sendmail PATH     this sendmail (default /usr/sbin/sendmail)\n"
             "  --watch-iface IF    watch IF for machines PXE booting (repeatable or IF,IF;\n"
             "                      passive: libpcap, needs CAP_NET_RAW; docs/pxe.md)\n"
+            "  --keep-history DAYS ended sessions older than this leave the store (default\n"
+            "                      %d; 0: never)\n"
             "  --state-dir DIR     the daemon's state: API tokens, the store (default\n"
             "                      $STATE_DIRECTORY, else $FLEETCAST_HOME, else ~/.fleetcast)\n"
             "  --config FILE       'name = value' lines with the names above (yes/no for\n"
@@ -72,7 +74,8 @@ static void usage(FILE *out)
             "  --check-config      check the settings (and --config FILE), then exit: 0\n"
             "                      valid, 64 not\n"
             "  --help, --version\n",
-            FC_DATA_MAX_PAYLOAD, FC_PORT_DEFAULT, FC_HTTP_DEFAULT, FC_HTTP_STREAM_SECONDS);
+            FC_DATA_MAX_PAYLOAD, FC_PORT_DEFAULT, FC_HTTP_DEFAULT, FC_HTTP_STREAM_SECONDS,
+            FC_KEEP_HISTORY_DEFAULT);
 }
 
 /* --help or --version anywhere: 1 and the exit status in *rc. */

@@ -112,6 +112,13 @@ static json_t *record_absent(struct fc_session *s)
     return absent;
 }
 
+/* --keep-history: at start and at each session's end, a cheap DELETE on an index. */
+static void prune(struct fc_daemon *d)
+{
+    if (d->store && d->cfg.keep_history_days)
+        fc_store_prune(d->store, (int64_t)time(NULL) - (int64_t)d->cfg.keep_history_days * 86400);
+}
+
 json_t *fc_record_ended(struct fc_session *s)
 {
     json_t *absent = NULL;
@@ -124,6 +131,7 @@ json_t *fc_record_ended(struct fc_session *s)
     if (s->cfg.lab)
         absent = record_absent(s);
     fc_record_session(s);
+    prune(s->d);
     return absent;
 }
 
@@ -174,6 +182,7 @@ int fc_record_resume(struct fc_daemon *d)
 
     if (!d->store)
         return 0;
+    prune(d);
     r = fc_store_reader_open(d->store);
     rows = r ? fc_store_unfinished(r) : NULL;
     fc_store_reader_close(r);

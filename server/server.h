@@ -267,10 +267,11 @@ struct fc_daemon_config {
     /* write pxelinux.cfg/01-<mac> there for machines done (pxecfg.c), or NULL */
     const char *tftp_root;
     uint16_t ctrl_port;
-    const char *trusted_key; /* serve only images signed by this public key file */
-    const char *notify_url;  /* POST each ended session's JSON there (notify.c) */
-    const char *notify_mail; /* and mail its report to this address */
-    const char *sendmail;    /* through this sendmail (default /usr/sbin/sendmail) */
+    unsigned keep_history_days; /* ended sessions older than this are pruned (0: never) */
+    const char *trusted_key;    /* serve only images signed by this public key file */
+    const char *notify_url;     /* POST each ended session's JSON there (notify.c) */
+    const char *notify_mail;    /* and mail its report to this address */
+    const char *sendmail;       /* through this sendmail (default /usr/sbin/sendmail) */
     /* where the daemon keeps its state: the API tokens, the store (fleetcast.db).
      * --state-dir, else $STATE_DIRECTORY (systemd's StateDirectory=), else
      * $FLEETCAST_HOME, else ~/.fleetcast (fc_config_parse fills it). */
@@ -303,6 +304,8 @@ struct fc_pending {
 };
 
 struct fc_session;
+
+#define FC_KEEP_HISTORY_DEFAULT 400 /* days: a year of rollouts, compared with last year's */
 
 /* A scheduled rollout (schedule.c). */
 struct fc_schedule {

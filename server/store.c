@@ -15,7 +15,7 @@
 #include "server/store.h"
 #include "server/store_sql.h"
 
-enum job_kind { JOB_SESSION, JOB_OUTCOME, JOB_SCHEDULE, JOB_BOOT };
+enum job_kind { JOB_SESSION, JOB_OUTCOME, JOB_SCHEDULE, JOB_BOOT, JOB_PRUNE };
 
 struct job {
     enum job_kind kind;
@@ -349,6 +349,23 @@ static int write_schedule(sqlite3 *db, const struct job *j)
     return rc;
 }
 
+/* Ended sessions before a time leave, their outcomes with them (ON DELETE CASCADE). */
+static int write_prune(sqlite3 *db, const struct job *j)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return FC_EIO;
+    sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(j->a, "before")));
+    rc = step_done(db, st, "pruning the history");
+    if (!rc && sqlite3_changes(db))
+        fc_info("store: %d ended sessions older than the history kept removed",
+                sqlite3_changes(db));
+    return rc;
+}
+
 /* The image pin as bootaction.c keeps it: not given (NULL) keeps it, "none" drops it. */
 #define PIN_NEW "NULLIF(?3, 'none')"
 #define PIN_KEPT "CASE WHEN ?3 IS NULL THEN boot_image WHEN ?3 = 'none' THEN NULL ELSE ?3 END"
@@ -398,8 +415,10 @@ static void run_batch(struct fc_store *st, struct job *list)
             write_outcome(st->db, j);
         else if (j->kind == JOB_SCHEDULE)
             write_schedule(st->db, j);
-        else
+        else if (j->kind == JOB_BOOT)
             write_boot(st->db, j);
+        else
+            write_prune(st->db, j);
         n++;
     }
     if (fc__store_exec(st->db, "COMMIT;", NULL, 0)) {
@@ -510,6 +529,11 @@ static void put_one(struct fc_store *st, enum job_kind kind, json_t *a)
 void fc_store_put_schedule(struct fc_store *st, json_t *schedule)
 {
     put_one(st, JOB_SCHEDULE, schedule);
+}
+
+void fc_store_prune(struct fc_store *st, int64_t before)
+{
+    put_one(st, JOB_PRUNE, json_pack("{s:I}", "before", (json_int_t)before));
 }
 
 void fc_store_put_boot(struct fc_store *st, const char *mac, const char *action, const char *image,

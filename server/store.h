@@ -52,6 +52,8 @@ void fc_store_put_outcome(struct fc_store *st, const char *run, const char *imag
 
 /* A schedule (schedule.c's JSON: "id", "state", "at", ...), by id. */
 void fc_store_put_schedule(struct fc_store *st, json_t *schedule);
+/* Ended sessions that ended before `before` (unix seconds) leave, with their outcomes. */
+void fc_store_prune(struct fc_store *st, int64_t before);
 /* A machine's boot action (deploy|local|capture|shell) and the image it deploys (NULL: the
  * menu's); the machine is added to the inventory if it is not there. remember: keep the
  * action it had in boot_before (a schedule's run gives it back to a machine that never came). */

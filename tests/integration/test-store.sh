@@ -12,6 +12,7 @@
 #    (ended sessions live in the store, not in memory); all 101 runs are in the history.
 #  - SIGTERM keeps state: a waiting session is resumed by the next start, --max-wait still
 #    counting from its first join before the stop.
+#  - --keep-history 30: ended sessions older than that leave the store with their outcomes.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 mc_bound 420 "$@"
@@ -193,4 +194,29 @@ PY
 check "Ctrl-C aborted the waiting session, in the store too" aborted_in_store
 mc_wait_recvs 30 "${MACHINES[0]}"
 check "its receiver was told the session ended (exit 7)" test "${MC_RC[${MACHINES[0]}]}" = 7
+
+# --- --keep-history: ended sessions older than it leave the store, with their outcomes
+DB=$DB SID=$SID WRUN=$WRUN python3 - <<'PY' || fail "could not age the history"
+import os, sqlite3
+db = sqlite3.connect(os.environ["DB"])
+db.execute("UPDATE sessions SET ended_at = ended_at - 40 * 86400 WHERE id != ? AND run != ?",
+           (os.environ["SID"], os.environ["WRUN"]))
+db.commit()
+PY
+mv "$T/srv.log" "$T/srv3.log"
+con_daemon --keep-history 30
+check "at start, the sessions older than 30 days leave" mc_wait_log "$T/srv.log" "store: 100 ended sessions older than the history kept removed" 10
+req GET "/api/v1/history?limit=1000"
+check_json "sorted(s['id'] for s in d['sessions']) == sorted(['$SID', '$WID'])" "the history keeps the two recent runs"
+# shellcheck disable=SC2317 # called through check
+no_orphans() {
+	DB=$DB python3 - <<'PY'
+import os, sqlite3, sys
+db = sqlite3.connect(os.environ["DB"])
+orphans = db.execute("SELECT COUNT(*) FROM outcomes WHERE run NOT IN (SELECT run FROM sessions)").fetchone()[0]
+kept = db.execute("SELECT COUNT(*) FROM outcomes").fetchone()[0]
+sys.exit(0 if orphans == 0 and kept > 0 else 1)
+PY
+}
+check "their machines' outcomes left with them; the recent ones' stayed" no_orphans
 mc_finish
