@@ -23,7 +23,7 @@ struct image_opts {
     int level;
     int threads;
     uint32_t chunk_size;
-    int quiet, json, extents, chunks;
+    int quiet, json, extents, chunks, force;
     enum fc_free_mode free_mode;
 };
 
@@ -73,7 +73,8 @@ static int parse_value_opt(struct fc_args *a, struct image_opts *o, int *handled
     return 0;
 }
 
-static int parse_opts(struct fc_args *a, struct image_opts *o, int want_operands)
+/* --force is create's alone: elsewhere it is an unknown option. */
+static int parse_opts(struct fc_args *a, struct image_opts *o, int want_operands, int is_create)
 {
     memset(o, 0, sizeof(*o));
     o->level = 3;
@@ -93,6 +94,8 @@ static int parse_opts(struct fc_args *a, struct image_opts *o, int want_operands
             o->extents = 1;
         else if (fc_opt_flag(a, "--chunks"))
             o->chunks = 1;
+        else if (is_create && fc_opt_flag(a, "--force"))
+            o->force = 1;
         else if (fc_opt_flag(a, "--zero-free") || fc_opt_flag(a, "--discard")) {
             enum fc_free_mode m = strcmp(arg, "--discard") ? FC_FREE_ZERO : FC_FREE_DISCARD;
             if (o->free_mode && o->free_mode != m)
@@ -131,12 +134,12 @@ static json_t *parts_json(const struct fc_part *parts, uint32_t n)
 
     for (i = 0; i < n; i++) {
         const struct fc_part *p = &parts[i];
-        json_array_append_new(arr, json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:I, s:s}", "index",
-                                             (json_int_t)p->index, "start", (json_int_t)p->start,
-                                             "size", (json_int_t)p->size, "type", p->type, "fs",
-                                             fc_fs_name(p->fs), "method", fc_method_name(p->method),
-                                             "stored_bytes", (json_int_t)p->stored_bytes, "note",
-                                             p->note));
+        json_array_append_new(
+            arr, json_pack("{s:I, s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:s}", "index",
+                           (json_int_t)p->index, "start", (json_int_t)p->start, "size",
+                           (json_int_t)p->size, "type", p->type, "fs", fc_fs_name(p->fs), "method",
+                           fc_method_name(p->method), "stored_bytes", (json_int_t)p->stored_bytes,
+                           "dontcare_bytes", (json_int_t)p->dontcare_bytes, "note", p->note));
     }
     return arr;
 }
@@ -162,6 +165,28 @@ static void print_parts_text(const struct fc_part *parts, uint32_t n)
     }
 }
 
+static uint64_t dontcare_total(const struct fc_part *parts, uint32_t n)
+{
+    uint64_t t = 0;
+    uint32_t i;
+
+    for (i = 0; i < n; i++)
+        t += parts[i].dontcare_bytes;
+    return t;
+}
+
+/* The bytes a capture chose not to store although in use, said once. */
+static void print_dontcare(const struct fc_part *parts, uint32_t n)
+{
+    uint64_t t = dontcare_total(parts, n);
+    char s[16];
+
+    if (t)
+        printf("not stored: %s of pagefile.sys/hiberfil.sys/swapfile.sys data (don't care: "
+               "Windows recreates them)\n",
+               fc_human_bytes(t, s, 16));
+}
+
 static int load_signing_key(const struct image_opts *o, struct fc_keypair *kp)
 {
     int created;
@@ -178,7 +203,7 @@ static int cmd_create(struct fc_args *a)
     struct fc_capture_opts co;
     struct fc_capture_result *res = calloc(1, sizeof(*res));
     char id[2 * FC_IMAGE_ID_LEN + 1], s1[16], s2[16], s3[16];
-    int rc = parse_opts(a, &o, 2);
+    int rc = parse_opts(a, &o, 2, 1);
 
     if (rc || !res) {
         free(res);
@@ -197,6 +222,7 @@ static int cmd_create(struct fc_args *a)
     co.threads = o.threads;
     co.chunk_size = o.chunk_size;
     co.quiet = o.quiet || o.json;
+    co.force = o.force;
     co.stop = &fc_cli_stop;
     rc = fc_image_create(&co, res);
     sodium_memzero(&kp, sizeof(kp));
@@ -221,6 +247,7 @@ static int cmd_create(struct fc_args *a)
                fc_human_bytes(res->image_bytes, s3, 16),
                res->disk_size ? 100.0 * (double)res->image_bytes / (double)res->disk_size : 0,
                res->chunk_count, res->seconds);
+        print_dontcare(res->parts, res->n_parts);
     }
     free(res);
     return 0;
@@ -258,6 +285,9 @@ static json_t *info_json(const struct fc_image *img, const struct image_opts *o)
         "created", (json_int_t)m->created, "source", m->source, "tool_version", m->tool, "signer",
         hex(img->signer, FC_PUBKEY_LEN, pk, sizeof(pk)), "signer_fingerprint", fpr, "partitions",
         parts_json(m->parts, m->n_parts));
+    json_object_set_new(j, "dontcare_bytes",
+                        json_integer((json_int_t)dontcare_total(m->parts, m->n_parts)));
+    json_object_set_new(j, "manifest_version", json_integer((json_int_t)m->version));
     if (o->extents) {
         json_t *arr = json_array();
         for (i = 0; i < m->n_extents; i++)
@@ -299,6 +329,7 @@ static void info_text(const struct fc_image *img, const char *path)
            m->disk_size ? 100.0 * (double)m->stored_bytes / (double)m->disk_size : 0,
            fc_human_bytes(m->compressed_bytes, s3, 16),
            m->compressed_bytes ? (double)m->stored_bytes / (double)m->compressed_bytes : 0);
+    print_dontcare(m->parts, m->n_parts);
     printf("chunks:     %u of up to %s, %u extents, zstd level %u\n", m->n_chunks,
            fc_human_bytes(m->chunk_size, s1, 16), m->n_extents, m->level);
 }
@@ -307,7 +338,7 @@ static int cmd_info(struct fc_args *a)
 {
     struct image_opts o;
     struct fc_image img;
-    int rc = parse_opts(a, &o, 1);
+    int rc = parse_opts(a, &o, 1, 0);
 
     if (rc)
         return rc;
@@ -340,7 +371,7 @@ static int cmd_verify(struct fc_args *a)
     struct fc_apply_opts ao = {FC_OP_VERIFY, NULL, 0, 0, &fc_cli_stop};
     struct fc_apply_result r;
     char fpr[FC_FPR_LEN + 1];
-    int rc = parse_opts(a, &o, 1);
+    int rc = parse_opts(a, &o, 1, 0);
 
     if (rc)
         return rc;
@@ -417,7 +448,7 @@ static int run_on_target(struct image_opts *o, enum fc_apply_op op)
 static int cmd_target(struct fc_args *a, enum fc_apply_op op)
 {
     struct image_opts o;
-    int rc = parse_opts(a, &o, 2);
+    int rc = parse_opts(a, &o, 2, 0);
 
     if (rc)
         return rc;

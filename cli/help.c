@@ -28,13 +28,15 @@ static const struct cmd_help cmds[] = {
      "  --force             replace an existing pair\n"},
     {"image", "create",
      "image create SOURCE OUT [--key SECRET] [--level N] [--threads N]\n"
-     "               [--chunk-size BYTES] [--quiet] [--json]",
+     "               [--chunk-size BYTES] [--force] [--quiet] [--json]",
      "Captures a disk or raw disk image SOURCE into the signed image file OUT.\n"
      "  --key SECRET        signing key (default $FLEETCAST_HOME/signing.key, made\n"
      "                      on first use)\n"
      "  --level N           zstd level 1-19 (default 3)\n"
      "  --threads N         compression threads (default: all cores)\n"
      "  --chunk-size BYTES  a multiple of 4096 (default about 4 MiB)\n"
+     "  --force             capture a hibernated or dirty NTFS as it is (else\n"
+     "                      refused: shut Windows down with fast start-up off)\n"
      "  --quiet, --json     no progress; a JSON summary\n"},
     {"image", "info", "image info IMG [--json] [--extents] [--chunks]",
      "Partitions, filesystems, sizes, compression and signer of IMG.\n"

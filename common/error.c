@@ -42,6 +42,8 @@ const char *fc_strerror(int code)
         return "refused by peer";
     case FC_ECORRUPT:
         return "image chunk corrupt at the source (its signed hashes disagree)";
+    case FC_EUNSAFE:
+        return "filesystem not safe to capture (hibernated or not cleanly shut down)";
     }
     return "unknown error";
 }

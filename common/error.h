@@ -24,6 +24,7 @@ enum fc_error {
     FC_ETIMEDOUT = -16, /* peer silent for too long */
     FC_EREFUSED = -17,  /* peer refused the request */
     FC_ECORRUPT = -18,  /* signed hashes of a chunk disagree: bad at the source */
+    FC_EUNSAFE = -19,   /* a filesystem not safe to capture (hibernated, dirty) */
 };
 
 const char *fc_strerror(int code);

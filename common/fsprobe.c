@@ -1,4 +1,5 @@
-/* ext2/3/4 used blocks (libext2fs) and swap headers. */
+/* ext2/3/4 used blocks (libext2fs), FAT used clusters, swap headers, and
+ * the dispatch to every probe. */
 #include "common/fsprobe.h"
 
 #include <et/com_err.h>
@@ -9,7 +10,9 @@
 #include "common/bytes.h"
 #include "common/disk.h"
 #include "common/error.h"
+#include "common/fat.h"
 #include "common/log.h"
+#include "common/ntfsprobe.h"
 
 #define EXT_SB_OFF 1024
 #define EXT_MAGIC 0xEF53
@@ -88,7 +91,6 @@ static int probe_ext(const char *path, struct fc_part *p, struct fc_ranges *used
     char opts[64];
     ext2_filsys fs = NULL;
     errcode_t err;
-    size_t mark = used->n;
     int rc = 0;
 
     snprintf(opts, sizeof(opts), "offset=%llu", (unsigned long long)p->start);
@@ -126,17 +128,94 @@ static int probe_ext(const char *path, struct fc_part *p, struct fc_ranges *used
         rc = FC_ENOMEM;
 out:
     if (rc)
-        used->n = mark;
+        fc_ranges_free(used);
     ext2fs_close_free(&fs);
     return rc;
 }
 
-int fc_fsprobe(const char *path, int fd, struct fc_part *p, struct fc_ranges *used)
+struct fat_src {
+    int fd;
+    uint64_t base;
+};
+
+static int fat_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+    const struct fat_src *src = ctx;
+    return fc_pread_full(src->fd, buf, len, src->base + off);
+}
+
+/* 0 if not FAT at all (no boot sector FAT would accept), 1 if FAT and
+ * probed or fallen back (note set), < 0 on allocation failure. */
+static int probe_fat(int fd, struct fc_part *p, struct fc_ranges *used)
+{
+    static const uint8_t kinds[] = {
+        [12 / 4] = FC_FS_FAT12, [16 / 4] = FC_FS_FAT16, [32 / 4] = FC_FS_FAT32};
+    uint8_t bs[FC_FAT_BOOT_LEN];
+    struct fat_src src = {fd, p->start};
+    struct fc_fat_geom g;
+    uint64_t n_free;
+    char why[128];
+    int rc;
+
+    if (p->size < sizeof(bs) || fc_pread_full(fd, bs, sizeof(bs), p->start))
+        return 0;
+    if (fc_fat_parse_boot(bs, p->size, &g, why, sizeof(why)))
+        return 0;
+    rc = fc_fat_used(&g, fat_read, &src, p->start, used, &n_free);
+    if (rc == FC_ENOMEM)
+        return rc;
+    if (rc) {
+        fc_ranges_free(used);
+        snprintf(p->note, sizeof(p->note),
+                 "FAT%u table unreadable; falling back to non-zero blocks", g.type);
+        fc_warn("partition %u: %s", p->index, p->note);
+        return 1;
+    }
+    p->fs = kinds[g.type / 4];
+    p->method = FC_METHOD_FSBITMAP;
+    fc_debug("partition %u: FAT%u, %u clusters of %u bytes, %llu free", p->index, g.type,
+             g.clusters, g.cluster, (unsigned long long)n_free);
+    return 1;
+}
+
+/* A FAT boot sector that fails validation but names itself FAT is a damaged
+ * FAT, not an unknown partition: the operator must hear about it. */
+static void note_bad_fat(int fd, struct fc_part *p)
+{
+    uint8_t bs[FC_FAT_BOOT_LEN];
+    struct fc_fat_geom g;
+    char why[128];
+
+    if (p->size < sizeof(bs) || fc_pread_full(fd, bs, sizeof(bs), p->start))
+        return;
+    if (memcmp(bs + 54, "FAT", 3) && memcmp(bs + 82, "FAT32", 5))
+        return;
+    if (!fc_fat_parse_boot(bs, p->size, &g, why, sizeof(why)))
+        return;
+    snprintf(p->note, sizeof(p->note),
+             "FAT boot sector invalid (%s); falling back to non-zero blocks", why);
+    fc_warn("partition %u: %s", p->index, p->note);
+}
+
+static int probe_ntfs(int fd, unsigned flags, struct fc_part *p, struct fc_ranges *used)
+{
+    int rc = fc_ntfs_probe(fd, flags & FC_PROBE_FORCE, p, used);
+
+    if (rc == 1) {
+        fc_ranges_free(used);
+        fc_warn("partition %u: %s", p->index, p->note);
+        return 0;
+    }
+    return rc;
+}
+
+int fc_fsprobe(const char *path, int fd, unsigned flags, struct fc_part *p, struct fc_ranges *used)
 {
     int rc;
 
     p->fs = FC_FS_NONE;
     p->method = FC_METHOD_NONZERO;
+    p->dontcare_bytes = 0;
     if (looks_like_ext(fd, p)) {
         rc = probe_ext(path, p, used);
         if (rc < 0)
@@ -152,6 +231,12 @@ int fc_fsprobe(const char *path, int fd, struct fc_part *p, struct fc_ranges *us
         fc_warn("partition %u: %s", p->index, p->note);
         return 0;
     }
+    if (fc_ntfs_looks(fd, p))
+        return probe_ntfs(fd, flags, p, used);
+    rc = probe_fat(fd, p, used);
+    if (rc)
+        return rc < 0 ? rc : 0;
+    note_bad_fat(fd, p);
     if (looks_like_swap(fd, p)) {
         p->fs = FC_FS_SWAP;
         p->method = FC_METHOD_SWAPHDR;

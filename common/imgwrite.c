@@ -19,6 +19,7 @@
 #include "common/chunker.h"
 #include "common/disk.h"
 #include "common/error.h"
+#include "common/fsprobe.h"
 #include "common/image.h"
 #include "common/layout.h"
 #include "common/log.h"
@@ -431,7 +432,7 @@ int fc_image_create(const struct fc_capture_opts *o, struct fc_capture_result *r
     rc = fc_disk_open_read(o->source, &fd, &disk_size, &is_blk);
     if (rc)
         goto out;
-    rc = fc_layout_build(o->source, fd, disk_size, 0, lo);
+    rc = fc_layout_build(o->source, fd, disk_size, 0, o->force ? FC_PROBE_FORCE : 0, lo);
     if (rc)
         goto out;
     fill_manifest_head(&c, lo, disk_size);

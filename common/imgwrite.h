@@ -20,6 +20,7 @@ struct fc_capture_opts {
     int threads;         /* compression workers; 0 = one per core */
     uint32_t chunk_size; /* 0 = FC_CHUNK_DEFAULT */
     int quiet;
+    int force;                   /* capture filesystems not safe to (hibernated NTFS) as they are */
     volatile sig_atomic_t *stop; /* set by a signal handler: abandon cleanly */
 };
 

@@ -53,14 +53,15 @@ static struct fc_part *new_region(struct fc_layout *lo, uint32_t index, uint64_t
 }
 
 /* Probes one region and queues what to read from it. */
-static int plan_region(const char *path, int fd, struct fc_layout *lo, struct fc_part *p)
+static int plan_region(const char *path, int fd, unsigned flags, struct fc_layout *lo,
+                       struct fc_part *p)
 {
     struct fc_ranges used = {0};
     uint32_t region = (uint32_t)(p - lo->parts);
     size_t i;
     int rc;
 
-    rc = fc_fsprobe(path, fd, p, &used);
+    rc = fc_fsprobe(path, fd, flags, p, &used);
     if (rc)
         goto out;
     if (p->method == FC_METHOD_NONZERO) {
@@ -87,7 +88,7 @@ static int plan_gap(struct fc_layout *lo, uint64_t start, uint64_t end)
 }
 
 int fc_layout_build(const char *path, int fd, uint64_t disk_size, uint32_t sector,
-                    struct fc_layout *lo)
+                    unsigned probe_flags, struct fc_layout *lo)
 {
     struct fc_ptable *pt = malloc(sizeof(*pt));
     uint64_t pos = 0;
@@ -106,7 +107,7 @@ int fc_layout_build(const char *path, int fd, uint64_t disk_size, uint32_t secto
     if (pt->kind == FC_TABLE_NONE) {
         struct fc_part *p = new_region(lo, 0, 0, disk_size, "");
         snprintf(p->note, sizeof(p->note), "%s", pt->note);
-        rc = plan_region(path, fd, lo, p);
+        rc = plan_region(path, fd, probe_flags, lo, p);
         goto out;
     }
     for (i = 0; i < pt->n && !rc; i++) {
@@ -115,7 +116,7 @@ int fc_layout_build(const char *path, int fd, uint64_t disk_size, uint32_t secto
         if (rc)
             break;
         p = new_region(lo, pt->e[i].index, pt->e[i].start, pt->e[i].size, pt->e[i].type);
-        rc = p ? plan_region(path, fd, lo, p) : FC_EFORMAT;
+        rc = p ? plan_region(path, fd, probe_flags, lo, p) : FC_EFORMAT;
         pos = pt->e[i].start + pt->e[i].size;
     }
     if (!rc)

@@ -28,8 +28,9 @@ struct fc_layout {
     uint64_t scan_bytes; /* bytes to read: the progress total */
 };
 
+/* probe_flags: FC_PROBE_* of fsprobe.h, for every partition. */
 int fc_layout_build(const char *path, int fd, uint64_t disk_size, uint32_t sector,
-                    struct fc_layout *lo);
+                    unsigned probe_flags, struct fc_layout *lo);
 void fc_layout_free(struct fc_layout *lo);
 
 #endif

@@ -15,7 +15,8 @@
 
 const char *fc_fs_name(uint8_t fs)
 {
-    static const char *names[] = {"none", "ext2", "ext3", "ext4", "swap"};
+    static const char *names[] = {"none", "ext2",  "ext3",  "ext4", "swap",
+                                  "ntfs", "fat12", "fat16", "fat32"};
     return fs < sizeof(names) / sizeof(names[0]) ? names[fs] : "?";
 }
 
@@ -31,14 +32,26 @@ const char *fc_table_name(uint8_t table)
     return table < sizeof(names) / sizeof(names[0]) ? names[table] : "?";
 }
 
-static size_t encoded_size(const struct fc_manifest *m)
+/* Version 1 unless a region needs version 2 (or the manifest was one). */
+static uint32_t version_needed(const struct fc_manifest *m)
+{
+    uint32_t i;
+
+    for (i = 0; i < m->n_parts; i++)
+        if (m->parts[i].fs > FC_FS_SWAP || m->parts[i].dontcare_bytes)
+            return 2;
+    return m->version >= 2 ? 2 : FC_MANIFEST_VERSION;
+}
+
+static size_t encoded_size(const struct fc_manifest *m, uint32_t version)
 {
     size_t n = 8 + 4 + 4 + FC_IMAGE_ID_LEN + 8 + 4 + 1 + 1 + 2 + 4 + 8 * 5;
     uint32_t i;
 
     n += 2 + strlen(m->source) + 2 + strlen(m->tool) + 4;
     for (i = 0; i < m->n_parts; i++)
-        n += PART_FIXED + strlen(m->parts[i].type) + strlen(m->parts[i].note);
+        n += PART_FIXED + (version >= 2 ? 8 : 0) + strlen(m->parts[i].type) +
+             strlen(m->parts[i].note);
     n += 8 + (size_t)m->n_chunks * CHUNK_ENC + (size_t)m->n_extents * EXTENT_ENC;
     return n;
 }
@@ -50,7 +63,7 @@ static void put_text(struct fc_wr *w, const char *s)
     fc_wr_copy(w, s, n);
 }
 
-static void encode_part(struct fc_wr *w, const struct fc_part *p)
+static void encode_part(struct fc_wr *w, const struct fc_part *p, uint32_t version)
 {
     fc_wr_u32(w, p->index);
     fc_wr_u64(w, p->start);
@@ -59,6 +72,8 @@ static void encode_part(struct fc_wr *w, const struct fc_part *p)
     fc_wr_u8(w, p->method);
     fc_wr_u16(w, 0);
     fc_wr_u64(w, p->stored_bytes);
+    if (version >= 2)
+        fc_wr_u64(w, p->dontcare_bytes);
     put_text(w, p->type);
     put_text(w, p->note);
 }
@@ -76,7 +91,8 @@ static void encode_chunk(struct fc_wr *w, const struct fc_chunk *c)
 
 int fc_manifest_encode(const struct fc_manifest *m, uint8_t **out, size_t *out_len)
 {
-    size_t cap = encoded_size(m);
+    uint32_t version = version_needed(m);
+    size_t cap = encoded_size(m, version);
     uint8_t *buf = malloc(cap);
     struct fc_wr w;
     uint32_t i;
@@ -85,7 +101,7 @@ int fc_manifest_encode(const struct fc_manifest *m, uint8_t **out, size_t *out_l
         return FC_ENOMEM;
     fc_wr_init(&w, buf, cap);
     fc_wr_copy(&w, FC_MANIFEST_MAGIC, 8);
-    fc_wr_u32(&w, FC_MANIFEST_VERSION);
+    fc_wr_u32(&w, version);
     fc_wr_u32(&w, 0); /* flags: none defined yet */
     fc_wr_copy(&w, m->image_id, FC_IMAGE_ID_LEN);
     fc_wr_u64(&w, m->disk_size);
@@ -103,7 +119,7 @@ int fc_manifest_encode(const struct fc_manifest *m, uint8_t **out, size_t *out_l
     put_text(&w, m->tool);
     fc_wr_u32(&w, m->n_parts);
     for (i = 0; i < m->n_parts; i++)
-        encode_part(&w, &m->parts[i]);
+        encode_part(&w, &m->parts[i], version);
     fc_wr_u32(&w, m->n_chunks);
     fc_wr_u32(&w, m->n_extents);
     for (i = 0; i < m->n_chunks; i++)
@@ -137,7 +153,7 @@ static int get_text(struct fc_rd *r, char *dst, size_t cap)
     return r->bad ? FC_EFORMAT : 0;
 }
 
-static int decode_part(struct fc_rd *r, struct fc_part *p, uint64_t disk_size)
+static int decode_part(struct fc_rd *r, struct fc_part *p, uint64_t disk_size, uint32_t version)
 {
     p->index = fc_rd_u32(r);
     p->start = fc_rd_u64(r);
@@ -146,11 +162,13 @@ static int decode_part(struct fc_rd *r, struct fc_part *p, uint64_t disk_size)
     p->method = fc_rd_u8(r);
     (void)fc_rd_u16(r);
     p->stored_bytes = fc_rd_u64(r);
+    p->dontcare_bytes = version >= 2 ? fc_rd_u64(r) : 0;
     if (get_text(r, p->type, sizeof(p->type)) || get_text(r, p->note, sizeof(p->note)))
         return FC_EFORMAT;
-    if (p->fs > FC_FS_SWAP || p->method > FC_METHOD_SWAPHDR)
+    if (p->fs > (version >= 2 ? FC_FS_FAT32 : FC_FS_SWAP) || p->method > FC_METHOD_SWAPHDR)
         return FC_EFORMAT;
-    if (p->start > disk_size || p->size > disk_size - p->start || p->stored_bytes > p->size)
+    if (p->start > disk_size || p->size > disk_size - p->start || p->stored_bytes > p->size ||
+        p->dontcare_bytes > p->size - p->stored_bytes)
         return FC_EFORMAT;
     return 0;
 }
@@ -162,7 +180,8 @@ static int decode_header(struct fc_rd *r, struct fc_manifest *m)
     fc_rd_copy(r, magic, 8);
     if (r->bad || memcmp(magic, FC_MANIFEST_MAGIC, 8) != 0)
         return FC_EFORMAT;
-    if (fc_rd_u32(r) != FC_MANIFEST_VERSION)
+    m->version = fc_rd_u32(r);
+    if (m->version < FC_MANIFEST_VERSION || m->version > FC_MANIFEST_VERSION_MAX)
         return r->bad ? FC_ETRUNC : FC_EVERSION;
     (void)fc_rd_u32(r); /* flags */
     fc_rd_copy(r, m->image_id, FC_IMAGE_ID_LEN);
@@ -281,7 +300,7 @@ int fc_manifest_decode(const uint8_t *buf, size_t len, struct fc_manifest *m)
         goto fail;
     }
     for (i = 0; i < m->n_parts; i++) {
-        rc = decode_part(&r, &m->parts[i], m->disk_size);
+        rc = decode_part(&r, &m->parts[i], m->disk_size, m->version);
         if (rc)
             goto fail;
     }

@@ -13,7 +13,11 @@
 #define FC_HASH_LEN 32
 #define FC_IMAGE_ID_LEN 16
 #define FC_MANIFEST_MAGIC "FCMANIF1"
+/* Version 2 (a region's don't-care bytes; NTFS and FAT regions) is written
+ * only by an image that needs it, so images of ext disks stay readable by
+ * receivers that know version 1. Readers take both. */
 #define FC_MANIFEST_VERSION 1
+#define FC_MANIFEST_VERSION_MAX 2
 /* A chunk never holds more than this much disk data; receivers size their
  * buffers by it, so a forged manifest cannot make them allocate more. */
 #define FC_CHUNK_MAX (16u << 20)
@@ -32,7 +36,17 @@
 
 enum fc_table_type { FC_TABLE_NONE = 0, FC_TABLE_MBR = 1, FC_TABLE_GPT = 2 };
 
-enum fc_fs_kind { FC_FS_NONE = 0, FC_FS_EXT2, FC_FS_EXT3, FC_FS_EXT4, FC_FS_SWAP };
+enum fc_fs_kind {
+    FC_FS_NONE = 0,
+    FC_FS_EXT2,
+    FC_FS_EXT3,
+    FC_FS_EXT4,
+    FC_FS_SWAP,
+    FC_FS_NTFS, /* from here on: manifest version 2 */
+    FC_FS_FAT12,
+    FC_FS_FAT16,
+    FC_FS_FAT32,
+};
 
 /* How a region's stored blocks were chosen. */
 enum fc_method {
@@ -65,11 +79,15 @@ struct fc_part {
     uint8_t fs;     /* enum fc_fs_kind */
     uint8_t method; /* enum fc_method */
     uint64_t stored_bytes;
+    /* in-use bytes deliberately not stored: the data of pagefile.sys,
+     * hiberfil.sys, swapfile.sys (version 2) */
+    uint64_t dontcare_bytes;
     char type[40]; /* "0x83" for MBR, a GUID for GPT, "" for gaps */
     char note[FC_TEXT_MAX + 1];
 };
 
 struct fc_manifest {
+    uint32_t version; /* as decoded; encoding writes at least what it needs */
     uint8_t image_id[FC_IMAGE_ID_LEN];
     uint64_t disk_size;
     uint32_t sector_size;

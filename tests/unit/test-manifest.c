@@ -26,13 +26,14 @@ static void sample(struct fc_manifest *m)
     strcpy(m->source, "/dev/sdz");
     strcpy(m->tool, "fleetcast test");
     memset(parts, 0, sizeof(parts));
-    parts[0] = (struct fc_part){0, 0, 1 << 20, FC_FS_NONE, FC_METHOD_NONZERO, 4096, "", ""};
+    parts[0] = (struct fc_part){0, 0, 1 << 20, FC_FS_NONE, FC_METHOD_NONZERO, 4096, 0, "", ""};
     parts[1] = (struct fc_part){1,
                                 1 << 20,
                                 100 << 20,
                                 FC_FS_EXT4,
                                 FC_METHOD_FSBITMAP,
                                 8192,
+                                0,
                                 "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
                                 "a note"};
     extents[0] = (struct fc_extent){0, 4096};
