@@ -57,6 +57,17 @@ check() {
 	shift
 	if "$@"; then pass "$what"; else fail "$what"; fi
 }
+# check_out DESCRIPTION CMD... : like check; a failure line ends with the
+# last lines CMD printed (a fsck's complaint, a diff).
+check_out() {
+	local what=$1
+	shift
+	if "$@" >"$T/check.log" 2>&1; then
+		pass "$what"
+	else
+		fail "$what: $(tail -5 "$T/check.log" | tr '\n' ';')"
+	fi
+}
 # quiet CMD... : run CMD without output.
 quiet() { "$@" >/dev/null 2>&1; }
 # assert_eq EXPECTED ACTUAL DESCRIPTION

@@ -75,18 +75,11 @@ assert_exit 0 "$FLEETCAST" image restore "$IMG" "$OUT" --quiet
 common_image_checks "$T/info.json" "$DISK" "$OUT"
 for n in 1 2; do
 	extract "$OUT" "${START[$n]}" "${SIZE[$n]}" "$T/r.p$n"
-	if fsck.vfat -n "$T/r.p$n" >"$T/fsck.log" 2>&1; then
-		pass "p$n: fsck.vfat -n clean on the restored FAT${BITS[$n]}"
-	else
-		fail "p$n: fsck.vfat -n clean on the restored FAT${BITS[$n]}: $(tail -5 "$T/fsck.log" | tr '\n' ';')"
-	fi
+	check_out "p$n: fsck.vfat -n clean on the restored FAT${BITS[$n]}" fsck.vfat -n "$T/r.p$n"
 	mkdir -p "$T/back$n"
 	must mcopy -s -n -i "$T/r.p$n" '::/*' "$T/back$n/"
-	if same_tree "$T/tree$n" "$T/back$n"; then
-		pass "p$n: every file copied back out with mcopy equals the source tree"
-	else
-		fail "p$n: every file copied back out with mcopy equals the source tree: $(head -5 "$T/diff.log" | tr '\n' ';')"
-	fi
+	check_out "p$n: every file copied back out with mcopy equals the source tree" \
+		diff -r --no-dereference "$T/tree$n" "$T/back$n"
 	rm -rf "$T/back$n" "$T/r.p$n"
 done
 assert_exit 0 "$FLEETCAST" image compare "$IMG" "$OUT"

@@ -105,42 +105,27 @@ static uint64_t clusters_of(struct vol *v, uint64_t bytes)
     return (bytes + g.cluster - 1) / g.cluster;
 }
 
-START_TEST(test_mkfs_fat12)
+/* Each type empty, then with one file: the FAT32 root directory is a
+ * cluster chain (one cluster), FAT12/16's is metadata. */
+START_TEST(test_mkfs)
 {
-    struct vol v;
+    static const struct {
+        int bits;
+        unsigned mib;
+        size_t file;
+        uint64_t root;
+    } cases[] = {{12, 2, 100000, 0}, {16, 32, 1000000, 0}, {32, 64, 3000000, 1}};
+    size_t i;
 
-    make_vol(&v, 12, 2, 0);
-    check_vol(&v, 12, 0);
-    drop_vol(&v);
-    make_vol(&v, 12, 2, 100000);
-    check_vol(&v, 12, clusters_of(&v, 100000));
-    drop_vol(&v);
-}
-END_TEST
-
-START_TEST(test_mkfs_fat16)
-{
-    struct vol v;
-
-    make_vol(&v, 16, 32, 0);
-    check_vol(&v, 16, 0);
-    drop_vol(&v);
-    make_vol(&v, 16, 32, 1000000);
-    check_vol(&v, 16, clusters_of(&v, 1000000));
-    drop_vol(&v);
-}
-END_TEST
-
-START_TEST(test_mkfs_fat32)
-{
-    struct vol v;
-
-    make_vol(&v, 32, 64, 0);
-    check_vol(&v, 32, 1); /* the root directory is a cluster chain */
-    drop_vol(&v);
-    make_vol(&v, 32, 64, 3000000);
-    check_vol(&v, 32, 1 + clusters_of(&v, 3000000));
-    drop_vol(&v);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vol v;
+        make_vol(&v, cases[i].bits, cases[i].mib, 0);
+        check_vol(&v, cases[i].bits, cases[i].root);
+        drop_vol(&v);
+        make_vol(&v, cases[i].bits, cases[i].mib, cases[i].file);
+        check_vol(&v, cases[i].bits, cases[i].root + clusters_of(&v, cases[i].file));
+        drop_vol(&v);
+    }
 }
 END_TEST
 
@@ -348,5 +333,5 @@ START_TEST(test_fat12_packing)
 }
 END_TEST
 
-FC_TEST_MAIN("fat", test_mkfs_fat12, test_mkfs_fat16, test_mkfs_fat32, test_type_boundaries,
-             test_bad_boot_sectors, test_bad_marks_and_second_fat, test_fat12_packing)
+FC_TEST_MAIN("fat", test_mkfs, test_type_boundaries, test_bad_boot_sectors,
+             test_bad_marks_and_second_fat, test_fat12_packing)
