@@ -9,11 +9,12 @@ PACKAGES=(
   # the fuzz build (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # libraries (docs/dependencies.md says why each one)
-  libzstd-dev libsodium-dev libext2fs-dev comerr-dev libisal-dev
+  libzstd-dev libsodium-dev libext2fs-dev comerr-dev ntfs-3g-dev libisal-dev
   libuv1-dev libjansson-dev libmicrohttpd-dev libpcap-dev libsqlite3-dev check
   libcurl4-openssl-dev
-  # tools the tests and the demo drive
-  e2fsprogs fdisk util-linux python3 zstd coreutils
+  # tools the tests and the demo drive (ntfs-3g: mkntfs, ntfscp, ntfscat, ntfsfix,
+  # ntfscluster for test-image-ntfs; dosfstools and mtools below for test-image-fat)
+  e2fsprogs fdisk util-linux python3 zstd coreutils ntfs-3g
   # the console tests: curl, a real browser (chromium; playwright-core comes
   # from npm at test time into ~/.cache/fleetcast-node), a terminal (tmux)
   curl chromium nodejs tmux
