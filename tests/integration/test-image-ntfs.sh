@@ -17,7 +17,7 @@ P1_SIZE=$((320 * MIB))
 PAGEFILE=$((128 * MIB))
 SWAPFILE=$((8 * MIB))
 
-for tool in mkntfs ntfscp ntfscat ntfsfix ntfscluster; do
+for tool in mkntfs ntfscp ntfscat ntfsfix ntfscluster ntfsinfo; do
 	command -v "$tool" >/dev/null || die "$tool missing (scripts/install-deps.sh: ntfs-3g)"
 done
 
@@ -39,6 +39,49 @@ PY
 # ntfs_info PARTFILE FIELD : a number from ntfscluster -i.
 ntfs_info() {
 	ntfscluster -i "$1" 2>/dev/null | awk -F: -v k="$2" '$1 ~ "^" k " *$" {print $2 + 0}'
+}
+
+# set_dirty PARTFILE : set VOLUME_IS_DIRTY in $Volume's record (3) of both
+# $MFT and $MFTMirr (ntfs-3g compares them), as Windows leaves a volume that
+# was not shut down cleanly. The record's update sequence is undone and
+# redone around the change.
+set_dirty() {
+	python3 - "$1" <<'PY'
+import struct, sys
+
+def patch(f, off, size):
+    f.seek(off)
+    r = bytearray(f.read(size))
+    assert r[:4] == b"FILE", "no MFT record at %d" % off
+    usa_ofs, usa_cnt = struct.unpack_from("<HH", r, 4)
+    usn = bytes(r[usa_ofs:usa_ofs + 2])
+    for i in range(1, usa_cnt):
+        r[i * 512 - 2:i * 512] = r[usa_ofs + 2 * i:usa_ofs + 2 * i + 2]
+    a = struct.unpack_from("<H", r, 0x14)[0]
+    while True:
+        kind, length = struct.unpack_from("<II", r, a)
+        assert kind != 0xFFFFFFFF, "no VOLUME_INFORMATION"
+        if kind == 0x70:
+            flags = a + struct.unpack_from("<H", r, a + 0x14)[0] + 10
+            struct.pack_into("<H", r, flags, struct.unpack_from("<H", r, flags)[0] | 1)
+            break
+        a += length
+    for i in range(1, usa_cnt):
+        r[usa_ofs + 2 * i:usa_ofs + 2 * i + 2] = r[i * 512 - 2:i * 512]
+        r[i * 512 - 2:i * 512] = usn
+    f.seek(off)
+    f.write(r)
+
+with open(sys.argv[1], "r+b") as f:
+    boot = f.read(512)
+    sector, per_cluster = struct.unpack_from("<HB", boot, 11)
+    cluster = sector * per_cluster
+    mft, mirr = struct.unpack_from("<QQ", boot, 0x30)
+    c = struct.unpack_from("<b", boot, 0x40)[0]
+    rec = c * cluster if c > 0 else 1 << -c
+    for lcn in (mft, mirr):
+        patch(f, lcn * cluster + 3 * rec, rec)
+PY
 }
 
 log "building the source disk"
@@ -140,6 +183,19 @@ assert_match "hibernated.*--force" "$(jget "$T/hib.json" 'next(p["note"] for p i
 # hiberfil.sys is 4 MiB + 4 bytes: its first cluster (the header) is stored.
 assert_eq $((DONTCARE + 4 * MIB)) "$(jget "$T/hib.json" 'd["dontcare_bytes"]')" \
 	"hiberfil.sys data don't-care but for its first cluster (the header)"
+
+# --- a volume marked dirty (not cleanly shut down): refused the same way
+cp "$T/p1.clean" "$T/p1"
+set_dirty "$T/p1" || die "could not set the dirty flag"
+assert_match "Volume Flags: 0x0001 DIRTY" "$(ntfsinfo -m -f "$T/p1" 2>/dev/null)" "precondition: ntfsinfo sees the dirty flag"
+put "$T/p1" "$DISK" "$P1"
+assert_exit 1 "$FLEETCAST" image create "$DISK" "$T/dirty.fcimg" --quiet
+assert_stderr "marked dirty.*run chkdsk /f" "dirty: refused, the message says how to fix it"
+check "dirty: no image written" test ! -e "$T/dirty.fcimg"
+assert_exit 0 "$FLEETCAST" image create "$DISK" "$T/dirty.fcimg" --quiet --force
+assert_eq fs-bitmap "$(jget <("$FLEETCAST" image info "$T/dirty.fcimg" --json) \
+	'next(p["method"] for p in d["partitions"] if p["index"] == 1)')" "dirty with --force: still by its clusters"
+
 assert_exit 64 "$FLEETCAST" image verify "$T/hib.fcimg" --force
 assert_exit 64 "$FLEETCAST" image restore "$T/hib.fcimg" "$T/x.raw" --force --quiet
 check "restore --force refused before writing" test ! -e "$T/x.raw"

@@ -170,5 +170,51 @@ START_TEST(test_forged_counts)
 }
 END_TEST
 
+/* Version 2 only when a region needs it; a version 2 manifest round-trips
+ * with its don't-care bytes; version 1 keeps refusing the new filesystems. */
+START_TEST(test_version2)
+{
+    struct fc_manifest m, d;
+    uint8_t *buf;
+    size_t len;
+
+    sample(&m);
+    ck_assert_int_eq(fc_manifest_encode(&m, &buf, &len), 0);
+    ck_assert_uint_eq(fc_get32(buf + 8), 1); /* ext only: version 1, as before */
+    free(buf);
+    parts[1].fs = FC_FS_NTFS;
+    parts[1].dontcare_bytes = 50 << 20;
+    ck_assert_int_eq(fc_manifest_encode(&m, &buf, &len), 0);
+    ck_assert_uint_eq(fc_get32(buf + 8), 2);
+    ck_assert_int_eq(fc_manifest_decode(buf, len, &d), 0);
+    ck_assert_uint_eq(d.version, 2);
+    ck_assert_uint_eq(d.parts[1].fs, FC_FS_NTFS);
+    ck_assert_uint_eq(d.parts[1].dontcare_bytes, 50 << 20);
+    ck_assert_uint_eq(d.parts[0].dontcare_bytes, 0);
+    ck_assert_str_eq(d.parts[1].note, "a note");
+    ck_assert_str_eq(fc_fs_name(d.parts[1].fs), "ntfs");
+    fc_manifest_free(&d);
+    fc_put32(buf + 8, 1); /* the same bytes as version 1: misread, refused */
+    ck_assert_int_lt(fc_manifest_decode(buf, len, &d), 0);
+    fc_put32(buf + 8, 3);
+    ck_assert_int_eq(fc_manifest_decode(buf, len, &d), FC_EVERSION);
+    free(buf);
+    parts[1].dontcare_bytes = 0;
+    parts[1].fs = FC_FS_FAT32; /* a FAT region alone needs version 2 too */
+    ck_assert_int_eq(fc_manifest_encode(&m, &buf, &len), 0);
+    ck_assert_uint_eq(fc_get32(buf + 8), 2);
+    ck_assert_int_eq(fc_manifest_decode(buf, len, &d), 0);
+    ck_assert_str_eq(fc_fs_name(d.parts[1].fs), "fat32");
+    fc_manifest_free(&d);
+    free(buf);
+    parts[1].dontcare_bytes = parts[1].size; /* more than size - stored */
+    ck_assert_int_eq(fc_manifest_encode(&m, &buf, &len), 0);
+    ck_assert_int_eq(fc_manifest_decode(buf, len, &d), FC_EFORMAT);
+    free(buf);
+    parts[1].fs = FC_FS_EXT4;
+    parts[1].dontcare_bytes = 0;
+}
+END_TEST
+
 FC_TEST_MAIN("manifest", test_roundtrip, test_every_truncation_rejected, test_invariants,
-             test_forged_counts)
+             test_forged_counts, test_version2)
