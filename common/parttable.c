@@ -11,6 +11,7 @@
 #include "common/bytes.h"
 #include "common/disk.h"
 #include "common/error.h"
+#include "common/fat.h"
 
 #define GPT_HDR_MIN 92
 #define GPT_ENTRIES_MAX 1024
@@ -215,6 +216,17 @@ static int has_protective(const uint8_t *sec)
     return 0;
 }
 
+/* A bare NTFS or FAT (a superfloppy USB stick, a partition image) ends its
+ * boot sector with 55 AA too; its "partition entries" are boot code. */
+static int is_fs_boot_sector(const uint8_t *sec, uint64_t disk_size)
+{
+    struct fc_fat_geom g;
+    char why[128];
+
+    return memcmp(sec + 3, "NTFS    ", 8) == 0 ||
+           fc_fat_parse_boot(sec, disk_size, &g, why, sizeof(why)) == 0;
+}
+
 int fc_ptable_read(int fd, uint64_t disk_size, uint32_t sector_size, struct fc_ptable *pt)
 {
     uint8_t sec[4096];
@@ -226,6 +238,8 @@ int fc_ptable_read(int fd, uint64_t disk_size, uint32_t sector_size, struct fc_p
         return 0;
     if (sec[510] != 0x55 || sec[511] != 0xaa)
         return 0; /* no table: an unpartitioned disk or a bare filesystem */
+    if (is_fs_boot_sector(sec, disk_size))
+        return 0;
     if (has_protective(sec)) {
         if (parse_gpt(fd, disk_size, ss, pt) == 0)
             return 0;

@@ -205,5 +205,34 @@ START_TEST(test_no_signature_is_plain_none)
 }
 END_TEST
 
+/* A bare filesystem (a superfloppy stick, a partition image) also ends its
+ * first sector with 55 AA: not an MBR, no note. */
+START_TEST(test_bare_filesystem_is_plain_none)
+{
+    uint8_t *img;
+    int fd = make_disk(&img);
+    struct fc_ptable pt;
+    char cmd[128];
+
+    memcpy(img + 3, "NTFS    ", 8);
+    memset(img + 446, 0x33, 64); /* boot code where MBR entries would be */
+    img[510] = 0x55, img[511] = 0xaa;
+    commit(fd, img);
+    ck_assert_int_eq(fc_ptable_read(fd, DISK, SS, &pt), 0);
+    ck_assert_uint_eq(pt.kind, FC_TABLE_NONE);
+    ck_assert_str_eq(pt.note, "");
+    snprintf(cmd, sizeof(cmd),
+             "PATH=$PATH:/usr/sbin:/sbin mkfs.vfat -s 1 -F 16 /proc/%d/fd/%d >/dev/null",
+             (int)getpid(), fd);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(fc_ptable_read(fd, DISK, SS, &pt), 0);
+    ck_assert_uint_eq(pt.kind, FC_TABLE_NONE);
+    ck_assert_str_eq(pt.note, "");
+    close(fd);
+    free(img);
+}
+END_TEST
+
 FC_TEST_MAIN("parttable", test_crc32, test_mbr_with_logicals, test_mbr_outside_disk_is_none,
-             test_gpt, test_gpt_backup_used, test_gpt_both_damaged, test_no_signature_is_plain_none)
+             test_gpt, test_gpt_backup_used, test_gpt_both_damaged, test_no_signature_is_plain_none,
+             test_bare_filesystem_is_plain_none)
