@@ -189,17 +189,24 @@ START_TEST(test_gpt_both_damaged)
 }
 END_TEST
 
+/* The disk in fd reads as unpartitioned, without a note. */
+static void assert_plain_none(int fd)
+{
+    struct fc_ptable pt;
+
+    ck_assert_int_eq(fc_ptable_read(fd, DISK, SS, &pt), 0);
+    ck_assert_uint_eq(pt.kind, FC_TABLE_NONE);
+    ck_assert_str_eq(pt.note, "");
+}
+
 START_TEST(test_no_signature_is_plain_none)
 {
     uint8_t *img;
     int fd = make_disk(&img);
-    struct fc_ptable pt;
 
     memset(img, 0x5a, 4096);
     commit(fd, img);
-    ck_assert_int_eq(fc_ptable_read(fd, DISK, SS, &pt), 0);
-    ck_assert_uint_eq(pt.kind, FC_TABLE_NONE);
-    ck_assert_str_eq(pt.note, "");
+    assert_plain_none(fd);
     close(fd);
     free(img);
 }
@@ -211,23 +218,18 @@ START_TEST(test_bare_filesystem_is_plain_none)
 {
     uint8_t *img;
     int fd = make_disk(&img);
-    struct fc_ptable pt;
     char cmd[128];
 
     memcpy(img + 3, "NTFS    ", 8);
     memset(img + 446, 0x33, 64); /* boot code where MBR entries would be */
     img[510] = 0x55, img[511] = 0xaa;
     commit(fd, img);
-    ck_assert_int_eq(fc_ptable_read(fd, DISK, SS, &pt), 0);
-    ck_assert_uint_eq(pt.kind, FC_TABLE_NONE);
-    ck_assert_str_eq(pt.note, "");
+    assert_plain_none(fd);
     snprintf(cmd, sizeof(cmd),
              "PATH=$PATH:/usr/sbin:/sbin mkfs.vfat -s 1 -F 16 /proc/%d/fd/%d >/dev/null",
              (int)getpid(), fd);
     ck_assert_int_eq(system(cmd), 0);
-    ck_assert_int_eq(fc_ptable_read(fd, DISK, SS, &pt), 0);
-    ck_assert_uint_eq(pt.kind, FC_TABLE_NONE);
-    ck_assert_str_eq(pt.note, "");
+    assert_plain_none(fd);
     close(fd);
     free(img);
 }
