@@ -31,6 +31,12 @@ static void write_seeds(void)
         abort();
     fuzz_seed("two-chunks.bin", enc, len);
     free(enc);
+    s.parts[1].fs = FC_FS_NTFS; /* manifest version 2: don't-care bytes */
+    s.parts[1].dontcare_bytes = 65536;
+    if (fc_manifest_encode(&s.m, &enc, &len))
+        abort();
+    fuzz_seed("two-chunks-v2.bin", enc, len);
+    free(enc);
     s.m.n_chunks = s.m.n_extents = 0; /* an image of an empty disk */
     s.m.stored_bytes = s.m.compressed_bytes = 0;
     s.m.n_parts = 0;
