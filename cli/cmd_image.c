@@ -232,13 +232,16 @@ static int cmd_create(struct fc_args *a)
     }
     hex(res->image_id, FC_IMAGE_ID_LEN, id, sizeof(id));
     if (o.json) {
-        print_json(json_pack(
+        json_t *j = json_pack(
             "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:f}", "image", co.out, "image_id",
             id, "source", co.source, "disk_size", (json_int_t)res->disk_size, "stored_bytes",
             (json_int_t)res->stored_bytes, "compressed_bytes", (json_int_t)res->compressed_bytes,
             "image_bytes", (json_int_t)res->image_bytes, "chunk_count",
             (json_int_t)res->chunk_count, "table", fc_table_name(res->table), "partitions",
-            parts_json(res->parts, res->n_parts), "seconds", res->seconds));
+            parts_json(res->parts, res->n_parts), "seconds", res->seconds);
+        json_object_set_new(j, "dontcare_bytes",
+                            json_integer((json_int_t)dontcare_total(res->parts, res->n_parts)));
+        print_json(j);
     } else if (!o.quiet) {
         printf("image %s: id %s, %s table\n", co.out, id, fc_table_name(res->table));
         print_parts_text(res->parts, res->n_parts);
@@ -318,11 +321,13 @@ static void info_text(const struct fc_image *img, const char *path)
 
     fc_key_fingerprint(img->signer, fpr);
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
-    printf("image:      %s\nimage id:   %s\nformat:     version %d, %s\ncreated:    %s from %s\n"
+    printf("image:      %s\nimage id:   %s\nformat:     version %d (manifest %u), %s\n"
+           "created:    %s from %s\n"
            "signer:     %s (Ed25519; check with: fleetcast image verify --pubkey KEY.pub)\n"
            "disk:       %s, %s partition table\n",
-           path, hex(m->image_id, FC_IMAGE_ID_LEN, id, sizeof(id)), FC_IMAGE_VERSION, m->tool, when,
-           m->source, fpr, fc_human_bytes(m->disk_size, s1, 16), fc_table_name(m->table));
+           path, hex(m->image_id, FC_IMAGE_ID_LEN, id, sizeof(id)), FC_IMAGE_VERSION, m->version,
+           m->tool, when, m->source, fpr, fc_human_bytes(m->disk_size, s1, 16),
+           fc_table_name(m->table));
     print_parts_text(m->parts, m->n_parts);
     printf("stored:     %s of %s (%.1f%%), compressed to %s (ratio %.2f)\n",
            fc_human_bytes(m->stored_bytes, s1, 16), fc_human_bytes(m->disk_size, s2, 16),

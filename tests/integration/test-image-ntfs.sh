@@ -112,7 +112,9 @@ DONTCARE=$(((PAGEFILE + SWAPFILE + CLUSTER - 1) / CLUSTER * CLUSTER))
 log "NTFS: $USED bytes in use of $VOL (cluster $CLUSTER), of which $DONTCARE pagefile/swapfile"
 
 # --- capture
-assert_exit 0 "$FLEETCAST" image create "$DISK" "$IMG" --quiet
+assert_exit 0 "$FLEETCAST" image create "$DISK" "$IMG" --json
+cp "$T/out" "$T/create.json"
+assert_eq "$DONTCARE" "$(jget "$T/create.json" 'd.get("dontcare_bytes")')" "create --json: dontcare_bytes"
 assert_exit 0 "$FLEETCAST" image verify "$IMG"
 assert_exit 0 "$FLEETCAST" image info "$IMG" --json --extents
 cp "$T/out" "$T/info.json"
