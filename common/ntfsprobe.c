@@ -129,10 +129,6 @@ static int io_ioctl(struct ntfs_device *dev, unsigned long request, void *arg)
     return -1;
 }
 
-static struct ntfs_device_operations part_ops = {
-    io_open, io_close, io_seek, io_read, io_write, io_pread, io_pwrite, io_sync, io_stat, io_ioctl,
-};
-
 int fc_ntfs_looks(int fd, const struct fc_part *p)
 {
     uint8_t bs[16];
@@ -367,8 +363,12 @@ out:
 
 int fc_ntfs_probe(int fd, int force, struct fc_part *p, struct fc_ranges *used)
 {
+    /* on the stack, not a file-scope table: the library only holds it
+     * between mount and umount, both in this call */
+    struct ntfs_device_operations ops = {io_open,  io_close,  io_seek, io_read, io_write,
+                                         io_pread, io_pwrite, io_sync, io_stat, io_ioctl};
     struct part_io io = {fd, p->start, p->size, 0};
-    struct ntfs_device *dev = ntfs_device_alloc("fleetcast-partition", 0, &part_ops, &io);
+    struct ntfs_device *dev = ntfs_device_alloc("fleetcast-partition", 0, &ops, &io);
     ntfs_volume *vol;
     int rc;
 
