@@ -138,7 +138,8 @@ int fc_ntfs_looks(int fd, const struct fc_part *p)
     return memcmp(bs + 3, "NTFS    ", 8) == 0;
 }
 
-/* Cluster runs: what a file's data occupies. */
+/* Cluster runs: what a file's data occupies (in any order: each window of
+ * the bitmap applies every run that overlaps it). */
 struct run {
     int64_t lcn, len;
 };
@@ -240,12 +241,6 @@ static int dontcare_runs(ntfs_volume *vol, struct runs *rs, char *names, size_t 
     return rc;
 }
 
-static int cmp_run(const void *a, const void *b)
-{
-    const struct run *x = a, *y = b;
-    return x->lcn < y->lcn ? -1 : x->lcn > y->lcn;
-}
-
 static void set_runs(uint8_t *bits, int64_t c0, int64_t c1, const struct runs *rs, int val)
 {
     size_t i;
@@ -339,7 +334,6 @@ static int plan_volume(ntfs_volume *vol, struct fc_part *p, struct fc_ranges *us
         rc = dontcare_runs(vol, &skip, names, sizeof(names));
     if (rc)
         goto out;
-    qsort(keep.r, keep.n, sizeof(*keep.r), cmp_run);
     rc = bitmap_ranges(vol, &keep, &skip, p->start, used);
     /* the backup boot sector: the partition's last sector, past the last
      * cluster */
