@@ -333,5 +333,30 @@ START_TEST(test_fat12_packing)
 }
 END_TEST
 
+/* The bitmap-to-ranges helper the FAT and NTFS probes share: runs across
+ * whole 0x00 and 0xFF bytes and inside bytes, a window boundary, n_set. */
+START_TEST(test_ranges_add_bits)
+{
+    static const struct fc_range want[] = {{1080, 80}, {1200, 50}, {1310, 100}};
+    uint8_t w1[4] = {0x00, 0xFF, 0xF0, 0x81}, w2[2] = {0xFF, 0x01};
+    struct fc_ranges rl = {0};
+    uint64_t n;
+    size_t i;
+
+    /* bits 8-15, 20-24 (across a byte) and 31 of window 1; 0-8 of window 2
+     * (which starts at bit 32: it merges with bit 31) */
+    ck_assert_int_eq(fc_ranges_add_bits(&rl, w1, 0, 32, 1000, 10, &n), 0);
+    ck_assert_uint_eq(n, 8 + 4 + 1 + 1);
+    ck_assert_int_eq(fc_ranges_add_bits(&rl, w2, 0, 16, 1000 + 320, 10, &n), 0);
+    ck_assert_uint_eq(n, 9);
+    ck_assert_uint_eq(rl.n, 3);
+    for (i = 0; i < 3; i++) {
+        ck_assert_uint_eq(rl.r[i].off, want[i].off);
+        ck_assert_uint_eq(rl.r[i].len, want[i].len);
+    }
+    fc_ranges_free(&rl);
+}
+END_TEST
+
 FC_TEST_MAIN("fat", test_mkfs, test_type_boundaries, test_bad_boot_sectors,
-             test_bad_marks_and_second_fat, test_fat12_packing)
+             test_bad_marks_and_second_fat, test_fat12_packing, test_ranges_add_bits)
