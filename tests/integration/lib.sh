@@ -80,7 +80,9 @@ assert_eq() {
 }
 # assert_match REGEX STRING DESCRIPTION (extended regex, grep -E, case-insensitive)
 assert_match() {
-	if printf '%s\n' "$2" | grep -Eqi -- "$1"; then
+	# A here-string, not printf | grep -q: grep -q exits at the first match, printf can then
+	# die of SIGPIPE, and pipefail would call a match a failure.
+	if grep -Eqi -- "$1" <<<"$2"; then
 		pass "$3"
 	else
 		fail "$3 (no match for /$1/ in: $(printf '%s' "$2" | head -c 400))"
