@@ -181,6 +181,22 @@ static int open_image(struct fc_daemon *d, struct fc_session *s, char *why, size
     return 0;
 }
 
+/* Host names by MAC for the JOIN_ACKs, read now, once: the loop never
+ * waits on the store after this. */
+static int load_names(struct fc_daemon *d, struct fc_session *s, char *why, size_t cap)
+{
+    struct fc_store_reader *r = d->store ? fc_store_reader_open(d->store) : NULL;
+    json_t *inventory = r ? fc_store_machines(r, NULL) : NULL;
+    int rc = fc_names_load(&s->names, s->cfg.names, inventory, why, cap);
+
+    json_decref(inventory);
+    fc_store_reader_close(r);
+    if (!rc && s->names.n)
+        fc_info("session %08x: host names for %u machines (%s)", s->session_id, s->names.n,
+                s->cfg.names ? "its names list, then the inventory" : "the inventory");
+    return rc;
+}
+
 static int open_session(struct fc_daemon *d, struct fc_session *s, char *why, size_t cap)
 {
     int is_lo = 0, rc = open_image(d, s, why, cap);
@@ -206,6 +222,8 @@ static int open_session(struct fc_daemon *d, struct fc_session *s, char *why, si
         rc = fc_repair_init(s);
     if (!rc)
         rc = fc_joins_init(s);
+    if (!rc)
+        rc = load_names(d, s, why, cap);
     if (!rc)
         rc = fc_sender_init(s);
     if (!rc)
@@ -247,6 +265,8 @@ void fc_daemon_free_session(struct fc_session *s)
     free((char *)s->cfg.iface);
     free((char *)s->cfg.stats_path);
     free((char *)s->cfg.lab);
+    free((char *)s->cfg.names);
+    fc_names_free(&s->names);
     fc_sender_free(s);
     fc_repair_free(s);
     fc_joins_free(s);
@@ -266,8 +286,10 @@ static int own_strings(struct fc_session_config *c, const struct fc_session_conf
     c->iface = from->iface ? strdup(from->iface) : NULL;
     c->stats_path = from->stats_path ? strdup(from->stats_path) : NULL;
     c->lab = from->lab ? strdup(from->lab) : NULL;
+    c->names = from->names ? strdup(from->names) : NULL;
     if ((from->image_path && !c->image_path) || (from->iface && !c->iface) ||
-        (from->stats_path && !c->stats_path) || (from->lab && !c->lab))
+        (from->stats_path && !c->stats_path) || (from->lab && !c->lab) ||
+        (from->names && !c->names))
         return FC_ENOMEM;
     return 0;
 }
