@@ -20,7 +20,6 @@
 #include "client/recv.h"
 #include "common/disk.h"
 #include "common/error.h"
-#include "common/hostname.h"
 #include "common/key.h"
 #include "common/meter.h"
 
@@ -223,8 +222,10 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
             r->o.readback = 1;
             break;
         case 'H':
+            /* Checked where it is used: a bad one fails the machine with
+             * a reason the server shows, not as a usage error of the
+             * initramfs that passed it. */
             r->o.hostname = optarg;
-            bad |= !fc_hostname_valid(optarg);
             break;
         case 'K':
             r->o.hooks = optarg;
