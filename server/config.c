@@ -210,7 +210,8 @@ static int in_list(const char *const *names, const char *name)
 /* The session's settings that are not numbers; 1 if name is one of them. */
 static int is_session_text(const char *name)
 {
-    static const char *const names[] = {"image", "group", "iface", "lab", "rate", "stats", NULL};
+    static const char *const names[] = {"image", "group", "iface", "lab",
+                                        "rate",  "stats", "names", NULL};
 
     return in_list(names, name);
 }
@@ -252,6 +253,8 @@ static int set_option(struct fc_session_config *c, const char *name, const char 
         c->iface = v;
     else if (!strcmp(name, "lab"))
         c->lab = v;
+    else if (!strcmp(name, "names"))
+        c->names_file = v;
     else if (!strcmp(name, "rate"))
         return parse_rate(v, &c->rate_bps) ? (fc_error("bad --rate '%s' (e.g. 900M)", v), -1) : 0;
     else

@@ -187,8 +187,15 @@ static int load_names(struct fc_daemon *d, struct fc_session *s, char *why, size
 {
     struct fc_store_reader *r = d->store ? fc_store_reader_open(d->store) : NULL;
     json_t *inventory = r ? fc_store_machines(r, NULL) : NULL;
-    int rc = fc_names_load(&s->names, s->cfg.names, inventory, why, cap);
+    char *text = NULL;
+    int rc = 0;
 
+    if (s->cfg.names_file && !s->cfg.names) {
+        rc = fc_names_read(s->cfg.names_file, &text, why, cap);
+        s->cfg.names = text; /* the session's own copy from now on */
+    }
+    if (!rc)
+        rc = fc_names_load(&s->names, s->cfg.names, inventory, why, cap);
     json_decref(inventory);
     fc_store_reader_close(r);
     if (!rc && s->names.n)
@@ -266,6 +273,7 @@ void fc_daemon_free_session(struct fc_session *s)
     free((char *)s->cfg.stats_path);
     free((char *)s->cfg.lab);
     free((char *)s->cfg.names);
+    free((char *)s->cfg.names_file);
     fc_names_free(&s->names);
     fc_sender_free(s);
     fc_repair_free(s);
@@ -287,9 +295,10 @@ static int own_strings(struct fc_session_config *c, const struct fc_session_conf
     c->stats_path = from->stats_path ? strdup(from->stats_path) : NULL;
     c->lab = from->lab ? strdup(from->lab) : NULL;
     c->names = from->names ? strdup(from->names) : NULL;
+    c->names_file = from->names_file ? strdup(from->names_file) : NULL;
     if ((from->image_path && !c->image_path) || (from->iface && !c->iface) ||
         (from->stats_path && !c->stats_path) || (from->lab && !c->lab) ||
-        (from->names && !c->names))
+        (from->names && !c->names) || (from->names_file && !c->names_file))
         return FC_ENOMEM;
     return 0;
 }

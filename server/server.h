@@ -86,6 +86,7 @@ struct fc_session_config {
     int64_t deadline_wall;  /* unix seconds; then the unfinished fail (a schedule's). 0: none */
     const char *lab;        /* the lab imaged (inventory): who never joined is reported */
     const char *names;      /* "MAC,hostname" lines (API "names"): host names for the clones */
+    const char *names_file; /* --names FILE: the same lines in a file, read at session creation */
     double repair_budget;   /* repair packets one receiver may ask, x the image's packets */
     uint8_t ttl;
     const char *stats_path;
