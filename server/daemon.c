@@ -200,7 +200,9 @@ static int load_names(struct fc_daemon *d, struct fc_session *s, char *why, size
     fc_store_reader_close(r);
     if (!rc && s->names.n)
         fc_info("session %08x: host names for %u machines (%s)", s->session_id, s->names.n,
-                s->cfg.names ? "its names list, then the inventory" : "the inventory");
+                !s->cfg.names ? "the inventory"
+                : inventory   ? "its names list, then the inventory"
+                              : "its names list");
     return rc;
 }
 

@@ -90,12 +90,13 @@ pick_kernel() {
 # and an /init that prints the root partition's host name and machine-id (one made the way
 # systemd does when the file is empty), then the marker, and powers off.
 make_marker_initrd() {
-	local root=$T/marker-root kver=${2#*/vmlinuz-} ko
+	local root=$T/marker-root kver=${2#*/vmlinuz-} ko m
 	mkdir -p "$root"/{bin,dev,proc,mnt,mod}
 	cp "$(command -v busybox)" "$root/bin/busybox"
 	ln -s busybox "$root/bin/sh"
-	# In load order, each once: the IDE disk, then ext4 and the checksum it needs.
-	modprobe -S "$kver" --show-depends ata_piix sd_mod crc32c_generic ext4 |
+	# In load order, each once: the IDE disk, then ext4 and the checksum it needs (one module
+	# per --show-depends: the words after the first are its parameters).
+	for m in ata_piix sd_mod crc32c_generic ext4; do modprobe -S "$kver" --show-depends "$m"; done |
 		awk '$1 == "insmod" && !seen[$2]++ {print $2}' >"$T/marker.modules"
 	while read -r ko; do cp "$ko" "$root/mod/"; echo "${ko##*/}"; done <"$T/marker.modules" \
 		>"$root/mod/order"
@@ -310,7 +311,8 @@ for vm in "${IMAGED[@]}"; do
 	assert_eq "pc-$vm" "$(debugfs -R 'cat /etc/hostname' "$root" 2>/dev/null)" "$vm: its host name (debugfs)"
 	assert_eq 0 "$(debugfs -R 'cat /etc/machine-id' "$root" 2>/dev/null | wc -c)" "$vm: machine-id emptied"
 	check "$vm: SSH host keys removed" eval "! debugfs -R 'ls /etc/ssh' '$root' 2>/dev/null | grep -q ssh_host_"
-	assert_match "machine $vm.*host name set to pc-$vm" "$(cat "$T/srv.log")" "$vm: the server log says so"
+	assert_match "machine ${MAC[$vm]}.*host name set to pc-$vm" "$(cat "$T/srv.log")" \
+		"$vm: the server log says so"
 	f=$TFTP/pxelinux.cfg/01-${MAC[$vm]//:/-}
 	if [[ -f $f ]]; then
 		assert_match '^# fleetcastd:' "$(head -n 1 "$f")" "$vm: ${f##*/} written by fleetcastd"
@@ -362,7 +364,7 @@ for vm in "${IMAGED[@]}"; do
 	assert_match "FLEETCAST-HOSTNAME=pc-$vm" "$out" "$vm: boots as pc-$vm (the names list's)"
 	id=$(grep -ao 'FLEETCAST-MACHINE-ID=[0-9a-f]*' <<<"$out" | cut -d= -f2)
 	assert_match '^[0-9a-f]{32}$' "$id" "$vm: a machine-id made at its first boot"
-	IDS[$id]=$vm
+	IDS[${id:-none}]=$vm
 done
 assert_eq 3 "${#IDS[@]}" "three different machine-ids"
 out=$(console vm1net)
