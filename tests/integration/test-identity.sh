@@ -6,7 +6,8 @@
 # "master", a machine-id, SSH host keys) goes to four machines of a netns lab
 # through fleetcastd --daemon:
 #   m1  named by the inventory (pc-inv-1, lab-a); a hook that records its
-#       environment exits 0
+#       environment exits 0 after 6 s, longer than --drop-stall 4 (a machine
+#       running its hooks is finishing, not stalled)
 #   m2  named by the inventory (pc-inv-2) and by the session's --names list
 #       (pc-list-2): the list wins
 #   m3  no name from the server: fleetcast-recv --hostname fallback-3 (the
@@ -59,7 +60,7 @@ must "$FLEETCAST" image create "$T/disk.raw" "$IMG" --key "$T/key.key" --quiet
 IMAGE_ID=$("$FLEETCAST" image info "$IMG" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["image_id"])')
 
 lab_create 4 || die "lab_create"
-con_daemon --verbose
+con_daemon --verbose --drop-stall 4
 declare -A MAC
 for m in m1 m2 m3 m4; do MAC[$m]=$(lab_exec "$m" cat /sys/class/net/eth0/address); done
 must fc_srv labs add lab-a --server "$CON_URL"
@@ -82,7 +83,9 @@ log "session $SID"
 
 # --- hooks
 mkdir -p "$T/hooks-ok" "$T/hooks-fail"
-printf '#!/bin/sh\nenv | grep ^FC_ | sort >%s/m1.env\n' "$T" >"$T/hooks-ok/10-env"
+# Longer than --drop-stall: a machine running its hooks has every chunk written and is
+# finishing, not stalled.
+printf '#!/bin/sh\nsleep 6\nenv | grep ^FC_ | sort >%s/m1.env\n' "$T" >"$T/hooks-ok/10-env"
 printf '#!/bin/sh\nenv | grep ^FC_ | sort >%s/m3.env\n' "$T" >"$T/hooks-fail/10-env"
 printf '#!/bin/sh\necho "20-fail: giving up" >&2\nexit 3\n' >"$T/hooks-fail/20-fail"
 printf '#!/bin/sh\ntouch %s/m3.after\n' "$T" >"$T/hooks-fail/30-after"
