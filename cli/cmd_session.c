@@ -8,6 +8,7 @@
 #include "cli/api.h"
 #include "common/error.h"
 #include "common/meter.h"
+#include "common/textfile.h"
 
 #define NAMES_MAX (1024 * 1024)
 
@@ -251,23 +252,16 @@ static json_t *create_body(const struct session_opts *o)
  * refused with its number) and may not be able to read the CLI's files. */
 static int add_names(json_t *b, const char *path)
 {
-    char *text = malloc(NAMES_MAX + 1);
-    FILE *f = fopen(path, "r");
-    size_t n = 0;
-    int rc = 0;
+    char *text = NULL;
+    int rc = fc_read_text(path, NAMES_MAX, &text);
 
-    if (!f || !text)
-        rc = fc_fail(f ? FC_ENOMEM : FC_EIO, path);
-    else if ((n = fread(text, 1, NAMES_MAX + 1, f)) > NAMES_MAX || ferror(f))
-        rc = fc_usage_error("--names %s: unreadable, or larger than %d bytes", path, NAMES_MAX);
-    if (!rc) {
-        text[n] = 0;
-        json_object_set_new(b, "names", json_string(text));
-    }
-    if (f)
-        fclose(f);
+    if (rc == FC_EFORMAT)
+        return fc_usage_error("--names %s: larger than %d bytes", path, NAMES_MAX);
+    if (rc)
+        return fc_fail(rc, path);
+    json_object_set_new(b, "names", json_string(text));
     free(text);
-    return rc;
+    return 0;
 }
 
 static int cmd_create(struct fc_args *a)

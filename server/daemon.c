@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
+#include "common/textfile.h"
 #include "common/key.h"
 #include "common/log.h"
 #include "common/meter.h"
@@ -191,7 +192,10 @@ static int load_names(struct fc_daemon *d, struct fc_session *s, char *why, size
     int rc = 0;
 
     if (s->cfg.names_file && !s->cfg.names) {
-        rc = fc_names_read(s->cfg.names_file, &text, why, cap);
+        rc = fc_read_text(s->cfg.names_file, FC_NAMES_TEXT_MAX, &text);
+        if (rc)
+            snprintf(why, cap, "--names %s: %s", s->cfg.names_file,
+                     rc == FC_EFORMAT ? "too large" : strerror(errno));
         s->cfg.names = text; /* the session's own copy from now on */
     }
     if (!rc)
@@ -232,15 +236,13 @@ static int open_session(struct fc_daemon *d, struct fc_session *s, char *why, si
     if (!rc)
         rc = fc_joins_init(s);
     if (!rc)
-        rc = load_names(d, s, why, cap);
-    if (!rc)
         rc = fc_sender_init(s);
     if (!rc)
         rc = fc_netio_open(s);
     if (rc)
         snprintf(why, cap, "cannot set up the session's sockets on %s: %s", s->cfg.iface,
                  fc_strerror(rc));
-    return rc;
+    return rc ? rc : load_names(d, s, why, cap);
 }
 
 static void announce(const struct fc_session *s)

@@ -1,7 +1,6 @@
 /* A session's host names by MAC (names.h). */
 #include "server/names.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -136,28 +135,6 @@ int fc_names_load(struct fc_names *nm, const char *csv, const json_t *inventory,
     if (rc)
         fc_names_free(nm);
     return rc;
-}
-
-int fc_names_read(const char *path, char **out, char *why, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    char *text = malloc(FC_NAMES_TEXT_MAX + 1);
-    size_t n = 0;
-    int rc = 0;
-
-    if (!f || !text)
-        rc = bad(why, cap, "--names %s: %s", path, f ? "out of memory" : strerror(errno));
-    else if ((n = fread(text, 1, FC_NAMES_TEXT_MAX + 1, f)) > FC_NAMES_TEXT_MAX || ferror(f))
-        rc = bad(why, cap, "--names %s: unreadable, or over %d bytes", path, FC_NAMES_TEXT_MAX);
-    if (f)
-        fclose(f);
-    if (rc) {
-        free(text);
-        return FC_EIO;
-    }
-    text[n] = 0;
-    *out = text;
-    return 0;
 }
 
 const struct fc_name *fc_names_find(const struct fc_names *nm, const uint8_t mac[FC_MAC_LEN])

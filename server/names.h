@@ -37,9 +37,6 @@ int fc_names_parse(const char *csv, struct fc_names *out, char *why, size_t cap)
  * (fc_store_machines' array, may be NULL) whose name is a valid host name. */
 int fc_names_load(struct fc_names *nm, const char *csv, const json_t *inventory, char *why,
                   size_t cap);
-/* --names FILE's text (at most FC_NAMES_TEXT_MAX bytes) into *out
- * (malloc'd); FC_EIO with why. */
-int fc_names_read(const char *path, char **out, char *why, size_t cap);
 const struct fc_name *fc_names_find(const struct fc_names *nm, const uint8_t mac[FC_MAC_LEN]);
 void fc_names_free(struct fc_names *nm);
 
