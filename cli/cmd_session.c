@@ -8,11 +8,15 @@
 #include "cli/api.h"
 #include "common/error.h"
 #include "common/meter.h"
+#include "common/textfile.h"
+
+#define NAMES_MAX (1024 * 1024)
 
 struct session_opts {
     struct fc_api_opts api;
     const char *operand; /* the session id */
     const char *image, *group, *iface, *rate, *session;
+    const char *names; /* --names FILE: "MAC,hostname" lines, sent as they are */
     long min_receivers, max_wait, fec;
     int start_now;
     int readback; /* --readback: every machine reads its disk back after fsync */
@@ -59,7 +63,7 @@ static int create_opt(struct fc_args *a, struct session_opts *o, int *rc)
         str_opt(a, "--iface", &o->iface, rc) || str_opt(a, "--rate", &o->rate, rc) ||
         num_opt(a, "--min-receivers", 100000, &o->min_receivers, rc) ||
         num_opt(a, "--max-wait", 86400 * 7, &o->max_wait, rc) ||
-        num_opt(a, "--fec", 100, &o->fec, rc))
+        num_opt(a, "--fec", 100, &o->fec, rc) || str_opt(a, "--names", &o->names, rc))
         return 1;
     if (fc_opt_flag(a, "--start-now")) {
         o->start_now = 1;
@@ -151,14 +155,25 @@ static void sessions_table(json_t *list)
     json_array_foreach(list, i, s) session_line(s);
 }
 
+/* "pc-07 done": the host name it was given and what came of it; "-" none. */
+static const char *identity(json_t *m, char *buf, size_t cap)
+{
+    if (fc_jnull(m, "hostname"))
+        return "-";
+    snprintf(buf, cap, "%s%s%s", fc_jstr(m, "hostname"), fc_jnull(m, "identity") ? "" : " ",
+             fc_jnull(m, "identity") ? "" : fc_jstr(m, "identity"));
+    return buf;
+}
+
 static void machines_table(json_t *list, int with_session)
 {
-    char rate[24], seen[32];
+    char rate[24], seen[32], ident[96];
     size_t i;
     json_t *m;
 
-    printf("%s%-4s %-14s %-17s %-15s %-9s %7s %13s %7s %8s  %s\n", with_session ? "SESSION  " : "",
-           "ID", "NAME", "MAC", "IP", "STATE", "PROGRESS", "RATE", "REPAIRS", "SEEN", "ERROR");
+    printf("%s%-4s %-14s %-17s %-15s %-9s %7s %13s %7s %8s  %-24s %s\n",
+           with_session ? "SESSION  " : "", "ID", "NAME", "MAC", "IP", "STATE", "PROGRESS", "RATE",
+           "REPAIRS", "SEEN", "IDENTITY", "ERROR");
     json_array_foreach(list, i, m)
     {
         time_t t = (time_t)fc_jnum(m, "last_seen", 0);
@@ -169,11 +184,13 @@ static void machines_table(json_t *list, int with_session)
             snprintf(seen, sizeof(seen), "-");
         if (with_session)
             printf("%-8s ", fc_jstr(m, "session"));
-        printf("%-4.0f %-14.14s %-17s %-15s %-9s %6.1f%% %13s %7.0f %8s  %s\n", fc_jnum(m, "id", 0),
-               fc_jstr(m, "name"), *fc_jstr(m, "mac") ? fc_jstr(m, "mac") : "-", fc_jstr(m, "ip"),
-               fc_jstr(m, "state"), fc_jnum(m, "progress_pct", 0),
+        printf("%-4.0f %-14.14s %-17s %-15s %-9s %6.1f%% %13s %7.0f %8s  %-24.24s %s\n",
+               fc_jnum(m, "id", 0), fc_jstr(m, "name"),
+               *fc_jstr(m, "mac") ? fc_jstr(m, "mac") : "-", fc_jstr(m, "ip"), fc_jstr(m, "state"),
+               fc_jnum(m, "progress_pct", 0),
                fc_human_bits(fc_jnum(m, "rate_bps", 0), rate, sizeof(rate)),
-               fc_jnum(m, "repairs_requested", 0), seen, fc_jstr(m, "error"));
+               fc_jnum(m, "repairs_requested", 0), seen, identity(m, ident, sizeof(ident)),
+               fc_jstr(m, "error"));
     }
 }
 
@@ -231,6 +248,22 @@ static json_t *create_body(const struct session_opts *o)
     return b;
 }
 
+/* --names FILE's text into the body: fleetcastd checks it (a bad line is
+ * refused with its number) and may not be able to read the CLI's files. */
+static int add_names(json_t *b, const char *path)
+{
+    char *text = NULL;
+    int rc = fc_read_text(path, NAMES_MAX, &text);
+
+    if (rc == FC_EFORMAT)
+        return fc_usage_error("--names %s: larger than %d bytes", path, NAMES_MAX);
+    if (rc)
+        return fc_fail(rc, path);
+    json_object_set_new(b, "names", json_string(text));
+    free(text);
+    return 0;
+}
+
 static int cmd_create(struct fc_args *a)
 {
     struct session_opts o;
@@ -244,6 +277,10 @@ static int cmd_create(struct fc_args *a)
     body = create_body(&o);
     if (!body)
         return fc_fail(FC_ENOMEM, "session create");
+    if (o.names && (rc = add_names(body, o.names))) {
+        json_decref(body);
+        return rc;
+    }
     rc = call(&o, "POST", "/api/v1/sessions", body, &out);
     json_decref(body);
     if (rc)

@@ -75,9 +75,10 @@ static const struct cmd_help cmds[] = {
     {"session", "create",
      "session create --image IMG --group 239.X.Y.Z:PORT --iface IF [--rate R]\n"
      "               [--min-receivers N] [--max-wait S] [--fec P] [--start-now]\n"
-     "               [--readback]",
+     "               [--readback] [--names FILE]",
      "Creates a session on fleetcastd and prints its id. Settings not given are\n"
-     "the daemon's defaults (its config file).\n" API_OPTS},
+     "the daemon's defaults (its config file). --names FILE: \"MAC,hostname\" lines,\n"
+     "the host name each machine's clone gets (before the inventory's name).\n" API_OPTS},
     {"session", "list", "session list", "Live sessions, then the ended ones.\n" API_OPTS},
     {"session", "show", "session show ID", "One session and its machines.\n" API_OPTS},
     {"session", "start", "session start ID",

@@ -29,6 +29,7 @@ const char *fc__reason_text(uint8_t reason)
         "session full",
         "internal error",
         "session deadline passed",
+        "identity or site hook failed",
     };
 
     return reason <= FC_REASON_MAX ? t[reason] : "unknown reason";
@@ -74,18 +75,22 @@ static int join_send(struct fc_recv *r, const struct attempt *at, uint32_t chunk
     return fc__ctrl_send(r, buf, (size_t)n);
 }
 
-/* An accepted JOIN_ACK is ours only if its sealed secret opens with this
- * attempt's key: a forged one (someone who saw the nonce) is ignored. */
+/* An accepted JOIN_ACK is ours only if its sealed grant opens with this
+ * attempt's key: a forged one (someone who saw the nonce) is ignored. The
+ * grant's host name is as good as the secret that came with it: the
+ * server's later tagged packets prove they were made with that secret. */
 static int take_secret(struct fc_recv *r, const struct attempt *at, const struct fc_join_ack *a)
 {
-    uint8_t secret[FC_SECRET_LEN];
+    struct fc_grant g;
 
-    if (fc_auth_open_secret(secret, a->sealed, at->pub, at->sec))
+    if (fc_auth_open_grant(&g, a->sealed, at->pub, at->sec))
         return FC_EPROTO;
-    memcpy(r->secret, secret, FC_SECRET_LEN);
-    fc_auth_dir_key(secret, FC_AUTH_TO_SERVER, r->key_up);
-    fc_auth_dir_key(secret, FC_AUTH_TO_RECEIVER, r->key_down);
-    sodium_memzero(secret, sizeof(secret));
+    memcpy(r->secret, g.secret, FC_SECRET_LEN);
+    fc_auth_dir_key(g.secret, FC_AUTH_TO_SERVER, r->key_up);
+    fc_auth_dir_key(g.secret, FC_AUTH_TO_RECEIVER, r->key_down);
+    sodium_memzero(g.secret, sizeof(g.secret));
+    r->granted = g; /* the host name is checked where it is used (identity.c) */
+    sodium_memzero(&g, sizeof(g));
     r->have_secret = 1;
     memset(&r->srv_replay, 0, sizeof(r->srv_replay));
     return 0;

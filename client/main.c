@@ -78,6 +78,12 @@ static void usage(FILE *f)
             "  --server-timeout S     give up on a silent server after S seconds (60)\n"
             "  --deadline S           give up S seconds after the start, whatever is\n"
             "                         happening, telling the server (default: none)\n"
+            "  --hostname NAME        the clone's host name when the server gives none\n"
+            "                         (PXE: fleetcast.hostname=); RFC 1123\n"
+            "  --hooks DIR            after the identity, run DIR's executable files in\n"
+            "                         name order (FC_DISK, FC_MAC, FC_HOSTNAME, FC_LAB,\n"
+            "                         FC_SESSION, FC_IMAGE set); one failing fails us\n"
+            "  --hook-timeout S       each hook's time bound (300)\n"
             "  --stats FILE           write counters as JSON at exit\n"
             "  --quiet | --verbose\n"
             "  --help | --version\n"
@@ -93,7 +99,8 @@ static void usage(FILE *f)
             "5 I/O error on the target; 6 whole-disk check failed; 7 aborted or dropped by\n"
             "the server (disk incomplete); 8 server not found or lost (disk incomplete);\n"
             "9 --deadline passed (disk incomplete);\n"
-            "10 several sessions would do (name one with --session); 64 unknown option;\n"
+            "10 several sessions would do (name one with --session); 11 the disk is\n"
+            "written and checked, but its identity or a hook failed; 64 unknown option;\n"
             "130 interrupted.\n",
             FC_PORT_DEFAULT);
 }
@@ -158,6 +165,9 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         {"image-id", 1, 0, 'g'},
         {"zero-free", 0, 0, 'z'},
         {"readback", 0, 0, 'R'},
+        {"hostname", 1, 0, 'H'},
+        {"hooks", 1, 0, 'K'},
+        {"hook-timeout", 1, 0, 'O'},
         {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'},
         {0, 0, 0, 0},
@@ -165,6 +175,7 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
     int c, li = 0, bad = 0;
 
     r->o.discover_timeout = r->o.server_timeout = 60;
+    r->o.hook_timeout = 300;
     opterr = 0; /* our own line: the option by name, and where to look */
     while (!bad && (c = getopt_long(argc, argv, ":", lo, &li)) != -1) {
         switch (c) {
@@ -209,6 +220,18 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
             break;
         case 'R':
             r->o.readback = 1;
+            break;
+        case 'H':
+            /* Checked where it is used: a bad one fails the machine with
+             * a reason the server shows, not as a usage error of the
+             * initramfs that passed it. */
+            r->o.hostname = optarg;
+            break;
+        case 'K':
+            r->o.hooks = optarg;
+            break;
+        case 'O':
+            bad |= parse_seconds(optarg, &r->o.hook_timeout) < 0;
             break;
         case 'S':
             r->o.have_session = 1;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include "client/assemble.h"
@@ -42,7 +43,7 @@
 /* A chunk's TCP fallback (nt->tcp[idx]). */
 enum { TCP_NONE = 0, TCP_FAILED, TCP_QUEUED, TCP_DONE };
 
-enum phase { PH_RECEIVING, PH_FINISHING, PH_DONE, PH_EXIT };
+enum phase { PH_RECEIVING, PH_FINISHING, PH_IDENTITY, PH_DONE, PH_EXIT };
 
 struct net {
     struct fc_recv *r;
@@ -80,6 +81,8 @@ struct net {
     struct fc_nak nak;     /* entries being batched */
     struct fc_wfinal fin;
     uint8_t done_status;
+    uint8_t done_flags;             /* DONE's: read-back, identity set or skipped */
+    struct fc_identity_job *id_job; /* the post-write step while PH_IDENTITY */
     struct mmsghdr mm[BATCH];
     struct iovec iov[BATCH];
     struct sockaddr_in from[BATCH];
@@ -546,6 +549,8 @@ static uint8_t rx_state(struct net *nt)
         return nt->ever_data ? FC_RX_RECEIVING : FC_RX_WAITING;
     case PH_FINISHING:
         return fc_writer_stage(nt->w) >= FC_WSTAGE_CHECK ? FC_RX_CHECKING : FC_RX_FLUSHING;
+    case PH_IDENTITY: /* still working on its disk, past the check */
+        return FC_RX_CHECKING;
     default:
         return nt->done_status == FC_REASON_OK ? FC_RX_DONE : FC_RX_FAILED;
     }
@@ -903,6 +908,23 @@ static void check_deadline(struct net *nt)
 
 /* ---- the end ---- */
 
+static void to_done(struct net *nt)
+{
+    nt->phase = PH_DONE;
+    nt->t_done0 = nt->now;
+    nt->t_done = 0;
+    report(nt, 1);
+}
+
+/* The disk is written and checked, its identity or a hook failed: the
+ * machine fails, with the reason on the server ("hook 20-foo exited 3"). */
+static void fail_identity(struct net *nt, const char *why)
+{
+    RLOG(nt->r, FC_LOG_ERROR, "%s; the disk is written and checked, the machine FAILED", why);
+    fc__send_abort(nt->r, FC_REASON_IDENTITY, why);
+    quit(nt, FC_RX_EXIT_IDENTITY);
+}
+
 static void finishing(struct net *nt)
 {
     struct fc_recv *r = nt->r;
@@ -940,10 +962,38 @@ static void finishing(struct net *nt)
     else
         RLOG(r, FC_LOG_ERROR, "whole-disk check FAILED%s: first bad chunk %lld",
              nt->fin.readback ? " on read-back" : "", (long long)nt->fin.first_bad);
-    nt->phase = PH_DONE;
-    nt->t_done0 = nt->now;
-    nt->t_done = 0;
-    report(nt, 1);
+    nt->done_flags = nt->fin.readback ? FC_DONE_READBACK : 0;
+    /* Only a disk that checks gets an identity: the step writes into the
+     * system the image put there. */
+    if (r->check_ok && fc__identity_needed(r)) {
+        if (fc__identity_start(r, &nt->id_job) == 0) {
+            nt->phase = PH_IDENTITY;
+            return;
+        }
+        fail_identity(nt, "identity: cannot start its thread");
+        return;
+    }
+    to_done(nt);
+}
+
+static void identity_wait(struct net *nt)
+{
+    char why[FC_ABORT_TEXT_MAX + 1];
+    uint8_t flags = 0;
+    int rc;
+
+    if (nt->phase != PH_IDENTITY)
+        return;
+    rc = fc__identity_done(nt->id_job, &flags, why, sizeof(why));
+    if (rc == 1)
+        return;
+    nt->id_job = NULL;
+    if (rc) {
+        fail_identity(nt, why);
+        return;
+    }
+    nt->done_flags |= flags;
+    to_done(nt);
 }
 
 static void done_repeat(struct net *nt)
@@ -958,7 +1008,7 @@ static void done_repeat(struct net *nt)
         return;
     }
     nt->t_done = nt->now;
-    fc__send_done(r, nt->done_status, nt->fin.check, nt->fin.readback);
+    fc__send_done(r, nt->done_status, nt->fin.check, nt->done_flags);
 }
 
 /* ---- the loop ---- */
@@ -1001,7 +1051,9 @@ static double next_wake(const struct net *nt)
             wake_at(&t, (nt->t_data > nt->t_sweep ? nt->t_data : nt->t_sweep) + IDLE_NAK);
         wake_at(&t, server_check_at(nt));
     }
-    if (nt->phase == PH_RECEIVING || nt->phase == PH_FINISHING) {
+    if (nt->phase == PH_IDENTITY) /* its thread does not wake poll() */
+        wake_at(&t, nt->now + 0.1);
+    if (nt->phase == PH_RECEIVING || nt->phase == PH_FINISHING || nt->phase == PH_IDENTITY) {
         wake_at(&t, nt->t_report + r->report_ms / 1000.0);
         if (r->deadline_at > 0)
             wake_at(&t, r->deadline_at);
@@ -1037,8 +1089,9 @@ static void turn(struct net *nt)
         nak_scan(nt);
     }
     finishing(nt);
+    identity_wait(nt);
     done_repeat(nt);
-    if (nt->phase == PH_RECEIVING || nt->phase == PH_FINISHING)
+    if (nt->phase == PH_RECEIVING || nt->phase == PH_FINISHING || nt->phase == PH_IDENTITY)
         report(nt, 0);
     check_server(nt);
     check_deadline(nt);
@@ -1100,6 +1153,10 @@ int fc__netloop(struct fc_recv *r)
     }
     code = nt->exit_code;
 out:
+    /* Ended mid-step (interrupted, aborted): its thread uses r, and a
+     * running hook sees the stop flag and is killed. */
+    while (nt->id_job && fc__identity_done(nt->id_job, &(uint8_t){0}, (char[8]){0}, 8) == 1)
+        nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
     fc_writer_stop(nt->w);
     /* Results of chunks written while stopping still count. */
     fc_asm_free(&nt->as);

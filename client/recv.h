@@ -26,6 +26,7 @@ enum fc_recv_exit {
     FC_RX_EXIT_LOST = 8,            /* server not found or lost */
     FC_RX_EXIT_DEADLINE = 9,        /* --deadline passed before the disk was done */
     FC_RX_EXIT_AMBIG = 10,          /* several sessions would do: --session names one */
+    FC_RX_EXIT_IDENTITY = 11,       /* the disk is written; its identity or a hook failed */
     FC_RX_EXIT_INTR = 130,          /* SIGINT/SIGTERM */
     FC_RX_EXIT_UNKNOWN_OPTION = 64, /* an option it does not know (named) */
 };
@@ -54,6 +55,9 @@ struct fc_recv_opts {
     /* --readback, or a session that asks for it: after fsync, read every
      * stored region back and hash it for the check value (writer.c). */
     int readback;
+    const char *hostname; /* --hostname: when the server gives none (fleetcast.hostname=) */
+    const char *hooks;    /* --hooks DIR: site scripts run after the identity */
+    double hook_timeout;  /* --hook-timeout S: each hook's bound (300) */
 };
 
 /* The session as an ANNOUNCE described it. */
@@ -95,7 +99,8 @@ struct fc_recv {
     uint8_t key_up[FC_SECRET_LEN];   /* derived: tags of our packets to the server */
     uint8_t key_down[FC_SECRET_LEN]; /* derived: tags of the server's packets to us */
     int have_secret;
-    uint32_t auth_seq;           /* one sequence for every tagged packet we send */
+    struct fc_grant granted; /* the rest of JOIN_ACK's grant: MAC, host name, lab (secret zeroed) */
+    uint32_t auth_seq;       /* one sequence for every tagged packet we send */
     struct fc_replay srv_replay; /* the server's tagged packets to us */
     uint16_t report_ms;
     int data_fd, ctrl_fd;
@@ -161,7 +166,16 @@ int fc__reason_exit(uint8_t reason);
 int fc__seal(struct fc_recv *r, uint8_t *buf, size_t len);
 int fc__send_progress(struct fc_recv *r, const struct fc_progress *p);
 /* readback: the check value was read back from the disk (FC_DONE_READBACK). */
-int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check, int readback);
+/* flags: FC_DONE_READBACK, FC_DONE_IDENTITY, FC_DONE_ID_SKIPPED */
+int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check, uint8_t flags);
+
+/* identity.c: the post-write step, on a thread of its own (docs/identity.md).
+ * fc__identity_done: 1 while it runs; then 0 with *flags for DONE, or a
+ * negative code with the text for the ABORT in why (the job is freed). */
+struct fc_identity_job;
+int fc__identity_needed(const struct fc_recv *r);
+int fc__identity_start(struct fc_recv *r, struct fc_identity_job **out);
+int fc__identity_done(struct fc_identity_job *j, uint8_t *flags, char *why, size_t cap);
 int fc__send_abort(struct fc_recv *r, uint8_t reason, const char *text);
 
 /* netloop.c: from joined to done; returns the exit code. */

@@ -31,10 +31,10 @@ int fc__send_progress(struct fc_recv *r, const struct fc_progress *p)
     return send_sealed(r, buf, n);
 }
 
-int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check, int readback)
+int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check, uint8_t flags)
 {
     struct fc_done d = {.receiver_id = r->rid,
-                        .flags = readback ? FC_DONE_READBACK : 0,
+                        .flags = flags,
                         .status = status,
                         .bytes_written = r->n.bytes_written};
     uint8_t buf[FC_PKT_MAX];

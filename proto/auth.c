@@ -50,16 +50,69 @@ void fc_auth_box_keypair(uint8_t pub[FC_BOXPUB_LEN], uint8_t sec[32])
     crypto_box_keypair(pub, sec);
 }
 
-int fc_auth_seal_secret(uint8_t sealed[FC_SEALED_LEN], const uint8_t secret[FC_SECRET_LEN],
-                        const uint8_t pub[FC_BOXPUB_LEN])
+/* A text field of the grant: length byte, then FC_GRANT_TEXT_MAX bytes,
+ * zero past the text. */
+static int put_text(uint8_t *p, const char *s)
 {
-    return crypto_box_seal(sealed, secret, FC_SECRET_LEN, pub) ? FC_EINVAL : 0;
+    size_t n = strlen(s);
+
+    if (n > FC_GRANT_TEXT_MAX)
+        return FC_EINVAL;
+    p[0] = (uint8_t)n;
+    memset(p + 1, 0, FC_GRANT_TEXT_MAX);
+    memcpy(p + 1, s, n);
+    return 0;
 }
 
-int fc_auth_open_secret(uint8_t secret[FC_SECRET_LEN], const uint8_t sealed[FC_SEALED_LEN],
-                        const uint8_t pub[FC_BOXPUB_LEN], const uint8_t sec[32])
+static int get_text(const uint8_t *p, char *s)
 {
-    return crypto_box_seal_open(secret, sealed, FC_SEALED_LEN, pub, sec) ? FC_EPROTO : 0;
+    size_t i, n = p[0];
+
+    if (n > FC_GRANT_TEXT_MAX)
+        return FC_EPROTO;
+    for (i = 0; i < FC_GRANT_TEXT_MAX; i++)
+        if (i < n ? p[1 + i] < 0x20 || p[1 + i] == 0x7f : p[1 + i] != 0)
+            return FC_EPROTO;
+    memcpy(s, p + 1, n);
+    s[n] = 0;
+    return 0;
+}
+
+#define GRANT_HOST (FC_SECRET_LEN + FC_GRANT_MAC_LEN)
+#define GRANT_LAB (GRANT_HOST + 1 + FC_GRANT_TEXT_MAX)
+
+int fc_auth_seal_grant(uint8_t sealed[FC_SEALED_LEN], const struct fc_grant *g,
+                       const uint8_t pub[FC_BOXPUB_LEN])
+{
+    uint8_t plain[FC_GRANT_LEN];
+    int rc;
+
+    memcpy(plain, g->secret, FC_SECRET_LEN);
+    memcpy(plain + FC_SECRET_LEN, g->mac, FC_GRANT_MAC_LEN);
+    rc = put_text(plain + GRANT_HOST, g->hostname);
+    if (!rc)
+        rc = put_text(plain + GRANT_LAB, g->lab);
+    if (!rc && crypto_box_seal(sealed, plain, FC_GRANT_LEN, pub))
+        rc = FC_EINVAL;
+    sodium_memzero(plain, sizeof(plain));
+    return rc;
+}
+
+int fc_auth_open_grant(struct fc_grant *g, const uint8_t sealed[FC_SEALED_LEN],
+                       const uint8_t pub[FC_BOXPUB_LEN], const uint8_t sec[32])
+{
+    uint8_t plain[FC_GRANT_LEN];
+    int rc = FC_EPROTO;
+
+    if (crypto_box_seal_open(plain, sealed, FC_SEALED_LEN, pub, sec) == 0 &&
+        get_text(plain + GRANT_HOST, g->hostname) == 0 &&
+        get_text(plain + GRANT_LAB, g->lab) == 0) {
+        memcpy(g->secret, plain, FC_SECRET_LEN);
+        memcpy(g->mac, plain + FC_SECRET_LEN, FC_GRANT_MAC_LEN);
+        rc = 0;
+    }
+    sodium_memzero(plain, sizeof(plain));
+    return rc;
 }
 
 int fc_replay_accept(struct fc_replay *w, uint32_t seq)

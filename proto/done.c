@@ -7,7 +7,11 @@
 
 static int done_ok(const struct fc_done *d)
 {
-    return d->receiver_id != 0 && (d->flags & ~(FC_DONE_ACK | FC_DONE_READBACK)) == 0 &&
+    return d->receiver_id != 0 &&
+           (d->flags & ~(FC_DONE_ACK | FC_DONE_READBACK | FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED)) ==
+               0 &&
+           (d->flags & (FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED)) !=
+               (FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED) &&
            d->status <= FC_REASON_MAX;
 }
 

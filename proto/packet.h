@@ -40,10 +40,14 @@
 #define FC_NAME_MAX 64
 #define FC_ABORT_TEXT_MAX 120
 #define FC_MANIFEST_HEAD_LEN (FC_HDR_LEN + 5)
-#define FC_SIGNER_LEN 32                   /* Ed25519 public key of the image's signer */
-#define FC_BOXPUB_LEN 32                   /* the receiver's X25519 public key for this JOIN */
-#define FC_SECRET_LEN 16                   /* a receiver's session secret, the key of its tags */
-#define FC_SEALED_LEN (FC_SECRET_LEN + 48) /* crypto_box_seal of the secret */
+#define FC_SIGNER_LEN 32 /* Ed25519 public key of the image's signer */
+#define FC_BOXPUB_LEN 32 /* the receiver's X25519 public key for this JOIN */
+#define FC_SECRET_LEN 16 /* a receiver's session secret, the key of its tags */
+#define FC_GRANT_MAC_LEN 6
+#define FC_GRANT_TEXT_MAX 63 /* a host name (RFC 1123, Linux's 64 less its NUL) or a lab */
+/* What JOIN_ACK seals: secret, MAC, host name length and bytes, lab length and bytes. */
+#define FC_GRANT_LEN (FC_SECRET_LEN + FC_GRANT_MAC_LEN + 2 * (1 + FC_GRANT_TEXT_MAX))
+#define FC_SEALED_LEN (FC_GRANT_LEN + 48) /* crypto_box_seal of the grant */
 #define FC_TAG_LEN 16 /* keyed BLAKE2b-128 at the end of an authenticated packet */
 
 /* Defaults; both are configurable on server and receiver. */
@@ -81,8 +85,9 @@ enum fc_reason {
     FC_REASON_FULL = 9,        /* the session takes no more receivers */
     FC_REASON_INTERNAL = 10,   /* a bug or resource failure on the sender's side */
     FC_REASON_DEADLINE = 11,   /* the session's deadline passed before this machine finished */
+    FC_REASON_IDENTITY = 12,   /* the clone's identity or a site hook failed (docs/identity.md) */
 };
-#define FC_REASON_MAX 11
+#define FC_REASON_MAX 12
 
 /* The session as ANNOUNCE shows it. */
 enum fc_session_state {
@@ -107,6 +112,11 @@ enum fc_rx_state {
 /* DONE.flags: the check value was recomputed from the disk read back after
  * fsync; without it, it is the value of the verified chunks as written. */
 #define FC_DONE_READBACK 0x02
+/* DONE.flags: the clone's identity (its host name) was set in a Linux root;
+ * or, FC_DONE_ID_SKIPPED, a name was given and no Linux root was found.
+ * Neither: no name was given. Never both. */
+#define FC_DONE_IDENTITY 0x04
+#define FC_DONE_ID_SKIPPED 0x08
 
 struct fc_hdr {
     uint8_t type; /* enum fc_pkt_type */
@@ -249,13 +259,26 @@ enum fc_auth_dir { FC_AUTH_TO_SERVER = 1, FC_AUTH_TO_RECEIVER = 2 };
 void fc_auth_dir_key(const uint8_t secret[FC_SECRET_LEN], enum fc_auth_dir dir,
                      uint8_t out[FC_SECRET_LEN]);
 int fc_auth_verify(const uint8_t *pkt, size_t len, const uint8_t key[FC_SECRET_LEN]);
-/* The secret travels in JOIN_ACK sealed to the JOIN's one-time X25519 key,
- * so a host that only sees the traffic cannot learn it. */
+/* What the server grants a receiver in JOIN_ACK: its secret, and the
+ * machine's identity as the server knows it (the MAC from its ARP table,
+ * the host name and lab from the inventory or the session's names), sealed
+ * together to the JOIN's one-time X25519 key: a host that only sees the
+ * traffic learns none of it, and the name comes with the secret every
+ * later tagged packet of the server proves. */
+struct fc_grant {
+    uint8_t secret[FC_SECRET_LEN];
+    uint8_t mac[FC_GRANT_MAC_LEN];        /* all zero: not known */
+    char hostname[FC_GRANT_TEXT_MAX + 1]; /* "": none given */
+    char lab[FC_GRANT_TEXT_MAX + 1];      /* "": none */
+};
 void fc_auth_box_keypair(uint8_t pub[FC_BOXPUB_LEN], uint8_t sec[32]);
-int fc_auth_seal_secret(uint8_t sealed[FC_SEALED_LEN], const uint8_t secret[FC_SECRET_LEN],
-                        const uint8_t pub[FC_BOXPUB_LEN]);
-int fc_auth_open_secret(uint8_t secret[FC_SECRET_LEN], const uint8_t sealed[FC_SEALED_LEN],
-                        const uint8_t pub[FC_BOXPUB_LEN], const uint8_t sec[32]);
+/* FC_EINVAL for a text longer than FC_GRANT_TEXT_MAX. */
+int fc_auth_seal_grant(uint8_t sealed[FC_SEALED_LEN], const struct fc_grant *g,
+                       const uint8_t pub[FC_BOXPUB_LEN]);
+/* FC_EPROTO if the box does not open, or its texts are too long, not
+ * padded with zero bytes, or hold a control character. */
+int fc_auth_open_grant(struct fc_grant *g, const uint8_t sealed[FC_SEALED_LEN],
+                       const uint8_t pub[FC_BOXPUB_LEN], const uint8_t sec[32]);
 
 /* A replay window over one peer's sequence numbers: the newest seen and the
  * 64 before it. fc_replay_accept() returns 1 and records seq if it is new,

@@ -89,6 +89,17 @@ static json_t *text(const char *s)
     return j;
 }
 
+/* The clone's identity step: the host name given in its JOIN_ACK, and what
+ * its DONE (or ABORT) said came of it; null while not known. */
+static void identity_json(json_t *j, const struct fc_rx *r)
+{
+    static const char *const what[] = {NULL, "done", "skipped", "failed"};
+    const char *id = r->identity < 4 ? what[r->identity] : NULL;
+
+    json_object_set_new(j, "hostname", r->hostname[0] ? json_string(r->hostname) : json_null());
+    json_object_set_new(j, "identity", id ? json_string(id) : json_null());
+}
+
 json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r)
 {
     char ip[INET_ADDRSTRLEN];
@@ -96,7 +107,7 @@ json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r)
     uint32_t done = r->status == FC_RXS_DONE ? total : r->p.chunks_done;
     double now = fc_server_now(s), wall = (double)time(NULL);
     double wall_last_seen = wall - (now - r->last_seen);
-    json_t *verdict = json_null(), *done_at = json_null();
+    json_t *verdict = json_null(), *done_at = json_null(), *j;
 
     inet_ntop(AF_INET, &r->addr.sin_addr, ip, sizeof(ip));
     /* The verdict its DONE gave: the disk read back, or the verified chunks
@@ -105,7 +116,7 @@ json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r)
         verdict = json_string(r->readback ? "readback" : "written");
         done_at = json_integer((json_int_t)(wall - (now - r->done_at)));
     }
-    return json_pack(
+    j = json_pack(
         "{s:s, s:I, s:o, s:o, s:s, s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:o, s:I, "
         "s:s}",
         "session", s->id_text, "id", (json_int_t)r->id, "name", text(r->name), "mac", text(r->mac),
@@ -115,6 +126,9 @@ json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r)
         (json_int_t)wall_last_seen, "disk_size", (json_int_t)r->target_size, "error",
         text(r->error), "verdict", verdict, "joined_at", (json_int_t)(wall - (now - r->joined_at)),
         "done_at", done_at, "bytes_written", (json_int_t)r->p.bytes_written, "run", s->run);
+    if (j)
+        identity_json(j, r);
+    return j;
 }
 
 json_t *fc_api_machines_json(const struct fc_session *s)
@@ -405,9 +419,7 @@ static void run_create(struct fc_daemon *d, struct fc_cmd *cmd)
     int rc = bad ? 0 : fc_daemon_add_session(d, &cfg, &s, why, sizeof(why));
 
     /* The request's strings: the session made its own copies. */
-    free((char *)cfg.image_path);
-    free((char *)cfg.iface);
-    free((char *)cfg.lab);
+    fc_config_free_strings(&cfg);
     if (bad)
         return answer_error(cmd, 400, why);
     if (rc)

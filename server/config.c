@@ -210,7 +210,8 @@ static int in_list(const char *const *names, const char *name)
 /* The session's settings that are not numbers; 1 if name is one of them. */
 static int is_session_text(const char *name)
 {
-    static const char *const names[] = {"image", "group", "iface", "lab", "rate", "stats", NULL};
+    static const char *const names[] = {"image", "group", "iface", "lab",
+                                        "rate",  "stats", "names", NULL};
 
     return in_list(names, name);
 }
@@ -252,6 +253,8 @@ static int set_option(struct fc_session_config *c, const char *name, const char 
         c->iface = v;
     else if (!strcmp(name, "lab"))
         c->lab = v;
+    else if (!strcmp(name, "names"))
+        c->names_file = v;
     else if (!strcmp(name, "rate"))
         return parse_rate(v, &c->rate_bps) ? (fc_error("bad --rate '%s' (e.g. 900M)", v), -1) : 0;
     else
@@ -621,7 +624,7 @@ void fc_config_session_defaults(struct fc_session_config *out, const struct fc_s
 {
     *out = *c;
     /* what names one session: never a default for another */
-    out->image_path = out->iface = out->stats_path = out->lab = NULL;
+    out->image_path = out->iface = out->stats_path = out->lab = out->names = NULL;
     out->deadline_wall = 0;
     out->group.s_addr = 0;
     out->data_port = 0;
@@ -804,6 +807,15 @@ static int json_member(struct fc_session_config *c, const char *key, json_t *v, 
         *(!strcmp(key, "readback") ? &c->readback : &c->zero_free) = json_is_true(v);
         return 0;
     }
+    if (!strcmp(key, "names")) {
+        if (!json_is_string(v))
+            return snprintf(why, cap, "names must be a string"), FC_EINVAL;
+        if (fc_names_parse(json_string_value(v), NULL, why, cap))
+            return FC_EINVAL;
+        free((char *)c->names); /* a body naming it twice */
+        c->names = strdup(json_string_value(v));
+        return c->names ? 0 : (snprintf(why, cap, "out of memory"), FC_ENOMEM);
+    }
     if (!strcmp(key, "start")) {
         if (!json_is_string(v) ||
             (strcmp(json_string_value(v), "now") && strcmp(json_string_value(v), "policy")))
@@ -821,6 +833,15 @@ static int json_member(struct fc_session_config *c, const char *key, json_t *v, 
     if (set_option(c, name, text))
         return snprintf(why, cap, "bad value for %s", key), FC_EINVAL;
     return 0;
+}
+
+void fc_config_free_strings(struct fc_session_config *c)
+{
+    free((char *)c->image_path);
+    free((char *)c->iface);
+    free((char *)c->lab);
+    free((char *)c->names);
+    c->image_path = c->iface = c->lab = c->names = NULL;
 }
 
 int fc_config_from_json(struct fc_session_config *c, const struct fc_session_config *defaults,
@@ -860,6 +881,8 @@ json_t *fc_config_to_json(const struct fc_session_config *c)
                   c->readback != 0);
     if (j && c->lab)
         json_object_set_new(j, "lab", json_string(c->lab));
+    if (j && c->names)
+        json_object_set_new(j, "names", json_string(c->names));
     if (j && c->deadline_wall)
         json_object_set_new(j, "deadline", json_integer(c->deadline_wall));
     return j;

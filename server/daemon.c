@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
+#include "common/textfile.h"
 #include "common/key.h"
 #include "common/log.h"
 #include "common/meter.h"
@@ -181,6 +182,34 @@ static int open_image(struct fc_daemon *d, struct fc_session *s, char *why, size
     return 0;
 }
 
+/* Host names by MAC for the JOIN_ACKs, read now, once: the loop never
+ * waits on the store after this. */
+static int load_names(struct fc_daemon *d, struct fc_session *s, char *why, size_t cap)
+{
+    struct fc_store_reader *r = d->store ? fc_store_reader_open(d->store) : NULL;
+    json_t *inventory = r ? fc_store_machines(r, NULL) : NULL;
+    char *text = NULL;
+    int rc = 0;
+
+    if (s->cfg.names_file && !s->cfg.names) {
+        rc = fc_read_text(s->cfg.names_file, FC_NAMES_TEXT_MAX, &text);
+        if (rc)
+            snprintf(why, cap, "--names %s: %s", s->cfg.names_file,
+                     rc == FC_EFORMAT ? "too large" : strerror(errno));
+        s->cfg.names = text; /* the session's own copy from now on */
+    }
+    if (!rc)
+        rc = fc_names_load(&s->names, s->cfg.names, inventory, why, cap);
+    json_decref(inventory);
+    fc_store_reader_close(r);
+    if (!rc && s->names.n)
+        fc_info("session %08x: host names for %u machines (%s)", s->session_id, s->names.n,
+                !s->cfg.names ? "the inventory"
+                : inventory   ? "its names list, then the inventory"
+                              : "its names list");
+    return rc;
+}
+
 static int open_session(struct fc_daemon *d, struct fc_session *s, char *why, size_t cap)
 {
     int is_lo = 0, rc = open_image(d, s, why, cap);
@@ -213,7 +242,7 @@ static int open_session(struct fc_daemon *d, struct fc_session *s, char *why, si
     if (rc)
         snprintf(why, cap, "cannot set up the session's sockets on %s: %s", s->cfg.iface,
                  fc_strerror(rc));
-    return rc;
+    return rc ? rc : load_names(d, s, why, cap);
 }
 
 static void announce(const struct fc_session *s)
@@ -247,6 +276,9 @@ void fc_daemon_free_session(struct fc_session *s)
     free((char *)s->cfg.iface);
     free((char *)s->cfg.stats_path);
     free((char *)s->cfg.lab);
+    free((char *)s->cfg.names);
+    free((char *)s->cfg.names_file);
+    fc_names_free(&s->names);
     fc_sender_free(s);
     fc_repair_free(s);
     fc_joins_free(s);
@@ -266,8 +298,11 @@ static int own_strings(struct fc_session_config *c, const struct fc_session_conf
     c->iface = from->iface ? strdup(from->iface) : NULL;
     c->stats_path = from->stats_path ? strdup(from->stats_path) : NULL;
     c->lab = from->lab ? strdup(from->lab) : NULL;
+    c->names = from->names ? strdup(from->names) : NULL;
+    c->names_file = from->names_file ? strdup(from->names_file) : NULL;
     if ((from->image_path && !c->image_path) || (from->iface && !c->iface) ||
-        (from->stats_path && !c->stats_path) || (from->lab && !c->lab))
+        (from->stats_path && !c->stats_path) || (from->lab && !c->lab) ||
+        (from->names && !c->names) || (from->names_file && !c->names_file))
         return FC_ENOMEM;
     return 0;
 }

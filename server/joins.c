@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/meter.h"
+#include "proto/wol.h"
 #include "server/server.h"
 
 int fc_joins_init(struct fc_session *s)
@@ -32,8 +33,20 @@ void fc_joins_free(struct fc_session *s)
     s->n_pending = 0;
 }
 
+void fc_joins_grant(struct fc_grant *g, const uint8_t *secret, const char *mac,
+                    const char *hostname, const char *lab)
+{
+    memset(g, 0, sizeof(*g));
+    memcpy(g->secret, secret, FC_SECRET_LEN);
+    if (mac[0])
+        fc_mac_parse(mac, g->mac);
+    snprintf(g->hostname, sizeof(g->hostname), "%s", hostname);
+    snprintf(g->lab, sizeof(g->lab), "%s", lab);
+}
+
 void fc_joins_send_ack(struct fc_session *s, const struct sockaddr_in *to, uint64_t nonce,
-                       uint32_t id, uint8_t status, const uint8_t *secret, const uint8_t *box_pub)
+                       uint32_t id, uint8_t status, const struct fc_grant *g,
+                       const uint8_t *box_pub)
 {
     struct fc_join_ack a;
     uint8_t buf[256];
@@ -44,7 +57,7 @@ void fc_joins_send_ack(struct fc_session *s, const struct sockaddr_in *to, uint6
     a.receiver_id = id;
     a.status = status;
     a.report_ms = fc_rx_report_ms(s);
-    if (status == FC_REASON_OK && fc_auth_seal_secret(a.sealed, secret, box_pub))
+    if (status == FC_REASON_OK && fc_auth_seal_grant(a.sealed, g, box_pub))
         return;
     n = fc_join_ack_encode(buf, sizeof(buf), s->session_id, ++s->ctrl_seq, &a);
     if (n > 0)
@@ -164,6 +177,34 @@ static int join_allowed(struct fc_session *s)
     return 0;
 }
 
+static void answer(struct fc_session *s, const struct sockaddr_in *to, const struct fc_pending *p)
+{
+    struct fc_grant g;
+
+    fc_joins_grant(&g, p->secret, p->mac, p->hostname, p->lab);
+    fc_joins_send_ack(s, to, p->nonce, p->id, FC_REASON_OK, &g, p->box_pub);
+    sodium_memzero(&g, sizeof(g));
+}
+
+/* Its MAC from our ARP table (never the receiver's claim: the manifest
+ * fetch before the JOIN made the entry), and the name the session gives
+ * that MAC. */
+static void name_machine(struct fc_session *s, struct fc_pending *p)
+{
+    const struct fc_name *n;
+    uint8_t mac[FC_MAC_LEN];
+
+    if (fc_netio_mac_of(p->addr.sin_addr, p->mac) || fc_mac_parse(p->mac, mac)) {
+        p->mac[0] = 0;
+        return;
+    }
+    n = fc_names_find(&s->names, mac);
+    if (!n)
+        return;
+    snprintf(p->hostname, sizeof(p->hostname), "%s", n->hostname);
+    snprintf(p->lab, sizeof(p->lab), "%s", n->lab);
+}
+
 void fc_joins_on_join(struct fc_session *s, const struct sockaddr_in *from, const uint8_t *pkt,
                       size_t len, uint32_t seq, const struct fc_join *j)
 {
@@ -185,7 +226,7 @@ void fc_joins_on_join(struct fc_session *s, const struct sockaddr_in *from, cons
     }
     p = find_repeat(s, from, j);
     if (p) {
-        fc_joins_send_ack(s, from, j->nonce, p->id, FC_REASON_OK, p->secret, p->box_pub);
+        answer(s, from, p);
         return;
     }
     inet_ntop(AF_INET, &from->sin_addr, ip, sizeof(ip));
@@ -203,9 +244,10 @@ void fc_joins_on_join(struct fc_session *s, const struct sockaddr_in *from, cons
     p->target_size = j->target_size;
     p->chunks_done = j->chunks_done;
     snprintf(p->name, sizeof(p->name), "%s", j->name);
+    name_machine(s, p);
     fc_debug("session %08x machine %s: JOIN answered, receiver %08x until confirmed", s->session_id,
              who, p->id);
-    fc_joins_send_ack(s, from, j->nonce, p->id, FC_REASON_OK, p->secret, p->box_pub);
+    answer(s, from, p);
 }
 
 struct fc_rx *fc_joins_confirm(struct fc_session *s, uint32_t id, const uint8_t *pkt, size_t len,

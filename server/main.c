@@ -45,6 +45,8 @@ static void usage(FILE *out)
             "  --readback          receivers read the whole disk back after fsync and\n"
             "                      check it (a second pass; default: the verified chunks\n"
             "                      as written and fsynced)\n"
+            "  --names FILE        \"MAC,hostname\" lines: the host name each machine's clone\n"
+            "                      gets (before the inventory's; docs/identity.md)\n"
             "  --loopback          receivers run on this host (multicast loop on)\n"
             "  --verbose           status line every second\n"
             "daemon:\n"

@@ -3,6 +3,7 @@
  * the manifest gives), and dropping the silent and the hopeless so that the
  * others finish. Every change of a receiver's status is logged here. */
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,11 @@ static void take_identity(struct fc_rx *r, const struct fc_pending *p, uint32_t 
     r->addr = p->addr;
     r->join_nonce = p->nonce;
     memcpy(r->box_pub, p->box_pub, FC_BOXPUB_LEN);
+    /* What its JOIN_ACK granted: a re-JOIN is answered with the same. */
+    if (p->mac[0])
+        memcpy(r->mac, p->mac, sizeof(r->mac));
+    snprintf(r->hostname, sizeof(r->hostname), "%s", p->hostname);
+    snprintf(r->lab, sizeof(r->lab), "%s", p->lab);
 }
 
 struct fc_rx *fc_rx_admit(struct fc_session *s, const struct fc_pending *p, uint32_t seq)
@@ -211,9 +217,10 @@ struct fc_rx *fc_rx_admit(struct fc_session *s, const struct fc_pending *p, uint
     r->joined_at = r->last_seen = r->last_advance = fc_server_now(s);
     r->sent_mark = fc_sender_seq(s);
     r->status = FC_RXS_ACTIVE;
-    fc_info("session %08x machine %s: joined as receiver %08x%s, %u of %u chunks already written",
+    fc_info("session %08x machine %s: joined as receiver %08x%s, %u of %u chunks already written; "
+            "host name %s",
             s->session_id, who, r->id, s->state == FC_SS_WAITING ? "" : " (late)", p->chunks_done,
-            s->img.m.n_chunks);
+            s->img.m.n_chunks, r->hostname[0] ? r->hostname : "none given");
     fc_api_machine_changed(s, r);
     fc_session_maybe_start(s);
     return r;
@@ -222,6 +229,7 @@ struct fc_rx *fc_rx_admit(struct fc_session *s, const struct fc_pending *p, uint
 void fc_rx_rejoined(struct fc_session *s, struct fc_rx *r, const struct sockaddr_in *from,
                     const struct fc_join *j)
 {
+    struct fc_grant g;
     char a[32];
 
     r->addr = *from;
@@ -229,7 +237,9 @@ void fc_rx_rejoined(struct fc_session *s, struct fc_rx *r, const struct sockaddr
     memcpy(r->box_pub, j->box_pub, FC_BOXPUB_LEN);
     fc_info("session %08x machine %s: joined again from %s as receiver %08x, %u chunks written",
             s->session_id, r->name, addr_str(from, a, sizeof(a)), r->id, j->chunks_done);
-    fc_joins_send_ack(s, from, j->nonce, r->id, FC_REASON_OK, r->secret, r->box_pub);
+    fc_joins_grant(&g, r->secret, r->mac, r->hostname, r->lab);
+    fc_joins_send_ack(s, from, j->nonce, r->id, FC_REASON_OK, &g, r->box_pub);
+    sodium_memzero(&g, sizeof(g));
 }
 
 /* Loss as the receiver reports it, clamped to what we actually sent since
@@ -315,6 +325,9 @@ void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *
     r->done_at = fc_server_now(s);
     r->p.bytes_written = d->bytes_written;
     r->readback = !!(d->flags & FC_DONE_READBACK);
+    r->identity = (d->flags & FC_DONE_IDENTITY)     ? FC_RXI_DONE
+                  : (d->flags & FC_DONE_ID_SKIPPED) ? FC_RXI_SKIPPED
+                                                    : FC_RXI_NONE;
     /* The operator asked for the disk to be read back: a receiver that did
      * not (an old or modified one) has not given the verdict asked for. */
     if (d->status == FC_REASON_OK && s->cfg.readback && !r->readback) {
@@ -327,11 +340,13 @@ void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *
         r->p.chunks_done = s->img.m.n_chunks;
         /* Which verdict: the disk read back after fsync (--readback), or
          * every chunk verified, written and fsynced (the default). */
-        fc_info("session %08x machine %s: done, disk verified (%s; %.1f s after joining)",
+        fc_info("session %08x machine %s: done, disk verified (%s; %.1f s after joining); "
+                "identity: %s%s",
                 s->session_id, r->name,
                 r->readback ? "read back after fsync"
                             : "every chunk checked before writing, synced; no read-back",
-                r->done_at - r->joined_at);
+                r->done_at - r->joined_at, fc_rx_identity_text(r->identity),
+                r->identity == FC_RXI_DONE ? r->hostname : "");
         fc_pxecfg_machine_done(s, r);
     } else {
         r->status = FC_RXS_FAILED;
@@ -346,12 +361,28 @@ void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *
     fc_session_check_end(s);
 }
 
+const char *fc_rx_identity_text(uint8_t identity)
+{
+    switch (identity) {
+    case FC_RXI_DONE:
+        return "host name set to ";
+    case FC_RXI_SKIPPED:
+        return "skipped (no Linux root found)";
+    case FC_RXI_FAILED:
+        return "failed";
+    default:
+        return "none (no host name given)";
+    }
+}
+
 void fc_rx_on_abort(struct fc_session *s, struct fc_rx *r, const struct fc_abort *a)
 {
     if (r->status != FC_RXS_ACTIVE)
         return;
     r->status = FC_RXS_FAILED;
     r->reason = a->reason;
+    if (a->reason == FC_REASON_IDENTITY)
+        r->identity = FC_RXI_FAILED;
     snprintf(r->error, sizeof(r->error), "%s", a->text);
     fc_error("session %08x machine %s: FAILED: %s", s->session_id, r->name, a->text);
     fc_api_machine_changed(s, r);

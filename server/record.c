@@ -149,9 +149,7 @@ static int resume_one(struct fc_daemon *d, const json_t *row)
         rc = fc_daemon_resume_session(d, &cfg, run,
                                       json_integer_value(json_object_get(row, "created_at")), &s,
                                       why, sizeof(why));
-    free((char *)cfg.image_path);
-    free((char *)cfg.iface);
-    free((char *)cfg.lab);
+    fc_config_free_strings(&cfg);
     if (rc) {
         /* Said in its row, so the report shows why it never finished. */
         fc_error("session %s (run %s): cannot resume: %s",

@@ -225,9 +225,7 @@ static int start_run(struct fc_daemon *d, struct fc_schedule *sc, int64_t now, c
         if (sc->wake)
             rc = wake_lab(d, cfg.iface, machines, why, cap);
     }
-    free((char *)cfg.image_path);
-    free((char *)cfg.iface);
-    free((char *)cfg.lab);
+    fc_config_free_strings(&cfg);
     json_decref(body);
     json_decref(machines);
     return rc;
@@ -320,9 +318,7 @@ int fc_schedule_create(struct fc_daemon *d, const json_t *body, json_t **out, ch
     /* The session body is checked now, not at 02:00. */
     probe = run_body(&sc, 1, sc.at);
     rc = fc_config_from_json(&cfg, &d->session_defaults, probe, why, cap);
-    free((char *)cfg.image_path);
-    free((char *)cfg.iface);
-    free((char *)cfg.lab);
+    fc_config_free_strings(&cfg);
     json_decref(probe);
     if (!rc && d->n_schedules >= SCHEDULES_MAX)
         rc = FC_ESTATE, snprintf(why, cap, "%d schedules already", SCHEDULES_MAX);

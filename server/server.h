@@ -46,6 +46,7 @@
 #include "server/history.h"
 #include "server/store.h"
 #include "server/http.h"
+#include "server/names.h"
 #include "server/pxewatch.h"
 #include "server/wake.h"
 #include "common/fec.h"
@@ -84,6 +85,8 @@ struct fc_session_config {
     double max_time;        /* seconds from the start; then the unfinished fail. 0: none */
     int64_t deadline_wall;  /* unix seconds; then the unfinished fail (a schedule's). 0: none */
     const char *lab;        /* the lab imaged (inventory): who never joined is reported */
+    const char *names;      /* "MAC,hostname" lines (API "names"): host names for the clones */
+    const char *names_file; /* --names FILE: the same lines in a file, read at session creation */
     double repair_budget;   /* repair packets one receiver may ask, x the image's packets */
     uint8_t ttl;
     const char *stats_path;
@@ -100,6 +103,9 @@ enum fc_sess_state {
 };
 
 enum fc_rx_status { FC_RXS_ACTIVE, FC_RXS_DONE, FC_RXS_FAILED, FC_RXS_DROPPED };
+/* The clone's identity step (docs/identity.md), from DONE's flags or an
+ * ABORT with FC_REASON_IDENTITY. */
+enum fc_rx_identity { FC_RXI_NONE, FC_RXI_DONE, FC_RXI_SKIPPED, FC_RXI_FAILED };
 
 struct fc_rx {
     uint32_t id; /* random: not guessable from the others' */
@@ -111,7 +117,10 @@ struct fc_rx {
     uint64_t join_nonce;
     uint8_t box_pub[FC_BOXPUB_LEN];
     char name[FC_NAME_MAX + 1];
-    char mac[18]; /* from the ARP table, "" until known */
+    char mac[18];                         /* from the ARP table, "" until known */
+    char hostname[FC_GRANT_TEXT_MAX + 1]; /* given in its JOIN_ACK (names.h); "" none */
+    char lab[FC_GRANT_TEXT_MAX + 1];
+    uint8_t identity; /* enum fc_rx_identity: what its DONE said of the clone's identity */
     enum fc_rx_status status;
     uint8_t reason; /* enum fc_reason, for FAILED and DROPPED */
     uint64_t target_size;
@@ -301,6 +310,8 @@ struct fc_pending {
     uint64_t target_size;
     uint32_t chunks_done;
     char name[FC_NAME_MAX + 1];
+    char mac[18]; /* from the ARP table at its JOIN, "" unknown */
+    char hostname[FC_GRANT_TEXT_MAX + 1], lab[FC_GRANT_TEXT_MAX + 1]; /* sealed in its grant */
 };
 
 struct fc_session;
@@ -397,6 +408,7 @@ struct fc_session {
     uint32_t n_pending;
     struct fc_bucket rejoin_bucket; /* unauthenticated "join again" answers (receivers.c) */
     struct fc_bucket join_bucket;   /* JOINs answered (joins.c) */
+    struct fc_names names;          /* host names by MAC, read at creation (names.h) */
     int deadline_passed;
 
     struct fc_stats st;
@@ -423,6 +435,9 @@ void fc_config_session_defaults(struct fc_session_config *out, const struct fc_s
 int fc_config_reload(struct fc_daemon_config *cur, struct fc_session_config *defaults);
 /* Frees the config file's strings (at exit). */
 void fc_config_free(struct fc_daemon_config *dc);
+/* The strings an API body gave a session config (image, iface, lab, names),
+ * once the session has made its own copies. */
+void fc_config_free_strings(struct fc_session_config *c);
 int fc_session_config_check(const struct fc_session_config *c, char *why, size_t cap);
 /* The API create body that makes c again (what the store keeps to resume). */
 json_t *fc_config_to_json(const struct fc_session_config *c);
@@ -584,8 +599,14 @@ struct fc_rx *fc_joins_confirm(struct fc_session *s, uint32_t id, const uint8_t 
                                uint32_t seq);
 int fc_joins_known(const struct fc_session *s, uint32_t id);
 void fc_joins_expire(struct fc_session *s, double now);
+/* g NULL for a refusal; else the grant sealed to box_pub (fc_joins_grant). */
 void fc_joins_send_ack(struct fc_session *s, const struct sockaddr_in *to, uint64_t nonce,
-                       uint32_t id, uint8_t status, const uint8_t *secret, const uint8_t *box_pub);
+                       uint32_t id, uint8_t status, const struct fc_grant *g,
+                       const uint8_t *box_pub);
+/* What a JOIN_ACK grants: the secret and the machine's MAC (text, "" not
+ * known), host name and lab. Wipe it after use (it holds the secret). */
+void fc_joins_grant(struct fc_grant *g, const uint8_t *secret, const char *mac,
+                    const char *hostname, const char *lab);
 
 /* receivers.c */
 struct fc_rx *fc_rx_find(struct fc_session *s, uint32_t id);
@@ -606,6 +627,8 @@ void fc_rx_on_progress(struct fc_session *s, struct fc_rx *r, uint32_t seq,
                        const struct fc_progress *p);
 void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *d);
 void fc_rx_on_abort(struct fc_session *s, struct fc_rx *r, const struct fc_abort *a);
+/* For the log line of a machine done (enum fc_rx_identity). */
+const char *fc_rx_identity_text(uint8_t identity);
 void fc_rx_drop(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *why);
 void fc_rx_fail(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *why);
 void fc_rx_send_abort(struct fc_session *s, struct fc_rx *r, uint8_t reason, const char *text);

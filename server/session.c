@@ -197,7 +197,11 @@ static void apply_drop_rules(struct fc_session *s, double now)
         if (now - r->last_seen > s->cfg.drop_silent) {
             snprintf(why, sizeof(why), "silent for %.0f s", now - r->last_seen);
             fc_rx_drop(s, r, FC_REASON_SILENT, why);
-        } else if (s->state != FC_SS_WAITING && now - r->last_advance > s->cfg.drop_stall) {
+        } else if (s->state != FC_SS_WAITING && r->best_done < s->img.m.n_chunks &&
+                   now - r->last_advance > s->cfg.drop_stall) {
+            /* Every chunk written: it is finishing (fsync, read-back, the
+             * clone's identity and hooks, each bounded on its side), not
+             * stalled; silence still drops it. */
             snprintf(why, sizeof(why), "no chunk written for %.0f s", now - r->last_advance);
             fc_rx_drop(s, r, FC_REASON_BEHIND, why);
         } else if (r->lossy_secs >= 10) {

@@ -422,6 +422,13 @@ function makeTile() {
   return t;
 }
 
+// The clone's identity: the host name the server gave it and what came of it
+// (docs/identity.md); '' when none was given.
+function identityText(m) {
+  if (!m.hostname) return '';
+  return m.hostname + (m.identity ? ' (' + m.identity + ')' : '');
+}
+
 function updateTile(t, m) {
   const pct = Math.min(100, Math.max(0, m.progress_pct || 0));
   t.dataset.state = m.state;
@@ -430,7 +437,9 @@ function updateTile(t, m) {
   t.querySelector('.n').textContent = m.name || m.mac || '#' + m.id;
   t.querySelector('.p').textContent = Math.floor(pct) + '%';
   t.querySelector('.ip').textContent = m.ip || m.mac || '';
-  t.querySelector('.st').replaceChildren(el('b', null, m.state));
+  const ident = identityText(m);
+  t.querySelector('.st').replaceChildren(el('b', null, m.state),
+    ident ? el('span', 'hn', ' · ' + ident) : '');
   const rate = m.state === 'receiving' ? fmtBits(m.rate_bps).replace('bit/s', 'b/s') : '';
   t.querySelector('.rt').textContent = rate + (m.repairs_requested ? (rate ? ' · ' : '') +
     m.repairs_requested + ' rep' : '');
@@ -442,7 +451,8 @@ function updateTile(t, m) {
     'progress ' + fmtPct(m.progress_pct), 'rate ' + fmtBits(m.rate_bps),
     'repairs requested ' + m.repairs_requested + ', packets lost ' + m.pkts_lost,
     'disk ' + fmtBytes(m.disk_size), 'last seen ' + fmtTime(m.last_seen),
-  ].concat(m.error ? ['error: ' + m.error] : []).join('\n');
+  ].concat(identityText(m) ? ['host name ' + identityText(m)] : [])
+    .concat(m.error ? ['error: ' + m.error] : []).join('\n');
 }
 
 function renderGrid(s, ms) {

@@ -5,15 +5,20 @@
 # in.tftpd serving the TFTP root `fleetcast pxe build` made, and fleetcastd --tftp-root, in srv.
 #
 #   master   an MBR disk made here: syslinux on a FAT partition booting the Debian kernel and a
-#            tiny initramfs whose /init prints FLEETCAST-CLONE-OK on ttyS0 and powers off, and a
-#            partition of random data; captured with `fleetcast image create`
+#            tiny initramfs whose /init mounts the ext4 root partition (hostname "master", a
+#            machine-id, SSH host keys), prints its host name and machine-id (making one when
+#            it is empty, as systemd does at first boot) and FLEETCAST-CLONE-OK on ttyS0 and
+#            powers off; and a partition of random data; captured with `fleetcast image create`
 #   phase 1  vm1..vm3 (blank disks, e1000, network boot first) image themselves in one session
-#            (--min-receivers 3) and power off; vm2 has its own entry (pxe build --machine:
-#            fleetcast.disk=/dev/sda); vm4, whose disk is too small, fails cleanly
-#   checks   every disk equals a fresh `fleetcast image restore` and passes `image compare`;
-#            three pxelinux.cfg/01-<mac> say LOCALBOOT; the stats say three done; vm4 was
-#            refused by the server, said why on its console, did not reboot, disk untouched
-#   phase 2  vm1..vm3 boot their own disk (no network) and print the marker; a copy of vm1's
+#            (--min-receivers 3, --names: pc-vm1..3 by MAC) and power off; vm2 has its own
+#            entry (pxe build --machine: fleetcast.disk=/dev/sda); vm4, whose disk is too
+#            small, fails cleanly
+#   checks   every disk equals a fresh `fleetcast image restore` outside its root partition,
+#            whose identity was set (debugfs: its host name, an empty machine-id, no SSH host
+#            keys); three pxelinux.cfg/01-<mac> say LOCALBOOT; the stats say three done; vm4
+#            was refused by the server, said why on its console, did not reboot, disk untouched
+#   phase 2  vm1..vm3 boot their own disk (no network) and print the marker with three
+#            different host names (the names list's) and machine-ids; a copy of vm1's
 #            disk network-boots and its 01-<mac> file sends it to the local disk (marker
 #            again); vm5 with two disks large enough refuses to guess and reports to a second
 #            fleetcastd session (fleetcast-recv --probe and --report-failure)
@@ -36,6 +41,7 @@ done
 
 MB=$((1024 * 1024))
 DISK_MIB=64
+ROOT_MIB=49 # the root partition: 49..61 MiB
 SRV_ADDR=10.77.0.1
 declare -A MAC=([vm1]=52:54:00:fc:0a:01 [vm2]=52:54:00:fc:0a:02 [vm3]=52:54:00:fc:0a:03
 	[vm4]=52:54:00:fc:0a:04 [vm5]=52:54:00:fc:0a:05 [vm1net]=52:54:00:fc:0a:01)
@@ -80,21 +86,60 @@ pick_kernel() {
 	echo "$best"
 }
 
-# make_marker_initrd OUT: busybox and an /init that prints the marker and powers off.
+# make_marker_initrd OUT KERNEL: busybox, the modules to read an ext4 partition of an IDE disk,
+# and an /init that prints the root partition's host name and machine-id (one made the way
+# systemd does when the file is empty), then the marker, and powers off.
 make_marker_initrd() {
-	local root=$T/marker-root
-	mkdir -p "$root"/{bin,dev,proc}
+	local root=$T/marker-root kver=${2#*/vmlinuz-} ko m
+	mkdir -p "$root"/{bin,dev,proc,mnt,mod}
 	cp "$(command -v busybox)" "$root/bin/busybox"
 	ln -s busybox "$root/bin/sh"
+	# In load order, each once: the IDE disk, then ext4 and the checksum it needs (one module
+	# per --show-depends: the words after the first are its parameters).
+	for m in ata_piix sd_mod crc32c_generic ext4; do modprobe -S "$kver" --show-depends "$m"; done |
+		awk '$1 == "insmod" && !seen[$2]++ {print $2}' >"$T/marker.modules"
+	while read -r ko; do cp "$ko" "$root/mod/"; echo "${ko##*/}"; done <"$T/marker.modules" \
+		>"$root/mod/order"
 	cat >"$root/init" <<-'EOF'
 		#!/bin/sh
-		/bin/busybox mount -t devtmpfs devtmpfs /dev
+		B=/bin/busybox
+		$B mount -t devtmpfs devtmpfs /dev
+		$B mount -t proc proc /proc
+		while read -r m; do $B insmod "/mod/$m"; done </mod/order
+		i=0
+		while [ ! -b /dev/sda3 ] && [ $i -lt 100 ]; do $B sleep 0.1; i=$((i + 1)); done
+		if $B mount -t ext4 /dev/sda3 /mnt; then
+			if [ ! -s /mnt/etc/machine-id ]; then
+				$B tr -d '-' </proc/sys/kernel/random/uuid >/mnt/etc/machine-id
+			fi
+			echo "FLEETCAST-HOSTNAME=$($B cat /mnt/etc/hostname)" >/dev/ttyS0
+			echo "FLEETCAST-MACHINE-ID=$($B cat /mnt/etc/machine-id)" >/dev/ttyS0
+			$B umount /mnt
+		else
+			echo "FLEETCAST-NO-ROOT: cannot mount /dev/sda3" >/dev/ttyS0
+		fi
 		echo "FLEETCAST-CLONE-OK: booted from the cloned disk" >/dev/ttyS0
-		/bin/busybox sync
-		/bin/busybox poweroff -f
+		$B sync
+		$B poweroff -f
 	EOF
 	chmod +x "$root/init"
 	(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -9) >"$1"
+}
+
+# make_root_fs OUT: the master's Linux root (ext4, 12 MiB): what identity edits.
+make_root_fs() {
+	local tree=$T/root-tree t
+	mkdir -p "$tree/etc/ssh"
+	printf 'ID=debian\nVERSION_ID="12"\n' >"$tree/etc/os-release"
+	echo master >"$tree/etc/hostname"
+	printf '127.0.0.1\tlocalhost\n127.0.1.1\tmaster\n' >"$tree/etc/hosts"
+	echo 0badc0ffee0000000000000000000042 >"$tree/etc/machine-id"
+	for t in rsa ed25519; do
+		head -c 1500 /dev/urandom >"$tree/etc/ssh/ssh_host_${t}_key"
+		echo "ssh-$t AAAA master" >"$tree/etc/ssh/ssh_host_${t}_key.pub"
+	done
+	must mke2fs -q -F -t ext4 -d "$tree" "$1" 12M
+	rm -rf "$tree"
 }
 
 # make_master DISK KERNEL INITRD: the bootable MBR disk (see the top of this file).
@@ -106,6 +151,7 @@ make_master() {
 		label: dos
 		start=1MiB, size=40MiB, type=c, bootable
 		start=41MiB, size=8MiB, type=83
+		start=49MiB, size=12MiB, type=83
 	EOF
 	must dd if=/usr/lib/syslinux/mbr/mbr.bin of="$disk" bs=440 count=1 conv=notrunc status=none
 	must mkfs.vfat -F 16 -n FCCLONE --offset 2048 "$disk" $((40 * 1024))
@@ -115,6 +161,9 @@ make_master() {
 	must mcopy -i "$disk@@1M" "$3" ::/initrd.img
 	must mcopy -i "$disk@@1M" "$T/syslinux.cfg" ::/syslinux.cfg
 	garbage "$disk" $((41 * MB)) $((4 * MB))
+	make_root_fs "$T/root.ext4"
+	put "$T/root.ext4" "$disk" $((ROOT_MIB * MB))
+	rm -f "$T/root.ext4"
 }
 
 # pick_accel KERNEL INITRD: kvm if /dev/kvm boots the marker initramfs within 30 s, else tcg
@@ -185,7 +234,7 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 KERNEL=$(pick_kernel)
 log "kernel $KERNEL"
-make_marker_initrd "$T/marker.img"
+make_marker_initrd "$T/marker.img" "$KERNEL"
 make_master "$T/master.raw" "$KERNEL" "$T/marker.img"
 IMG=$T/master.fcimg PUB=$T/key.pub REF=$T/ref.img
 must "$FLEETCAST" key gen --out "$T/key"
@@ -226,8 +275,9 @@ lab_bg srv "$T/dnsmasq.log" dnsmasq --no-daemon --conf-file=/dev/null --port=0 -
 	die "cannot start dnsmasq"
 lab_bg srv "$T/tftpd.log" in.tftpd -L -u root -v -s "$TFTP" -a "$SRV_ADDR:69" >/dev/null ||
 	die "cannot start in.tftpd"
+for vm in "${IMAGED[@]}"; do echo "${MAC[$vm]},pc-$vm"; done >"$T/names.csv"
 mc_server -- --min-receivers 3 --max-wait 400 --rate 20M --drop-silent 60 \
-	--tftp-root "$TFTP" --verbose
+	--tftp-root "$TFTP" --names "$T/names.csv" --verbose
 
 # ---------------------------------------------------------------------------- phase 1
 
@@ -254,8 +304,15 @@ for vm in "${IMAGED[@]}"; do
 	assert_eq 0 "${VM_RC[$vm]}" "$vm: QEMU ended by itself (power off), not killed"
 	assert_match 'fleetcast: DONE: /dev/sda written and verified' "$out" "$vm: console says DONE"
 	assert_match 'reboot: Power down' "$out" "$vm: powered off (fleetcast.after=poweroff)"
-	check "$vm: disk identical to a fresh restore" cmp -s "$T/$vm.disk" "$REF"
-	check "$vm: fleetcast image compare" quiet "$FLEETCAST" image compare "$IMG" "$T/$vm.disk"
+	check "$vm: disk identical to a fresh restore before its root partition" \
+		cmp -s -n $((ROOT_MIB * MB)) "$T/$vm.disk" "$REF"
+	check "$vm: and after it" cmp -s -i $(((ROOT_MIB + 12) * MB)) "$T/$vm.disk" "$REF"
+	root="$T/$vm.disk?offset=$((ROOT_MIB * MB))"
+	assert_eq "pc-$vm" "$(debugfs -R 'cat /etc/hostname' "$root" 2>/dev/null)" "$vm: its host name (debugfs)"
+	assert_eq 0 "$(debugfs -R 'cat /etc/machine-id' "$root" 2>/dev/null | wc -c)" "$vm: machine-id emptied"
+	check "$vm: SSH host keys removed" eval "! debugfs -R 'ls /etc/ssh' '$root' 2>/dev/null | grep -q ssh_host_"
+	assert_match "machine ${MAC[$vm]}.*host name set to pc-$vm" "$(cat "$T/srv.log")" \
+		"$vm: the server log says so"
 	f=$TFTP/pxelinux.cfg/01-${MAC[$vm]//:/-}
 	if [[ -f $f ]]; then
 		assert_match '^# fleetcastd:' "$(head -n 1 "$f")" "$vm: ${f##*/} written by fleetcastd"
@@ -299,10 +356,17 @@ vm_start vm1net n "$T/vm1net.disk"
 vm_start vm5 n "$T/vm5a.disk" "$T/vm5b.disk"
 vm_wait "$P2_LIMIT" "${IMAGED[@]}" vm1net vm5
 log "phase 2 (boot the clones; vm5) took $((SECONDS - t2)) s"
+declare -A IDS=()
 for vm in "${IMAGED[@]}"; do
 	# Each VM's phase-2 console replaced its phase-1 one: this is the boot from its own disk.
-	assert_match 'FLEETCAST-CLONE-OK' "$(console "$vm")" "$vm: boots its cloned disk (no network)"
+	out=$(console "$vm")
+	assert_match 'FLEETCAST-CLONE-OK' "$out" "$vm: boots its cloned disk (no network)"
+	assert_match "FLEETCAST-HOSTNAME=pc-$vm" "$out" "$vm: boots as pc-$vm (the names list's)"
+	id=$(grep -ao 'FLEETCAST-MACHINE-ID=[0-9a-f]*' <<<"$out" | cut -d= -f2)
+	assert_match '^[0-9a-f]{32}$' "$id" "$vm: a machine-id made at its first boot"
+	IDS[${id:-none}]=$vm
 done
+assert_eq 3 "${#IDS[@]}" "three different machine-ids"
 out=$(console vm1net)
 assert_match 'FLEETCAST-CLONE-OK' "$out" "vm1 network boot: 01-<mac> sends it to its local disk"
 check "vm1 network boot: not imaged again" eval "! grep -aq 'fleetcast PXE imaging' '$T/vm1net.serial.log'"

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "server/server.h"
 #include "tests/unit/unit.h"
 
@@ -177,5 +178,46 @@ START_TEST(test_reload)
 }
 END_TEST
 
+/* A session's names list (server/names.c): lines, header, comments, case
+ * and separators of MACs; the list before the inventory; bad lines named. */
+START_TEST(test_names_list)
+{
+    static const uint8_t m1[6] = {0x52, 0x54, 0, 0x12, 0x34, 0x56},
+                         m2[6] = {0x52, 0x54, 0, 0x12, 0x34, 0x57};
+    json_t *inv =
+        json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:n}]", "mac", "52:54:00:12:34:56",
+                  "name", "inv-1", "lab", "lab-a", "mac", "52:54:00:12:34:57", "name", "inv-2",
+                  "lab", "lab-b", "mac", "52:54:00:12:34:58", "name", "PC 8", "lab");
+    const struct fc_name *n;
+    struct fc_names nm;
+    char why[256];
+
+    ck_assert_int_eq(fc_names_load(&nm,
+                                   "mac,hostname\r\n# a comment\n\n 52-54-00-12-34-57 , pc-2\n",
+                                   inv, why, sizeof(why)),
+                     0);
+    n = fc_names_find(&nm, m2);
+    ck_assert_ptr_nonnull(n);
+    ck_assert_str_eq(n->hostname, "pc-2"); /* the list wins */
+    n = fc_names_find(&nm, m1);
+    ck_assert_ptr_nonnull(n);
+    ck_assert_str_eq(n->hostname, "inv-1");
+    ck_assert_str_eq(n->lab, "lab-a");
+    n = fc_names_find(&nm, (const uint8_t[6]){0x52, 0x54, 0, 0x12, 0x34, 0x58});
+    ck_assert(!n || !n->hostname[0]); /* "PC 8" is no host name: none given */
+    fc_names_free(&nm);
+    json_decref(inv);
+
+    ck_assert_int_eq(
+        fc_names_parse("52:54:00:12:34:56,pc-1\n52:54:00:12:34:56 pc-2\n", NULL, why, sizeof(why)),
+        FC_EINVAL);
+    ck_assert_str_eq(why, "names line 2: want MAC,hostname");
+    ck_assert_int_eq(fc_names_parse("ff:ff:ff:ff:ff:ff,pc-1\n", NULL, why, sizeof(why)), FC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "line 1: bad MAC"));
+    ck_assert_int_eq(fc_names_parse("52:54:00:12:34:56,pc_1\n", NULL, why, sizeof(why)), FC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "not a host name"));
+}
+END_TEST
+
 FC_TEST_MAIN("config", test_unknown_flag_takes_nothing, test_numbers_and_scales,
-             test_config_file_lines, test_session_defaults_and_json, test_reload)
+             test_config_file_lines, test_session_defaults_and_json, test_reload, test_names_list)

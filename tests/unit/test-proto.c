@@ -251,7 +251,7 @@ static const struct kind kinds[] = {
     {"discover", FC_PKT_DISCOVER, 83, 0, s_discover, enc_discover, dec_discover},
     {"announce", FC_PKT_ANNOUNCE, 83, 0, s_announce, enc_announce, dec_announce},
     {"join", FC_PKT_JOIN, 87 + 11, 0, s_join, enc_join, dec_join},
-    {"join_ack", FC_PKT_JOIN_ACK, 93, 0, s_join_ack, enc_join_ack, dec_join_ack},
+    {"join_ack", FC_PKT_JOIN_ACK, 29 + FC_SEALED_LEN, 0, s_join_ack, enc_join_ack, dec_join_ack},
     {"data", FC_PKT_DATA, 24 + 1408, 0, s_data, enc_data, dec_data},
     {"nak", FC_PKT_NAK, 23 + 9 + 2 + 9 + 16, 1, s_nak, enc_nak, dec_nak},
     {"progress", FC_PKT_PROGRESS, 216, 1, s_progress, enc_progress, dec_progress},
@@ -611,7 +611,7 @@ START_TEST(control_round_trips)
     ja.nonce = 43;
     ja.status = FC_REASON_FULL;
     n = fc_join_ack_encode(pkt, sizeof(pkt), SESSION, SEQ, &ja);
-    ck_assert_int_eq(n, 93);
+    ck_assert_int_eq(n, 29 + FC_SEALED_LEN); /* 227 */
     ck_assert_int_eq(fc_join_ack_decode(pkt, (size_t)n, &h, &ja2), 0);
     ck_assert(ja2.status == FC_REASON_FULL && ja2.receiver_id == 0 && ja2.nonce == 43);
 
@@ -822,8 +822,9 @@ START_TEST(control_inconsistencies)
                           memset(pkt + 29, 0, FC_SEALED_LEN - 1)));
     REJECT_POKED(K_JACK, (fc_put32(pkt + 22, 0), pkt[26] = FC_REASON_FULL,
                           memset(pkt + 30, 0, FC_SEALED_LEN - 1)));
-    REJECT_POKED(K_DONE, fc_put32(pkt + 14, 0)); /* no receiver id */
-    REJECT_POKED(K_DONE, pkt[18] = 0x04);        /* unknown flag */
+    REJECT_POKED(K_DONE, fc_put32(pkt + 14, 0));                           /* no receiver id */
+    REJECT_POKED(K_DONE, pkt[18] = 0x10);                                  /* unknown flag */
+    REJECT_POKED(K_DONE, pkt[18] = FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED); /* set and skipped */
     REJECT_POKED(K_DONE, pkt[19] = FC_REASON_MAX + 1);
     REJECT_POKED(K_ABORT, fc_put32(pkt + 14, 0)); /* v2: no whole-session ABORT */
     REJECT_POKED(K_ABORT, pkt[18] = 0);           /* an abort with no reason */
@@ -1099,6 +1100,53 @@ static int contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t 
     return 0;
 }
 
+/* The secret alone in a grant, and back (what these tests are about). */
+static int seal_secret(uint8_t *sealed, const uint8_t *secret, const uint8_t *pub)
+{
+    struct fc_grant g;
+
+    memset(&g, 0, sizeof(g));
+    memcpy(g.secret, secret, FC_SECRET_LEN);
+    return fc_auth_seal_grant(sealed, &g, pub);
+}
+
+static int open_secret(uint8_t *secret, const uint8_t *sealed, const uint8_t *pub,
+                       const uint8_t *sec)
+{
+    struct fc_grant g;
+    int rc = fc_auth_open_grant(&g, sealed, pub, sec);
+
+    if (!rc)
+        memcpy(secret, g.secret, FC_SECRET_LEN);
+    return rc;
+}
+
+/* The machine's identity travels sealed with its secret: MAC, host name
+ * and lab come back as given; a text too long is refused at sealing. */
+START_TEST(grant_carries_the_identity)
+{
+    uint8_t pub[FC_BOXPUB_LEN], sec[32], sealed[FC_SEALED_LEN];
+    struct fc_grant g, out;
+
+    ck_assert_int_eq(sodium_init() >= 0, 1);
+    fc_auth_box_keypair(pub, sec);
+    memset(&g, 0, sizeof(g));
+    randombytes_buf(g.secret, sizeof(g.secret));
+    memcpy(g.mac, "\x52\x54\x00\x12\x34\x56", FC_GRANT_MAC_LEN);
+    snprintf(g.hostname, sizeof(g.hostname), "pc-07");
+    snprintf(g.lab, sizeof(g.lab), "lab-a");
+    ck_assert_int_eq(fc_auth_seal_grant(sealed, &g, pub), 0);
+    ck_assert(!contains(sealed, FC_SEALED_LEN, (const uint8_t *)"pc-07", 5));
+    ck_assert_int_eq(fc_auth_open_grant(&out, sealed, pub, sec), 0);
+    ck_assert_mem_eq(out.secret, g.secret, FC_SECRET_LEN);
+    ck_assert_mem_eq(out.mac, g.mac, FC_GRANT_MAC_LEN);
+    ck_assert_str_eq(out.hostname, "pc-07");
+    ck_assert_str_eq(out.lab, "lab-a");
+    memset(g.hostname, 'a', sizeof(g.hostname));
+    ck_assert_int_eq(fc_auth_seal_grant(sealed, &g, pub), FC_EINVAL); /* no NUL in 64 */
+}
+END_TEST
+
 START_TEST(sealed_secret_round_trip)
 {
     uint8_t pub[FC_BOXPUB_LEN], sec[32], pub2[FC_BOXPUB_LEN], sec2[32];
@@ -1112,31 +1160,31 @@ START_TEST(sealed_secret_round_trip)
     ck_assert_int_ne(memcmp(pub, pub2, FC_BOXPUB_LEN), 0); /* one-time: fresh each JOIN */
     randombytes_buf(secret, sizeof(secret));
 
-    ck_assert_int_eq(fc_auth_seal_secret(sealed, secret, pub), 0);
-    ck_assert_int_eq(fc_auth_open_secret(out, sealed, pub, sec), 0);
+    ck_assert_int_eq(seal_secret(sealed, secret, pub), 0);
+    ck_assert_int_eq(open_secret(out, sealed, pub, sec), 0);
     ck_assert_mem_eq(out, secret, FC_SECRET_LEN);
     /* Not in clear, and not the same bytes twice (an ephemeral key each
      * time): an onlooker learns nothing from the JOIN_ACK. */
     ck_assert(!contains(sealed, FC_SEALED_LEN, secret, FC_SECRET_LEN));
-    ck_assert_int_eq(fc_auth_seal_secret(sealed2, secret, pub), 0);
+    ck_assert_int_eq(seal_secret(sealed2, secret, pub), 0);
     ck_assert_int_ne(memcmp(sealed, sealed2, FC_SEALED_LEN), 0);
-    ck_assert_int_eq(fc_auth_open_secret(out, sealed2, pub, sec), 0);
+    ck_assert_int_eq(open_secret(out, sealed2, pub, sec), 0);
     ck_assert_mem_eq(out, secret, FC_SECRET_LEN);
 
     /* Another key pair cannot open it, nor the right secret key with the
      * wrong public one. */
-    ck_assert_int_eq(fc_auth_open_secret(out, sealed, pub2, sec2), FC_EPROTO);
-    ck_assert_int_eq(fc_auth_open_secret(out, sealed, pub2, sec), FC_EPROTO);
-    ck_assert_int_eq(fc_auth_open_secret(out, sealed, pub, sec2), FC_EPROTO);
+    ck_assert_int_eq(open_secret(out, sealed, pub2, sec2), FC_EPROTO);
+    ck_assert_int_eq(open_secret(out, sealed, pub2, sec), FC_EPROTO);
+    ck_assert_int_eq(open_secret(out, sealed, pub, sec2), FC_EPROTO);
     /* Nor does any flipped bit of the sealed box open. */
     for (bit = 0; bit < FC_SEALED_LEN * 8; bit++) {
         sealed[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-        ck_assert_int_eq(fc_auth_open_secret(out, sealed, pub, sec), FC_EPROTO);
+        ck_assert_int_eq(open_secret(out, sealed, pub, sec), FC_EPROTO);
         sealed[bit / 8] ^= (uint8_t)(1u << (bit % 8));
     }
     /* A refusal's all-zero field opens under no key. */
     memset(sealed, 0, sizeof(sealed));
-    ck_assert_int_eq(fc_auth_open_secret(out, sealed, pub, sec), FC_EPROTO);
+    ck_assert_int_eq(open_secret(out, sealed, pub, sec), FC_EPROTO);
 }
 END_TEST
 
@@ -1165,13 +1213,13 @@ START_TEST(join_exchange_gives_both_sides_the_secret)
     a.nonce = sj.nonce;
     a.receiver_id = 0x51ed2a7bu;
     a.report_ms = 1000;
-    ck_assert_int_eq(fc_auth_seal_secret(a.sealed, srv_secret, sj.box_pub), 0);
+    ck_assert_int_eq(seal_secret(a.sealed, srv_secret, sj.box_pub), 0);
     n = fc_join_ack_encode(pkt, sizeof(pkt), SESSION, 1, &a);
     ck_assert_int_eq(fc_join_ack_decode(pkt, (size_t)n, &h, &ra), 0);
-    ck_assert_int_eq(fc_auth_open_secret(rx_secret, ra.sealed, j.box_pub, rx_sec), 0);
+    ck_assert_int_eq(open_secret(rx_secret, ra.sealed, j.box_pub, rx_sec), 0);
     ck_assert_mem_eq(rx_secret, srv_secret, FC_SECRET_LEN);
     fc_auth_box_keypair(other_pub, other_sec);
-    ck_assert_int_eq(fc_auth_open_secret(rx_secret, ra.sealed, j.box_pub, other_sec), FC_EPROTO);
+    ck_assert_int_eq(open_secret(rx_secret, ra.sealed, j.box_pub, other_sec), FC_EPROTO);
 
     sample_progress(&p);
     p.receiver_id = ra.receiver_id;
@@ -1423,6 +1471,7 @@ static Suite *proto_suite(void)
     tcase_add_loop_test(auth, auth_directions_have_own_keys, 0, N_TAGGED);
     tcase_add_test(auth, auth_short_and_oversized_packets_are_refused);
     tcase_add_test(auth, sealed_secret_round_trip);
+    tcase_add_test(auth, grant_carries_the_identity);
     tcase_add_test(auth, join_exchange_gives_both_sides_the_secret);
     tcase_add_test(auth, replay_new_and_repeat);
     tcase_add_test(auth, replay_reordering_within_64);

@@ -1,0 +1,264 @@
+/* The receiver's post-write step (docs/identity.md): once the disk is
+ * written and its check value matches, the clone gets its own identity
+ * (common/identity.c: host name, machine-id, SSH host keys in its Linux
+ * root), then the site's hook scripts run, in name order, each with a time
+ * bound. It runs on a thread of its own, so the network loop keeps
+ * reporting to the server meanwhile; the loop reads the outcome once
+ * fc__identity_done() says so. */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/recv.h"
+#include "common/error.h"
+#include "common/hostname.h"
+#include "common/identity.h"
+#include "proto/wol.h"
+
+#define HOOK_ENV_MAX 16
+
+struct fc_identity_job {
+    struct fc_recv *r;
+    pthread_t th;
+    atomic_int finished;
+    int rc;        /* 0, or failed: why says so (the ABORT's text) */
+    uint8_t flags; /* FC_DONE_IDENTITY, FC_DONE_ID_SKIPPED or 0 */
+    char why[FC_ABORT_TEXT_MAX + 1];
+};
+
+/* The server's name (sealed in JOIN_ACK) before the kernel command line's
+ * (fleetcast.hostname=, given as --hostname). */
+static const char *hostname_of(const struct fc_recv *r)
+{
+    if (r->granted.hostname[0])
+        return r->granted.hostname;
+    return r->o.hostname;
+}
+
+static int set_identity(struct fc_identity_job *j, const char *host)
+{
+    struct fc_recv *r = j->r;
+    char why[256];
+    uint32_t part = 0;
+    int rc;
+
+    if (!fc_hostname_valid(host)) {
+        snprintf(j->why, sizeof(j->why), "identity: '%.60s' is not a valid host name", host);
+        return FC_EINVAL;
+    }
+    rc = fc_identity_linux(r->o.target, &r->m, host, &part, why, sizeof(why));
+    if (rc < 0) {
+        snprintf(j->why, sizeof(j->why), "identity: %.110s", why);
+        return rc;
+    }
+    if (rc == 0) {
+        j->flags = FC_DONE_ID_SKIPPED;
+        RLOG(r, FC_LOG_WARN,
+             "identity: no Linux root (ext2/3/4 with /etc/os-release or "
+             "/etc/fstab) found: host name %s not set",
+             host);
+        return 0;
+    }
+    j->flags = FC_DONE_IDENTITY;
+    RLOG(r, FC_LOG_INFO,
+         "identity: host name %s set in partition %u; machine-id emptied, SSH host keys removed "
+         "(both made anew at first boot)",
+         host, r->m.parts[part].index);
+    return 0;
+}
+
+/* run-parts' rule: a hook is a regular, executable file named with
+ * letters, digits, '-' and '_' only (no editor backups, no .disabled). */
+static int hook_name_ok(const char *dir, const char *name)
+{
+    char path[4096];
+    struct stat st;
+    size_t i;
+
+    for (i = 0; name[i]; i++)
+        if (!(name[i] == '-' || name[i] == '_' || (name[i] >= '0' && name[i] <= '9') ||
+              (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z')))
+            return 0;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return i > 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+struct hook_env {
+    char v[HOOK_ENV_MAX][FC_ABORT_TEXT_MAX + 4200];
+    char *envp[HOOK_ENV_MAX + 1];
+    int n;
+};
+
+__attribute__((format(printf, 2, 3))) static void env_add(struct hook_env *e, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (e->n == HOOK_ENV_MAX)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(e->v[e->n], sizeof(e->v[e->n]), fmt, ap);
+    va_end(ap);
+    e->envp[e->n] = e->v[e->n];
+    e->envp[++e->n] = NULL;
+}
+
+/* The machine's record as the server knows it, the disk, and PATH: built
+ * before fork, so the child only calls execve. */
+static void hook_env(struct fc_identity_job *j, struct hook_env *e)
+{
+    const struct fc_recv *r = j->r;
+    static const uint8_t zero[FC_GRANT_MAC_LEN];
+    char mac[FC_MAC_TEXT] = "", id[2 * FC_ID_LEN + 1];
+    const char *host = hostname_of(r);
+    size_t i;
+
+    if (memcmp(r->granted.mac, zero, sizeof(zero)))
+        fc_mac_format(r->granted.mac, ':', mac);
+    for (i = 0; i < FC_ID_LEN; i++)
+        snprintf(id + 2 * i, 3, "%02x", r->m.image_id[i]);
+    e->n = 0;
+    env_add(e, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    env_add(e, "FC_DISK=%s", r->o.target);
+    env_add(e, "FC_MAC=%s", mac);
+    env_add(e, "FC_HOSTNAME=%s", host ? host : "");
+    env_add(e, "FC_LAB=%s", r->granted.lab);
+    env_add(e, "FC_SESSION=%08x", r->s.session);
+    env_add(e, "FC_IMAGE=%s", id);
+    env_add(e, "FC_IDENTITY=%s",
+            j->flags & FC_DONE_IDENTITY     ? "done"
+            : j->flags & FC_DONE_ID_SKIPPED ? "skipped"
+                                            : "none");
+}
+
+/* One hook, in its own process group (a timeout kills what it started too):
+ * 0, or nonzero with the reason in j->why. */
+static int run_hook(struct fc_identity_job *j, const char *dir, const char *name,
+                    struct hook_env *e)
+{
+    double limit = j->r->o.hook_timeout, t0 = fc__now();
+    char path[4096];
+    int status;
+    pid_t pid;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    RLOG(j->r, FC_LOG_INFO, "hook %s: running (at most %.0f s)", name, limit);
+    pid = fork();
+    if (pid < 0)
+        return snprintf(j->why, sizeof(j->why), "hook %s: cannot fork", name), FC_EIO;
+    if (pid == 0) {
+        char *argv[] = {path, NULL};
+        setpgid(0, 0);
+        execve(path, argv, e->envp);
+        _exit(126);
+    }
+    setpgid(pid, pid);
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (fc__now() - t0 > limit || *j->r->stop) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            snprintf(j->why, sizeof(j->why), "hook %s %s after %.0f s", name,
+                     *j->r->stop ? "interrupted" : "timed out", fc__now() - t0);
+            return FC_ETIMEDOUT;
+        }
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (WIFEXITED(status))
+        snprintf(j->why, sizeof(j->why), "hook %s exited %d", name, WEXITSTATUS(status));
+    else
+        snprintf(j->why, sizeof(j->why), "hook %s killed by signal %d", name,
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return FC_EIO;
+}
+
+static int run_hooks(struct fc_identity_job *j)
+{
+    const char *dir = j->r->o.hooks;
+    struct dirent **list = NULL;
+    struct hook_env *e;
+    int i, n, rc = 0, ran = 0;
+
+    n = scandir(dir, &list, NULL, alphasort);
+    if (n < 0) {
+        snprintf(j->why, sizeof(j->why), "hooks: cannot read %.90s: %s", dir, strerror(errno));
+        return FC_EIO;
+    }
+    e = malloc(sizeof(*e));
+    if (!e)
+        rc = FC_ENOMEM;
+    else
+        hook_env(j, e);
+    for (i = 0; i < n; i++) {
+        if (!rc && hook_name_ok(dir, list[i]->d_name)) {
+            rc = run_hook(j, dir, list[i]->d_name, e);
+            ran++;
+        }
+        free(list[i]);
+    }
+    free(list);
+    free(e);
+    if (!rc)
+        RLOG(j->r, FC_LOG_INFO, "hooks: %d run from %s, all exited 0", ran, dir);
+    return rc;
+}
+
+static void *job_main(void *arg)
+{
+    struct fc_identity_job *j = arg;
+    const char *host = hostname_of(j->r);
+
+    j->rc = host ? set_identity(j, host) : 0;
+    if (!host)
+        RLOG(j->r, FC_LOG_INFO,
+             "identity: no host name given (server or fleetcast.hostname=): "
+             "the clone keeps the master's");
+    if (!j->rc && j->r->o.hooks)
+        j->rc = run_hooks(j);
+    atomic_store(&j->finished, 1);
+    return NULL;
+}
+
+int fc__identity_needed(const struct fc_recv *r)
+{
+    return hostname_of(r) || r->o.hooks;
+}
+
+int fc__identity_start(struct fc_recv *r, struct fc_identity_job **out)
+{
+    struct fc_identity_job *j = calloc(1, sizeof(*j));
+
+    if (!j)
+        return FC_ENOMEM;
+    j->r = r;
+    if (pthread_create(&j->th, NULL, job_main, j)) {
+        free(j);
+        return FC_ENOMEM;
+    }
+    *out = j;
+    return 0;
+}
+
+int fc__identity_done(struct fc_identity_job *j, uint8_t *flags, char *why, size_t cap)
+{
+    int rc;
+
+    if (!atomic_load(&j->finished))
+        return 1;
+    pthread_join(j->th, NULL);
+    *flags = j->flags;
+    snprintf(why, cap, "%s", j->why);
+    rc = j->rc;
+    free(j);
+    return rc;
+}

@@ -1,0 +1,153 @@
+#!/bin/bash
+# Issue 12, identity: every clone gets its own host name, an empty machine-id
+# and no SSH host keys, set by fleetcast-recv in the written ext4 root
+# without mounting it; site hooks run after, and a failing one fails its
+# machine visibly. A GPT master with an ext4 root (/etc/os-release, hostname
+# "master", a machine-id, SSH host keys) goes to four machines of a netns lab
+# through fleetcastd --daemon:
+#   m1  named by the inventory (pc-inv-1, lab-a); a hook that records its
+#       environment exits 0 after 6 s, longer than --drop-stall 4 (a machine
+#       running its hooks is finishing, not stalled)
+#   m2  named by the inventory (pc-inv-2) and by the session's --names list
+#       (pc-list-2): the list wins
+#   m3  no name from the server: fleetcast-recv --hostname fallback-3 (the
+#       PXE kernel argument's way); hooks 10-env, 20-fail (exit 3), 30-after
+#   m4  an inventory name that is no host name ("bad_name"): none given, the
+#       disk keeps the master's identity
+# Read back with debugfs from each disk file; e2fsck -fn clean; the API and
+# `fleetcast machines` say what identity each got; m3 failed with "hook
+# 20-fail exited 3" and 30-after never ran.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+mc_bound 240 "$@"
+mc_init
+# shellcheck source=console-lib.sh
+. "$IT_DIR/console-lib.sh"
+con_init
+for t in debugfs e2fsck mke2fs sfdisk; do
+	command -v "$t" >/dev/null || die "$t is missing (scripts/install-deps.sh: e2fsprogs, fdisk)"
+done
+
+ROOT_OFF=$((1 * MIB))
+# master_disk : $T/disk.raw, GPT: p1 ext4 (40 MiB) holding a small Debian-like root.
+master_disk() {
+	local tree=$T/tree t
+	mkdir -p "$tree/etc/ssh" "$tree/usr/share/data"
+	printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n' >"$tree/etc/os-release"
+	echo master >"$tree/etc/hostname"
+	printf '127.0.0.1\tlocalhost\n127.0.1.1\tmaster\n::1\tlocalhost ip6-localhost\n' >"$tree/etc/hosts"
+	echo 4f9c2b1e0d8a47f6b3c5e7a9d1f20304 >"$tree/etc/machine-id"
+	for t in rsa ecdsa ed25519; do
+		head -c 2000 /dev/urandom >"$tree/etc/ssh/ssh_host_${t}_key"
+		echo "ssh-$t AAAA master" >"$tree/etc/ssh/ssh_host_${t}_key.pub"
+	done
+	echo "PermitRootLogin no" >"$tree/etc/ssh/sshd_config"
+	head -c $((3 * MIB)) /dev/urandom >"$tree/usr/share/data/blob"
+	truncate -s 64M "$T/disk.raw"
+	must sfdisk -q "$T/disk.raw" <<-'EOF'
+		label: gpt
+		start=1MiB, size=40MiB, type=linux, name="root"
+	EOF
+	must mke2fs -q -F -t ext4 -d "$tree" "$T/root.ext4" 40M
+	put "$T/root.ext4" "$T/disk.raw" "$ROOT_OFF"
+	rm -rf "$tree" "$T/root.ext4"
+}
+master_disk
+IMG=$T/disk.fcimg
+PUB=$T/key.pub # mc_recv's --pubkey
+must "$FLEETCAST" key gen --out "$T/key"
+must "$FLEETCAST" image create "$T/disk.raw" "$IMG" --key "$T/key.key" --quiet
+IMAGE_ID=$("$FLEETCAST" image info "$IMG" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["image_id"])')
+
+lab_create 4 || die "lab_create"
+con_daemon --verbose --drop-stall 4
+declare -A MAC
+for m in m1 m2 m3 m4; do MAC[$m]=$(lab_exec "$m" cat /sys/class/net/eth0/address); done
+must fc_srv labs add lab-a --server "$CON_URL"
+must fc_srv machines add "${MAC[m1]}" --name pc-inv-1 --lab lab-a --server "$CON_URL"
+must fc_srv machines add "${MAC[m2]}" --name pc-inv-2 --server "$CON_URL"
+must fc_srv machines add "${MAC[m4]}" --name bad_name --server "$CON_URL"
+
+# --- the session's names list: checked by fleetcastd, line by line
+printf 'mac,hostname\n# the list wins over the inventory\n%s,pc-list-2\n' "${MAC[m2]^^}" >"$T/names.csv"
+printf '%s,pc-ok\n%s,bad_name\n' "${MAC[m1]}" "${MAC[m2]}" >"$T/bad-names.csv"
+CREATE=(session create --image "$IMG" --group 239.77.12.1:9000 --iface eth0 --rate 200M
+	--min-receivers 4 --max-wait 60 --server "$CON_URL")
+run fc_srv "${CREATE[@]}" --names "$T/bad-names.csv"
+assert_eq 1 "$RC" "session create --names with a bad host name: refused (exit 1)"
+assert_stderr "names line 2: 'bad_name' is not a host name" "the error names the line and the name"
+run fc_srv "${CREATE[@]}" --names "$T/names.csv"
+assert_eq 0 "$RC" "session create --names names.csv"
+SID=$(head -1 "$T/out")
+log "session $SID"
+
+# --- hooks
+mkdir -p "$T/hooks-ok" "$T/hooks-fail"
+# Longer than --drop-stall: a machine running its hooks has every chunk written and is
+# finishing, not stalled.
+printf '#!/bin/sh\nsleep 6\nenv | grep ^FC_ | sort >%s/m1.env\n' "$T" >"$T/hooks-ok/10-env"
+printf '#!/bin/sh\nenv | grep ^FC_ | sort >%s/m3.env\n' "$T" >"$T/hooks-fail/10-env"
+printf '#!/bin/sh\necho "20-fail: giving up" >&2\nexit 3\n' >"$T/hooks-fail/20-fail"
+printf '#!/bin/sh\ntouch %s/m3.after\n' "$T" >"$T/hooks-fail/30-after"
+printf '#!/bin/sh\ntouch %s/m1.disabled\n' "$T" >"$T/hooks-ok/05-x.disabled" # not a hook name
+echo "not executable" >"$T/hooks-ok/README"
+chmod +x "$T"/hooks-ok/[0-9]* "$T"/hooks-fail/*
+
+mc_recv m1 --hooks "$T/hooks-ok"
+mc_recv m2
+mc_recv m3 --hostname fallback-3 --hooks "$T/hooks-fail" --hook-timeout 20
+mc_recv m4
+mc_wait_recvs 120 m1 m2 m3 m4
+for m in m1 m2 m4; do
+	assert_eq 0 "${MC_RC[$m]}" "$m: fleetcast-recv exit 0" || MC_BAD+=("$m")
+done
+assert_eq 11 "${MC_RC[m3]}" "m3: exit 11 (disk written and checked, a hook failed)" || MC_BAD+=(m3)
+
+# --- what the disks hold
+# fs_cat MACHINE PATH : the file in MACHINE's root, through debugfs (no mount).
+fs_cat() { debugfs -R "cat $2" "$T/$1.img?offset=$ROOT_OFF" 2>/dev/null; }
+fs_ls() { debugfs -R "ls $2" "$T/$1.img?offset=$ROOT_OFF" 2>/dev/null; }
+# shellcheck disable=SC2317 # called through check
+no_host_keys() { ! grep -q ssh_host_ <<<"$(fs_ls "$1" /etc/ssh)"; }
+declare -A WANT=([m1]=pc-inv-1 [m2]=pc-list-2 [m3]=fallback-3)
+for m in m1 m2 m3; do
+	assert_eq "${WANT[$m]}" "$(fs_cat "$m" /etc/hostname)" "$m: /etc/hostname (debugfs)"
+	assert_match "^127\.0\.1\.1	${WANT[$m]}$" "$(fs_cat "$m" /etc/hosts)" "$m: the 127.0.1.1 line of /etc/hosts"
+	assert_match "^127\.0\.0\.1	localhost$" "$(fs_cat "$m" /etc/hosts)" "$m: the rest of /etc/hosts kept"
+	assert_eq 0 "$(fs_cat "$m" /etc/machine-id | wc -c)" "$m: /etc/machine-id empty"
+	check "$m: /etc/machine-id still exists" grep -qw machine-id <<<"$(fs_ls "$m" /etc)"
+	check "$m: no SSH host key left" no_host_keys "$m"
+	check "$m: sshd_config kept" grep -qw sshd_config <<<"$(fs_ls "$m" /etc/ssh)"
+done
+assert_eq master "$(fs_cat m4 /etc/hostname)" "m4 (no valid name given): /etc/hostname untouched"
+assert_eq 4f9c2b1e0d8a47f6b3c5e7a9d1f20304 "$(fs_cat m4 /etc/machine-id)" "m4: machine-id untouched"
+for m in m1 m2 m3 m4; do
+	dd if="$T/$m.img" of="$T/$m.root" bs=1M skip=1 count=40 status=none
+	check "$m: e2fsck -fn clean after the edits" quiet e2fsck -fn "$T/$m.root"
+	rm -f "$T/$m.root"
+done
+check "m4's disk is the image, byte for byte (nothing edited)" quiet "$FLEETCAST" image compare "$IMG" "$T/m4.img"
+
+# --- hooks: environment, order, the failure
+for k in "FC_DISK=$T/m1.img" "FC_MAC=${MAC[m1]}" FC_HOSTNAME=pc-inv-1 FC_LAB=lab-a \
+	"FC_SESSION=$SID" "FC_IMAGE=$IMAGE_ID" FC_IDENTITY=done; do
+	check "m1's hook saw $k" grep -qxF "$k" "$T/m1.env"
+done
+check "m3's hook 10-env ran, with its fallback name" grep -qx FC_HOSTNAME=fallback-3 "$T/m3.env"
+check "m3's hook 30-after did not run after 20-fail failed" test ! -e "$T/m3.after"
+check "a file whose name is not a hook's (05-x.disabled) was not run" test ! -e "$T/m1.disabled"
+check "m3's log says the hook failed" grep -q 'hook 20-fail exited 3' "$T/m3.log"
+
+# --- the server shows it
+check "the session ends" wait_api "/api/v1/sessions/$SID" "d['session']['state'] == 'finished'" 20
+check_json "{x['name']: (x['state'], x['hostname'], x['identity']) for x in d['machines']} == \
+{'m1': ('done', 'pc-inv-1', 'done'), 'm2': ('done', 'pc-list-2', 'done'), \
+'m3': ('failed', None, 'failed'), 'm4': ('done', None, None)}" \
+	"API: each machine's state, host name given and identity"
+check_json "[x['error'] for x in d['machines'] if x['name'] == 'm3'] == ['hook 20-fail exited 3']" \
+	"API: m3's error is the hook's"
+assert_match "machine m3.*FAILED: hook 20-fail exited 3" "$(cat "$T/srv.log")" "the server log names the hook"
+assert_match "machine m1.*host name set to pc-inv-1" "$(cat "$T/srv.log")" "the server log says m1's identity"
+run fc_srv machines --session "$SID" --server "$CON_URL"
+assert_match "pc-list-2 done" "$(cat "$T/out")" "fleetcast machines: m2's IDENTITY column"
+mc_finish
