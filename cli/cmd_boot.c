@@ -8,6 +8,7 @@
 #include "cli/api.h"
 #include "cli/cli.h"
 #include "common/bootcfg.h"
+#include "proto/wol.h"
 
 #define BOOT_OPERANDS_MAX 4096
 
@@ -89,6 +90,19 @@ static void print_result(json_t *out)
         printf("boot files written under %s\n", fc_jstr(out, "files"));
 }
 
+/* Every MAC operand a MAC, before anything is asked: a typo is a usage error (exit 2). */
+static int check_macs(const struct boot_opts *o, int from)
+{
+    char mac[FC_MAC_TEXT];
+    int i;
+
+    for (i = from; i < o->n; i++)
+        if (fc_mac_normalize(o->operand[i], ':', mac))
+            return fc_usage_error("'%s' is not a MAC address like 52:54:00:12:34:56",
+                                  o->operand[i]);
+    return 0;
+}
+
 static int post(struct boot_opts *o, const char *action, json_t *macs)
 {
     json_t *out = NULL;
@@ -126,6 +140,8 @@ int fc_cmd_machines_boot(struct fc_args *a)
     if (!o.lab == (o.n == 1))
         return fc_usage_error("machines boot %s needs MAC addresses or --lab LAB (not both)",
                               o.operand[0]);
+    if ((rc = check_macs(&o, 1)))
+        return rc;
     macs = json_array();
     for (i = 1; i < o.n; i++)
         json_array_append_new(macs, json_string(o.operand[i]));
@@ -144,6 +160,8 @@ int fc_cmd_pxe_reset(struct fc_args *a)
         return rc;
     if (o.all == (o.n == 1) || o.n > 1)
         return fc_usage_error("pxe reset takes a MAC address or --all");
+    if ((rc = check_macs(&o, 0)))
+        return rc;
     macs = json_array();
     if (o.n)
         json_array_append_new(macs, json_string(o.operand[0]));

@@ -71,9 +71,13 @@ check "C (deploy already) was not touched" grep -q "fleetcast.image=$IMG_ID" "$(
 run fc_srv machines boot reboot "$A"
 assert_eq 2 "$RC" "an unknown action is a usage error"
 assert_stderr "deploy|local|capture|shell" "it lists the actions"
-run fc_srv machines boot local 52:54:00:zz:00:01
-assert_eq 1 "$RC" "a bad MAC is refused by the daemon"
-assert_stderr "macs\[0\] is not a MAC" "it names the bad one"
+run fc_srv machines boot local "$A" 52:54:00:zz:00:01
+assert_eq 2 "$RC" "a bad MAC is a usage error, before anything is asked"
+assert_stderr "'52:54:00:zz:00:01' is not a MAC address" "it names the bad one"
+req POST /api/v1/boot '{"macs":["'$B'","52:54:00:zz:00:01"],"action":"capture"}' "$TOKEN"
+expect 400 "the daemon refuses a bad MAC too"
+check_json "'macs[1] is not a MAC' in d['error']" "it names the bad one"
+check "and B, before it in the list, was not changed" test ! -e "$(bootfile $B)"
 run fc_srv machines boot local "$FOREIGN"
 assert_eq 1 "$RC" "a file fleetcast did not write: refused"
 assert_stderr "cannot be written" "it says the files cannot be written"

@@ -329,7 +329,7 @@ assert_match 'APPEND .*fleetcast.disk=/dev/sda' "$(cat "$TFTP/pxelinux.cfg/01-${
 assert_eq 0 "$SRV_RC" "fleetcastd exit code (every receiver done)"
 assert_eq 3 "$(mc_srv_stat 'd["receivers_done"]')" "stats: receivers_done"
 assert_eq 0 "$(mc_srv_stat 'd["receivers_failed"] + d["receivers_dropped"]')" "stats: none failed or dropped"
-assert_eq 3 "$(grep -c 'wrote .*pxelinux.cfg/01-' "$T/srv.log")" "server log: one line per file written"
+assert_eq 3 "$(grep -Ec 'machine [0-9a-f:]{17}: boot action local \(imaged by session' "$T/srv.log")" "server log: one line per machine set to boot its disk"
 
 out=$(console vm4)
 assert_eq 0 "${VM_RC[vm4]}" "vm4: QEMU ended by itself, not killed"
