@@ -34,6 +34,9 @@
 #endif
 #define PXELINUX_DIR "/usr/lib/PXELINUX"
 #define SYSLINUX_BIOS_DIR "/usr/lib/syslinux/modules/bios"
+/* UEFI with Secure Boot: Debian's signed chain, Microsoft-signed shim first. */
+#define SHIM_SIGNED "/usr/lib/shim/shimx64.efi.signed"
+#define GRUBNET_SIGNED "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed"
 #define MACHINES_MAX 1024
 
 /* One --machine MAC:disk=DEV,image=HEX: that machine's own imaging settings. */
@@ -283,7 +286,7 @@ static const char *pxe_dir(const struct pxe_opts *o)
     return access(FC_PXE_DIR "/mkinitramfs.sh", R_OK) ? FC_PXE_DATADIR : FC_PXE_DIR;
 }
 
-static int copy_file(const char *src, const char *dir, const char *name)
+static int copy_file(const char *src, const char *dir, const char *name, const char *pkg)
 {
     char dst[PATH_MAX], tmp[PATH_MAX + 16], buf[65536];
     int in, out, rc = 0;
@@ -293,7 +296,7 @@ static int copy_file(const char *src, const char *dir, const char *name)
     snprintf(tmp, sizeof(tmp), "%s.tmp", dst);
     in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
-        fc_error("cannot read %s: %s (package pxelinux / syslinux-common)", src, strerror(errno));
+        fc_error("cannot read %s: %s (package %s)", src, strerror(errno), pkg);
         return FC_EIO;
     }
     out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -323,11 +326,30 @@ static int copy_bootloader(const char *outdir)
     static const char *mods[] = {"ldlinux.c32", "menu.c32", "libutil.c32", "libcom32.c32"};
     char src[PATH_MAX];
     size_t i;
-    int rc = copy_file(PXELINUX_DIR "/pxelinux.0", outdir, "pxelinux.0");
+    int rc = copy_file(PXELINUX_DIR "/pxelinux.0", outdir, "pxelinux.0", "pxelinux");
 
     for (i = 0; !rc && i < sizeof(mods) / sizeof(mods[0]); i++) {
         snprintf(src, sizeof(src), "%s/%s", SYSLINUX_BIOS_DIR, mods[i]);
-        rc = copy_file(src, outdir, mods[i]);
+        rc = copy_file(src, outdir, mods[i], "syslinux-common");
+    }
+    return rc;
+}
+
+/* The UEFI tree beside the BIOS one: shimx64.efi (the boot file DHCP names for client-arch
+ * 7/9) loads grubx64.efi from the same directory (a name built into shim), which is GRUB's
+ * signed network image; it reads grub/grub.cfg (its built-in prefix). Both are copied
+ * unchanged: a changed byte breaks their signatures. */
+static int copy_uefi(const char *outdir)
+{
+    char dir[PATH_MAX];
+    int rc = copy_file(SHIM_SIGNED, outdir, "shimx64.efi", "shim-signed");
+
+    if (!rc)
+        rc = copy_file(GRUBNET_SIGNED, outdir, "grubx64.efi", "grub-efi-amd64-signed");
+    snprintf(dir, sizeof(dir), "%s/" FC_BOOTCFG_GRUB_DIR, outdir);
+    if (!rc && mkdir(dir, 0755) && errno != EEXIST) {
+        fc_error("cannot create %s: %s", dir, strerror(errno));
+        rc = FC_EIO;
     }
     return rc;
 }
@@ -349,21 +371,22 @@ static void kernel_args(const struct pxe_opts *o, const char *disk, const char *
             n += snprintf(buf + n, cap - (size_t)n, " %s%s", k[i], v[i]);
 }
 
-/* The menu: "image this machine" unattended after 5 s, or the local disk. */
+/* The menu, for BIOS and UEFI: "image this machine" unattended after 5 s, or the local disk. */
 static int write_menu(const struct pxe_opts *o, const char *outdir)
 {
-    char path[PATH_MAX], args[2048];
+    char args[2048];
     struct fc_bootcfg b = {
         "# fleetcast PXE menu, written by `fleetcast pxe build` (docs/pxe.md). A machine\n"
-        "# fleetcastd has imaged gets its own pxelinux.cfg/01-<mac> (boot the local disk);\n"
-        "# `fleetcast machines boot deploy MAC` (or `pxe reset`) images it again.\n",
+        "# fleetcastd has imaged gets its own pxelinux.cfg/01-<mac> and\n"
+        "# grub/grub.cfg-01-<mac> (boot the local disk); `fleetcast machines boot deploy MAC`\n"
+        "# (or `pxe reset`) images it again.\n",
         args, FC_BOOT_DEPLOY};
 
     kernel_args(o, o->disk, o->image_id, args, sizeof(args));
-    snprintf(path, sizeof(path), "%s/pxelinux.cfg/default", outdir);
-    if (fc_bootcfg_write(path, &b))
+    if (fc_bootcfg_write_menu(outdir, &b))
         return FC_EIO;
-    printf("pxelinux.cfg/default: image this machine after 5 s, with: %s\n", args);
+    printf("pxelinux.cfg/default and grub/grub.cfg: image this machine after 5 s, with: %s\n",
+           args);
     return 0;
 }
 
@@ -393,9 +416,9 @@ static int write_machine(const struct pxe_opts *o, const char *outdir, const str
     } else {
         b.action = FC_BOOT_DEPLOY;
     }
-    if (fc_bootcfg_write(path, &b))
+    if (fc_bootcfg_write_machine(outdir, m->file + 3, &b))
         return FC_EIO;
-    printf("pxelinux.cfg/%s: %s, with: %s\n", m->file,
+    printf("pxelinux.cfg/%s and grub/grub.cfg-%s: %s, with: %s\n", m->file, m->file,
            b.action == FC_BOOT_LOCAL ? "imaged already (boots its disk; `pxe reset` images it)"
                                      : "its own imaging entry",
            args);
@@ -499,6 +522,8 @@ static int pxe_build(struct fc_args *a)
     if (!rc)
         rc = copy_bootloader(o.outdir);
     if (!rc)
+        rc = copy_uefi(o.outdir);
+    if (!rc)
         rc = run_script(&o, o.outdir, recv);
     if (!rc)
         rc = write_menu(&o, o.outdir);
@@ -506,7 +531,9 @@ static int pxe_build(struct fc_args *a)
         rc = write_machines(&o, o.outdir);
     if (rc)
         return fc_fail(rc, "pxe build");
-    printf("TFTP root %s ready: pxelinux.0 (DHCP boot file), vmlinuz, initramfs.img\n", o.outdir);
+    printf("TFTP root %s ready: pxelinux.0 (DHCP boot file for BIOS, client-arch 0), "
+           "shimx64.efi (UEFI, client-arch 7 and 9; Secure Boot), vmlinuz, initramfs.img\n",
+           o.outdir);
     return 0;
 }
 

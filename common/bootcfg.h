@@ -15,6 +15,8 @@
 
 #define FC_BOOTCFG_MARK_SERVER "# fleetcastd:"
 #define FC_BOOTCFG_MARK_BUILD "# fleetcast pxe build:"
+/* The UEFI tree's directory under the TFTP root: grub.cfg (the menu) and grub.cfg-01-<mac>. */
+#define FC_BOOTCFG_GRUB_DIR "grub"
 
 /* A machine's boot action, as the inventory keeps it (docs/pxe.md). */
 enum fc_boot_action {
@@ -37,6 +39,9 @@ struct fc_bootcfg {
 
 /* Writes path atomically (a temporary file renamed), in pxelinux's format. */
 int fc_bootcfg_write(const char *path, const struct fc_bootcfg *b);
+/* The menu under ROOT: pxelinux.cfg/default and, when ROOT has the UEFI tree, GRUB's
+ * grub/grub.cfg, which first hands a machine to its own grub/grub.cfg-01-<mac>. */
+int fc_bootcfg_write_menu(const char *root, const struct fc_bootcfg *b);
 /* The APPEND line of the fleetcast entry of an existing file into buf (empty if
  * it has none); returns 1 if the file's first line starts with mark, 0 if
  * not, FC_EIO if it cannot be read (ENOENT: absent). */
@@ -46,8 +51,11 @@ int fc_bootcfg_read(const char *path, const char *mark, char *append, size_t cap
 int fc_bootcfg_read_action(const char *path, enum fc_boot_action *a);
 
 /* A machine's files under the TFTP root ROOT; MAC is pxelinux's spelling, "52-54-00-ab-cd-ef".
- * write: pxelinux.cfg/01-<mac>, and GRUB's when ROOT has the UEFI tree. remove: both, where
- * fleetcast wrote them (0 when absent). read: fc_bootcfg_read of the pxelinux file. */
+ * write: pxelinux.cfg/01-<mac>, and GRUB's grub/grub.cfg-01-<mac> when ROOT has the UEFI tree
+ * (ROOT/grub: `pxe build`); a GRUB file fleetcast did not write is left alone (FC_ESTATE,
+ * nothing written). GRUB's local boot chainloads the disk's own boot loader (bootcfg.c).
+ * remove: both, where fleetcast wrote them (0 when absent). read: fc_bootcfg_read of the
+ * pxelinux file (the GRUB file says the same, it is never read back). */
 int fc_bootcfg_write_machine(const char *root, const char *mac, const struct fc_bootcfg *b);
 int fc_bootcfg_remove_machine(const char *root, const char *mac);
 int fc_bootcfg_read_machine(const char *root, const char *mac, const char *mark, char *append,
