@@ -26,6 +26,10 @@ PACKAGES=(
   # also plays the PXE ROMs of tests/integration/test-pxe-watch.sh (the watcher: libpcap-dev)
   qemu-system-x86 ipxe-qemu pxelinux syslinux-common syslinux mtools dosfstools
   busybox-static linux-image-amd64 cpio kmod dnsmasq-base tftpd-hpa tftp-hpa
+  # UEFI PXE with Secure Boot (pxe build's UEFI tree, tests/integration/test-pxe-uefi.sh):
+  # Microsoft-signed shim, Debian-signed GRUB (network and disk images), OVMF with Secure
+  # Boot and Microsoft's keys for the test's VMs
+  shim-signed grub-efi-amd64-signed ovmf
   # the installed service (tests/integration/test-install.sh): systemd-analyze verify and
   # systemd-sysusers, man (--warnings on the man pages), useradd/userdel for its users
   systemd man-db passwd

@@ -34,6 +34,14 @@ int fc_pxecfg_check_root(const char *root)
                  root, dir);
         return FC_EINVAL;
     }
+    /* The UEFI tree, when there is one, gets each machine's GRUB file in the same call: found
+     * read-only only after a session, a UEFI machine would image again at its next boot. */
+    snprintf(dir, sizeof(dir), "%s/" FC_BOOTCFG_GRUB_DIR, root);
+    if (stat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || access(dir, W_OK) < 0)) {
+        fc_error("--tftp-root %s: %s (UEFI machines' boot files) is not a writable directory", root,
+                 dir);
+        return FC_EINVAL;
+    }
     return 0;
 }
 

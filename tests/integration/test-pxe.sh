@@ -26,12 +26,15 @@
 #            servers wrote; `fleetcast pxe reset` sets them back to deploy through it: their
 #            files go, a file fleetcast did not write is left alone; vm2's gets its
 #            own imaging entry back
-# Serial logs of every VM are kept in the meson log dir (meson-logs/test-pxe/) on failure.
+# Serial logs of every VM are kept in the meson log dir (meson-logs/test-pxe/) on failure
+# (tests/integration/pxe-lib.sh: the VM helpers shared by the PXE tests).
 # Environment: FC_PXE_ACCEL=kvm|tcg forces the accelerator.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 mc_bound 1450 "$@"
 mc_init
+# shellcheck source=pxe-lib.sh
+. "$(dirname "$0")/pxe-lib.sh"
 
 for t in qemu-system-x86_64 dnsmasq in.tftpd syslinux mcopy mkfs.vfat sfdisk cpio busybox; do
 	command -v "$t" >/dev/null || die "missing $t: run scripts/install-deps.sh"
@@ -45,46 +48,9 @@ ROOT_MIB=49 # the root partition: 49..61 MiB
 SRV_ADDR=10.77.0.1
 declare -A MAC=([vm1]=52:54:00:fc:0a:01 [vm2]=52:54:00:fc:0a:02 [vm3]=52:54:00:fc:0a:03
 	[vm4]=52:54:00:fc:0a:04 [vm5]=52:54:00:fc:0a:05 [vm1net]=52:54:00:fc:0a:01)
-declare -A VM_PID=() VM_RC=()
 IMAGED=(vm1 vm2 vm3)
 
-# ---------------------------------------------------------------------------- artifacts
-
-# The lab's exit trap runs lab_cleanup_hook: keep lib.sh's (logs on failure) and add ours.
-eval "_mc_$(declare -f lab_cleanup_hook)"
-# shellcheck disable=SC2317 # called by the lab's exit trap
-lab_cleanup_hook() {
-	if ((FAILED > 0)) || [[ -z ${MC_FINISHED:-} ]]; then pxe_keep_artifacts; fi
-	_mc_lab_cleanup_hook
-}
-
-# pxe_keep_artifacts: serial consoles, server, DHCP and TFTP logs to meson-logs/test-pxe/.
-# shellcheck disable=SC2317 # called by the lab's exit trap
-pxe_keep_artifacts() {
-	local dir
-	if [[ -n ${FC_BUILD_ROOT:-} && -d $FC_BUILD_ROOT/meson-logs ]]; then
-		dir=$FC_BUILD_ROOT/meson-logs/test-pxe
-	elif [[ -d meson-logs ]]; then
-		dir=$PWD/meson-logs/test-pxe
-	else
-		dir=$(mktemp -d /tmp/fc-test-pxe.XXXXXX)
-	fi
-	rm -rf "$dir" && mkdir -p "$dir" || return 0
-	cp "$T"/*.log "$T"/*.json "$T"/tftp/pxelinux.cfg/* "$dir"/ 2>/dev/null
-	echo "# artifacts (serial consoles, logs): $dir"
-}
-
 # ---------------------------------------------------------------------------- helpers
-
-# pick_kernel: the newest Debian kernel that has its modules (not the host's running kernel).
-pick_kernel() {
-	local k best=''
-	for k in /boot/vmlinuz-*; do
-		[[ -f $k && -d /lib/modules/${k#/boot/vmlinuz-}/kernel ]] && best=$k
-	done
-	[[ -n $best ]] || die "no /boot/vmlinuz-* with /lib/modules: install linux-image-amd64"
-	echo "$best"
-}
 
 # make_marker_initrd OUT KERNEL: busybox, the modules to read an ext4 partition of an IDE disk,
 # and an /init that prints the root partition's host name and machine-id (one made the way
@@ -177,59 +143,6 @@ pick_accel() {
 	if grep -q FLEETCAST-CLONE-OK "$T/kvm-probe.serial.log" 2>/dev/null; then echo kvm; else echo tcg; fi
 }
 
-# vm_start NAME BOOT DISK... : start a VM in the switch namespace (serial $T/NAME.serial.log),
-# bounded by VM_LIMIT seconds. BOOT n: network first on tap NAME (e1000); c: its disk only.
-vm_start() {
-	local name=$1 boot=$2 d i=0
-	local -a args=(-accel "$ACCEL" -m 384 -smp 1 -display none -monitor none -no-reboot
-		-serial "file:$T/$name.serial.log")
-	shift 2
-	if [[ $boot == n ]]; then
-		lab_tap "$name" || die "lab_tap $name"
-		args+=(-boot order=n -netdev "tap,id=n0,ifname=$name,script=no,downscript=no"
-			-device "e1000,netdev=n0,mac=${MAC[$name]}")
-	else
-		args+=(-boot order=c -nic none)
-	fi
-	for d in "$@"; do
-		args+=(-drive "file=$d,format=raw,if=ide,index=$i")
-		i=$((i + 1))
-	done
-	VM_PID[$name]=$(lab_bg sw "$T/$name.qemu.log" timeout -k 5 "$VM_LIMIT" \
-		qemu-system-x86_64 "${args[@]}") || die "cannot start $name"
-}
-
-# vm_wait TIMEOUT NAMES... : wait for the VMs (one deadline); exit codes in VM_RC (124: killed).
-vm_wait() {
-	local end=$((SECONDS + $1)) name rc left
-	shift
-	for name in "$@"; do
-		left=$((end - SECONDS))
-		((left > 0)) || left=1
-		rc=0
-		lab_wait "${VM_PID[$name]}" "$left" || rc=$?
-		VM_RC[$name]=$rc
-	done
-}
-
-# console NAME: the VM's serial log without escape sequences.
-console() {
-	sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$T/$1.serial.log" 2>/dev/null | tr -d '\r'
-}
-
-# status_loop NAMES...: every 30 s, the last fleetcast line of each console (until killed).
-status_loop() {
-	local n line
-	while sleep 30; do
-		for n in "$@"; do
-			line=$(console "$n" | grep -a -E '^(fleetcast|receiving)' | tail -n 1 | cut -c1-110)
-			log "$n: ${line:-(booting)}"
-		done
-	done
-}
-
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-
 # ---------------------------------------------------------------------------- set up
 
 KERNEL=$(pick_kernel)
@@ -291,12 +204,7 @@ t1=$SECONDS
 vm_start vm4 n "$T/vm4.disk"
 sleep 8
 for vm in "${IMAGED[@]}"; do vm_start "$vm" n "$T/$vm.disk"; done
-status_loop vm1 vm2 vm3 vm4 &
-status_pid=$!
-vm_wait "$P1_LIMIT" vm4 "${IMAGED[@]}"
-mc_wait_server 30
-kill "$status_pid" 2>/dev/null
-wait "$status_pid" 2>/dev/null
+vms_wait_imaged "$P1_LIMIT" vm4 "${IMAGED[@]}"
 log "phase 1 (PXE boot and imaging) took $((SECONDS - t1)) s"
 
 for vm in "${IMAGED[@]}"; do

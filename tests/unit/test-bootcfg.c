@@ -1,7 +1,11 @@
 /* Boot actions (common/bootaction.c, bootcfg.c): what each action writes for a machine with
  * and without its own imaging arguments, that deploy gives back exactly what it had, that a
  * mode or image never sticks to the own arguments, that a file fleetcast did not write is
- * left alone, and that nothing is decided without the menu. */
+ * left alone, and that nothing is decided without the menu. GRUB's side: its per-MAC file is
+ * written with pxelinux's exactly when the root has the UEFI tree (grub/), says the same action
+ * (local: chainload the disk's boot loader; capture: straight in with the mode), quotes kernel
+ * arguments for GRUB, goes with pxelinux's, and a GRUB file fleetcast did not write stops the
+ * write before anything is written; the GRUB menu sends a machine to its own file first. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,5 +170,107 @@ START_TEST(test_foreign_and_no_menu)
 }
 END_TEST
 
+/* A root with the UEFI tree and both menus, whose arguments GRUB must quote. */
+static void setup_uefi_root(void)
+{
+    char path[128];
+    struct fc_bootcfg menu = {FC_BOOTCFG_MARK_BUILD " menu\n", "console=ttyS0 quiet it's $x",
+                              FC_BOOT_DEPLOY};
+
+    setup_root(0);
+    snprintf(path, sizeof(path), "%s/grub", root);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    ck_assert_int_eq(fc_bootcfg_write_menu(root, &menu), 0);
+}
+
+static char *grub_file(void)
+{
+    static char path[128];
+
+    snprintf(path, sizeof(path), "%s/grub/grub.cfg-01-" MAC, root);
+    return path;
+}
+
+START_TEST(test_bios_only_root)
+{
+    char path[128];
+
+    setup_root(1);
+    ck_assert_int_eq(fc_boot_apply(root, MAC, FC_BOOT_LOCAL, NULL, "t"), 0);
+    ck_assert_ptr_nonnull(strstr(slurp(file), "LOCALBOOT 0"));
+    ck_assert_int_ne(access(grub_file(), F_OK), 0); /* no UEFI tree: pxelinux's only */
+    snprintf(path, sizeof(path), "%s/grub", root);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    cleanup_root();
+}
+END_TEST
+
+START_TEST(test_grub_menu)
+{
+    char path[128];
+    const char *s;
+
+    setup_uefi_root();
+    snprintf(path, sizeof(path), "%s/grub/grub.cfg", root);
+    s = slurp(path);
+    ck_assert(!strncmp(s, FC_BOOTCFG_MARK_BUILD, strlen(FC_BOOTCFG_MARK_BUILD)));
+    ck_assert_ptr_nonnull(strstr(s, "\"$net_default_mac\"\n"));
+    ck_assert_ptr_nonnull(strstr(s, "set fc_mine=\"$prefix/grub.cfg-01-$m1-$m2-$m3-$m4-$m5-$m6\""));
+    ck_assert_ptr_nonnull(strstr(s, "configfile \"$fc_mine\""));
+    ck_assert(strstr(s, "configfile") < strstr(s, "menuentry")); /* its own file first */
+    ck_assert_ptr_nonnull(strstr(s, "set timeout=5\nset default=fleetcast\n"));
+    ck_assert_ptr_nonnull(strstr(s, "linux /vmlinuz 'console=ttyS0' 'quiet' 'it'\\''s' '$x'\n"));
+    ck_assert_ptr_nonnull(strstr(s, "initrd /initramfs.img\n"));
+    ck_assert_ptr_nonnull(strstr(s, "--id local {"));
+    snprintf(path, sizeof(path), "%s/pxelinux.cfg/default", root);
+    ck_assert_ptr_nonnull(strstr(slurp(path), "APPEND console=ttyS0 quiet it's $x\n"));
+    cleanup_root();
+}
+END_TEST
+
+START_TEST(test_grub_actions)
+{
+    const char *s;
+
+    setup_uefi_root();
+    ck_assert_int_eq(fc_boot_apply(root, MAC, FC_BOOT_LOCAL, NULL, "imaged by session 1"), 0);
+    s = slurp(grub_file());
+    ck_assert(!strncmp(s, FC_BOOTCFG_MARK_SERVER " machine " MAC ": local (imaged by session 1",
+                       strlen(FC_BOOTCFG_MARK_SERVER) + 40));
+    ck_assert_ptr_nonnull(strstr(s, "set timeout=0\nset default=local\n"));
+    ck_assert_ptr_nonnull(strstr(s, "search --no-floppy --file --set=root $f"));
+    ck_assert_ptr_nonnull(strstr(s, "chainloader $f\n"));
+    ck_assert_ptr_nonnull(strstr(s, "/EFI/BOOT/BOOTX64.EFI"));
+    ck_assert_ptr_null(strstr(s, "linux /vmlinuz")); /* nothing of its own to keep */
+    ck_assert_ptr_nonnull(strstr(slurp(file), "LOCALBOOT"));
+    ck_assert_int_eq(fc_boot_apply(root, MAC, FC_BOOT_CAPTURE, NULL, "t"), 0);
+    s = slurp(grub_file());
+    ck_assert_ptr_nonnull(strstr(s, "set timeout=0\nset default=fleetcast\n"));
+    ck_assert_ptr_nonnull(strstr(s, "'fleetcast.mode=capture'\n"));
+    ck_assert_int_eq(fc_boot_apply(root, MAC, FC_BOOT_DEPLOY, NULL, "t"), 0);
+    ck_assert_int_ne(access(grub_file(), F_OK), 0); /* back to the menu: both gone */
+    ck_assert_int_ne(access(file, F_OK), 0);
+    cleanup_root();
+}
+END_TEST
+
+START_TEST(test_grub_foreign)
+{
+    FILE *f;
+
+    setup_uefi_root();
+    f = fopen(grub_file(), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("set default=mine\n", f);
+    fclose(f);
+    ck_assert_int_eq(fc_boot_apply(root, MAC, FC_BOOT_LOCAL, NULL, "t"), FC_ESTATE);
+    ck_assert_int_ne(access(file, F_OK), 0); /* nothing half written */
+    ck_assert_int_eq(fc_bootcfg_remove_machine(root, MAC), 0);
+    ck_assert_str_eq(slurp(grub_file()), "set default=mine\n");
+    cleanup_root();
+}
+END_TEST
+
 FC_TEST_MAIN("bootcfg", test_action_names, test_menu_machine, test_own_args_kept,
-             test_foreign_and_no_menu)
+             test_foreign_and_no_menu, test_bios_only_root, test_grub_menu, test_grub_actions,
+             test_grub_foreign)
