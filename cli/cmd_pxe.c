@@ -1,6 +1,7 @@
 /* `fleetcast pxe build|reset|seen`: the TFTP root that network-boots a lab into fleetcast-recv, and
  * putting imaged machines back on imaging. build checks the options, copies pxelinux and its
- * menu modules, writes pxelinux.cfg/default, and runs pxe/mkinitramfs.sh for the kernel and
+ * menu modules (BIOS) and Debian's signed shim and GRUB network image (UEFI, Secure Boot),
+ * writes both menus (common/bootcfg.c), and runs pxe/mkinitramfs.sh for the kernel and
  * the initramfs (shell: it is a list of files to gather, which a script says more plainly than
  * C). The script is found by --pxe-dir, $FLEETCAST_PXE_DIR, or the source tree this binary was
  * built from (FC_PXE_DIR, set by cli/meson.build): the tree is where pxe/init is edited and
