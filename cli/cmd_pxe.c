@@ -24,6 +24,7 @@
 #include "cli/api.h"
 #include "cli/cli.h"
 #include "common/bootcfg.h"
+#include "common/bytes.h"
 #include "common/error.h"
 #include "common/key.h"
 #include "common/manifest.h"
@@ -426,21 +427,27 @@ static int write_machine(const struct pxe_opts *o, const char *outdir, const str
     return 0;
 }
 
-/* Before the slow initramfs build: a --machine whose file someone else wrote is refused now. */
+/* Before the slow initramfs build: a --machine whose file (pxelinux's or GRUB's) someone else
+ * wrote is refused now. */
 static int check_machine_files(const struct pxe_opts *o, const char *outdir)
 {
+    static const char *const dirs[] = {"pxelinux.cfg/", FC_BOOTCFG_GRUB_DIR "/grub.cfg-"};
     char path[PATH_MAX], old[16];
     struct machine m;
     int i;
+    size_t d;
 
     for (i = 0; i < o->n_machines; i++) {
         parse_machine(o->machine[i], &m); /* checked by check_build_opts */
-        snprintf(path, sizeof(path), "%s/pxelinux.cfg/%s", outdir, m.file);
-        if (fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, old, sizeof(old)) == 0 &&
-            fc_bootcfg_read(path, FC_BOOTCFG_MARK_BUILD, old, sizeof(old)) != 1) {
-            fc_error("%s was not written by fleetcast: left alone (remove it to use --machine)",
-                     path);
-            return FC_ESTATE;
+        for (d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+            snprintf(path, sizeof(path), "%s/%s%s", outdir, dirs[d], m.file);
+            if (fc_bootcfg_read(path, FC_BOOTCFG_MARK_SERVER, old, sizeof(old)) == 0 &&
+                fc_bootcfg_read(path, FC_BOOTCFG_MARK_BUILD, old, sizeof(old)) != 1) {
+                fc_error("%s was not written by fleetcast: left alone (remove it to use "
+                         "--machine)",
+                         path);
+                return FC_ESTATE;
+            }
         }
     }
     return 0;
@@ -501,6 +508,31 @@ static int run_script(const struct pxe_opts *o, const char *outdir, const char *
     return 0;
 }
 
+/* 1 if the PE image at PATH (an EFI-stub kernel) carries an Authenticode signature (its
+ * certificate table is not empty), 0 if not or not a PE file. Only whether it is signed at all:
+ * by whom is shim's business at boot. */
+static int pe_signed(const char *path)
+{
+    uint8_t h[1024];
+    uint32_t pe, dir;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return 0;
+    n = read(fd, h, sizeof(h));
+    close(fd);
+    if (n < 0x40 || h[0] != 'M' || h[1] != 'Z')
+        return 0;
+    pe = fc_get32(h + 0x3c);
+    if (pe > (uint32_t)n - 24 - 2 || memcmp(h + pe, "PE\0\0", 4))
+        return 0;
+    /* Optional header: PE32+ (0x20b) has its data directories at 112, PE32 at 96; the
+     * certificate table is the fifth (8 bytes each). */
+    dir = pe + 24 + (fc_get16(h + pe + 24) == 0x20b ? 112 : 96) + 4 * 8;
+    return dir + 8 <= (uint32_t)n && fc_get32(h + dir + 4) != 0;
+}
+
 static int pxe_build(struct fc_args *a)
 {
     struct pxe_opts o = {0};
@@ -532,6 +564,11 @@ static int pxe_build(struct fc_args *a)
         rc = write_machines(&o, o.outdir);
     if (rc)
         return fc_fail(rc, "pxe build");
+    snprintf(dir, sizeof(dir), "%s/vmlinuz", o.outdir);
+    if (!pe_signed(dir))
+        fc_warn("%s is not signed: UEFI machines with Secure Boot on will refuse it (shim "
+                "boots only a signed kernel: Debian's from linux-image-amd64 is)",
+                dir);
     printf("TFTP root %s ready: pxelinux.0 (DHCP boot file for BIOS, client-arch 0), "
            "shimx64.efi (UEFI, client-arch 7 and 9; Secure Boot), vmlinuz, initramfs.img\n",
            o.outdir);
