@@ -4,6 +4,7 @@
 # after lib.sh and the lab. vm_start uses the caller's ACCEL, VM_LIMIT and MAC[NAME], and sets
 # VM_PID[NAME]; vm_wait sets VM_RC[NAME].
 PXE_TEST=$(basename "$0" .sh)
+# shellcheck disable=SC2034 # VM_RC is for the caller
 declare -A VM_PID=() VM_RC=()
 
 # The lab's exit trap runs lab_cleanup_hook: keep lib.sh's (logs on failure) and add ours.
@@ -72,6 +73,7 @@ vm_wait() {
 		((left > 0)) || left=1
 		rc=0
 		lab_wait "${VM_PID[$name]}" "$left" || rc=$?
+		# shellcheck disable=SC2034 # VM_RC is for the caller
 		VM_RC[$name]=$rc
 	done
 }
