@@ -22,7 +22,7 @@
 #            uefi2 network-boots again, NIC first: its GRUB file chainloads its disk's shim
 #            (marker, lockdown=y) and it is not imaged again
 # Time on 2 cores shared with other work (TCG, load average 18-24): 455-511 s (pxe build 70-83 s,
-# phase 1 296-346 s, phase 2 58-74 s); on an idle machine about half. Serial logs, the server's, DHCP and TFTP
+# phase 1 296-346 s, phase 2 58-74 s); 157 s at load 3. Serial logs, the server's, DHCP and TFTP
 # logs and the boot files are kept in meson-logs/test-pxe-uefi/ on failure.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
