@@ -12,7 +12,7 @@
 #            and leaves it untouched; `fleetcast pxe build` refuses without --key and builds
 #            with --insecure-any-signer (fleetcast.insecure=1), --image-id and per-MAC entries
 #            (--machine), keeps a machine fleetcastd imaged on its local disk, and `pxe reset`
-#            gives that machine back its own entry.
+#            no longer writes files itself (fleetcastd does, from its inventory: test-boot).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 mc_bound 580 "$@"
@@ -155,9 +155,9 @@ assert_exit 0 "$FLEETCAST" pxe build "$TFTP" --kernel "$KERNEL" --insecure-any-s
 	--machine "$M1:disk=/dev/sdc"
 assert_match '^DEFAULT local' "$(cat "$F1")" "M1 imaged: still boots its local disk after a rebuild"
 assert_match 'APPEND .*fleetcast.disk=/dev/sdc' "$(cat "$F1")" "M1: its kept entry updated"
-assert_exit 0 "$FLEETCAST" pxe reset "$M1" --tftp-root "$TFTP"
-assert_match '^# fleetcast pxe build:' "$(head -n 1 "$F1")" "pxe reset gives M1 its own entry back"
-assert_match 'ONTIMEOUT fleetcast' "$(cat "$F1")" "M1 images again"
-assert_match 'APPEND .*fleetcast.disk=/dev/sdc' "$(cat "$F1")" "M1: with its own settings"
+# Setting it back to deploy goes through fleetcastd (its inventory decides: test-boot, test-pxe).
+assert_exit 2 "$FLEETCAST" pxe reset "$M1" --tftp-root "$TFTP"
+assert_stderr "no longer takes --tftp-root" "pxe reset --tftp-root: refused by name, says why"
+assert_match '^DEFAULT local' "$(cat "$F1")" "M1's file untouched by the refused reset"
 
 mc_finish
