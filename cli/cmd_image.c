@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "common/error.h"
+#include "common/grow.h"
 #include "common/image.h"
 #include "common/imgwrite.h"
 #include "common/key.h"
@@ -25,6 +26,8 @@ struct image_opts {
     uint32_t chunk_size;
     int quiet, json, extents, chunks, force;
     enum fc_free_mode free_mode;
+    int grow;           /* restore --grow: a partition fills a bigger disk */
+    uint32_t grow_part; /* --grow-part N (implies --grow); 0 = the last */
 };
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -69,6 +72,13 @@ static int parse_value_opt(struct fc_args *a, struct image_opts *o, int *handled
         o->chunk_size = (uint32_t)n;
         return 0;
     }
+    if (fc_opt_value(a, "--grow-part", &v)) {
+        if (parse_int(v, 1, 128, &n))
+            return fc_usage_error("--grow-part takes a partition number from 1 to 128");
+        o->grow = 1;
+        o->grow_part = (uint32_t)n;
+        return 0;
+    }
     *handled = 0;
     return 0;
 }
@@ -96,6 +106,8 @@ static int parse_opts(struct fc_args *a, struct image_opts *o, int want_operands
             o->chunks = 1;
         else if (is_create && fc_opt_flag(a, "--force"))
             o->force = 1;
+        else if (fc_opt_flag(a, "--grow"))
+            o->grow = 1;
         else if (fc_opt_flag(a, "--zero-free") || fc_opt_flag(a, "--discard")) {
             enum fc_free_mode m = strcmp(arg, "--discard") ? FC_FREE_ZERO : FC_FREE_DISCARD;
             if (o->free_mode && o->free_mode != m)
@@ -404,12 +416,30 @@ static int cmd_verify(struct fc_args *a)
     return 0;
 }
 
+static json_t *target_json(const struct image_opts *o, const struct fc_apply_result *r,
+                           const struct fc_manifest *m, const struct fc_fit *fit)
+{
+    json_t *j = json_pack("{s:s, s:s, s:b, s:I, s:I, s:f}", "image", o->operand[0], "target",
+                          o->operand[1], "ok", 1, "bytes", (json_int_t)r->bytes, "disk_size",
+                          (json_int_t)m->disk_size, "seconds", r->seconds);
+
+    if (j && fit)
+        json_object_set_new(j, "gpt_moved", json_boolean(fit->gpt_moved));
+    if (j && fit && fit->grow)
+        json_object_set_new(j, "grow",
+                            json_pack("{s:b, s:s, s:s, s:I}", "done", fit->result == FC_GROW_DONE,
+                                      "result", fc_grow_result_text(fit->result), "detail",
+                                      fit->detail, "partition", (json_int_t)fit->grown_part));
+    return j;
+}
+
 static int run_on_target(struct image_opts *o, enum fc_apply_op op)
 {
     struct fc_image img;
     struct fc_target t;
     struct fc_apply_opts ao = {op, &t, o->threads, o->quiet || o->json, &fc_cli_stop};
     struct fc_apply_result r = {-1, 0, 0};
+    struct fc_fit fit = {.grow = o->grow, .part = o->grow_part};
     char s1[16];
     int rc;
 
@@ -429,6 +459,10 @@ static int run_on_target(struct image_opts *o, enum fc_apply_op op)
         rc = fc_image_apply(&img, &ao, &r);
     if (!rc && op == FC_OP_RESTORE)
         rc = fc_target_finish(&t, &img.m);
+    /* After the image is written and synced: the check above covered it as
+     * the image has it; moving the backup GPT and growing come after. */
+    if (!rc && op == FC_OP_RESTORE)
+        rc = fc_target_fit(&t, &img.m, &fit);
     fc_target_close(&t);
     if (rc) {
         fc_image_close(&img);
@@ -438,14 +472,14 @@ static int run_on_target(struct image_opts *o, enum fc_apply_op op)
         return report_apply(rc, &r, op == FC_OP_RESTORE ? "restore" : o->operand[1]);
     }
     if (o->json)
-        print_json(json_pack("{s:s, s:s, s:b, s:I, s:I, s:f}", "image", o->operand[0], "target",
-                             o->operand[1], "ok", 1, "bytes", (json_int_t)r.bytes, "disk_size",
-                             (json_int_t)img.m.disk_size, "seconds", r.seconds));
+        print_json(target_json(o, &r, &img.m, op == FC_OP_RESTORE ? &fit : NULL));
     else if (!o->quiet)
         printf("%s: %s %s of %u chunks, %s\n", o->operand[1],
                op == FC_OP_RESTORE ? "restored" : "matches the image in",
                fc_human_bytes(r.bytes, s1, 16), img.m.n_chunks,
                op == FC_OP_RESTORE ? "verified and synced" : "every stored region");
+    if (!o->json && op == FC_OP_RESTORE && o->grow)
+        printf("%s: grow %s\n", o->operand[1], fit.detail);
     fc_image_close(&img);
     return 0;
 }

@@ -47,11 +47,14 @@ static const struct cmd_help cmds[] = {
      "  --pubkey PUB        the signer must be this key (else: integrity only)\n"},
     {"image", "restore",
      "image restore IMG TARGET [--pubkey PUB] [--zero-free|--discard]\n"
-     "               [--threads N] [--quiet] [--json]",
+     "               [--grow] [--grow-part N] [--threads N] [--quiet] [--json]",
      "Writes IMG to TARGET (a block device, or a file made at the disk size).\n"
+     "A bigger target gets its backup GPT at its own end.\n"
      "  --pubkey PUB        the signer must be this key\n"
      "  --zero-free         zero what the image does not store\n"
      "  --discard           discard it instead\n"
+     "  --grow              the last partition and its ext2/3/4 or swap fill the disk\n"
+     "  --grow-part N       partition N instead of the last (implies --grow)\n"
      "  --threads N, --quiet, --json\n"},
     {"image", "compare", "image compare IMG TARGET [--pubkey PUB] [--quiet]",
      "Hashes what TARGET holds in every region IMG stores; exit 6 if one differs.\n"},

@@ -66,9 +66,12 @@ int fc_target_open(const char *path, uint64_t disk_size, struct fc_target *t)
     }
     rc = fc_disk_size(t->fd, &t->size, &t->is_blockdev);
     if (!rc && t->size < disk_size) {
-        fc_error("target %s is %llu bytes, smaller than the image's disk of %llu bytes; "
-                 "nothing written",
-                 path, (unsigned long long)t->size, (unsigned long long)disk_size);
+        char h1[16], h2[16];
+
+        fc_error("target %s is %s (%llu bytes), smaller than the image's disk of %s (%llu "
+                 "bytes); nothing written",
+                 path, fc_human_bytes(t->size, h1, sizeof(h1)), (unsigned long long)t->size,
+                 fc_human_bytes(disk_size, h2, sizeof(h2)), (unsigned long long)disk_size);
         rc = FC_ETOOSMALL;
     }
 out:

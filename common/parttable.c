@@ -136,7 +136,7 @@ static void guid_str(const uint8_t *g, char *out, size_t cap)
              g[15]);
 }
 
-static int gpt_header_ok(uint8_t *h, uint32_t ss, uint64_t lba)
+int fc__gpt_header_ok(uint8_t *h, uint32_t ss, uint64_t lba)
 {
     uint32_t hsize = fc_get32(h + 12), crc = fc_get32(h + 16), got;
 
@@ -194,11 +194,11 @@ static int parse_gpt(int fd, uint64_t disk_size, uint32_t ss, struct fc_ptable *
 
     pt->kind = FC_TABLE_GPT;
     pt->n = 0;
-    if (!fc_pread_full(fd, h, ss, ss) && gpt_header_ok(h, ss, 1) &&
+    if (!fc_pread_full(fd, h, ss, ss) && fc__gpt_header_ok(h, ss, 1) &&
         !gpt_entries(fd, disk_size, ss, h, pt))
         return 0;
     pt->n = 0;
-    if (!fc_pread_full(fd, h, ss, last_lba * ss) && gpt_header_ok(h, ss, last_lba) &&
+    if (!fc_pread_full(fd, h, ss, last_lba * ss) && fc__gpt_header_ok(h, ss, last_lba) &&
         !gpt_entries(fd, disk_size, ss, h, pt)) {
         snprintf(pt->note, sizeof(pt->note),
                  "primary GPT header or entries damaged; used the backup GPT");

@@ -26,5 +26,8 @@ struct fc_ptable {
 
 int fc_ptable_read(int fd, uint64_t disk_size, uint32_t sector_size, struct fc_ptable *pt);
 uint32_t fc_crc32(const void *buf, uint64_t len);
+/* A GPT header (ss bytes at h) whose signature, size, CRC and own LBA are
+ * right; for the table writer (common/ptwrite.c). */
+int fc__gpt_header_ok(uint8_t *h, uint32_t ss, uint64_t lba);
 
 #endif

@@ -1,5 +1,8 @@
-/* Partition table parsing on small disk files made here: MBR with logicals,
- * GPT, GPT with a damaged primary, GPT with both damaged, garbage. */
+/* Partition tables on small disk files made here. Parsing: MBR with
+ * logicals, GPT, GPT with a damaged primary, GPT with both damaged, garbage.
+ * Writing (common/ptwrite.c): the backup GPT moved to a bigger disk's end
+ * (fields, both CRCs, entries intact), a disk of the same size untouched,
+ * the last partition grown (GPT and MBR), a partition not last refused. */
 #include "tests/unit/unit.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +12,7 @@
 #include "common/bytes.h"
 #include "common/disk.h"
 #include "common/parttable.h"
+#include "common/ptwrite.h"
 
 #define DISK (8u << 20)
 #define SS 512
@@ -235,6 +239,141 @@ START_TEST(test_bare_filesystem_is_plain_none)
 }
 END_TEST
 
+/* The master's GPT disk (make_gpt) on a file of twice its size. */
+static uint8_t *make_gpt_on_bigger(int *fd)
+{
+    uint8_t *img;
+
+    *fd = make_disk(&img);
+    free(img);
+    img = make_gpt(*fd);
+    ck_assert_int_eq(ftruncate(*fd, 2 * DISK), 0);
+    return img;
+}
+
+static void read_sectors(int fd, uint8_t *buf, uint64_t lba, uint64_t n)
+{
+    ck_assert_int_eq(fc_pread_full(fd, buf, n * SS, lba * SS), 0);
+}
+
+START_TEST(test_gpt_relocate)
+{
+    const uint64_t last = 2 * DISK / SS - 1, old_last = DISK / SS - 1;
+    uint8_t h[SS], b[SS], ents[128 * 128], bents[128 * 128], zero[SS] = {0};
+    int fd, moved = -1;
+    uint8_t *img = make_gpt_on_bigger(&fd);
+    struct fc_ptable pt;
+
+    ck_assert_int_eq(fc_gpt_relocate(fd, 2 * DISK, SS, &moved), 0);
+    ck_assert_int_eq(moved, 1);
+    read_sectors(fd, h, 1, 1);
+    ck_assert(fc__gpt_header_ok(h, SS, 1));         /* primary CRC right */
+    ck_assert_uint_eq(fc_get64(h + 32), last);      /* AlternateLBA */
+    ck_assert_uint_eq(fc_get64(h + 48), last - 33); /* LastUsableLBA */
+    ck_assert_uint_eq(fc_get64(h + 40), 34);        /* FirstUsableLBA kept */
+    read_sectors(fd, b, last, 1);
+    ck_assert(fc__gpt_header_ok(b, SS, last)); /* backup CRC right, MyLBA = last */
+    ck_assert_uint_eq(fc_get64(b + 32), 1);
+    ck_assert_uint_eq(fc_get64(b + 72), last - 32);
+    ck_assert_uint_eq(fc_get64(b + 48), last - 33);
+    read_sectors(fd, ents, 2, 32);
+    read_sectors(fd, bents, last - 32, 32);
+    ck_assert_mem_eq(ents, img + 2 * SS, sizeof(ents)); /* entries intact */
+    ck_assert_mem_eq(bents, ents, sizeof(ents));
+    ck_assert_uint_eq(fc_get32(h + 88), fc_crc32(ents, sizeof(ents)));
+    ck_assert_uint_eq(fc_get32(b + 88), fc_get32(h + 88));
+    read_sectors(fd, b, old_last, 1);
+    ck_assert_mem_eq(b, zero, SS); /* the old backup header is gone */
+    read_sectors(fd, b, 0, 1);
+    ck_assert_uint_eq(fc_get32(b + 446 + 12), last); /* protective MBR covers the disk */
+    /* The moved backup alone still gives the same table. */
+    ck_assert_int_eq(fc_pwrite_full(fd, zero, SS, SS), 0);
+    ck_assert_int_eq(fc_ptable_read(fd, 2 * DISK, SS, &pt), 0);
+    ck_assert_uint_eq(pt.kind, FC_TABLE_GPT);
+    ck_assert_uint_eq(pt.n, 2);
+    ck_assert_uint_eq(pt.e[1].start, 6000 * SS);
+    ck_assert(strstr(pt.note, "backup") != NULL);
+    close(fd);
+    free(img);
+}
+END_TEST
+
+START_TEST(test_gpt_same_size_untouched)
+{
+    uint8_t *img, *after = malloc(DISK);
+    int fd = make_disk(&img), moved = -1;
+
+    free(img);
+    img = make_gpt(fd);
+    ck_assert_int_eq(fc_gpt_relocate(fd, DISK, SS, &moved), 0);
+    ck_assert_int_eq(moved, 0);
+    ck_assert_int_eq(fc_pread_full(fd, after, DISK, 0), 0);
+    ck_assert_mem_eq(after, img, DISK);
+    close(fd);
+    free(img);
+    free(after);
+}
+END_TEST
+
+START_TEST(test_gpt_grow_last)
+{
+    const uint64_t last = 2 * DISK / SS - 1;
+    uint8_t h[SS], b[SS];
+    int fd, moved;
+    uint8_t *img = make_gpt_on_bigger(&fd);
+    struct fc_ptgrow g;
+    struct fc_ptable pt;
+
+    ck_assert_int_eq(fc_gpt_relocate(fd, 2 * DISK, SS, &moved), 0);
+    ck_assert_int_eq(fc_ptable_plan_grow(fd, 2 * DISK, SS, 1, &g), FC_PTGROW_NOT_LAST);
+    ck_assert_uint_eq(g.after, 2);
+    ck_assert_int_eq(fc_ptable_plan_grow(fd, 2 * DISK, SS, 7, &g), FC_PTGROW_NO_PART);
+    ck_assert_int_eq(fc_ptable_plan_grow(fd, 2 * DISK, SS, 0, &g), FC_PTGROW_OK);
+    ck_assert_uint_eq(g.index, 2);
+    ck_assert_uint_eq(g.old_size, 2000 * SS);
+    ck_assert_uint_eq(g.new_size, (last - 33 + 1 - 6000) * SS);
+    ck_assert_int_eq(fc_ptable_apply_grow(fd, 2 * DISK, SS, &g), 0);
+    read_sectors(fd, h, 1, 1);
+    read_sectors(fd, b, last, 1);
+    ck_assert(fc__gpt_header_ok(h, SS, 1));
+    ck_assert(fc__gpt_header_ok(b, SS, last));
+    ck_assert_int_eq(fc_ptable_read(fd, 2 * DISK, SS, &pt), 0);
+    ck_assert_str_eq(pt.note, ""); /* read from the primary: its entries' CRC is right */
+    ck_assert_uint_eq(pt.e[0].size, 2048 * SS);
+    ck_assert_uint_eq(pt.e[1].size, g.new_size);
+    /* Grown to the end: nothing more to grow. */
+    ck_assert_int_eq(fc_ptable_plan_grow(fd, 2 * DISK, SS, 2, &g), FC_PTGROW_NOT_BIGGER);
+    close(fd);
+    free(img);
+}
+END_TEST
+
+START_TEST(test_mbr_grow_last)
+{
+    uint8_t *img;
+    int fd = make_disk(&img), moved = -1;
+    struct fc_ptgrow g;
+    struct fc_ptable pt;
+
+    mbr_entry(img, 0, 0x83, 2048, 4096);
+    mbr_entry(img, 1, 0x83, 8192, 4096);
+    img[510] = 0x55, img[511] = 0xaa;
+    commit(fd, img);
+    ck_assert_int_eq(ftruncate(fd, 2 * DISK), 0);
+    ck_assert_int_eq(fc_gpt_relocate(fd, 2 * DISK, SS, &moved), 0);
+    ck_assert_int_eq(moved, 0); /* MBR: nothing to move */
+    ck_assert_int_eq(fc_ptable_plan_grow(fd, 2 * DISK, SS, 0, &g), FC_PTGROW_OK);
+    ck_assert_uint_eq(g.index, 2);
+    ck_assert_int_eq(fc_ptable_apply_grow(fd, 2 * DISK, SS, &g), 0);
+    ck_assert_int_eq(fc_ptable_read(fd, 2 * DISK, SS, &pt), 0);
+    ck_assert_uint_eq(pt.e[1].size, 2 * DISK - 8192 * SS);
+    ck_assert_uint_eq(pt.e[0].size, 4096 * SS);
+    close(fd);
+    free(img);
+}
+END_TEST
+
 FC_TEST_MAIN("parttable", test_crc32, test_mbr_with_logicals, test_mbr_outside_disk_is_none,
              test_gpt, test_gpt_backup_used, test_gpt_both_damaged, test_no_signature_is_plain_none,
-             test_bare_filesystem_is_plain_none)
+             test_bare_filesystem_is_plain_none, test_gpt_relocate, test_gpt_same_size_untouched,
+             test_gpt_grow_last, test_mbr_grow_last)

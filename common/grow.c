@@ -1,0 +1,269 @@
+/* The grow step (see grow.h). The filesystem is reached through a loop
+ * device over the partition's bytes of the target, not through the kernel's
+ * partition nodes: those still show the table as it was before the image
+ * was written, and a file target has none. e2fsck and resize2fs are run as
+ * programs (resize2fs has no library); their output goes to stderr. */
+#include "common/grow.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/bytes.h"
+#include "common/disk.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/meter.h"
+#include "common/ptwrite.h"
+
+#define SWAP_PAGE 4096
+
+extern char **environ;
+
+const char *fc_grow_result_text(int result)
+{
+    static const char *const text[] = {
+        "done",
+        "not possible: no free space after the partition",
+        "not possible: NTFS growth not supported yet",
+        "not possible: no ext2/3/4 or swap on the partition",
+        "not possible: another partition lies after it",
+        "not possible: no such partition",
+        "not possible: the disk has no partition table",
+        "failed",
+    };
+    return result >= 0 && result <= FC_GROW_RESULT_MAX ? text[result] : "unknown";
+}
+
+static const char *fs_name(int fs)
+{
+    static const char *const names[] = {"none", "ext2", "ext3", "ext4", "swap"};
+    return fs >= 0 && fs <= FC_FS_SWAP ? names[fs] : "?";
+}
+
+/* The partition's filesystem as capture found it; NTFS by its boot sector
+ * (capture stores it as plain data). -1 for NTFS. */
+static int part_fs(const struct fc_target *t, const struct fc_manifest *m, uint64_t start)
+{
+    uint8_t boot[16];
+    uint32_t i;
+
+    for (i = 0; i < m->n_parts; i++)
+        if (m->parts[i].start == start && m->parts[i].fs != FC_FS_NONE)
+            return m->parts[i].fs;
+    if (!fc_pread_full(t->fd, boot, sizeof(boot), start) && !memcmp(boot + 3, "NTFS    ", 8))
+        return -1;
+    return FC_FS_NONE;
+}
+
+/* A loop device over [off, off + size) of fd, detached when *lfd closes. */
+static int loop_attach(int fd, uint64_t off, uint64_t size, char *dev, size_t cap, int *lfd)
+{
+    struct loop_config lc;
+    int ctl, n, rc = FC_EIO;
+
+    *lfd = -1;
+    ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+    if (ctl < 0) {
+        fc_error("grow: cannot open /dev/loop-control: %s (the loop driver, and root, are needed)",
+                 strerror(errno));
+        return FC_EIO;
+    }
+    n = ioctl(ctl, LOOP_CTL_GET_FREE);
+    close(ctl);
+    if (n < 0)
+        goto out;
+    snprintf(dev, cap, "/dev/loop%d", n);
+    *lfd = open(dev, O_RDWR | O_CLOEXEC);
+    if (*lfd < 0)
+        goto out;
+    memset(&lc, 0, sizeof(lc));
+    lc.fd = (uint32_t)fd;
+    lc.info.lo_offset = off;
+    lc.info.lo_sizelimit = size;
+    lc.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+    if (ioctl(*lfd, LOOP_CONFIGURE, &lc) == 0)
+        rc = 0;
+out:
+    if (rc) {
+        fc_error("grow: cannot set up a loop device: %s", strerror(errno));
+        if (*lfd >= 0)
+            close(*lfd);
+        *lfd = -1;
+    }
+    return rc;
+}
+
+/* Runs argv (looked up in PATH), its output on stderr; its exit status, or
+ * -1 when it could not run or was killed. */
+static int run_tool(char *const argv[])
+{
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int st, rc;
+
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, 2, 1);
+    rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc) {
+        fc_error("grow: cannot run %s: %s", argv[0], strerror(rc));
+        return -1;
+    }
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* e2fsck -f -p first (resize2fs refuses a filesystem not checked since it
+ * was last mounted); exit 1 and 2 mean errors were fixed. */
+static int ext_check(const char *dev)
+{
+    char *const fsck[] = {"e2fsck", "-f", "-p", (char *)dev, NULL};
+    int rc = run_tool(fsck);
+
+    if (rc < 0 || rc > 2) {
+        fc_error("grow: e2fsck -f -p %s ended with status %d", dev, rc);
+        return FC_EIO;
+    }
+    return 0;
+}
+
+static int ext_resize(const char *dev)
+{
+    char *const resize[] = {"resize2fs", (char *)dev, NULL};
+    int rc = run_tool(resize);
+
+    if (rc != 0) {
+        fc_error("grow: resize2fs %s ended with status %d", dev, rc);
+        return FC_EIO;
+    }
+    return 0;
+}
+
+/* What mkswap does to a bigger partition, keeping UUID and label: the
+ * header's last usable page (swap header v1, linux/swap.h). */
+static int swap_grow(const struct fc_target *t, const struct fc_ptgrow *g)
+{
+    uint8_t page[SWAP_PAGE];
+
+    if (fc_pread_full(t->fd, page, sizeof(page), g->start))
+        return FC_EIO;
+    if (memcmp(page + SWAP_PAGE - 10, "SWAPSPACE2", 10) || fc_get32(page + 1024) != 1) {
+        fc_error("grow: partition %u has no version 1 swap header", g->index);
+        return FC_EFORMAT;
+    }
+    fc_put32(page + 1028, (uint32_t)(g->new_size / SWAP_PAGE - 1));
+    return fc_pwrite_full(t->fd, page, sizeof(page), g->start) ? FC_EIO : 0;
+}
+
+/* The table entry, then the filesystem; an ext filesystem is checked before
+ * the table changes, so a failed check leaves the disk exactly as written. */
+static int grow_fs(struct fc_target *t, uint32_t ss, int fs, const struct fc_ptgrow *g)
+{
+    char dev[32];
+    int lfd = -1, rc;
+
+    if (fs == FC_FS_SWAP) {
+        rc = fc_ptable_apply_grow(t->fd, t->size, ss, g);
+        return rc ? rc : swap_grow(t, g);
+    }
+    rc = loop_attach(t->fd, g->start, g->new_size, dev, sizeof(dev), &lfd);
+    if (!rc)
+        rc = ext_check(dev);
+    if (!rc)
+        rc = fc_ptable_apply_grow(t->fd, t->size, ss, g);
+    if (!rc)
+        rc = ext_resize(dev);
+    if (lfd >= 0) {
+        fsync(lfd);
+        close(lfd);
+    }
+    return rc;
+}
+
+static int verdict_result(int v)
+{
+    switch (v) {
+    case FC_PTGROW_OK:
+        return FC_GROW_DONE;
+    case FC_PTGROW_NO_TABLE:
+        return FC_GROW_NO_TABLE;
+    case FC_PTGROW_NOT_LAST:
+        return FC_GROW_NOT_LAST;
+    case FC_PTGROW_NOT_BIGGER:
+        return FC_GROW_NOT_BIGGER;
+    default:
+        return FC_GROW_NO_PART;
+    }
+}
+
+static void grow_step(struct fc_target *t, const struct fc_manifest *m, uint32_t ss,
+                      struct fc_fit *f)
+{
+    struct fc_ptgrow g;
+    char h1[16], h2[16];
+    int v = fc_ptable_plan_grow(t->fd, t->size, ss, f->part, &g), fs = 0;
+
+    f->grown_part = g.index ? g.index : f->part;
+    f->result = v < 0 ? FC_GROW_FAILED : verdict_result(v);
+    if (f->result == FC_GROW_DONE) {
+        fs = part_fs(t, m, g.start);
+        if (fs < 0)
+            f->result = FC_GROW_NTFS;
+        else if (fs == FC_FS_NONE)
+            f->result = FC_GROW_FS_UNSUPPORTED;
+    }
+    if (f->result == FC_GROW_DONE && grow_fs(t, ss, fs, &g))
+        f->result = FC_GROW_FAILED;
+    f->old_size = g.old_size;
+    f->new_size = f->result == FC_GROW_DONE ? g.new_size : g.old_size;
+    if (v == FC_PTGROW_NOT_LAST)
+        snprintf(f->detail, sizeof(f->detail), "partition %u: %s (partition %u)", g.index,
+                 fc_grow_result_text(f->result), g.after);
+    else if (f->result == FC_GROW_DONE || f->result == FC_GROW_FAILED)
+        snprintf(f->detail, sizeof(f->detail), "partition %u (%s) %s -> %s: %s", g.index,
+                 fs_name(fs), fc_human_bytes(g.old_size, h1, sizeof(h1)),
+                 fc_human_bytes(g.new_size, h2, sizeof(h2)), fc_grow_result_text(f->result));
+    else
+        snprintf(f->detail, sizeof(f->detail), "partition %u: %s", f->grown_part,
+                 fc_grow_result_text(f->result));
+}
+
+int fc_target_fit(struct fc_target *t, const struct fc_manifest *m, struct fc_fit *f)
+{
+    uint32_t ss = m->sector_size ? m->sector_size : 512;
+    int rc = 0;
+
+    f->gpt_moved = 0;
+    f->result = FC_GROW_DONE;
+    f->detail[0] = 0;
+    if (m->table == FC_TABLE_GPT && t->size > m->disk_size) {
+        rc = fc_gpt_relocate(t->fd, t->size, ss, &f->gpt_moved);
+        if (rc) {
+            fc_error("%s: cannot move the backup GPT to the disk's end: %s", t->path,
+                     fc_strerror(rc));
+            return rc;
+        }
+        if (f->gpt_moved)
+            fc_info("%s: backup GPT moved to the disk's end (LBA %llu)", t->path,
+                    (unsigned long long)(t->size / ss - 1));
+    }
+    if (f->grow) {
+        grow_step(t, m, ss, f);
+        if (f->result == FC_GROW_DONE)
+            fc_info("%s: grow: %s", t->path, f->detail);
+        else
+            fc_warn("%s: grow: %s", t->path, f->detail);
+    }
+    if (f->gpt_moved || f->grow)
+        rc = fc_target_sync(t);
+    return rc;
+}
