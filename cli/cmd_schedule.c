@@ -14,7 +14,8 @@ struct sched_opts {
     struct fc_api_opts api;
     const char *operand;
     const char *lab, *image, *at, *every, *deadline, *group, *iface, *rate, *max_wait;
-    int wake, readback;
+    int wake, readback, grow;
+    const char *grow_part;
 };
 
 static int opt(struct fc_args *a, struct sched_opts *o, int *rc)
@@ -37,6 +38,15 @@ static int opt(struct fc_args *a, struct sched_opts *o, int *rc)
         return o->wake = 1, 1;
     if (fc_opt_flag(a, "--readback"))
         return o->readback = 1, 1;
+    if (fc_opt_flag(a, "--grow"))
+        return o->grow = 1, 1;
+    if (fc_opt_value(a, "--grow-part", &o->grow_part)) {
+        long n = o->grow_part ? strtol(o->grow_part, NULL, 10) : 0;
+        /* 1-31: what the ANNOUNCE flags carry */
+        if (n < 1 || n > 31 || strspn(o->grow_part, "0123456789") != strlen(o->grow_part))
+            *rc = fc_usage_error("--grow-part takes a partition number from 1 to 31");
+        return 1;
+    }
     return 0;
 }
 
@@ -102,6 +112,10 @@ static json_t *session_body(const struct sched_opts *o)
         json_object_set_new(b, "max_wait", json_integer(strtol(o->max_wait, NULL, 10)));
     if (b && o->readback)
         json_object_set_new(b, "readback", json_true());
+    if (b && (o->grow || o->grow_part))
+        json_object_set_new(b, "grow", json_true());
+    if (b && o->grow_part)
+        json_object_set_new(b, "grow_part", json_integer(strtol(o->grow_part, NULL, 10)));
     return b;
 }
 

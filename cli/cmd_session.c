@@ -17,9 +17,10 @@ struct session_opts {
     const char *operand; /* the session id */
     const char *image, *group, *iface, *rate, *session;
     const char *names; /* --names FILE: "MAC,hostname" lines, sent as they are */
-    long min_receivers, max_wait, fec;
+    long min_receivers, max_wait, fec, grow_part;
     int start_now;
     int readback; /* --readback: every machine reads its disk back after fsync */
+    int grow;     /* --grow: a partition fills each bigger disk (--grow-part N: that one) */
 };
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -63,7 +64,8 @@ static int create_opt(struct fc_args *a, struct session_opts *o, int *rc)
         str_opt(a, "--iface", &o->iface, rc) || str_opt(a, "--rate", &o->rate, rc) ||
         num_opt(a, "--min-receivers", 100000, &o->min_receivers, rc) ||
         num_opt(a, "--max-wait", 86400 * 7, &o->max_wait, rc) ||
-        num_opt(a, "--fec", 100, &o->fec, rc) || str_opt(a, "--names", &o->names, rc))
+        num_opt(a, "--fec", 100, &o->fec, rc) || str_opt(a, "--names", &o->names, rc) ||
+        num_opt(a, "--grow-part", 31, &o->grow_part, rc)) /* the ANNOUNCE flags hold 1-31 */
         return 1;
     if (fc_opt_flag(a, "--start-now")) {
         o->start_now = 1;
@@ -71,6 +73,10 @@ static int create_opt(struct fc_args *a, struct session_opts *o, int *rc)
     }
     if (fc_opt_flag(a, "--readback")) {
         o->readback = 1;
+        return 1;
+    }
+    if (fc_opt_flag(a, "--grow")) {
+        o->grow = 1;
         return 1;
     }
     return 0;
@@ -81,7 +87,7 @@ static int create_opt(struct fc_args *a, struct session_opts *o, int *rc)
 static int parse(struct fc_args *a, struct session_opts *o, int create, int session_opt, int want)
 {
     memset(o, 0, sizeof(*o));
-    o->min_receivers = o->max_wait = o->fec = -1;
+    o->min_receivers = o->max_wait = o->fec = o->grow_part = -1;
     while (a->pos < a->argc) {
         int rc = 0;
 
@@ -165,6 +171,16 @@ static const char *identity(json_t *m, char *buf, size_t cap)
     return buf;
 }
 
+/* The grow step a machine's DONE reported: "-" when none (not asked). */
+static const char *grow_cell(json_t *m)
+{
+    json_t *g = json_object_get(m, "grow");
+
+    if (!json_is_object(g))
+        return "-";
+    return fc_jstr(g, "result");
+}
+
 static void machines_table(json_t *list, int with_session)
 {
     char rate[24], seen[32], ident[96];
@@ -173,7 +189,7 @@ static void machines_table(json_t *list, int with_session)
 
     printf("%s%-4s %-14s %-17s %-15s %-9s %7s %13s %7s %8s  %-24s %s\n",
            with_session ? "SESSION  " : "", "ID", "NAME", "MAC", "IP", "STATE", "PROGRESS", "RATE",
-           "REPAIRS", "SEEN", "IDENTITY", "ERROR");
+           "REPAIRS", "SEEN", "IDENTITY", "ERROR / GROW");
     json_array_foreach(list, i, m)
     {
         time_t t = (time_t)fc_jnum(m, "last_seen", 0);
@@ -184,13 +200,14 @@ static void machines_table(json_t *list, int with_session)
             snprintf(seen, sizeof(seen), "-");
         if (with_session)
             printf("%-8s ", fc_jstr(m, "session"));
-        printf("%-4.0f %-14.14s %-17s %-15s %-9s %6.1f%% %13s %7.0f %8s  %-24.24s %s\n",
+        printf("%-4.0f %-14.14s %-17s %-15s %-9s %6.1f%% %13s %7.0f %8s  %-24.24s %s%s%s\n",
                fc_jnum(m, "id", 0), fc_jstr(m, "name"),
                *fc_jstr(m, "mac") ? fc_jstr(m, "mac") : "-", fc_jstr(m, "ip"), fc_jstr(m, "state"),
                fc_jnum(m, "progress_pct", 0),
                fc_human_bits(fc_jnum(m, "rate_bps", 0), rate, sizeof(rate)),
                fc_jnum(m, "repairs_requested", 0), seen, identity(m, ident, sizeof(ident)),
-               fc_jstr(m, "error"));
+               fc_jstr(m, "error"), *fc_jstr(m, "error") ? " " : "",
+               strcmp(grow_cell(m), "-") ? grow_cell(m) : "");
     }
 }
 
@@ -245,6 +262,10 @@ static json_t *create_body(const struct session_opts *o)
         json_object_set_new(b, "fec", json_integer(o->fec));
     if (b && o->readback)
         json_object_set_new(b, "readback", json_true());
+    if (b && (o->grow || o->grow_part > 0))
+        json_object_set_new(b, "grow", json_true());
+    if (b && o->grow_part > 0)
+        json_object_set_new(b, "grow_part", json_integer(o->grow_part));
     return b;
 }
 

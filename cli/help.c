@@ -79,10 +79,13 @@ static const struct cmd_help cmds[] = {
     {"session", "create",
      "session create --image IMG --group 239.X.Y.Z:PORT --iface IF [--rate R]\n"
      "               [--min-receivers N] [--max-wait S] [--fec P] [--start-now]\n"
-     "               [--readback] [--names FILE]",
+     "               [--readback] [--names FILE] [--grow] [--grow-part N]",
      "Creates a session on fleetcastd and prints its id. Settings not given are\n"
      "the daemon's defaults (its config file). --names FILE: \"MAC,hostname\" lines,\n"
-     "the host name each machine's clone gets (before the inventory's name).\n" API_OPTS},
+     "the host name each machine's clone gets (before the inventory's name).\n"
+     "--grow: on a disk bigger than the image's, each machine grows its last\n"
+     "partition (--grow-part N: partition N, 1-31) and its ext2/3/4 or swap to\n"
+     "fill the disk.\n" API_OPTS},
     {"session", "list", "session list", "Live sessions, then the ended ones.\n" API_OPTS},
     {"session", "show", "session show ID", "One session and its machines.\n" API_OPTS},
     {"session", "start", "session start ID",
@@ -95,8 +98,9 @@ static const struct cmd_help cmds[] = {
      "image and result, first and last seen), or a lab's.\n" API_OPTS},
     {"machines", "add", "machines add MAC [--name NAME] [--lab LAB]",
      "Adds a machine to the inventory, or changes its name or lab.\n" API_OPTS},
-    {"machines", "boot", "machines boot deploy|local|capture|shell MAC...|--lab LAB\n"
-                         "               [--image ID|none]",
+    {"machines", "boot",
+     "machines boot deploy|local|capture|shell MAC...|--lab LAB\n"
+     "               [--image ID|none]",
      "How the machines boot from the network next time (their boot action in the\n"
      "inventory); fleetcastd --tftp-root writes their pxelinux (and GRUB) files.\n"
      "  deploy              the menu: imaged after 5 s (a good write sets local)\n"
@@ -123,7 +127,8 @@ static const struct cmd_help cmds[] = {
     {"schedule", "create",
      "schedule create --lab LAB --image IMG --at '2026-12-01 02:00'|02:00|+10m\n"
      "           --group 239.X.Y.Z:PORT --iface IF [--every day|sun,wed] [--wake]\n"
-     "           [--deadline 05:00] [--rate R] [--max-wait S] [--readback]",
+     "           [--deadline 05:00] [--rate R] [--max-wait S] [--readback]\n"
+     "           [--grow] [--grow-part N]",
      "Images a lab at a time, once or every given weekday: its machines woken\n"
      "first (--wake), the session starting when they all joined or --max-wait\n"
      "after the first join, what is unfinished failed at --deadline.\n" API_OPTS},

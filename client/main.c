@@ -71,6 +71,10 @@ static void usage(FILE *f)
             "  --readback             after fsync, read the whole disk back and hash it\n"
             "                         (a second pass; default: the verified chunks as\n"
             "                         written and fsynced are the verdict)\n"
+            "  --grow                 after the check, grow the last partition and its\n"
+            "                         ext2/3/4 or swap to fill a disk bigger than the\n"
+            "                         image's (reported to the server apart from the check)\n"
+            "  --grow-part N          partition N instead (implies --grow)\n"
             "  --iface IF             network interface to receive on\n"
             "  --session ID           session id to join (decimal or 0x hex)\n"
             "  --name NAME            name shown on the server (default: host name)\n"
@@ -130,6 +134,20 @@ static int parse_session(const char *s, uint32_t *out)
     return 0;
 }
 
+/* A partition number, as Linux numbers them (GPT: up to 128). */
+static int parse_grow_part(const char *s, uint32_t *out)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || v < 1 || v > 128)
+        return FC_EINVAL;
+    *out = (uint32_t)v;
+    return 0;
+}
+
 /* One line saying what is wrong, then where to look; returns CODE. */
 __attribute__((format(printf, 2, 3))) static int usage_error(int code, const char *fmt, ...)
 {
@@ -168,6 +186,8 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         {"hostname", 1, 0, 'H'},
         {"hooks", 1, 0, 'K'},
         {"hook-timeout", 1, 0, 'O'},
+        {"grow", 0, 0, 'G'},
+        {"grow-part", 1, 0, 'U'},
         {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'},
         {0, 0, 0, 0},
@@ -232,6 +252,13 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
             break;
         case 'O':
             bad |= parse_seconds(optarg, &r->o.hook_timeout) < 0;
+            break;
+        case 'G':
+            r->o.grow = 1;
+            break;
+        case 'U':
+            r->o.grow = 1;
+            bad |= parse_grow_part(optarg, &r->o.grow_part) < 0;
             break;
         case 'S':
             r->o.have_session = 1;
@@ -429,6 +456,11 @@ static int run(struct fc_recv *r)
         r->o.zero_free = 1;
     if (r->s.ann.flags & FC_ANN_READBACK)
         r->o.readback = 1;
+    /* The session's partition unless this machine was given its own. */
+    if ((r->s.ann.flags & FC_ANN_GROW) && !r->o.grow) {
+        r->o.grow = 1;
+        r->o.grow_part = r->s.ann.flags >> FC_ANN_GROW_PART_SHIFT;
+    }
     r->t.free_mode = r->o.zero_free ? FC_FREE_ZERO : FC_FREE_KEEP;
     return fc__netloop(r);
 }

@@ -925,6 +925,16 @@ static void fail_identity(struct net *nt, const char *why)
     quit(nt, FC_RX_EXIT_IDENTITY);
 }
 
+/* DONE's flags: the verdict's kind, and the grow step's result if asked. */
+static uint8_t done_flags(const struct net *nt)
+{
+    uint8_t f = nt->fin.readback ? FC_DONE_READBACK : 0;
+
+    if (nt->fin.fit.grow && nt->r->check_ok)
+        f |= FC_DONE_GROW | (uint8_t)(nt->fin.fit.result << FC_DONE_GROW_SHIFT);
+    return f;
+}
+
 static void finishing(struct net *nt)
 {
     struct fc_recv *r = nt->r;
@@ -962,7 +972,10 @@ static void finishing(struct net *nt)
     else
         RLOG(r, FC_LOG_ERROR, "whole-disk check FAILED%s: first bad chunk %lld",
              nt->fin.readback ? " on read-back" : "", (long long)nt->fin.first_bad);
-    nt->done_flags = nt->fin.readback ? FC_DONE_READBACK : 0;
+    if (r->check_ok && nt->fin.fit.grow)
+        RLOG(r, nt->fin.fit.result == FC_GROW_DONE ? FC_LOG_INFO : FC_LOG_WARN, "grow: %s",
+             nt->fin.fit.detail);
+    nt->done_flags = done_flags(nt);
     /* Only a disk that checks gets an identity: the step writes into the
      * system the image put there. */
     if (r->check_ok && fc__identity_needed(r)) {
@@ -1101,6 +1114,7 @@ static void turn(struct net *nt)
 static int net_init(struct net *nt, struct fc_recv *r)
 {
     const struct fc_naks_cfg nc = FC_NAKS_CFG_DEFAULT;
+    struct fc_wopts wo;
     uint64_t total = 0, comp = 0;
     uint32_t i;
     int rc;
@@ -1117,7 +1131,10 @@ static int net_init(struct net *nt, struct fc_recv *r)
     rc = fc_asm_init(&nt->as, &r->m, r->s.ann.payload_size, r->s.ann.k_max, MAX_SLOTS, MEM_MAX);
     if (rc)
         return rc;
-    rc = fc_writer_start(&nt->w, &r->t, &r->m, WRITER_QUEUE, r->o.readback);
+    wo.readback = r->o.readback;
+    wo.grow = r->o.grow;
+    wo.grow_part = r->o.grow_part;
+    rc = fc_writer_start(&nt->w, &r->t, &r->m, WRITER_QUEUE, &wo);
     if (rc)
         return rc;
     for (i = 0; i < r->m.n_chunks; i++) {

@@ -58,6 +58,10 @@ struct fc_recv_opts {
     const char *hostname; /* --hostname: when the server gives none (fleetcast.hostname=) */
     const char *hooks;    /* --hooks DIR: site scripts run after the identity */
     double hook_timeout;  /* --hook-timeout S: each hook's bound (300) */
+    /* --grow / --grow-part N, or a session that asks for it: after the check,
+     * grow a partition and its filesystem to fill a bigger disk. */
+    int grow;
+    uint32_t grow_part;
 };
 
 /* The session as an ANNOUNCE described it. */
@@ -165,8 +169,8 @@ int fc__reason_exit(uint8_t reason);
 /* report.c: tagged packets to the server */
 int fc__seal(struct fc_recv *r, uint8_t *buf, size_t len);
 int fc__send_progress(struct fc_recv *r, const struct fc_progress *p);
-/* readback: the check value was read back from the disk (FC_DONE_READBACK). */
-/* flags: FC_DONE_READBACK, FC_DONE_IDENTITY, FC_DONE_ID_SKIPPED */
+/* flags: FC_DONE_READBACK, FC_DONE_IDENTITY, FC_DONE_ID_SKIPPED, FC_DONE_GROW with the
+ * grow step's result. */
 int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check, uint8_t flags);
 
 /* identity.c: the post-write step, on a thread of its own (docs/identity.md).

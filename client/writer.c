@@ -81,7 +81,8 @@ static void write_one(struct fc_writer *w, struct wjob *j)
 
 static void finish_disk(struct fc_writer *w)
 {
-    struct fc_wfinal f = {.first_bad = -1};
+    struct fc_wfinal f = {.first_bad = -1, .fit = w->final.fit};
+    uint8_t expected[FC_CHECKVAL_LEN];
 
     pthread_mutex_unlock(&w->mu);
     atomic_store(&w->stage, FC_WSTAGE_SYNC);
@@ -98,6 +99,11 @@ static void finish_disk(struct fc_writer *w)
          * recorded hashes give (one missing would make it differ). */
         fc_checkval_written(w->m, w->written, f.check, &f.first_bad);
     }
+    /* The check covers the image as written; only a disk that passed it is
+     * fitted to its size (backup GPT at its end, --grow). */
+    fc_checkval_expected(w->m, expected);
+    if (!f.rc && !memcmp(expected, f.check, FC_CHECKVAL_LEN))
+        f.rc = fc_target_fit(w->t, w->m, &f.fit);
     pthread_mutex_lock(&w->mu);
     w->final = f;
     atomic_store(&w->stage, FC_WSTAGE_END);
@@ -155,7 +161,7 @@ static void release(struct fc_writer *w)
 }
 
 int fc_writer_start(struct fc_writer **out, struct fc_target *t, const struct fc_manifest *m,
-                    unsigned qcap, int readback)
+                    unsigned qcap, const struct fc_wopts *o)
 {
     struct fc_writer *w = calloc(1, sizeof(*w));
 
@@ -171,7 +177,9 @@ int fc_writer_start(struct fc_writer **out, struct fc_target *t, const struct fc
     w->dctx = ZSTD_createDCtx();
     w->t = t;
     w->m = m;
-    w->readback = readback;
+    w->readback = o->readback;
+    w->final.fit.grow = o->grow;
+    w->final.fit.part = o->grow_part;
     w->final.first_bad = -1;
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     atomic_init(&w->stage, FC_WSTAGE_WRITING);

@@ -11,6 +11,7 @@
 
 #include "common/checkval.h"
 #include "common/diskwrite.h"
+#include "common/grow.h"
 #include "common/manifest.h"
 
 struct fc_writer;
@@ -28,11 +29,18 @@ struct fc_wres {
  * (fc_writer_final() is ready). */
 enum fc_writer_stage { FC_WSTAGE_WRITING = 0, FC_WSTAGE_SYNC, FC_WSTAGE_CHECK, FC_WSTAGE_END };
 
+struct fc_wopts {
+    int readback;       /* after fsync, read every stored region back for the check */
+    int grow;           /* then grow a partition to fill a bigger disk (common/grow.h) */
+    uint32_t grow_part; /* which, 0: the one that ends last */
+};
+
 struct fc_wfinal {
     int rc; /* 0, or the error of fsync or the read-back */
     uint8_t check[FC_CHECKVAL_LEN];
     int64_t first_bad; /* first chunk read back different (or not written), or -1 */
     int readback;      /* check was computed from the bytes read back */
+    struct fc_fit fit; /* the backup GPT moved, the grow step (after a good check) */
 };
 
 /* readback: after fsync, read every stored region back for the check value.
@@ -40,7 +48,7 @@ struct fc_wfinal {
  * succeeded", and the check value is the one the manifest's hashes give:
  * it is only reached once every chunk has passed fc_target_put_chunk(). */
 int fc_writer_start(struct fc_writer **out, struct fc_target *t, const struct fc_manifest *m,
-                    unsigned qcap, int readback);
+                    unsigned qcap, const struct fc_wopts *o);
 /* Takes ownership of buf (malloc'd; freed by the writer) unless it returns
  * FC_ESTATE (queue full). */
 int fc_writer_push(struct fc_writer *w, uint32_t idx, uint8_t *buf, size_t len);

@@ -256,13 +256,8 @@ int fc_target_fit(struct fc_target *t, const struct fc_manifest *m, struct fc_fi
             fc_info("%s: backup GPT moved to the disk's end (LBA %llu)", t->path,
                     (unsigned long long)(t->size / ss - 1));
     }
-    if (f->grow) {
+    if (f->grow) /* the caller logs the result, with its session */
         grow_step(t, m, ss, f);
-        if (f->result == FC_GROW_DONE)
-            fc_info("%s: grow: %s", t->path, f->detail);
-        else
-            fc_warn("%s: grow: %s", t->path, f->detail);
-    }
     if (f->gpt_moved || f->grow)
         rc = fc_target_sync(t);
     return rc;

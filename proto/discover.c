@@ -50,7 +50,8 @@ static int announce_ok(const struct fc_announce *a)
            a->ctrl_port != 0 && a->payload_size >= 1 && a->payload_size <= FC_DATA_MAX_PAYLOAD &&
            a->k_max >= 1 && a->k_max <= FC_FEC_MAX_K && a->state >= 1 &&
            a->state <= FC_SESSION_STATE_MAX &&
-           (a->flags & ~(FC_ANN_ZERO_FREE | FC_ANN_READBACK)) == 0;
+           /* a partition number only with the grow flag */
+           ((a->flags & FC_ANN_GROW) || (a->flags >> FC_ANN_GROW_PART_SHIFT) == 0);
 }
 
 int fc_announce_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,

@@ -7,11 +7,14 @@
 
 static int done_ok(const struct fc_done *d)
 {
-    return d->receiver_id != 0 &&
-           (d->flags & ~(FC_DONE_ACK | FC_DONE_READBACK | FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED)) ==
-               0 &&
+    const uint8_t known = FC_DONE_ACK | FC_DONE_READBACK | FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED |
+                          FC_DONE_GROW | FC_DONE_GROW_MASK;
+
+    /* Never both identity bits; a grow result only with the grow flag. */
+    return d->receiver_id != 0 && (d->flags & ~known) == 0 &&
            (d->flags & (FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED)) !=
                (FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED) &&
+           ((d->flags & FC_DONE_GROW) || !(d->flags & FC_DONE_GROW_MASK)) &&
            d->status <= FC_REASON_MAX;
 }
 

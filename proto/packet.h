@@ -117,6 +117,12 @@ enum fc_rx_state {
  * Neither: no name was given. Never both. */
 #define FC_DONE_IDENTITY 0x04
 #define FC_DONE_ID_SKIPPED 0x08
+/* DONE.flags: the session asked for --grow; the grow step's result (enum
+ * fc_grow_result of common/grow.h, 0 = done) in bits 5-7. Reported apart
+ * from status: the check value covers the image as written, before growing. */
+#define FC_DONE_GROW 0x10
+#define FC_DONE_GROW_SHIFT 5
+#define FC_DONE_GROW_MASK 0xe0
 
 struct fc_hdr {
     uint8_t type; /* enum fc_pkt_type */
@@ -143,6 +149,12 @@ struct fc_announce {
 
 #define FC_ANN_ZERO_FREE 0x01 /* receivers zero what the image does not store */
 #define FC_ANN_READBACK 0x02  /* receivers read the whole disk back after fsync */
+/* Receivers grow a partition to fill a bigger disk: the last one, or the one
+ * numbered in bits 3-7 (1-31) -- in the flags byte, so ANNOUNCE keeps its
+ * length and older receivers' and the lab tools' parsers stay valid. */
+#define FC_ANN_GROW 0x04
+#define FC_ANN_GROW_PART_SHIFT 3
+#define FC_ANN_GROW_PART_MAX 31
 
 struct fc_join {
     uint64_t nonce;
@@ -207,7 +219,7 @@ struct fc_progress {
 
 struct fc_done {
     uint32_t receiver_id;
-    uint8_t flags;  /* FC_DONE_ACK, FC_DONE_READBACK */
+    uint8_t flags;  /* FC_DONE_ACK, FC_DONE_READBACK, FC_DONE_GROW + result */
     uint8_t status; /* enum fc_reason */
     uint64_t bytes_written;
     uint8_t check[FC_CHECK_LEN];

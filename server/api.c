@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/error.h"
+#include "common/grow.h"
 #include "common/log.h"
 #include "server/server.h"
 
@@ -128,6 +129,13 @@ json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r)
         "done_at", done_at, "bytes_written", (json_int_t)r->p.bytes_written, "run", s->run);
     if (j)
         identity_json(j, r);
+    /* The grow step, beside the verdict: null until a DONE reported one. */
+    if (j)
+        json_object_set_new(j, "grow",
+                            r->grow_reported
+                                ? json_pack("{s:b, s:s}", "done", r->grow_result == FC_GROW_DONE,
+                                            "result", fc_grow_result_text(r->grow_result))
+                                : json_null());
     return j;
 }
 
@@ -201,7 +209,7 @@ json_t *fc_api_session_json(const struct fc_session *s)
             (json_int_t)((100.0 - min) / 100.0 * (double)s->img.m.compressed_bytes * 8 / rate_bps));
     return json_pack(
         "{s:s, s:s, s:o, s:I, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:f, s:f, "
-        "s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:f, s:s}",
+        "s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:b, s:I, s:f, s:s}",
         "id", s->id_text, "state", fc_session_state_name(s->state), "image",
         text(s->cfg.image_path), "image_bytes", (json_int_t)s->img.m.compressed_bytes, "group",
         group, "iface", text(s->cfg.iface), "rate_cap_bps", (json_int_t)s->cfg.rate_bps, "rate_bps",
@@ -217,8 +225,9 @@ json_t *fc_api_session_json(const struct fc_session *s)
         "first_join_at", optional_time(s->first_join_wall), "start_deadline",
         optional_time(s->state == FC_SS_WAITING ? fc_session_start_deadline(s) : 0), "started_at",
         optional_time(s->started_wall), "ended_at", optional_time(s->ended_wall), "result",
-        result(s), "readback", s->cfg.readback != 0, "zero_free", s->cfg.zero_free != 0,
-        "parity_pct", fc_sender_parity_level(s), "run", s->run);
+        result(s), "readback", s->cfg.readback != 0, "zero_free", s->cfg.zero_free != 0, "grow",
+        s->cfg.grow || s->cfg.grow_part, "grow_part", (json_int_t)s->cfg.grow_part, "parity_pct",
+        fc_sender_parity_level(s), "run", s->run);
 }
 
 /* An ended session whose id a live one took again (the same image on the

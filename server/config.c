@@ -124,6 +124,7 @@ static const struct num_setting num_settings[] = {
     NUM("max-time", 0, 7 * 86400, 1, max_time, NUM_DBL),
     NUM("repair-budget", 0, 100, 100, repair_budget, NUM_DBL),
     NUM("deadline", 0, 4e9, 1, deadline_wall, NUM_I64),
+    NUM("grow-part", 0, FC_ANN_GROW_PART_MAX, 1, grow_part, NUM_U8),
 };
 #define N_NUM (sizeof(num_settings) / sizeof(num_settings[0]))
 
@@ -431,6 +432,8 @@ static int *bool_slot(struct fc_daemon_config *dc, struct fc_session_config *c, 
         return &c->zero_free;
     if (!strcmp(name, "readback"))
         return &c->readback;
+    if (!strcmp(name, "grow"))
+        return &c->grow;
     if (!strcmp(name, "check-config"))
         return &dc->check_only;
     return NULL;
@@ -665,9 +668,10 @@ static void number_change(char *buf, size_t cap, const char *name, double a, dou
 static void session_changes(const struct fc_session_config *a, const struct fc_session_config *b,
                             char *buf, size_t cap)
 {
-    static const char *const bools[] = {"verbose", "loopback", "zero-free", "readback", NULL};
-    const int av[] = {a->verbose, a->loopback, a->zero_free, a->readback};
-    const int bv[] = {b->verbose, b->loopback, b->zero_free, b->readback};
+    static const char *const bools[] = {"verbose",  "loopback", "zero-free",
+                                        "readback", "grow",     NULL};
+    const int av[] = {a->verbose, a->loopback, a->zero_free, a->readback, a->grow};
+    const int bv[] = {b->verbose, b->loopback, b->zero_free, b->readback, b->grow};
     size_t i;
 
     number_change(buf, cap, "rate (Mbit/s)", a->rate_bps / 1e6, b->rate_bps / 1e6);
@@ -783,8 +787,8 @@ static int json_member(struct fc_session_config *c, const char *key, json_t *v, 
                        size_t cap)
 {
     static const char *strings[] = {"image", "group", "iface", "rate", "lab", NULL};
-    static const char *numbers[] = {"min_receivers", "max_wait", "fec",
-                                    "max_time",      "deadline", NULL};
+    static const char *numbers[] = {"min_receivers", "max_wait",  "fec", "max_time",
+                                    "deadline",      "grow_part", NULL};
     char name[32], num[32];
     const char *text = NULL;
     int i;
@@ -801,10 +805,12 @@ static int json_member(struct fc_session_config *c, const char *key, json_t *v, 
                 return snprintf(why, cap, "%s must be a number", key), FC_EINVAL;
             text = json_text(key, v, num, sizeof(num));
         }
-    if (!strcmp(key, "zero_free") || !strcmp(key, "readback")) {
+    if (!strcmp(key, "zero_free") || !strcmp(key, "readback") || !strcmp(key, "grow")) {
         if (!json_is_boolean(v))
             return snprintf(why, cap, "%s must be true or false", key), FC_EINVAL;
-        *(!strcmp(key, "readback") ? &c->readback : &c->zero_free) = json_is_true(v);
+        *(!strcmp(key, "readback") ? &c->readback
+          : !strcmp(key, "grow")   ? &c->grow
+                                   : &c->zero_free) = json_is_true(v);
         return 0;
     }
     if (!strcmp(key, "names")) {
@@ -879,6 +885,10 @@ json_t *fc_config_to_json(const struct fc_session_config *c)
                   (json_int_t)c->min_receivers, "max_wait", c->max_wait, "fec", c->fec_pct,
                   "max_time", c->max_time, "zero_free", c->zero_free != 0, "readback",
                   c->readback != 0);
+    if (j && (c->grow || c->grow_part))
+        json_object_set_new(j, "grow", json_true());
+    if (j && c->grow_part)
+        json_object_set_new(j, "grow_part", json_integer(c->grow_part));
     if (j && c->lab)
         json_object_set_new(j, "lab", json_string(c->lab));
     if (j && c->names)

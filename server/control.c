@@ -48,6 +48,9 @@ static void announce(struct fc_session *s, const struct sockaddr_in *from,
               : s->state == FC_SS_SENDING ? FC_SESSION_SENDING
                                           : FC_SESSION_REPAIR;
     a.flags = (s->cfg.zero_free ? FC_ANN_ZERO_FREE : 0) | (s->cfg.readback ? FC_ANN_READBACK : 0);
+    /* --grow-part N implies --grow */
+    if (s->cfg.grow || s->cfg.grow_part)
+        a.flags |= FC_ANN_GROW | (uint8_t)(s->cfg.grow_part << FC_ANN_GROW_PART_SHIFT);
     memcpy(a.signer, s->img.signer, FC_SIGNER_LEN);
     len = fc_announce_encode(out, sizeof(out), s->session_id, ++s->ctrl_seq, &a);
     if (len > 0)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/grow.h"
 #include "common/log.h"
 #include "common/meter.h"
 #include "server/server.h"
@@ -310,6 +311,24 @@ void fc_rx_on_progress(struct fc_session *s, struct fc_rx *r, uint32_t seq,
     fc_session_maybe_start(s);
 }
 
+/* The grow step is reported beside the verdict, never instead of it: the
+ * check value covers the image as written, before growing. */
+static void note_grow(struct fc_session *s, struct fc_rx *r, const struct fc_done *d)
+{
+    int asked = s->cfg.grow || s->cfg.grow_part;
+
+    r->grow_reported = !!(d->flags & FC_DONE_GROW);
+    if (r->grow_reported) {
+        r->grow_result = (d->flags & FC_DONE_GROW_MASK) >> FC_DONE_GROW_SHIFT;
+        fc_log(r->grow_result == FC_GROW_DONE ? FC_LOG_INFO : FC_LOG_WARN,
+               "session %08x machine %s: grow: %s", s->session_id, r->name,
+               fc_grow_result_text(r->grow_result));
+    } else if (asked && d->status == FC_REASON_OK) {
+        fc_warn("session %08x machine %s: grow: not reported (a receiver without --grow support)",
+                s->session_id, r->name);
+    }
+}
+
 void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *d)
 {
     struct fc_done ack = *d;
@@ -328,6 +347,7 @@ void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *
     r->identity = (d->flags & FC_DONE_IDENTITY)     ? FC_RXI_DONE
                   : (d->flags & FC_DONE_ID_SKIPPED) ? FC_RXI_SKIPPED
                                                     : FC_RXI_NONE;
+    note_grow(s, r, d);
     /* The operator asked for the disk to be read back: a receiver that did
      * not (an old or modified one) has not given the verdict asked for. */
     if (d->status == FC_REASON_OK && s->cfg.readback && !r->readback) {

@@ -82,6 +82,8 @@ struct fc_session_config {
     uint32_t max_per_ip;    /* active receivers from one address (loopback exempt) */
     int zero_free;          /* receivers zero what the image does not store (ANNOUNCE flag) */
     int readback;           /* receivers read the disk back after fsync (ANNOUNCE flag) */
+    int grow;               /* receivers grow a partition to a bigger disk (ANNOUNCE flag) */
+    uint8_t grow_part;      /* which (1-31, implies grow); 0: the one that ends last */
     double max_time;        /* seconds from the start; then the unfinished fail. 0: none */
     int64_t deadline_wall;  /* unix seconds; then the unfinished fail (a schedule's). 0: none */
     const char *lab;        /* the lab imaged (inventory): who never joined is reported */
@@ -142,6 +144,8 @@ struct fc_rx {
     uint32_t tcp_chunks;     /* chunks sent to it over TCP (chunk_srv.c), against its allowance */
     int tcp_busy;            /* one of them is being sent */
     int readback;            /* its DONE's check value was read back from its disk */
+    int grow_reported;       /* its DONE reported a grow step (the session asked for one) */
+    int grow_result;         /* that step's enum fc_grow_result */
     char error[FC_ABORT_TEXT_MAX + 1];
 };
 

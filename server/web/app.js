@@ -441,8 +441,9 @@ function updateTile(t, m) {
   t.querySelector('.st').replaceChildren(el('b', null, m.state),
     ident ? el('span', 'hn', ' · ' + ident) : '');
   const rate = m.state === 'receiving' ? fmtBits(m.rate_bps).replace('bit/s', 'b/s') : '';
+  const grow = m.grow ? (m.grow.done ? 'grown' : 'not grown') : '';
   t.querySelector('.rt').textContent = rate + (m.repairs_requested ? (rate ? ' · ' : '') +
-    m.repairs_requested + ' rep' : '');
+    m.repairs_requested + ' rep' : '') + (grow ? (rate || m.repairs_requested ? ' · ' : '') + grow : '');
   const fill = t.querySelector('.fill');
   fill.style.width = pct + '%';
   fill.dataset.progress = pct.toFixed(1);
@@ -452,7 +453,8 @@ function updateTile(t, m) {
     'repairs requested ' + m.repairs_requested + ', packets lost ' + m.pkts_lost,
     'disk ' + fmtBytes(m.disk_size), 'last seen ' + fmtTime(m.last_seen),
   ].concat(identityText(m) ? ['host name ' + identityText(m)] : [])
-    .concat(m.error ? ['error: ' + m.error] : []).join('\n');
+    .concat(m.error ? ['error: ' + m.error] : [])
+    .concat(m.grow ? ['grow: ' + m.grow.result] : []).join('\n');
 }
 
 function renderGrid(s, ms) {

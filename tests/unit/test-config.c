@@ -127,8 +127,38 @@ START_TEST(test_session_defaults_and_json)
     free((char *)s.iface);
     ck_assert_int_eq(fc_config_from_json(&s, NULL, body, why, sizeof(why)), 0);
     ck_assert(s.rate_bps == 100e6); /* the built-in default */
+    ck_assert_int_eq(s.grow, 0);
     free((char *)s.image_path);
     free((char *)s.iface);
+    json_decref(body);
+}
+END_TEST
+
+/* --grow / grow_part, as the readback flag flows: API body, back to JSON
+ * (what the store keeps), and a partition the ANNOUNCE cannot carry refused. */
+START_TEST(test_session_grow)
+{
+    struct fc_session_config s;
+    json_t *body = json_pack("{s:s, s:s, s:s, s:b, s:i}", "image", "/y.fcimg", "group",
+                             "239.1.1.2:9001", "iface", "eth1", "grow", 1, "grow_part", 3),
+           *back;
+    char why[128];
+
+    ck_assert_int_eq(fc_config_from_json(&s, NULL, body, why, sizeof(why)), 0);
+    ck_assert_int_eq(s.grow, 1);
+    ck_assert_uint_eq(s.grow_part, 3);
+    back = fc_config_to_json(&s);
+    ck_assert(json_is_true(json_object_get(back, "grow")));
+    ck_assert_int_eq(json_integer_value(json_object_get(back, "grow_part")), 3);
+    json_decref(back);
+    free((char *)s.image_path);
+    free((char *)s.iface);
+    json_object_set_new(body, "grow_part", json_integer(32));
+    ck_assert_int_eq(fc_config_from_json(&s, NULL, body, why, sizeof(why)), FC_EINVAL);
+    json_object_set_new(body, "grow_part", json_integer(2));
+    json_object_set_new(body, "grow", json_string("yes"));
+    ck_assert_int_eq(fc_config_from_json(&s, NULL, body, why, sizeof(why)), FC_EINVAL);
+    ck_assert_str_eq(why, "grow must be true or false");
     json_decref(body);
 }
 END_TEST
@@ -220,4 +250,5 @@ START_TEST(test_names_list)
 END_TEST
 
 FC_TEST_MAIN("config", test_unknown_flag_takes_nothing, test_numbers_and_scales,
-             test_config_file_lines, test_session_defaults_and_json, test_reload, test_names_list)
+             test_config_file_lines, test_session_defaults_and_json, test_reload, test_names_list,
+             test_session_grow)

@@ -573,6 +573,14 @@ START_TEST(control_round_trips)
     ck_assert_int_eq(fc_announce_decode(pkt, (size_t)n, &h, &a2), 0);
     ck_assert_uint_eq(a2.flags, FC_ANN_ZERO_FREE | FC_ANN_READBACK);
     ck_assert_uint_eq(pkt[50], 0x03); /* bit 1: read-back */
+    /* bit 2 grow, bits 3-7 the partition (here 3) */
+    a.flags = FC_ANN_GROW | (3 << FC_ANN_GROW_PART_SHIFT);
+    n = fc_announce_encode(pkt, sizeof(pkt), SESSION, SEQ, &a);
+    ck_assert_int_eq(fc_announce_decode(pkt, (size_t)n, &h, &a2), 0);
+    ck_assert_uint_eq(pkt[50], 0x1c);
+    ck_assert_uint_eq(a2.flags >> FC_ANN_GROW_PART_SHIFT, 3);
+    pkt[50] = 3 << FC_ANN_GROW_PART_SHIFT; /* a partition without the grow bit */
+    ck_assert_int_eq(fc_announce_decode(pkt, (size_t)n, &h, &a2), FC_EPROTO);
     a.flags = 0;
     n = fc_announce_encode(pkt, sizeof(pkt), SESSION, SEQ, &a);
     ck_assert_int_eq(fc_announce_decode(pkt, (size_t)n, &h, &a2), 0);
@@ -636,6 +644,12 @@ START_TEST(control_round_trips)
     ck_assert_int_eq(fc_done_decode(pkt, (size_t)n, &h, &d2), 0);
     ck_assert_uint_eq(d2.flags, FC_DONE_READBACK);
     ck_assert_uint_eq(pkt[18], 0x02);
+    d.flags = FC_DONE_GROW | (2 << FC_DONE_GROW_SHIFT); /* grow: not possible (NTFS) */
+    n = fc_done_encode(pkt, sizeof(pkt), SESSION, SEQ, &d);
+    ck_assert_int_eq(fc_done_decode(pkt, (size_t)n, &h, &d2), 0);
+    ck_assert_uint_eq((d2.flags & FC_DONE_GROW_MASK) >> FC_DONE_GROW_SHIFT, 2);
+    d.flags = 2 << FC_DONE_GROW_SHIFT; /* a result without the grow bit */
+    ck_assert_int_eq(fc_done_encode(pkt, sizeof(pkt), SESSION, SEQ, &d), FC_EINVAL);
 
     sample_abort(&ab);
     n = fc_abort_encode(pkt, sizeof(pkt), SESSION, SEQ, &ab);
@@ -799,7 +813,7 @@ START_TEST(control_inconsistencies)
     REJECT_POKED(K_ANN, pkt[48] = 201);
     REJECT_POKED(K_ANN, pkt[49] = 0); /* state */
     REJECT_POKED(K_ANN, pkt[49] = FC_SESSION_STATE_MAX + 1);
-    REJECT_POKED(K_ANN, pkt[50] = 0x04); /* unknown flag */
+    REJECT_POKED(K_ANN, pkt[50] = 0x08); /* a grow partition without the grow flag */
     REJECT_POKED(K_ANN, pkt[50] = 0x80);
     REJECT_POKED(K_JOIN, pkt[86] = 10); /* name shorter than sent */
     REJECT_POKED(K_JOIN, pkt[86] = 12); /* name longer than sent */
@@ -822,8 +836,8 @@ START_TEST(control_inconsistencies)
                           memset(pkt + 29, 0, FC_SEALED_LEN - 1)));
     REJECT_POKED(K_JACK, (fc_put32(pkt + 22, 0), pkt[26] = FC_REASON_FULL,
                           memset(pkt + 30, 0, FC_SEALED_LEN - 1)));
-    REJECT_POKED(K_DONE, fc_put32(pkt + 14, 0));                           /* no receiver id */
-    REJECT_POKED(K_DONE, pkt[18] = 0x10);                                  /* unknown flag */
+    REJECT_POKED(K_DONE, fc_put32(pkt + 14, 0)); /* no receiver id */
+    REJECT_POKED(K_DONE, pkt[18] = 0x20);        /* a grow result, no grow */
     REJECT_POKED(K_DONE, pkt[18] = FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED); /* set and skipped */
     REJECT_POKED(K_DONE, pkt[19] = FC_REASON_MAX + 1);
     REJECT_POKED(K_ABORT, fc_put32(pkt + 14, 0)); /* v2: no whole-session ABORT */
@@ -869,7 +883,7 @@ START_TEST(encoders_refuse_invalid_bodies)
     p.window[0] = 1;
     ck_assert_int_eq(fc_progress_encode(pkt, sizeof(pkt), 1, 1, &p), FC_EINVAL);
     sample_announce(&a);
-    a.flags = 0x04;
+    a.flags = 0x08;
     ck_assert_int_eq(fc_announce_encode(pkt, sizeof(pkt), 1, 1, &a), FC_EINVAL);
     sample_join_ack(&ja);
     ja.receiver_id = 0;
