@@ -62,11 +62,38 @@ static int part_fs(const struct fc_target *t, const struct fc_manifest *m, uint6
     return FC_FS_NONE;
 }
 
-/* A loop device over [off, off + size) of fd, detached when *lfd closes. */
-static int loop_attach(int fd, uint64_t off, uint64_t size, char *dev, size_t cap, int *lfd)
+/* One try: the free loop device the kernel names, configured over the
+ * range; EBUSY when another process took it in between. */
+static int loop_try(int ctl, int fd, uint64_t off, uint64_t size, char *dev, size_t cap)
 {
     struct loop_config lc;
-    int ctl, n, rc = FC_EIO;
+    int n = ioctl(ctl, LOOP_CTL_GET_FREE), lfd;
+
+    if (n < 0)
+        return -1;
+    snprintf(dev, cap, "/dev/loop%d", n);
+    lfd = open(dev, O_RDWR | O_CLOEXEC);
+    if (lfd < 0)
+        return -1;
+    memset(&lc, 0, sizeof(lc));
+    lc.fd = (uint32_t)fd;
+    lc.info.lo_offset = off;
+    lc.info.lo_sizelimit = size;
+    lc.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+    if (ioctl(lfd, LOOP_CONFIGURE, &lc) == 0)
+        return lfd;
+    n = errno;
+    close(lfd);
+    errno = n;
+    return -1;
+}
+
+/* A loop device over [off, off + size) of fd, detached when *lfd closes.
+ * Several receivers (or a losetup) may race for the same free device: the
+ * loser asks again, as losetup does. */
+static int loop_attach(int fd, uint64_t off, uint64_t size, char *dev, size_t cap, int *lfd)
+{
+    int ctl, tries;
 
     *lfd = -1;
     ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
@@ -75,29 +102,15 @@ static int loop_attach(int fd, uint64_t off, uint64_t size, char *dev, size_t ca
                  strerror(errno));
         return FC_EIO;
     }
-    n = ioctl(ctl, LOOP_CTL_GET_FREE);
-    close(ctl);
-    if (n < 0)
-        goto out;
-    snprintf(dev, cap, "/dev/loop%d", n);
-    *lfd = open(dev, O_RDWR | O_CLOEXEC);
-    if (*lfd < 0)
-        goto out;
-    memset(&lc, 0, sizeof(lc));
-    lc.fd = (uint32_t)fd;
-    lc.info.lo_offset = off;
-    lc.info.lo_sizelimit = size;
-    lc.info.lo_flags = LO_FLAGS_AUTOCLEAR;
-    if (ioctl(*lfd, LOOP_CONFIGURE, &lc) == 0)
-        rc = 0;
-out:
-    if (rc) {
-        fc_error("grow: cannot set up a loop device: %s", strerror(errno));
-        if (*lfd >= 0)
-            close(*lfd);
-        *lfd = -1;
+    for (tries = 0; tries < 20 && *lfd < 0; tries++) {
+        *lfd = loop_try(ctl, fd, off, size, dev, cap);
+        if (*lfd < 0 && errno != EBUSY)
+            break;
     }
-    return rc;
+    if (*lfd < 0)
+        fc_error("grow: cannot set up a loop device: %s", strerror(errno));
+    close(ctl);
+    return *lfd < 0 ? FC_EIO : 0;
 }
 
 /* Runs argv (looked up in PATH), its output on stderr; its exit status, or
@@ -256,8 +269,16 @@ int fc_target_fit(struct fc_target *t, const struct fc_manifest *m, struct fc_fi
             fc_info("%s: backup GPT moved to the disk's end (LBA %llu)", t->path,
                     (unsigned long long)(t->size / ss - 1));
     }
-    if (f->grow) /* the caller logs the result, with its session */
+    /* A disk of the image's size gets exactly the image, whatever slack the
+     * master's table left after its last partition. The caller logs the
+     * result, with its session. */
+    if (f->grow && t->size <= m->disk_size) {
+        f->result = FC_GROW_NOT_BIGGER;
+        snprintf(f->detail, sizeof(f->detail), "%s (the disk is the image's size)",
+                 fc_grow_result_text(f->result));
+    } else if (f->grow) {
         grow_step(t, m, ss, f);
+    }
     if (f->gpt_moved || f->grow)
         rc = fc_target_sync(t);
     return rc;

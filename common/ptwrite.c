@@ -231,6 +231,34 @@ static int mbr_apply(int fd, uint32_t ss, const struct fc_ptgrow *g)
     return fc_pwrite_full(fd, sec, ss, 0) ? FC_EIO : 0;
 }
 
+int fc_gpt_fit_ranges(int fd, uint64_t disk_size, uint64_t image_size, uint32_t ss,
+                      struct fc_byte_range *r, int *n)
+{
+    struct gpt g;
+    uint64_t old_alt = image_size / ss - 1, ent_lba = 2, ent_secs = 16384 / ss;
+    int rc;
+
+    *n = 0;
+    if (disk_size <= image_size)
+        return 0;
+    /* The target's own primary says where the entries are; the standard
+     * place when it is unreadable (then compare finds it different anyway). */
+    rc = gpt_load(fd, disk_size, ss, &g);
+    if (!rc) {
+        ent_lba = hdr_get(&g, 72);
+        ent_secs = g.ent_secs;
+    }
+    free(g.ents);
+    if (rc == FC_EIO || rc == FC_ENOMEM)
+        return rc;
+    r[0] = (struct fc_byte_range){446, 64};
+    r[1] = (struct fc_byte_range){ss, ss};
+    r[2] = (struct fc_byte_range){ent_lba * ss, ent_secs * ss};
+    r[3] = (struct fc_byte_range){(old_alt - ent_secs) * ss, (ent_secs + 1) * ss};
+    *n = 4;
+    return 0;
+}
+
 int fc_ptable_apply_grow(int fd, uint64_t disk_size, uint32_t ss, const struct fc_ptgrow *g)
 {
     uint8_t sec[4096];

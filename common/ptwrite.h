@@ -40,4 +40,16 @@ int fc_ptable_plan_grow(int fd, uint64_t disk_size, uint32_t ss, uint32_t index,
  * entry). Call after fc_gpt_relocate(). */
 int fc_ptable_apply_grow(int fd, uint64_t disk_size, uint32_t ss, const struct fc_ptgrow *g);
 
+/* The byte ranges fc_gpt_relocate() and a grow may have changed on a disk
+ * of disk_size holding a GPT image of image_size: the protective MBR's table,
+ * the primary header and entries, the image's old backup. `image compare`
+ * takes the image's bytes there (a bigger disk's table is not the master's).
+ * Sets *n (0: nothing changed, same size); at most FC_GPT_FIT_RANGES. */
+#define FC_GPT_FIT_RANGES 4
+struct fc_byte_range {
+    uint64_t off, len;
+};
+int fc_gpt_fit_ranges(int fd, uint64_t disk_size, uint64_t image_size, uint32_t ss,
+                      struct fc_byte_range *r, int *n);
+
 #endif

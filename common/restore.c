@@ -18,10 +18,14 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/meter.h"
+#include "common/ptwrite.h"
 
 struct apply {
     const struct fc_image *img;
     const struct fc_apply_opts *o;
+    /* compare: where the target's GPT was fitted to its bigger size */
+    struct fc_byte_range fit[FC_GPT_FIT_RANGES];
+    int n_fit;
     atomic_uint next;
     atomic_ullong bytes;
     atomic_int running;
@@ -52,14 +56,65 @@ static int should_skip(struct apply *a, uint32_t idx)
     return skip || (a->o->stop && *a->o->stop);
 }
 
+/* 1 if chunk idx stores a byte of the fitted GPT ranges. */
+static int touches_fit(const struct apply *a, const struct fc_chunk *c)
+{
+    const struct fc_extent *ext = &a->img->m.extents[c->first_extent];
+    uint32_t i;
+    int k;
+
+    for (i = 0; i < c->n_extents; i++)
+        for (k = 0; k < a->n_fit; k++)
+            if (ext[i].off < a->fit[k].off + a->fit[k].len &&
+                a->fit[k].off < ext[i].off + ext[i].len)
+                return 1;
+    return 0;
+}
+
+/* The image's own bytes (chunk decoded into img) where the fit changed
+ * the target's table, in raw (the target's bytes, extent after extent). */
+static void take_fit_bytes(const struct apply *a, const struct fc_chunk *c, uint8_t *raw,
+                           const uint8_t *img)
+{
+    const struct fc_extent *ext = &a->img->m.extents[c->first_extent];
+    uint64_t pos = 0, lo, hi;
+    uint32_t i;
+    int k;
+
+    for (i = 0; i < c->n_extents; pos += ext[i].len, i++)
+        for (k = 0; k < a->n_fit; k++) {
+            lo = ext[i].off > a->fit[k].off ? ext[i].off : a->fit[k].off;
+            hi = ext[i].off + ext[i].len < a->fit[k].off + a->fit[k].len
+                     ? ext[i].off + ext[i].len
+                     : a->fit[k].off + a->fit[k].len;
+            if (lo < hi)
+                memcpy(raw + pos + (lo - ext[i].off), img + pos + (lo - ext[i].off), hi - lo);
+        }
+}
+
+static int fit_overlay(struct apply *a, uint32_t idx, uint8_t *comp, uint8_t *raw, ZSTD_DCtx *d)
+{
+    const struct fc_chunk *c = &a->img->m.chunks[idx];
+    uint8_t *img = malloc(c->raw_size ? c->raw_size : 1);
+    int rc = img ? fc_image_read_chunk(a->img, idx, comp) : FC_ENOMEM;
+
+    if (!rc)
+        rc = fc_chunk_decode_full(d, c, comp, c->comp_size, img);
+    if (!rc)
+        take_fit_bytes(a, c, raw, img);
+    free(img);
+    return rc;
+}
+
 /* Hash of what the target holds where chunk idx would be written. */
-static int compare_chunk(struct apply *a, uint32_t idx, uint8_t *raw)
+static int compare_chunk(struct apply *a, uint32_t idx, uint8_t *comp, uint8_t *raw, ZSTD_DCtx *d)
 {
     const struct fc_manifest *m = &a->img->m;
     const struct fc_chunk *c = &m->chunks[idx];
     uint8_t h[FC_HASH_LEN];
     uint8_t *p = raw;
     uint32_t i;
+    int rc;
 
     for (i = 0; i < c->n_extents; i++) {
         const struct fc_extent *e = &m->extents[c->first_extent + i];
@@ -67,6 +122,8 @@ static int compare_chunk(struct apply *a, uint32_t idx, uint8_t *raw)
             return FC_EIO;
         p += e->len;
     }
+    if (touches_fit(a, c) && (rc = fit_overlay(a, idx, comp, raw, d)))
+        return rc;
     fc_hash(raw, c->raw_size, h);
     return memcmp(h, c->raw_hash, FC_HASH_LEN) ? FC_EDIFFER : 0;
 }
@@ -78,7 +135,7 @@ static int one_chunk(struct apply *a, uint32_t idx, uint8_t *comp, uint8_t *raw,
     int rc;
 
     if (a->o->op == FC_OP_COMPARE)
-        return compare_chunk(a, idx, raw);
+        return compare_chunk(a, idx, comp, raw, d);
     rc = fc_image_read_chunk(img, idx, comp);
     if (rc)
         return rc;
@@ -136,6 +193,13 @@ int fc_image_apply(const struct fc_image *img, const struct fc_apply_opts *o,
     a.img = img;
     a.o = o;
     a.bad_chunk = -1;
+    if (o->op == FC_OP_COMPARE && img->m.table == FC_TABLE_GPT &&
+        fc_gpt_fit_ranges(o->target->fd, o->target->size, img->m.disk_size,
+                          img->m.sector_size ? img->m.sector_size : 512, a.fit, &a.n_fit))
+        return FC_EIO;
+    if (a.n_fit)
+        fc_info("compare: the disk is bigger than the image's: its GPT headers and entries "
+                "(fitted to its size) are not compared");
     pthread_mutex_init(&a.mu, NULL);
     atomic_store(&a.running, n);
     fc_meter_start(&prog, labels[o->op], img->m.stored_bytes, o->quiet);
