@@ -50,6 +50,7 @@ struct machine {
 struct pxe_opts {
     const char *outdir, *kernel, *server, *session, *key, *disk, *after, *recv, *pxe_dir;
     const char *append, *image_id;
+    const char *firmware; /* --firmware DIR: a site's own firmware tree, into the initramfs */
     int insecure;
     const char *machine[MACHINES_MAX];
     int n_machines;
@@ -87,10 +88,12 @@ static int take_value(struct fc_args *a, const char *name, const char **dst, int
 
 static int parse_opts(struct fc_args *a, struct pxe_opts *o)
 {
-    static const char *names[] = {"--kernel", "--server", "--session", "--key",    "--disk",
-                                  "--after",  "--recv",   "--pxe-dir", "--append", "--image-id"};
-    const char **dst[] = {&o->kernel, &o->server, &o->session, &o->key,    &o->disk,
-                          &o->after,  &o->recv,   &o->pxe_dir, &o->append, &o->image_id};
+    static const char *names[] = {"--kernel", "--server",   "--session", "--key",
+                                  "--disk",   "--after",    "--recv",    "--pxe-dir",
+                                  "--append", "--image-id", "--firmware"};
+    const char **dst[] = {&o->kernel, &o->server,   &o->session, &o->key,
+                          &o->disk,   &o->after,    &o->recv,    &o->pxe_dir,
+                          &o->append, &o->image_id, &o->firmware};
     const char *v;
 
     while (a->pos < a->argc) {
@@ -468,7 +471,7 @@ static int write_machines(const struct pxe_opts *o, const char *outdir)
 static int run_script(const struct pxe_opts *o, const char *outdir, const char *recv)
 {
     char script[PATH_MAX];
-    const char *argv[12];
+    const char *argv[16];
     int n = 0, status;
     pid_t pid;
 
@@ -491,6 +494,10 @@ static int run_script(const struct pxe_opts *o, const char *outdir, const char *
     if (o->key) {
         argv[n++] = "--key";
         argv[n++] = o->key;
+    }
+    if (o->firmware) {
+        argv[n++] = "--firmware";
+        argv[n++] = o->firmware;
     }
     argv[n] = NULL;
     fflush(stdout);

@@ -62,11 +62,13 @@ static const struct cmd_help cmds[] = {
      "pxe build OUTDIR --key PUB|--insecure-any-signer [--kernel VMLINUZ]\n"
      "            [--server ADDR] [--session auto|ID] [--disk DEV] [--image-id HEX]\n"
      "            [--machine MAC:disk=DEV,image=HEX]... [--after reboot|poweroff|shell]\n"
-     "            [--recv PATH] [--append ARGS] [--pxe-dir DIR]",
+     "            [--recv PATH] [--append ARGS] [--pxe-dir DIR] [--firmware DIR]",
      "Makes OUTDIR a TFTP root that images PXE clients (docs/pxe.md): pxelinux and\n"
      "its menu for BIOS, signed shim and GRUB and GRUB's menu for UEFI (Secure Boot\n"
      "on or off), Debian's signed kernel and an initramfs with fleetcast-recv.\n"
      "  --key PUB           machines write only images signed by this key\n"
+     "  --firmware DIR      a site's own firmware tree (as /lib/firmware) added to\n"
+     "                      the initramfs, besides Debian's free firmware\n"
      "  --pxe-dir DIR       the pxe/ scripts (default: the source tree this was\n"
      "                      built from if it is there, else " FC_PXE_DATADIR ")\n"
      "  --machine MAC:disk=DEV,image=HEX   one machine's own disk and image\n"},

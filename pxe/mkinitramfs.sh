@@ -4,27 +4,36 @@
 #   /init, /etc/udhcpc.script     from this directory (pxe/init, pxe/udhcpc.script)
 #   /bin/busybox + applet links   busybox-static: sh, udhcpc, ip, modprobe, poweroff ...
 #   /bin/fleetcast-recv           with the shared libraries ldd names and the ELF loader
-#   /lib/modules/VERSION          the kernel's NIC and disk drivers with their dependencies,
+#   /lib/modules/VERSION          the kernel's NIC and disk drivers with their dependencies:
+#                                 every module of MODULE_DIRS (all Ethernet and USB network
+#                                 drivers, NVMe, MMC/SD, virtio, Hyper-V, USB host
+#                                 controllers) and of MODULES (AHCI, Intel VMD, ...);
 #                                 modules.dep/.alias made by depmod for exactly that set, so
 #                                 pxe/init loads them by modalias (real lab hardware and VMs)
+#   /lib/firmware                 the firmware files those modules name (modinfo -F firmware)
+#                                 that this host has (Debian main: firmware-linux-free), and
+#                                 the --firmware DIR tree (a site's own, non-free firmware)
+#   /sbin/e2fsck, /sbin/resize2fs with their libraries: the --grow step (common/grow.c)
 #   /etc/fleetcast/trusted.pub    the --key public key, if given
 # and copies the kernel next to it as OUTDIR/vmlinuz. Compressed with zstd when the kernel's
 # config says it can unpack it (CONFIG_RD_ZSTD), else gzip. Lists the contents at the end.
 #
-# usage: mkinitramfs.sh --out DIR --recv PATH [--kernel VMLINUZ] [--key PUB]
-# Needs: busybox (static), cpio, kmod (depmod, modprobe -S), ldd, zstd or gzip.
+# usage: mkinitramfs.sh --out DIR --recv PATH [--kernel VMLINUZ] [--key PUB] [--firmware DIR]
+# Needs: busybox (static), cpio, kmod (depmod, modprobe -S, modinfo), ldd, e2fsprogs,
+# zstd or gzip.
 set -euo pipefail
 export LC_ALL=C
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# Drivers for the NICs and disk controllers of typical lab PCs, servers and VMs. Names as
-# modprobe knows them; their dependencies come from modules.dep. A name this kernel lacks is
+# Drivers for the NICs and disk controllers of lab PCs, laptops on docks, servers and VMs.
+# Whole directories of the kernel's module tree (a NIC nobody listed still works: issue 11),
+# then single modules; their dependencies come from modules.dep. A name this kernel lacks is
 # skipped with a note (kernels differ in what they build as modules).
-NET_MODULES=(e1000 e1000e igb igc ixgbe r8169 tg3 bnx2 sky2 alx atl1c 8139too 8139cp
-    virtio_net vmxnet3)
-DISK_MODULES=(ahci ata_piix ata_generic pata_acpi sd_mod nvme virtio_blk virtio_scsi virtio_pci
-    vmw_pvscsi megaraid_sas mmc_block sdhci_pci)
+MODULE_DIRS=(drivers/net/ethernet drivers/net/usb drivers/net/hyperv drivers/nvme drivers/mmc
+    drivers/virtio drivers/hv drivers/usb/host)
+MODULES=(virtio_net vmxnet3 ahci ata_piix ata_generic pata_acpi sd_mod virtio_blk virtio_scsi
+    vmw_pvscsi megaraid_sas hv_storvsc vmd loop)
 
 die() {
     echo "mkinitramfs: error: $*" >&2
@@ -33,17 +42,18 @@ die() {
 note() { echo "mkinitramfs: $*" >&2; }
 
 usage() {
-    echo "usage: mkinitramfs.sh --out DIR --recv PATH [--kernel VMLINUZ] [--key PUB]" >&2
+    echo "usage: mkinitramfs.sh --out DIR --recv PATH [--kernel VMLINUZ] [--key PUB] [--firmware DIR]" >&2
     exit 2
 }
 
-OUT='' RECV='' KERNEL='' KEY=''
+OUT='' RECV='' KERNEL='' KEY='' FIRMWARE=''
 while (($#)); do
     case $1 in
     --out) OUT=${2:?}; shift 2 ;;
     --recv) RECV=${2:?}; shift 2 ;;
     --kernel) KERNEL=${2:?}; shift 2 ;;
     --key) KEY=${2:?}; shift 2 ;;
+    --firmware) FIRMWARE=${2:?}; shift 2 ;;
     *) usage ;;
     esac
 done
@@ -73,8 +83,8 @@ pick_kernel() {
 
 check_tools() {
     local t
-    for t in cpio depmod modprobe ldd busybox; do
-        command -v "$t" >/dev/null || die "missing $t (packages: cpio kmod busybox-static)"
+    for t in cpio depmod modprobe modinfo ldd busybox e2fsck resize2fs; do
+        command -v "$t" >/dev/null || die "missing $t (packages: cpio kmod busybox-static e2fsprogs)"
     done
     BUSYBOX=$(command -v busybox)
     # A dynamic busybox would need its libraries too; Debian's busybox-static is static.
@@ -105,12 +115,47 @@ add_busybox() {
     done
 }
 
-# add_modules VERSION: the driver list and dependencies, then depmod for this subset.
+# module_names VERSION: MODULE_DIRS' modules by name, then MODULES, one a line.
+module_names() {
+    local src=/lib/modules/$1/kernel d
+    for d in "${MODULE_DIRS[@]}"; do
+        if [[ -d $src/$d ]]; then
+            find "$src/$d" -name '*.ko*' -printf '%f\n' | sed 's/\.ko.*$//'
+        else
+            note "kernel $1 has no $d: skipped"
+        fi
+    done | sort
+    printf '%s\n' "${MODULES[@]}"
+}
+
+# add_firmware KO...: the firmware files the modules name that this host has (a name is a
+# path under /lib/firmware, maybe compressed there), then the --firmware tree.
+add_firmware() {
+    local fw f n=0
+    while read -r fw; do
+        for f in "/lib/firmware/$fw" "/lib/firmware/$fw".{zst,xz}; do
+            [[ -e $f && ! -e $ROOT$f ]] || continue
+            install -D -m 0644 "$(readlink -f "$f")" "$ROOT$f"
+            n=$((n + 1))
+        done
+    done < <(modinfo -F firmware "$@" 2>/dev/null | sort -u)
+    if [[ -n $FIRMWARE ]]; then
+        mkdir -p "$ROOT/lib/firmware"
+        cp -rL --no-preserve=ownership "$FIRMWARE/." "$ROOT/lib/firmware/" ||
+            die "cannot copy the firmware tree $FIRMWARE"
+        n=$((n + $(find "$FIRMWARE" -type f | wc -l)))
+    fi
+    FIRMWARE_COUNT=$n
+}
+
+# add_modules VERSION: the driver list and dependencies, their firmware, then depmod for
+# this subset.
 add_modules() {
     local ver=$1 src=/lib/modules/$1 m line ko n=0
+    local -a kos=()
     [[ -d $src/kernel ]] || die "no modules for kernel $ver in $src (install its package)"
     : >"$WORK/kos"
-    for m in "${NET_MODULES[@]}" "${DISK_MODULES[@]}"; do
+    while read -r m; do
         if ! modprobe -S "$ver" --show-depends "$m" >"$WORK/dep.txt" 2>/dev/null; then
             note "kernel $ver has no module $m: skipped"
             continue
@@ -120,11 +165,13 @@ add_modules() {
             insmod\ *) ko=${line#insmod }; echo "${ko%% *}" >>"$WORK/kos" ;;
             esac # "builtin X": nothing to carry
         done <"$WORK/dep.txt"
-    done
+    done < <(module_names "$ver")
     while read -r ko; do
         install -D -m 0644 "$ko" "$ROOT$ko"
+        kos+=("$ko")
         n=$((n + 1))
     done < <(sort -u "$WORK/kos")
+    add_firmware "${kos[@]}"
     for m in modules.order modules.builtin modules.builtin.modinfo; do
         [[ -f $src/$m ]] && cp "$src/$m" "$ROOT$src/"
     done
@@ -134,6 +181,8 @@ add_modules() {
 
 add_fleetcast() {
     copy_with_libs "$RECV" /bin/fleetcast-recv
+    copy_with_libs "$(command -v e2fsck)" /sbin/e2fsck
+    copy_with_libs "$(command -v resize2fs)" /sbin/resize2fs
     install -m 0755 "$HERE/init" "$ROOT/init"
     install -D -m 0755 "$HERE/udhcpc.script" "$ROOT/etc/udhcpc.script"
     if [[ -n $KEY ]]; then install -D -m 0644 "$KEY" "$ROOT/etc/fleetcast/trusted.pub"; fi
@@ -175,8 +224,8 @@ list() {
     echo "  (and $links busybox applet links: sh, ip, udhcpc, modprobe, poweroff, ...)"
     raw=$(stat -c %s "$WORK/root.cpio")
     packed=$(stat -c %s "$OUT/initramfs.img")
-    awk -v n="$MODULE_COUNT" -v r="$raw" -v p="$packed" -v c="$comp" 'BEGIN {
-        printf "initramfs: %d kernel modules, %.1f MiB unpacked, %.1f MiB as %s\n", n, r / 1048576, p / 1048576, c }'
+    awk -v n="$MODULE_COUNT" -v f="$FIRMWARE_COUNT" -v r="$raw" -v p="$packed" -v c="$comp" 'BEGIN {
+        printf "initramfs: %d kernel modules, %d firmware files, %.1f MiB unpacked, %.1f MiB as %s\n", n, f, r / 1048576, p / 1048576, c }'
 }
 
 main() {
@@ -188,6 +237,7 @@ main() {
     ver=$(kernel_version "$KERNEL") || die "$KERNEL is not a bzImage kernel"
     [[ -n $ver ]] || die "cannot read the release of $KERNEL"
     [[ -z $KEY || -f $KEY ]] || die "no key file $KEY"
+    [[ -z $FIRMWARE || -d $FIRMWARE ]] || die "no firmware directory $FIRMWARE"
     mkdir -p "$OUT"
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/fc-mkinitramfs.XXXXXX")
     trap 'rm -rf -- "$WORK"' EXIT
