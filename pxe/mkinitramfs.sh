@@ -131,21 +131,19 @@ module_names() {
 # add_firmware KO...: the firmware files the modules name that this host has (a name is a
 # path under /lib/firmware, maybe compressed there), then the --firmware tree.
 add_firmware() {
-    local fw f n=0
+    local fw f
     while read -r fw; do
         for f in "/lib/firmware/$fw" "/lib/firmware/$fw".{zst,xz}; do
             [[ -e $f && ! -e $ROOT$f ]] || continue
             install -D -m 0644 "$(readlink -f "$f")" "$ROOT$f"
-            n=$((n + 1))
         done
     done < <(modinfo -F firmware "$@" 2>/dev/null | sort -u)
+    mkdir -p "$ROOT/lib/firmware"
     if [[ -n $FIRMWARE ]]; then
-        mkdir -p "$ROOT/lib/firmware"
         cp -rL --no-preserve=ownership "$FIRMWARE/." "$ROOT/lib/firmware/" ||
             die "cannot copy the firmware tree $FIRMWARE"
-        n=$((n + $(find "$FIRMWARE" -type f | wc -l)))
     fi
-    FIRMWARE_COUNT=$n
+    FIRMWARE_COUNT=$(find "$ROOT/lib/firmware" -type f | wc -l)
 }
 
 # add_modules VERSION: the driver list and dependencies, their firmware, then depmod for

@@ -30,6 +30,9 @@ PACKAGES=(
   # Microsoft-signed shim, Debian-signed GRUB (network and disk images), OVMF with Secure
   # Boot and Microsoft's keys for the test's VMs
   shim-signed grub-efi-amd64-signed ovmf
+  # the firmware Debian main ships for the initramfs' drivers (pxe/mkinitramfs.sh copies what
+  # its modules name; test-pxe-drivers.sh)
+  firmware-linux-free
   # the installed service (tests/integration/test-install.sh): systemd-analyze verify and
   # systemd-sysusers, man (--warnings on the man pages), useradd/userdel for its users
   systemd man-db passwd

@@ -42,24 +42,47 @@ pick_kernel() {
 	echo "$best"
 }
 
+# pxe_append TFTP: the kernel command line of the PXE menu's imaging entry (what pxelinux
+# would pass).
+pxe_append() {
+	sed -n 's/^ *APPEND //p' "$1/pxelinux.cfg/default" | head -n 1
+}
+
 # vm_start NAME BOOT DISK... : start a VM in the switch namespace (serial $T/NAME.serial.log),
-# bounded by VM_LIMIT seconds. BOOT n: network first on tap NAME (e1000); c: its disk only.
+# bounded by VM_LIMIT seconds. BOOT n: network first on tap NAME (e1000); c: its disk only;
+# k: the PXE tree $TFTP's kernel, initramfs and command line given directly, as the firmware
+# would have, its only NIC a USB network adapter (usb-net on qemu-xhci) on tap NAME (QEMU's
+# firmware cannot PXE-boot over USB). Disks on IDE, or NVMe with VM_DISK=nvme; VM_EXTRA: more
+# QEMU arguments.
 vm_start() {
 	local name=$1 boot=$2 d i=0
 	local -a args=(-accel "$ACCEL" -m 384 -smp 1 -display none -monitor none -no-reboot
 		-serial "file:$T/$name.serial.log")
 	shift 2
-	if [[ $boot == n ]]; then
+	case $boot in
+	n)
 		lab_tap "$name" || die "lab_tap $name"
 		args+=(-boot order=n -netdev "tap,id=n0,ifname=$name,script=no,downscript=no"
 			-device "e1000,netdev=n0,mac=${MAC[$name]}")
-	else
-		args+=(-boot order=c -nic none)
-	fi
+		;;
+	k)
+		lab_tap "$name" || die "lab_tap $name"
+		# shellcheck disable=SC2054 # commas inside QEMU's -device arguments
+		args+=(-kernel "$TFTP/vmlinuz" -initrd "$TFTP/initramfs.img" -append "$(pxe_append "$TFTP")"
+			-nic none -netdev "tap,id=n0,ifname=$name,script=no,downscript=no"
+			-device qemu-xhci,id=xhci -device "usb-net,bus=xhci.0,netdev=n0,mac=${MAC[$name]}")
+		;;
+	*) args+=(-boot order=c -nic none) ;;
+	esac
 	for d in "$@"; do
-		args+=(-drive "file=$d,format=raw,if=ide,index=$i")
+		if [[ ${VM_DISK:-ide} == nvme ]]; then
+			args+=(-drive "file=$d,format=raw,if=none,id=d$i" -device "nvme,drive=d$i,serial=fc$i")
+		else
+			args+=(-drive "file=$d,format=raw,if=ide,index=$i")
+		fi
 		i=$((i + 1))
 	done
+	args+=(${VM_EXTRA[@]+"${VM_EXTRA[@]}"})
 	VM_PID[$name]=$(lab_bg sw "$T/$name.qemu.log" timeout -k 5 "$VM_LIMIT" \
 		qemu-system-x86_64 "${args[@]}") || die "cannot start $name"
 }
@@ -106,4 +129,15 @@ vms_wait_imaged() {
 	mc_wait_server 30
 	kill "$status_pid" 2>/dev/null
 	wait "$status_pid" 2>/dev/null
+}
+
+# pxe_services TFTP: in the lab's srv, dnsmasq handing out addresses and the boot file
+# pxelinux.0, and in.tftpd serving TFTP (their logs $T/dnsmasq.log, $T/tftpd.log).
+pxe_services() {
+	lab_bg srv "$T/dnsmasq.log" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --user=root \
+		--interface=eth0 --bind-interfaces --dhcp-range=10.77.1.100,10.77.1.200,255.255.254.0,1h \
+		--dhcp-boot=pxelinux.0,fcsrv,10.77.0.1 --dhcp-leasefile="$T/leases" --log-dhcp >/dev/null ||
+		die "cannot start dnsmasq"
+	lab_bg srv "$T/tftpd.log" in.tftpd -L -u root -v -s "$1" -a "10.77.0.1:69" >/dev/null ||
+		die "cannot start in.tftpd"
 }
