@@ -15,8 +15,8 @@
 #           of the written region identical to a fresh restore
 #   server  logs each machine's grow result, its stats show it beside the verdict
 # The console timeline (power-on to initramfs, to network, to DONE) is logged for docs/pxe.md.
-# Time on the shared 2-core machine (TCG, other VMs running): about 8.5 min: the initramfs
-# build 2-5 min (zstd -19 of 57 MiB), the two VMs 3 min.
+# Time on the shared 2-core machine (TCG, other VMs running): 7.5 min (449 s): the initramfs
+# build 3.5 min (zstd -19 of 57 MiB), the two VMs 3.3 min.
 # Serial logs are kept in meson-logs/test-pxe-drivers/ on failure. no_timer_check: under TCG on
 # a loaded host the kernel's IO-APIC timer check can fail and panic ("IO-APIC + timer doesn't
 # work!"), a known false alarm of slow virtual clocks.
