@@ -69,6 +69,7 @@ assert_exit 0 "$FLEETCAST" image restore "$IMG" "$T/r2.img" --pubkey "$PUB" --ze
 no_labels "$T/r2.img" "restore --zero-free"
 check "restore --zero-free: every unstored byte zero, to the end of the old disk" \
 	python3 "$UNSTORED" all "$T/ext.json" "$T/r2.img"
+# shellcheck disable=SC2317 # called through check
 same_but_gpt() { # the GPT fitted to the bigger disk: LBA 0's table, LBA 1, the old backup header
 	cmp -s -n 446 "$1" "$REF" && cmp -s -i 1024 -n $((DISK_SIZE - 1536)) "$1" "$REF"
 }
