@@ -1,7 +1,8 @@
 /* The capture pipeline (see imgwrite.h). Slots form a ring indexed by chunk
  * sequence number: the reader fills slot seq % n in order, any worker
- * compresses any filled slot, and the writer drains them in order, which
- * keeps the file's chunk order equal to the disk order without a sort. */
+ * compresses any filled slot, and the writer drains them in order into the
+ * sink, which keeps the image's chunk order equal to the disk order without
+ * a sort. */
 #include "common/imgwrite.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "common/error.h"
 #include "common/fsprobe.h"
 #include "common/image.h"
+#include "common/imgfile.h"
 #include "common/layout.h"
 #include "common/log.h"
 #include "common/meter.h"
@@ -48,7 +50,7 @@ struct capture {
     uint64_t next_fill, next_write;
     int producer_done;
     int failed; /* first error, sticky: every thread stops on it */
-    int out_fd;
+    const struct fc_capture_sink *sink;
     uint64_t file_off;
     struct fc_manifest m;
     uint32_t cap_chunks, cap_extents;
@@ -154,7 +156,7 @@ static int grow_manifest(struct capture *c, uint32_t add_ext)
     return 0;
 }
 
-/* Appends one compressed chunk to the file and its entry to the manifest. */
+/* Hands one compressed chunk to the sink and adds its entry to the manifest. */
 static int write_chunk(struct capture *c, struct slot *s)
 {
     struct fc_manifest *m = &c->m;
@@ -166,14 +168,14 @@ static int write_chunk(struct capture *c, struct slot *s)
     rc = grow_manifest(c, s->buf.n_ext);
     if (rc)
         return rc;
-    rc = fc_pwrite_full(c->out_fd, s->comp, s->meta.comp_size, c->file_off);
-    if (rc) {
-        fc_error("writing %s: %s", c->o->out, strerror(errno));
+    s->meta.file_off = c->file_off;
+    s->meta.first_extent = m->n_extents;
+    s->meta.n_extents = s->buf.n_ext;
+    rc = c->sink->chunk(c->sink->ctx, m->n_chunks, &s->meta, s->comp, s->buf.ext);
+    if (rc)
         return rc;
-    }
     ch = &m->chunks[m->n_chunks++];
     *ch = s->meta;
-    ch->file_off = c->file_off;
     ch->first_extent = m->n_extents;
     ch->n_extents = s->buf.n_ext;
     memcpy(&m->extents[m->n_extents], s->buf.ext, s->buf.n_ext * sizeof(struct fc_extent));
@@ -323,42 +325,6 @@ static int run_pipeline(struct capture *c, int fd, struct fc_layout *lo, int thr
     return c->failed;
 }
 
-/* Manifest, signature block, then the real header: last, so that a file cut
- * short anywhere before never carries a valid header. */
-static int finish_file(struct capture *c)
-{
-    struct fc_image_header h;
-    uint8_t hdr[FC_HEADER_SIZE], sb[FC_SIGBLOCK_SIZE], sig[FC_SIG_LEN];
-    uint8_t *man = NULL;
-    size_t man_len = 0;
-    int rc;
-
-    rc = fc_manifest_encode(&c->m, &man, &man_len);
-    if (rc)
-        return rc;
-    fc_sign(c->o->key, man, man_len, sig);
-    fc_sigblock_encode(c->o->key->pk, sig, sb);
-    memcpy(h.image_id, c->m.image_id, FC_IMAGE_ID_LEN);
-    h.manifest_off = c->file_off;
-    h.manifest_len = man_len;
-    h.sig_off = c->file_off + man_len;
-    fc_image_header_encode(&h, hdr);
-    rc = fc_pwrite_full(c->out_fd, man, man_len, h.manifest_off);
-    if (!rc)
-        rc = fc_pwrite_full(c->out_fd, sb, sizeof(sb), h.sig_off);
-    if (!rc && fdatasync(c->out_fd) < 0)
-        rc = FC_EIO;
-    if (!rc)
-        rc = fc_pwrite_full(c->out_fd, hdr, sizeof(hdr), 0);
-    if (!rc && fsync(c->out_fd) < 0)
-        rc = FC_EIO;
-    if (rc)
-        fc_error("writing %s: %s", c->o->out, strerror(errno));
-    c->file_off = h.sig_off + FC_SIGBLOCK_SIZE;
-    free(man);
-    return rc;
-}
-
 static void fill_manifest_head(struct capture *c, const struct fc_layout *lo, uint64_t disk_size)
 {
     struct fc_manifest *m = &c->m;
@@ -377,20 +343,6 @@ static void fill_manifest_head(struct capture *c, const struct fc_layout *lo, ui
     m->parts = (struct fc_part *)lo->parts;
 }
 
-static int open_out(struct capture *c, char *tmp, size_t cap)
-{
-    static const uint8_t zero_hdr[FC_HEADER_SIZE];
-
-    snprintf(tmp, cap, "%s.partial-%ld", c->o->out, (long)getpid());
-    c->out_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (c->out_fd < 0) {
-        fc_error("cannot create %s: %s", tmp, strerror(errno));
-        return FC_EIO;
-    }
-    c->file_off = FC_HEADER_SIZE;
-    return fc_pwrite_full(c->out_fd, zero_hdr, sizeof(zero_hdr), 0);
-}
-
 static void fill_result(const struct capture *c, const struct fc_layout *lo,
                         struct fc_capture_result *res, double t0)
 {
@@ -398,7 +350,7 @@ static void fill_result(const struct capture *c, const struct fc_layout *lo,
     res->disk_size = c->m.disk_size;
     res->stored_bytes = c->m.stored_bytes;
     res->compressed_bytes = c->m.compressed_bytes;
-    res->image_bytes = c->file_off;
+    res->image_bytes = 0; /* the sink's to know */
     res->chunk_count = c->m.n_chunks;
     res->n_parts = lo->n_parts;
     memcpy(res->parts, lo->parts, sizeof(lo->parts[0]) * lo->n_parts);
@@ -406,19 +358,20 @@ static void fill_result(const struct capture *c, const struct fc_layout *lo,
     res->seconds = fc_now() - t0;
 }
 
-int fc_image_create(const struct fc_capture_opts *o, struct fc_capture_result *res)
+int fc_capture_stream(const struct fc_capture_opts *o, const struct fc_capture_sink *sink,
+                      struct fc_capture_result *res)
 {
     struct capture c;
     struct fc_layout *lo = calloc(1, sizeof(*lo));
     uint64_t disk_size = 0;
-    char tmp[4200] = "";
     int fd = -1, is_blk, threads = o->threads > 0 ? o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     double t0 = fc_now();
     int rc;
 
     memset(&c, 0, sizeof(c));
     c.o = o;
-    c.out_fd = -1;
+    c.sink = sink;
+    c.file_off = FC_HEADER_SIZE;
     pthread_mutex_init(&c.mu, NULL);
     pthread_cond_init(&c.cv, NULL);
     if (threads < 1)
@@ -436,22 +389,12 @@ int fc_image_create(const struct fc_capture_opts *o, struct fc_capture_result *r
     if (rc)
         goto out;
     fill_manifest_head(&c, lo, disk_size);
-    rc = open_out(&c, tmp, sizeof(tmp));
+    rc = run_pipeline(&c, fd, lo, threads);
     if (!rc)
-        rc = run_pipeline(&c, fd, lo, threads);
-    if (!rc)
-        rc = finish_file(&c);
-    if (!rc && rename(tmp, o->out) < 0) {
-        fc_error("cannot rename %s to %s: %s", tmp, o->out, strerror(errno));
-        rc = FC_EIO;
-    }
+        rc = sink->finish(sink->ctx, &c.m);
     if (!rc)
         fill_result(&c, lo, res, t0);
 out:
-    if (rc && tmp[0])
-        unlink(tmp); /* never leave anything that could pass for an image */
-    if (c.out_fd >= 0)
-        close(c.out_fd);
     if (fd >= 0)
         close(fd);
     free_slots(&c);
@@ -463,4 +406,44 @@ out:
     pthread_mutex_destroy(&c.mu);
     pthread_cond_destroy(&c.cv);
     return rc;
+}
+
+/* The file sink: chunks into OUT.partial-PID, then signed and renamed. */
+struct file_sink {
+    struct fc_imgfile f;
+    const struct fc_keypair *key;
+    uint64_t size;
+};
+
+static int file_chunk(void *ctx, uint32_t idx, const struct fc_chunk *meta, const uint8_t *comp,
+                      const struct fc_extent *ext)
+{
+    struct file_sink *fs = ctx;
+
+    (void)idx;
+    (void)ext;
+    return fc_imgfile_put(&fs->f, meta, comp);
+}
+
+static int file_finish(void *ctx, const struct fc_manifest *m)
+{
+    struct file_sink *fs = ctx;
+
+    return fc_imgfile_commit(&fs->f, m, fs->key, &fs->size);
+}
+
+int fc_image_create(const struct fc_capture_opts *o, struct fc_capture_result *res)
+{
+    struct file_sink fs = {.key = o->key};
+    struct fc_capture_sink sink = {&fs, file_chunk, file_finish};
+    int rc = fc_imgfile_open(&fs.f, o->out);
+
+    if (!rc)
+        rc = fc_capture_stream(o, &sink, res);
+    if (rc) {
+        fc_imgfile_abort(&fs.f);
+        return rc;
+    }
+    res->image_bytes = fs.size;
+    return 0;
 }
