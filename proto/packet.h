@@ -68,8 +68,12 @@ enum fc_pkt_type {
     FC_PKT_MANIFEST = 11,     /* TCP, server -> receiver: status + length, then the bytes */
     FC_PKT_CHUNK_REQ = 12,    /* TCP, receiver -> server: one chunk, tagged (chunkreq.c) */
     FC_PKT_CHUNK = 13,        /* TCP, server -> receiver: status + length, then the bytes */
+    FC_PKT_CAP_HELLO = 14,    /* TCP, capturing machine -> server: start an upload (capture.c) */
+    FC_PKT_CAP_CHUNK = 15,    /* TCP, machine -> server: one chunk's head, then its bytes */
+    FC_PKT_CAP_FINISH = 16,   /* TCP, machine -> server: manifest length, then the manifest */
+    FC_PKT_CAP_REPLY = 17,    /* TCP, server -> machine: after HELLO, FINISH, or a refusal */
 };
-#define FC_PKT_TYPE_MAX 13
+#define FC_PKT_TYPE_MAX 17
 
 /* Shared by ABORT.reason, JOIN_ACK.status and DONE.status (0 = success). */
 enum fc_reason {
@@ -258,6 +262,45 @@ struct fc_chunk_head {
     uint32_t length;
 };
 
+/* Capture upload (capture.c, docs/protocol.md "Capture upload"): over one
+ * TCP connection to the control port, HELLO, then every chunk in order
+ * (CAP_CHUNK head + comp_size bytes), then FINISH (+ the unsigned manifest).
+ * The server answers HELLO and FINISH with CAP_REPLY, and a refusal at any
+ * point with CAP_REPLY before it closes. Which machine it is comes from the
+ * peer's MAC (ARP), never from these packets. */
+#define FC_CAP_TOKEN_LEN 16
+#define FC_CAP_HELLO_LEN (FC_HDR_LEN + FC_CAP_TOKEN_LEN + 13)
+#define FC_CAP_CHUNK_LEN (FC_HDR_LEN + 12 + 2 * FC_HASH_LEN)
+#define FC_CAP_FINISH_LEN (FC_HDR_LEN + 4)
+#define FC_CAP_REPLY_LEN (FC_HDR_LEN + 5)
+/* An upload's manifest: far above a 16 TiB disk's, far below what a peer
+ * could make the server allocate for nothing. */
+#define FC_CAP_MANIFEST_MAX (256u << 20)
+
+struct fc_cap_hello {
+    uint8_t token[FC_CAP_TOKEN_LEN]; /* fleetcast.capture= or all zero: the armed one */
+    uint64_t disk_size;
+    uint32_t chunk_size;
+    uint8_t level;
+};
+
+struct fc_cap_chunk {
+    uint32_t index; /* 0, 1, 2... in order */
+    uint32_t raw_size;
+    uint32_t comp_size; /* bytes that follow */
+    uint8_t comp_hash[FC_HASH_LEN];
+    uint8_t raw_hash[FC_HASH_LEN];
+};
+
+struct fc_cap_finish {
+    uint32_t length; /* manifest bytes that follow */
+};
+
+struct fc_cap_reply {
+    uint8_t status;  /* enum fc_reason */
+    uint32_t chunks; /* chunks the server has taken */
+};
+
 /* Authenticated packets (PROGRESS, NAK, DONE, ABORT, and a re-JOIN) end in
  * FC_TAG_LEN bytes: encoders leave them zero, fc_auth_seal() fills them
  * with the keyed BLAKE2b of everything before, fc_auth_verify() checks them
@@ -361,6 +404,22 @@ int fc_chunk_req_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct
 int fc_chunk_head_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
                          const struct fc_chunk_head *c);
 int fc_chunk_head_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_chunk_head *c);
+
+int fc_cap_hello_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                        const struct fc_cap_hello *c);
+int fc_cap_hello_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_cap_hello *c);
+int fc_cap_chunk_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                        const struct fc_cap_chunk *c);
+int fc_cap_chunk_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_cap_chunk *c);
+int fc_cap_finish_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                         const struct fc_cap_finish *c);
+int fc_cap_finish_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_cap_finish *c);
+int fc_cap_reply_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                        const struct fc_cap_reply *c);
+int fc_cap_reply_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_cap_reply *c);
+/* The length of the message a stream's FC_HDR_LEN header starts (the
+ * capture types only), or 0. */
+size_t fc_cap_msg_len(const uint8_t *hdr);
 
 /* How a chunk of compressed bytes is cut into packets and FEC blocks. Sender
  * and receiver must agree byte for byte, so the rule lives here, next to

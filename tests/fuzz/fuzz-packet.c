@@ -38,7 +38,11 @@ struct pkt_codec {
     X(manifest_req)                                                                                \
     X(manifest_head)                                                                               \
     X(chunk_req)                                                                                   \
-    X(chunk_head)
+    X(chunk_head)                                                                                  \
+    X(cap_hello)                                                                                   \
+    X(cap_chunk)                                                                                   \
+    X(cap_finish)                                                                                  \
+    X(cap_reply)
 
 PKT_TYPES(PKT)
 
@@ -99,7 +103,9 @@ static void seed(const char *name, const void *body)
     if (i == N_CODECS)
         abort();
     pkt[0] = (uint8_t)i;
-    n = codecs[i].encode(pkt + 1, sizeof(pkt) - 1, 0x1234abcd, 42, body);
+    /* capture uploads belong to no session: their session field is 0 */
+    n = codecs[i].encode(pkt + 1, sizeof(pkt) - 1, strncmp(name, "cap_", 4) ? 0x1234abcd : 0, 42,
+                         body);
     if (n < 0) {
         fprintf(stderr, "seed %s does not encode\n", name);
         exit(1);
@@ -175,6 +181,12 @@ static void write_seeds(void)
     struct fc_manifest_head head = {.status = 0, .length = 4096};
     struct fc_chunk_req creq = {.receiver_id = 9, .chunk = 17};
     struct fc_chunk_head chead = {.status = 0, .chunk = 17, .length = 70000};
+    struct fc_cap_hello chello = {
+        .token = {7, 7}, .disk_size = 1ull << 30, .chunk_size = 4u << 20, .level = 3};
+    struct fc_cap_chunk cchunk = {
+        .index = 5, .raw_size = 4u << 20, .comp_size = 123456, .comp_hash = {1}, .raw_hash = {2}};
+    struct fc_cap_finish cfin = {.length = 9000};
+    struct fc_cap_reply crep = {.status = FC_REASON_OK, .chunks = 40};
 
     memcpy(join.name, name, sizeof(name));
     memset(payload, 0x5a, sizeof(payload));
@@ -196,6 +208,10 @@ static void write_seeds(void)
     seed("manifest_head", &head);
     seed("chunk_req", &creq);
     seed("chunk_head", &chead);
+    seed("cap_hello", &chello);
+    seed("cap_chunk", &cchunk);
+    seed("cap_finish", &cfin);
+    seed("cap_reply", &crep);
     fuzz_seed("empty.bin", "", 0);
     fuzz_seed("header-only.bin", "\x04FLCT\x01\x04\0\0\0\0\0\0\0\0", 15);
 }
