@@ -30,6 +30,7 @@ const char *fc__reason_text(uint8_t reason)
         "internal error",
         "session deadline passed",
         "identity or site hook failed",
+        "no capture armed for this machine",
     };
 
     return reason <= FC_REASON_MAX ? t[reason] : "unknown reason";

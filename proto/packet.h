@@ -90,8 +90,9 @@ enum fc_reason {
     FC_REASON_INTERNAL = 10,   /* a bug or resource failure on the sender's side */
     FC_REASON_DEADLINE = 11,   /* the session's deadline passed before this machine finished */
     FC_REASON_IDENTITY = 12,   /* the clone's identity or a site hook failed (docs/identity.md) */
+    FC_REASON_NOT_ARMED = 13,  /* CAP_REPLY: no capture is armed for this machine */
 };
-#define FC_REASON_MAX 12
+#define FC_REASON_MAX 13
 
 /* The session as ANNOUNCE shows it. */
 enum fc_session_state {

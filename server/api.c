@@ -266,8 +266,8 @@ static json_t *snapshot(const struct fc_daemon *d)
         json_array_append(sessions, e->session);
         json_array_extend(machines, e->machines);
     }
-    return json_pack("{s:o, s:o, s:o}", "sessions", sessions, "machines", machines, "schedules",
-                     fc_schedules_json(d));
+    return json_pack("{s:o, s:o, s:o, s:o}", "sessions", sessions, "machines", machines,
+                     "schedules", fc_schedules_json(d), "captures", fc_captures_json(d->captures));
 }
 
 /* ---- the PXE watcher's machines (GET /api/v1/pxe) ---- */
@@ -545,6 +545,20 @@ static void run_boot(struct fc_daemon *d, struct fc_cmd *cmd)
     answer(cmd, 200, out);
 }
 
+static void run_capture(struct fc_daemon *d, struct fc_cmd *cmd)
+{
+    json_t *out = NULL;
+    char why[256] = "";
+    int rc = cmd->type == FC_CMD_CAPTURE ? fc_captures_arm(d, cmd->body, &out, why, sizeof(why))
+                                         : fc_captures_cancel(d, cmd->body, &out, why, sizeof(why));
+
+    if (rc) {
+        json_decref(out);
+        return answer_error(cmd, rc == FC_EINVAL ? 400 : rc == FC_EREFUSED ? 404 : 409, why);
+    }
+    answer(cmd, cmd->type == FC_CMD_CAPTURE ? 201 : 200, json_pack("{s:o}", "capture", out));
+}
+
 static void execute(struct fc_daemon *d, struct fc_cmd *cmd)
 {
     struct fc_session *s;
@@ -556,6 +570,8 @@ static void execute(struct fc_daemon *d, struct fc_cmd *cmd)
         return run_wake(d, cmd);
     if (cmd->type == FC_CMD_BOOT)
         return run_boot(d, cmd);
+    if (cmd->type == FC_CMD_CAPTURE || cmd->type == FC_CMD_CAPTURE_CANCEL)
+        return run_capture(d, cmd);
     if (cmd->type == FC_CMD_SCHEDULE || cmd->type == FC_CMD_UNSCHEDULE)
         return run_schedule(d, cmd);
     id = strtoul(cmd->session, NULL, 16);

@@ -220,11 +220,10 @@ static int is_session_text(const char *name)
 /* The daemon's own settings that take a value (daemon_option). */
 static int is_daemon_setting(const char *name)
 {
-    static const char *const names[] = {"http",      "http-host",   "http-stream-seconds",
-                                        "tftp-root", "trusted-key", "state-dir",
-                                        "ctrl-port", "notify-url",  "notify-mail",
-                                        "sendmail",  "watch-iface", "keep-history",
-                                        NULL};
+    static const char *const names[] = {
+        "http",      "http-host",   "http-stream-seconds", "tftp-root",  "trusted-key",
+        "state-dir", "capture-key", "ctrl-port",           "notify-url", "notify-mail",
+        "sendmail",  "watch-iface", "keep-history",        NULL};
 
     return in_list(names, name);
 }
@@ -356,6 +355,11 @@ static int daemon_option(struct fc_daemon_config *dc, const char *name, const ch
     }
     if (!strcmp(name, "watch-iface")) {
         *rc = add_watch_ifaces(dc, v);
+        return 1;
+    }
+    if (!strcmp(name, "capture-key")) {
+        *rc = !v || !*v ? (fc_error("--capture-key needs a secret key file"), -1) : 0;
+        dc->capture_key = v;
         return 1;
     }
     if (!strcmp(name, "trusted-key")) {

@@ -20,7 +20,9 @@ enum fc_cmd_type {
     FC_CMD_WAKE,
     FC_CMD_SCHEDULE,
     FC_CMD_BOOT,
-    FC_CMD_UNSCHEDULE
+    FC_CMD_UNSCHEDULE,
+    FC_CMD_CAPTURE,
+    FC_CMD_CAPTURE_CANCEL
 };
 
 struct fc_cmd {

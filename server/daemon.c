@@ -96,6 +96,8 @@ int fc_daemon_init(struct fc_daemon *d, const struct fc_daemon_config *cfg,
     rc = fc_netio_open_daemon(d);
     if (!rc && cfg->daemon)
         rc = open_store(d);
+    if (!rc && cfg->daemon)
+        rc = fc_captures_open(d);
     if (rc)
         return rc;
     uv_signal_init(d->loop, &d->sigint);
@@ -456,7 +458,8 @@ void fc_daemon_free(struct fc_daemon *d)
     for (i = 0; i < d->n_sessions; i++)
         fc_session_release(d->sessions[i]);
     d->n_sessions = 0;
-    fc_wake_stop_all(d); /* each job is freed by its close callbacks, below */
+    fc_wake_stop_all(d);  /* each job is freed by its close callbacks, below */
+    fc_captures_close(d); /* uploads cut, partial files removed */
     fc_schedule_stop(d);
     fc_netio_close_daemon(d);
     fc_pxewatch_close(d->pxe); /* freed by its handles' close callbacks, in the uv_run below */

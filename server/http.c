@@ -393,6 +393,8 @@ static enum MHD_Result get_api(struct fc_http *h, struct MHD_Connection *c, cons
         out = json_pack("{s:o}", "machines", machines_in(db, snap, query_arg(c, "session")));
     else if (!strcmp(path, "schedules"))
         out = json_pack("{s:O}", "schedules", json_object_get(snap, "schedules") ?: json_array());
+    else if (!strcmp(path, "captures"))
+        out = json_pack("{s:O}", "captures", json_object_get(snap, "captures") ?: json_array());
     else if (!strcmp(path, "pxe"))
         out = fc_http_store_pxe(db, fc_console_pxe(h->con));
     else if (sscanf(path, "sessions/%31[0-9a-fA-F]", id) == 1 &&
@@ -623,11 +625,13 @@ static enum MHD_Result post_api(struct fc_http *h, struct MHD_Connection *c, con
         return run_command(h, c, &cmd);
     }
     if (!strcmp(path, "sessions") || !strcmp(path, "wake") || !strcmp(path, "schedules") ||
-        !strcmp(path, "boot")) {
-        cmd.type = !strcmp(path, "wake")        ? FC_CMD_WAKE
-                   : !strcmp(path, "schedules") ? FC_CMD_SCHEDULE
-                   : !strcmp(path, "boot")      ? FC_CMD_BOOT
-                                                : FC_CMD_CREATE;
+        !strcmp(path, "boot") || !strcmp(path, "captures") || !strcmp(path, "captures/cancel")) {
+        cmd.type = !strcmp(path, "wake")              ? FC_CMD_WAKE
+                   : !strcmp(path, "schedules")       ? FC_CMD_SCHEDULE
+                   : !strcmp(path, "boot")            ? FC_CMD_BOOT
+                   : !strcmp(path, "captures")        ? FC_CMD_CAPTURE
+                   : !strcmp(path, "captures/cancel") ? FC_CMD_CAPTURE_CANCEL
+                                                      : FC_CMD_CREATE;
         cmd.body = json_loadb(rq->body ? rq->body : "", rq->len, JSON_REJECT_DUPLICATES, &err);
         if (!cmd.body || !json_is_object(cmd.body)) {
             char msg[200];

@@ -63,6 +63,8 @@ static void usage(FILE *out)
             "  --http-stream-seconds S  an event stream's lifetime (default %d; browsers\n"
             "                      reconnect)\n"
             "  --trusted-key PUB   serve only images signed by this key (docs/security.md)\n"
+            "  --capture-key SECRET  sign uploaded captures with this key (default:\n"
+            "                      STATE_DIR/capture.key, made on first use)\n"
             "  --tftp-root DIR     a machine done and verified gets DIR/pxelinux.cfg/01-<mac>:\n"
             "                      it boots its local disk next time (docs/pxe.md)\n"
             "  --notify-url URL    POST each ended session's JSON there (a webhook)\n"

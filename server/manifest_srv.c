@@ -6,6 +6,7 @@
  * much, is closed. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -160,6 +161,18 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = c->need - c->got;
 }
 
+/* A capture upload (CAP_HELLO): the socket goes to capture.c's thread,
+ * the handle here closes on a copy of it. */
+static void hand_to_capture(struct conn *c)
+{
+    uv_os_fd_t fd;
+    int own;
+
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 && (own = dup(fd)) >= 0)
+        fc_captures_adopt(c->d, own, &c->peer, c->req);
+    conn_close(c);
+}
+
 /* Once the header is in: the request's full length, or 0 for a type not
  * asked over TCP. */
 static size_t req_len(const uint8_t *hdr)
@@ -183,6 +196,11 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
         return;
     }
     c->got += (size_t)n;
+    if (c->got == FC_HDR_LEN && c->need == FC_HDR_LEN && c->req[5] == FC_PKT_CAP_HELLO) {
+        uv_read_stop(st);
+        hand_to_capture(c);
+        return;
+    }
     if (c->got == FC_HDR_LEN && c->need == FC_HDR_LEN && !(c->need = req_len(c->req))) {
         conn_close(c);
         return;

@@ -282,6 +282,7 @@ struct fc_daemon_config {
     uint16_t ctrl_port;
     unsigned keep_history_days; /* ended sessions older than this are pruned (0: never) */
     const char *trusted_key;    /* serve only images signed by this public key file */
+    const char *capture_key;    /* signs uploaded captures; NULL: STATE_DIR/capture.key */
     const char *notify_url;     /* POST each ended session's JSON there (notify.c) */
     const char *notify_mail;    /* and mail its report to this address */
     const char *sendmail;       /* through this sendmail (default /usr/sbin/sendmail) */
@@ -366,7 +367,8 @@ struct fc_daemon {
     int stopping;
     int exit_code;
     uint32_t ctrl_seq;
-    struct fc_wake *wakes; /* wake.c's: the Wake-on-LAN jobs running */
+    struct fc_captures *captures; /* capture.c's: armed and running captures (--daemon) */
+    struct fc_wake *wakes;        /* wake.c's: the Wake-on-LAN jobs running */
     unsigned n_wakes;
     int wake_seq; /* the last job's id */
     unsigned snap_ticks;
@@ -711,6 +713,19 @@ double fc_ratectl_worst_loss(const struct fc_session *s);
 /* stats.c */
 int fc_stats_write(const struct fc_session *s, const char *path);
 void fc_stats_log_summary(const struct fc_session *s);
+
+/* capture.c: captures over the network (--daemon). arm/cancel take the API's
+ * body ({mac, out, level} / {mac}); adopt takes a connection whose first
+ * header (already read) is a CAP_HELLO, and closes fd in any case. */
+struct fc_captures;
+int fc_captures_open(struct fc_daemon *d);
+void fc_captures_close(struct fc_daemon *d);
+int fc_captures_arm(struct fc_daemon *d, const json_t *body, json_t **res, char *why, size_t cap);
+int fc_captures_cancel(struct fc_daemon *d, const json_t *body, json_t **res, char *why,
+                       size_t cap);
+json_t *fc_captures_json(struct fc_captures *cs);
+int fc_captures_adopt(struct fc_daemon *d, int fd, const struct sockaddr_in *peer,
+                      const uint8_t first[FC_HDR_LEN]);
 
 /* pxecfg.c: boot actions. set: the inventory's action for MAC and, with --tftp-root, its boot
  * files (common/bootaction.c); *err says why not. sync: every inventory machine's files, at
