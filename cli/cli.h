@@ -48,6 +48,8 @@ int fc_cmd_pxe(struct fc_args *a);
 /* the inventory and the report, from fleetcastd's store (cmd_inventory.c,
  * cmd_report.c); 1 and *rc if `machines SUB` is an inventory subcommand */
 int fc_cmd_inventory_machines(struct fc_args *a, int *rc);
+/* cmd_capture.c: captures over the network through fleetcastd */
+int fc_cmd_capture(struct fc_args *a);
 /* cmd_boot.c: boot actions through fleetcastd */
 int fc_cmd_machines_boot(struct fc_args *a);
 int fc_cmd_pxe_reset(struct fc_args *a);

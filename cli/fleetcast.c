@@ -132,5 +132,7 @@ int main(int argc, char **argv)
         return fc_cmd_pxe(&a);
     if (!strcmp(argv[1], "wake"))
         return fc_cmd_wake(&a);
+    if (!strcmp(argv[1], "capture"))
+        return fc_cmd_capture(&a);
     return fc_usage_error("unknown command '%s'", argv[1]);
 }

@@ -72,6 +72,19 @@ static const struct cmd_help cmds[] = {
      "  --pxe-dir DIR       the pxe/ scripts (default: the source tree this was\n"
      "                      built from if it is there, else " FC_PXE_DATADIR ")\n"
      "  --machine MAC:disk=DEV,image=HEX   one machine's own disk and image\n"},
+    {"capture", "create", "capture create --mac MAC --out IMG [--level N]",
+     "Arms a capture over the network: the machine's boot action becomes capture,\n"
+     "it PXE-boots, reads its disk and uploads it to fleetcastd, which checks every\n"
+     "chunk, signs the image (--capture-key, default STATE_DIR/capture.key) and\n"
+     "writes it to IMG (a path on the server); then the boot action is local.\n"
+     "  --mac MAC           the machine\n"
+     "  --out IMG           where fleetcastd keeps the image (absolute path)\n"
+     "  --level N           zstd level the machine compresses with (default 3)\n" API_OPTS},
+    {"capture", "list", "capture list",
+     "Armed, running and ended captures: state, chunks, bytes, rate, error.\n" API_OPTS},
+    {"capture", "cancel", "capture cancel MAC",
+     "Cancels an armed or running capture (a partial image is removed); the\n"
+     "machine's boot action becomes local.\n" API_OPTS},
     {"pxe", "reset", "pxe reset MAC|--all",
      "Sets a machine (or every machine set to local) back to deploy: it is imaged\n"
      "again at its next network boot. Same as `machines boot deploy MAC`.\n" API_OPTS},

@@ -92,6 +92,13 @@ static void usage(FILE *f)
             "  --quiet | --verbose\n"
             "  --help | --version\n"
             "\n"
+            "Capture this machine's disk to the server instead (a capture armed there\n"
+            "with `fleetcast capture create --mac MAC --out IMG`):\n"
+            "  --capture --source DISK --server ADDR[:PORT] [--level N] [--token HEX]\n"
+            "                         read DISK as `fleetcast image create` does, compress\n"
+            "                         here (zstd level N, default 3) and upload; the server\n"
+            "                         checks every chunk, signs and keeps the image\n"
+            "\n"
             "Without --target (for a boot script, e.g. the PXE initramfs):\n"
             "  --probe                find the server, check the manifest, print\n"
             "                         disk_size=BYTES (the disk size the image needs)\n"
@@ -188,6 +195,10 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         {"hook-timeout", 1, 0, 'O'},
         {"grow", 0, 0, 'G'},
         {"grow-part", 1, 0, 'U'},
+        {"capture", 0, 0, 'C'},
+        {"source", 1, 0, 'o'},
+        {"token", 1, 0, 'W'},
+        {"level", 1, 0, 'L'},
         {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'},
         {0, 0, 0, 0},
@@ -196,6 +207,7 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
 
     r->o.discover_timeout = r->o.server_timeout = 60;
     r->o.hook_timeout = 300;
+    r->o.level = 3;
     opterr = 0; /* our own line: the option by name, and where to look */
     while (!bad && (c = getopt_long(argc, argv, ":", lo, &li)) != -1) {
         switch (c) {
@@ -260,6 +272,19 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
             r->o.grow = 1;
             bad |= parse_grow_part(optarg, &r->o.grow_part) < 0;
             break;
+        case 'C':
+            r->o.capture = 1;
+            break;
+        case 'o':
+            r->o.source = optarg;
+            break;
+        case 'W':
+            r->o.token = optarg;
+            break;
+        case 'L':
+            r->o.level = atoi(optarg);
+            bad |= r->o.level < 1 || r->o.level > 22;
+            break;
         case 'S':
             r->o.have_session = 1;
             bad |= parse_session(optarg, &r->o.session) < 0;
@@ -292,10 +317,12 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         return usage_error(FC_RX_EXIT_USAGE, "bad --%s '%s'", lo[li].name, optarg);
     if (optind != argc)
         return usage_error(FC_RX_EXIT_USAGE, "unexpected argument %s", argv[optind]);
-    /* Exactly one of: a target, --probe, --report-failure. */
-    if (!!r->o.target + r->o.probe + !!r->o.report_failure != 1)
+    /* Exactly one of: a target, --probe, --report-failure, --capture. */
+    if (!!r->o.target + r->o.probe + !!r->o.report_failure + r->o.capture != 1)
         return usage_error(FC_RX_EXIT_USAGE, "give one of --target PATH, --probe, "
-                                             "--report-failure TEXT");
+                                             "--report-failure TEXT, --capture");
+    if (r->o.capture && (!r->o.source || !r->o.server))
+        return usage_error(FC_RX_EXIT_USAGE, "--capture needs --source DISK and --server ADDR");
     return 0;
 }
 
@@ -432,6 +459,8 @@ static int run(struct fc_recv *r)
         fc_error("bad --server %s: expected ADDR[:PORT]", r->o.server);
         return FC_RX_EXIT_USAGE;
     }
+    if (r->o.capture)
+        return fc__capture(r);
     rc = fc__locate(r);
     if (rc)
         return rc;

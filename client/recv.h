@@ -62,6 +62,11 @@ struct fc_recv_opts {
      * grow a partition and its filesystem to fill a bigger disk. */
     int grow;
     uint32_t grow_part;
+    /* --capture: upload --source to --server (capture.c) instead of writing */
+    int capture;
+    const char *source;
+    const char *token; /* --token HEX: the capture's, from fleetcast.capture= */
+    int level;         /* --level N: zstd level (3) */
 };
 
 /* The session as an ANNOUNCE described it. */
@@ -164,6 +169,8 @@ ssize_t fc__recv_until(struct fc_recv *r, int fd, uint8_t *buf, size_t cap, doub
 /* join.c: JOIN every 0.5 s until the JOIN_ACK with our nonce. */
 int fc__join(struct fc_recv *r, double deadline, uint32_t chunks_done, struct fc_join_ack *ack);
 const char *fc__reason_text(uint8_t reason);
+/* capture.c: --capture; returns the exit status */
+int fc__capture(struct fc_recv *r);
 int fc__reason_exit(uint8_t reason);
 
 /* report.c: tagged packets to the server */
