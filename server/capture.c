@@ -565,8 +565,8 @@ int fc_captures_adopt(struct fc_daemon *d, int fd, const struct sockaddr_in *pee
 
 /* ---- life ---- */
 
-/* --capture-key, else the state directory's capture.key (made on first
- * use, like an ssh host key). */
+/* --capture-key, else the state directory's capture.key and capture.pub
+ * (made on first use, like an ssh host key). */
 static int load_key(struct fc_captures *cs, const struct fc_daemon_config *cfg)
 {
     char prefix[1100], path[1110];
@@ -576,12 +576,11 @@ static int load_key(struct fc_captures *cs, const struct fc_daemon_config *cfg)
         return fc_key_load_secret(cfg->capture_key, &cs->key);
     snprintf(prefix, sizeof(prefix), "%s/capture", cfg->state_dir);
     snprintf(path, sizeof(path), "%s.key", prefix);
-    rc = fc_key_load_secret(path, &cs->key);
-    if (rc && access(path, F_OK) < 0) {
-        rc = fc_key_generate(prefix, 0, &cs->key);
-        if (!rc)
-            fc_info("made the capture signing key %s (public half %s.pub)", path, prefix);
-    }
+    if (access(path, F_OK) == 0)
+        return fc_key_load_secret(path, &cs->key);
+    rc = fc_key_generate(prefix, 0, &cs->key);
+    if (!rc)
+        fc_info("made the capture signing key %s (public half %s.pub)", path, prefix);
     return rc;
 }
 
