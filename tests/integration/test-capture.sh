@@ -21,6 +21,7 @@ log "a 64 MiB sample disk and its image made locally (the reference)"
 mc_image sample 64 200
 STATE=$FLEETCAST_HOME # fleetcastd's state directory by default
 OUT=$T/captured.fcimg
+# shellcheck disable=SC2119 # no extra flags: the state directory is $FLEETCAST_HOME
 con_daemon
 echo "server = $CON_URL" >"$FLEETCAST_HOME/cli.conf"
 MAC1=$(lab_exec m1 cat /sys/class/net/eth0/address)
