@@ -16,6 +16,7 @@
 #include "client/recv.h"
 #include "common/disk.h"
 #include "common/error.h"
+#include "common/fdio.h"
 #include "common/imgwrite.h"
 #include "common/log.h"
 
@@ -28,45 +29,13 @@ struct upload {
     int refused; /* the server said no */
 };
 
-static int send_all(int fd, const void *buf, size_t n)
-{
-    const uint8_t *p = buf;
-
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return FC_EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int recv_all(int fd, void *buf, size_t n)
-{
-    uint8_t *p = buf;
-
-    while (n) {
-        ssize_t r = recv(fd, p, n, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return FC_EIO;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 /* The server's CAP_REPLY: its status, or FC_EIO if none came. */
 static int read_reply(struct upload *u, struct fc_cap_reply *rep)
 {
     uint8_t buf[FC_CAP_REPLY_LEN];
     struct fc_hdr h;
 
-    if (recv_all(u->fd, buf, sizeof(buf)) || fc_cap_reply_decode(buf, sizeof(buf), &h, rep))
+    if (fc_fd_recv_full(u->fd, buf, sizeof(buf)) || fc_cap_reply_decode(buf, sizeof(buf), &h, rep))
         return FC_EIO;
     return 0;
 }
@@ -84,7 +53,8 @@ static int up_chunk(void *ctx, uint32_t idx, const struct fc_chunk *meta, const 
     memcpy(c.raw_hash, meta->raw_hash, FC_HASH_LEN);
     if (fc_cap_chunk_encode(head, sizeof(head), 0, ++u->seq, &c) != FC_CAP_CHUNK_LEN)
         return FC_EINVAL;
-    if (send_all(u->fd, head, sizeof(head)) || send_all(u->fd, comp, meta->comp_size)) {
+    if (fc_fd_send_full(u->fd, head, sizeof(head)) ||
+        fc_fd_send_full(u->fd, comp, meta->comp_size)) {
         u->lost = 1;
         fc_error("capture: the server closed the upload at chunk %u", idx);
         return FC_EIO;
@@ -107,7 +77,7 @@ static int up_finish(void *ctx, const struct fc_manifest *m)
     if (len > FC_CAP_MANIFEST_MAX ||
         fc_cap_finish_encode(head, sizeof(head), 0, ++u->seq, &fin) != FC_CAP_FINISH_LEN)
         rc = FC_EINVAL;
-    if (!rc && (send_all(u->fd, head, sizeof(head)) || send_all(u->fd, man, len)))
+    if (!rc && (fc_fd_send_full(u->fd, head, sizeof(head)) || fc_fd_send_full(u->fd, man, len)))
         rc = FC_EIO;
     free(man);
     if (!rc && (rc = read_reply(u, &rep)) == 0 && rep.status != FC_REASON_OK)
@@ -174,7 +144,7 @@ static int hello(struct fc_recv *r, struct upload *u)
         return FC_RX_EXIT_LOST;
     rc = fc_cap_hello_encode(buf, sizeof(buf), 0, ++u->seq, &h) == FC_CAP_HELLO_LEN ? 0 : FC_EINVAL;
     if (!rc)
-        rc = send_all(u->fd, buf, sizeof(buf));
+        rc = fc_fd_send_full(u->fd, buf, sizeof(buf));
     if (!rc)
         rc = read_reply(u, &rep);
     if (rc)

@@ -29,6 +29,7 @@
 
 #include "common/chunk.h"
 #include "common/error.h"
+#include "common/fdio.h"
 #include "common/image.h"
 #include "common/imgfile.h"
 #include "common/log.h"
@@ -239,45 +240,13 @@ static void on_ended(uv_async_t *a)
 
 /* ---- one upload (its own thread) ---- */
 
-static int read_full(int fd, void *buf, size_t n)
-{
-    uint8_t *p = buf;
-
-    while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return r == 0 ? FC_ETRUNC : FC_EIO;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-    const uint8_t *p = buf;
-
-    while (n) {
-        ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return FC_EIO;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 static void reply(struct upload *u, uint8_t status)
 {
     struct fc_cap_reply r = {.status = status, .chunks = u->n_got};
     uint8_t buf[FC_CAP_REPLY_LEN];
 
     if (fc_cap_reply_encode(buf, sizeof(buf), 0, ++u->seq, &r) == FC_CAP_REPLY_LEN)
-        (void)write_full(u->fd, buf, sizeof(buf));
+        (void)fc_fd_send_full(u->fd, buf, sizeof(buf));
 }
 
 /* Reads the rest of a message whose header is in buf; its type must be want. */
@@ -287,7 +256,7 @@ static int read_msg(struct upload *u, uint8_t *buf, uint8_t want)
 
     if (!len || buf[5] != want)
         return FC_EPROTO;
-    return read_full(u->fd, buf + FC_HDR_LEN, len - FC_HDR_LEN);
+    return fc_fd_recv_full(u->fd, buf + FC_HDR_LEN, len - FC_HDR_LEN);
 }
 
 static void fail(struct upload *u, const char *fmt, const char *detail)
@@ -362,7 +331,7 @@ static int take_chunk(struct upload *u, const uint8_t *msg)
     if (fc_cap_chunk_decode(msg, FC_CAP_CHUNK_LEN, &h, &cc) || cc.index != u->n_got ||
         cc.raw_size > u->hello.chunk_size)
         return FC_EPROTO;
-    rc = read_full(u->fd, u->comp, cc.comp_size);
+    rc = fc_fd_recv_full(u->fd, u->comp, cc.comp_size);
     if (rc)
         return rc;
     memset(&ch, 0, sizeof(ch));
@@ -416,7 +385,7 @@ static int take_finish(struct upload *u, const uint8_t *msg, uint64_t *size)
     buf = malloc(fin.length);
     if (!buf)
         return FC_ENOMEM;
-    rc = read_full(u->fd, buf, fin.length);
+    rc = fc_fd_recv_full(u->fd, buf, fin.length);
     if (!rc)
         rc = fc_manifest_decode(buf, fin.length, &m);
     free(buf);
@@ -449,7 +418,7 @@ static int serve(struct upload *u, char *mac, uint64_t *size)
     fc_info("machine %s (%s): capture upload started into %s", mac, u->cap->peer, u->f.tmp);
     reply(u, FC_REASON_OK);
     for (;;) {
-        rc = read_full(u->fd, msg, FC_HDR_LEN);
+        rc = fc_fd_recv_full(u->fd, msg, FC_HDR_LEN);
         if (!rc && msg[5] == FC_PKT_CAP_CHUNK && !(rc = read_msg(u, msg, FC_PKT_CAP_CHUNK)))
             rc = take_chunk(u, msg);
         else if (!rc && msg[5] == FC_PKT_CAP_FINISH && !(rc = read_msg(u, msg, FC_PKT_CAP_FINISH)))
