@@ -39,6 +39,10 @@
 
 #define CAPTURES_MAX 64
 #define IDLE_S 120 /* a machine silent this long mid-upload has failed */
+#define HELLO_S 10 /* ... and a connection that has not said HELLO this long is closed */
+/* Connections at once, each a thread (and 33 MB of buffers once it is an
+ * armed machine's): a host opening many cannot exhaust the server. */
+#define UPLOADS_MAX 8
 #define COMP_MAX (FC_CHUNK_MAX + (FC_CHUNK_MAX >> 7) + 4096)
 
 enum cap_state { CAP_ARMED, CAP_UPLOADING, CAP_DONE, CAP_FAILED, CAP_CANCELLED };
@@ -66,7 +70,8 @@ struct fc_captures {
     pthread_cond_t cv; /* an upload thread ended */
     struct capture v[CAPTURES_MAX];
     unsigned n;
-    unsigned threads; /* upload threads running */
+    unsigned threads;     /* upload threads running */
+    int fds[UPLOADS_MAX]; /* their sockets (-1: a free slot), shut at close */
     int stopping;
     uv_async_t async;
     struct fc_keypair key;
@@ -79,6 +84,7 @@ struct upload {
     int fd;
     struct sockaddr_in peer;
     uint8_t first[FC_HDR_LEN];
+    unsigned slot; /* in cs->fds */
     struct capture *cap;
     struct fc_imgfile f;
     struct fc_cap_hello hello;
@@ -239,6 +245,14 @@ static void on_ended(uv_async_t *a)
 }
 
 /* ---- one upload (its own thread) ---- */
+
+static void set_timeout(int fd, long seconds)
+{
+    struct timeval tv = {seconds, 0};
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
 
 static void reply(struct upload *u, uint8_t status)
 {
@@ -412,6 +426,12 @@ static int serve(struct upload *u, char *mac, uint64_t *size)
     u->cap = claim(u, mac);
     if (!u->cap)
         return reply(u, FC_REASON_NOT_ARMED), FC_EREFUSED;
+    set_timeout(u->fd, IDLE_S);
+    u->comp = malloc(COMP_MAX);
+    u->raw = malloc(FC_CHUNK_MAX);
+    u->dctx = ZSTD_createDCtx();
+    if (!u->comp || !u->raw || !u->dctx)
+        return reply(u, FC_REASON_INTERNAL), FC_ENOMEM;
     rc = fc_imgfile_open(&u->f, u->cap->out);
     if (rc)
         return reply(u, FC_REASON_INTERNAL), rc;
@@ -476,16 +496,13 @@ static void *upload_main(void *arg)
     struct fc_captures *cs = u->cs;
     char mac[FC_MAC_TEXT] = "";
     uint64_t size = 0;
-    int rc = FC_ENOMEM;
+    unsigned slot = u->slot;
+    int rc = serve(u, mac, &size);
 
-    u->comp = malloc(COMP_MAX);
-    u->raw = malloc(FC_CHUNK_MAX);
-    u->dctx = ZSTD_createDCtx();
-    if (u->comp && u->raw && u->dctx)
-        rc = serve(u, mac, &size);
     finish(u, rc, size);
     upload_free(u);
     pthread_mutex_lock(&cs->mu);
+    cs->fds[slot] = -1;
     cs->threads--;
     pthread_cond_broadcast(&cs->cv);
     pthread_mutex_unlock(&cs->mu);
@@ -493,12 +510,24 @@ static void *upload_main(void *arg)
     return NULL;
 }
 
+/* A free slot for fd, or UPLOADS_MAX; under mu. */
+static unsigned take_slot(struct fc_captures *cs, int fd)
+{
+    unsigned i;
+
+    for (i = 0; i < UPLOADS_MAX; i++)
+        if (cs->fds[i] < 0) {
+            cs->fds[i] = fd;
+            break;
+        }
+    return i;
+}
+
 /* A socket libuv accepted and read FC_HDR_LEN bytes from: ours from here. */
 int fc_captures_adopt(struct fc_daemon *d, int fd, const struct sockaddr_in *peer,
                       const uint8_t first[FC_HDR_LEN])
 {
     struct fc_captures *cs = d->captures;
-    struct timeval tv = {IDLE_S, 0};
     struct upload *u;
     pthread_attr_t at;
     pthread_t t;
@@ -514,18 +543,22 @@ int fc_captures_adopt(struct fc_daemon *d, int fd, const struct sockaddr_in *pee
     u->peer = *peer;
     memcpy(u->first, first, FC_HDR_LEN);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    set_timeout(fd, HELLO_S);
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     pthread_mutex_lock(&cs->mu);
-    if (pthread_create(&t, &at, upload_main, u))
-        rc = FC_ENOMEM;
+    u->slot = take_slot(cs, fd);
+    if (u->slot == UPLOADS_MAX)
+        rc = FC_EREFUSED;
+    else if (pthread_create(&t, &at, upload_main, u))
+        rc = (cs->fds[u->slot] = -1, FC_ENOMEM);
     else
         cs->threads++;
     pthread_mutex_unlock(&cs->mu);
     pthread_attr_destroy(&at);
     if (rc) {
+        fc_warn("capture upload from %s closed: %s", inet_ntoa(peer->sin_addr),
+                rc == FC_EREFUSED ? "too many uploads at once" : "no thread for it");
         close(fd);
         free(u);
     }
@@ -568,6 +601,7 @@ int fc_captures_open(struct fc_daemon *d)
     }
     pthread_mutex_init(&cs->mu, NULL);
     pthread_cond_init(&cs->cv, NULL);
+    memset(cs->fds, -1, sizeof(cs->fds));
     cs->d = d;
     uv_async_init(d->loop, &cs->async, on_ended);
     cs->async.data = cs;
@@ -596,9 +630,9 @@ void fc_captures_close(struct fc_daemon *d)
         return;
     pthread_mutex_lock(&cs->mu);
     cs->stopping = 1;
-    for (i = 0; i < cs->n; i++)
-        if (cs->v[i].fd >= 0)
-            shutdown(cs->v[i].fd, SHUT_RDWR);
+    for (i = 0; i < UPLOADS_MAX; i++)
+        if (cs->fds[i] >= 0)
+            shutdown(cs->fds[i], SHUT_RDWR);
     while (cs->threads)
         pthread_cond_wait(&cs->cv, &cs->mu);
     pthread_mutex_unlock(&cs->mu);

@@ -4,6 +4,7 @@
 # --capture` from its own namespace:
 #   - arming sets the machine's boot action to capture; the API lists the capture;
 #   - a peer that is not the armed MAC is refused (exit 7) and logged, and no image appears;
+#   - a forged chunk (bytes that do not match its hashes) is refused with status 7, nothing kept;
 #   - an upload killed mid-way leaves no final image and no partial file, the capture shows
 #     failed; a rerun completes;
 #   - the uploaded image verifies with the server's capture key (STATE_DIR/capture.pub),
@@ -71,6 +72,13 @@ fi
 check "no final image after the cut" test ! -e "$OUT"
 check "no partial file left" bash -c "! ls '$T'/captured.fcimg.partial-* 2>/dev/null | grep -q ."
 check "the server logs the failure and the removal" grep -q "machine $MAC1 .*capture failed.*partial image is removed" "$T/srv.log"
+
+log "a forged upload from m1's address: a chunk whose bytes do not match its hashes"
+lab_exec m1 timeout 30 python3 "$IT_DIR/capture_forge.py" 10.77.0.1 7650 >"$T/forge.out" 2>&1
+assert_eq "0 7" "$(tr '\n' ' ' <"$T/forge.out" | sed 's/ $//')" "HELLO taken (0), the bad chunk refused (7: verify)"
+check "the server logs the bad chunk" grep -q "machine $MAC1 .*capture failed: .*hash" "$T/srv.log"
+check "no image from the forged upload" test ! -e "$OUT"
+check "no partial file left" bash -c "! ls '$T'/captured.fcimg.partial-* 2>/dev/null | grep -q ."
 
 log "m1 again: the rerun completes"
 up m1 "$T/m1.log"
