@@ -159,8 +159,11 @@ int fc__capture(struct fc_recv *r)
 {
     struct upload u = {.fd = -1};
     struct fc_capture_sink sink = {&u, up_chunk, up_finish};
-    struct fc_capture_opts o = {
-        .source = r->o.source, .level = r->o.level, .quiet = r->o.quiet, .stop = r->stop};
+    struct fc_capture_opts o = {.source = r->o.source,
+                                .level = r->o.level,
+                                .quiet = r->o.quiet,
+                                .force = r->o.force,
+                                .stop = r->stop};
     struct fc_capture_result *res = calloc(1, sizeof(*res));
     int code = res ? hello(r, &u) : FC_RX_EXIT_IO;
     int rc;

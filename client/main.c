@@ -95,9 +95,11 @@ static void usage(FILE *f)
             "Capture this machine's disk to the server instead (a capture armed there\n"
             "with `fleetcast capture create --mac MAC --out IMG`):\n"
             "  --capture --source DISK --server ADDR[:PORT] [--level N] [--token HEX]\n"
+            "            [--force]\n"
             "                         read DISK as `fleetcast image create` does, compress\n"
             "                         here (zstd level N, default 3) and upload; the server\n"
             "                         checks every chunk, signs and keeps the image\n"
+            "                         (--force: a hibernated or dirty NTFS as it is)\n"
             "\n"
             "Without --target (for a boot script, e.g. the PXE initramfs):\n"
             "  --probe                find the server, check the manifest, print\n"
@@ -199,6 +201,7 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         {"source", 1, 0, 'o'},
         {"token", 1, 0, 'W'},
         {"level", 1, 0, 'L'},
+        {"force", 0, 0, 'f'},
         {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'},
         {0, 0, 0, 0},
@@ -281,6 +284,9 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         case 'W':
             r->o.token = optarg;
             break;
+        case 'f':
+            r->o.force = 1;
+            break;
         case 'L':
             r->o.level = atoi(optarg);
             bad |= r->o.level < 1 || r->o.level > 22;
@@ -321,6 +327,9 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
     if (!!r->o.target + r->o.probe + !!r->o.report_failure + r->o.capture != 1)
         return usage_error(FC_RX_EXIT_USAGE, "give one of --target PATH, --probe, "
                                              "--report-failure TEXT, --capture");
+    if (!r->o.capture && (r->o.source || r->o.token || r->o.force || r->o.level != 3))
+        return usage_error(FC_RX_EXIT_USAGE, "--source, --token, --level and --force go with "
+                                             "--capture");
     if (r->o.capture && (!r->o.source || !r->o.server))
         return usage_error(FC_RX_EXIT_USAGE, "--capture needs --source DISK and --server ADDR");
     return 0;

@@ -67,6 +67,7 @@ struct fc_recv_opts {
     const char *source;
     const char *token; /* --token HEX: the capture's, from fleetcast.capture= */
     int level;         /* --level N: zstd level (3) */
+    int force;         /* --force: capture a hibernated or dirty NTFS as it is */
 };
 
 /* The session as an ANNOUNCE described it. */
