@@ -132,4 +132,4 @@ assert_stderr "no capture armed or running for $MAC2" "it says why"
 up m2 "$T/m2b.log"
 assert_eq 7 "$RC" "a cancelled capture takes no upload"
 check "no image from the cancelled capture" test ! -e "$T/m2.fcimg"
-finish
+mc_finish
