@@ -482,6 +482,7 @@ static void finish(struct upload *u, int rc, uint64_t size)
         fc_warn("capture upload from %s: bad HELLO, closed", inet_ntoa(u->peer.sin_addr));
     }
     pthread_mutex_lock(&cs->mu);
+    cs->fds[u->slot] = -1; /* before the socket is closed: its number may be reused */
     if (u->cap) {
         u->cap->fd = -1;
         u->cap->seconds = fc_now() - u->cap->started;
@@ -496,13 +497,11 @@ static void *upload_main(void *arg)
     struct fc_captures *cs = u->cs;
     char mac[FC_MAC_TEXT] = "";
     uint64_t size = 0;
-    unsigned slot = u->slot;
     int rc = serve(u, mac, &size);
 
     finish(u, rc, size);
     upload_free(u);
     pthread_mutex_lock(&cs->mu);
-    cs->fds[slot] = -1;
     cs->threads--;
     pthread_cond_broadcast(&cs->cv);
     pthread_mutex_unlock(&cs->mu);

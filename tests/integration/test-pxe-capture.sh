@@ -7,7 +7,8 @@
 # itself and its console says the capture is done; the uploaded image verifies with the
 # server's capture key and restores byte-identical to what `fleetcast image create` makes of
 # the same disk file; the machine's boot file now boots its local disk; the capture is done.
-# Serial logs and the server's are kept in meson-logs/test-pxe-capture/ on failure.
+# 79 s at low load (pxe build 14 s, PXE boot and capture 38 s). Serial logs and the server's
+# are kept in meson-logs/test-pxe-capture/ on failure.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 mc_bound 1500 "$@"
