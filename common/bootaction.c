@@ -37,13 +37,17 @@ static void add_token(char *s, const char *key, const char *val)
     snprintf(s + n, ARGS_MAX - n, "%s%s%s", n ? " " : "", key, val);
 }
 
-/* The menu's arguments (without a mode), or FC_ESTATE when pxe build never ran here. */
-static int menu_args(const char *root, char *args)
+/* The menu's arguments (without a mode), or FC_ESTATE when pxe build never ran here: said,
+ * unless the action needs none (local: LOCALBOOT alone). */
+static int menu_args(const char *root, enum fc_boot_action action, char *args)
 {
     char path[4096];
 
     snprintf(path, sizeof(path), "%s/pxelinux.cfg/default", root);
     if (fc_bootcfg_read(path, FC_BOOTCFG_MARK_BUILD, args, ARGS_MAX) < 0 || !args[0]) {
+        args[0] = 0;
+        if (action == FC_BOOT_LOCAL)
+            return 0;
         fc_error("%s has no fleetcast entry: run `fleetcast pxe build %s` first", path, root);
         return FC_ESTATE;
     }
@@ -79,7 +83,7 @@ int fc_boot_apply(const char *root, const char *mac, enum fc_boot_action action,
     char menu[ARGS_MAX], own[ARGS_MAX], args[ARGS_MAX], header[512], when[32];
     struct fc_bootcfg b = {header, args, action};
     time_t now = time(NULL);
-    int rc = menu_args(root, menu);
+    int rc = menu_args(root, action, menu);
 
     if (!rc)
         rc = own_args(root, mac, menu, own);

@@ -199,7 +199,7 @@ void fc_pxecfg_sync(struct fc_daemon *d)
 
 int fc_pxecfg_machine_done(struct fc_session *s, struct fc_rx *r)
 {
-    char mac[18], why[64], err[256];
+    char mac[18], why[128], err[256];
 
     if (!s->d)
         return 0;
@@ -210,7 +210,8 @@ int fc_pxecfg_machine_done(struct fc_session *s, struct fc_rx *r)
                     s->session_id, r->name);
         return FC_EINVAL;
     }
-    snprintf(why, sizeof(why), "imaged by session %08x", s->session_id);
+    /* The receiver's name too: its own claim, but the file is under the ARP MAC. */
+    snprintf(why, sizeof(why), "imaged by session %08x as machine %.64s", s->session_id, r->name);
     if (fc_pxecfg_set(s->d, mac, FC_BOOT_LOCAL, NULL, why, err, sizeof(err))) {
         fc_error("session %08x machine %s: %s", s->session_id, r->name, err);
         return FC_EIO;

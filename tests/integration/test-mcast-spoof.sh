@@ -118,9 +118,9 @@ assert_eq "" "${early[*]}" "no 01-<mac> file before that machine's own disk chec
 for m in "${MACHINES[@]}" evil; do
 	check "01-${MAC_OF[$m]} written for $m at the end" test -e "$TFTP/pxelinux.cfg/01-${MAC_OF[$m]}"
 done
-assert_match "machine $VICTIM " "$(head -3 "$TFTP/pxelinux.cfg/01-${MAC_OF[$VICTIM]}")" \
+assert_match "as machine $VICTIM, " "$(head -3 "$TFTP/pxelinux.cfg/01-${MAC_OF[$VICTIM]}")" \
 	"$VICTIM's boot file names $VICTIM, not the impostor"
-assert_match "machine $VICTIM_MAC " "$(head -3 "$TFTP/pxelinux.cfg/01-${MAC_OF[evil]}")" \
+assert_match "as machine $VICTIM_MAC, " "$(head -3 "$TFTP/pxelinux.cfg/01-${MAC_OF[evil]}")" \
 	"the impostor's boot file is under its own MAC"
 
 for m in "${MACHINES[@]}" evil; do mc_check_recv "$m"; done

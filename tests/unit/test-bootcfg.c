@@ -163,9 +163,13 @@ START_TEST(test_foreign_and_no_menu)
     ck_assert_int_eq(access(file, F_OK), 0); /* not ours: not removed */
     cleanup_root();
 
+    /* No menu: nothing to image with, but the local disk needs none. */
     setup_root(0);
-    ck_assert_int_eq(fc_boot_apply(root, MAC, FC_BOOT_LOCAL, NULL, "t"), FC_ESTATE);
+    ck_assert_int_eq(fc_boot_apply(root, MAC, FC_BOOT_DEPLOY, IMAGE, "t"), FC_ESTATE);
+    ck_assert_int_eq(fc_boot_apply(root, MAC, FC_BOOT_CAPTURE, NULL, "t"), FC_ESTATE);
     ck_assert_int_ne(access(file, F_OK), 0);
+    ck_assert_int_eq(fc_boot_apply(root, MAC, FC_BOOT_LOCAL, NULL, "t"), 0);
+    ck_assert_ptr_nonnull(strstr(slurp(file), "LOCALBOOT 0"));
     cleanup_root();
 }
 END_TEST
