@@ -151,13 +151,15 @@ START_TEST(test_session_grow)
     ck_assert(json_is_true(json_object_get(back, "grow")));
     ck_assert_int_eq(json_integer_value(json_object_get(back, "grow_part")), 3);
     json_decref(back);
-    free((char *)s.image_path);
-    free((char *)s.iface);
+    fc_config_free_strings(&s);
+    /* The caller frees a config's strings whatever the result (as api.c does). */
     json_object_set_new(body, "grow_part", json_integer(32));
     ck_assert_int_eq(fc_config_from_json(&s, NULL, body, why, sizeof(why)), FC_EINVAL);
+    fc_config_free_strings(&s);
     json_object_set_new(body, "grow_part", json_integer(2));
     json_object_set_new(body, "grow", json_string("yes"));
     ck_assert_int_eq(fc_config_from_json(&s, NULL, body, why, sizeof(why)), FC_EINVAL);
+    fc_config_free_strings(&s);
     ck_assert_str_eq(why, "grow must be true or false");
     json_decref(body);
 }
