@@ -39,12 +39,7 @@ assert_exit 0 "$FLEETCAST" pxe build "$TFTP" --kernel "$KERNEL" --key "$PUB" --s
 log "pxe build took $((SECONDS - t0)) s"
 
 lab_create 0 || die "lab_create"
-lab_bg srv "$T/dnsmasq.log" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --user=root \
-	--interface=eth0 --bind-interfaces --dhcp-range=10.77.1.100,10.77.1.200,255.255.254.0,1h \
-	--dhcp-boot=pxelinux.0,fcsrv,$SRV_ADDR --dhcp-leasefile="$T/leases" --log-dhcp >/dev/null ||
-	die "cannot start dnsmasq"
-lab_bg srv "$T/tftpd.log" in.tftpd -L -u root -v -s "$TFTP" -a "$SRV_ADDR:69" >/dev/null ||
-	die "cannot start in.tftpd"
+pxe_services "$TFTP" # dnsmasq (DHCP only) and in.tftpd in srv (pxe-lib.sh)
 con_daemon --tftp-root "$TFTP"
 echo "server = $CON_URL" >"$FLEETCAST_HOME/cli.conf"
 

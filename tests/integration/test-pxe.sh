@@ -182,12 +182,7 @@ assert_match 'APPEND .*fleetcast.disk=/dev/sda' "$(cat "$TFTP/pxelinux.cfg/01-${
 assert_exit 2 "$FLEETCAST" pxe build "$T/bad" --key "$PUB" --after sometimes
 
 lab_create 0 || die "lab_create"
-lab_bg srv "$T/dnsmasq.log" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --user=root \
-	--interface=eth0 --bind-interfaces --dhcp-range=10.77.1.100,10.77.1.200,255.255.254.0,1h \
-	--dhcp-boot=pxelinux.0,fcsrv,$SRV_ADDR --dhcp-leasefile="$T/leases" --log-dhcp >/dev/null ||
-	die "cannot start dnsmasq"
-lab_bg srv "$T/tftpd.log" in.tftpd -L -u root -v -s "$TFTP" -a "$SRV_ADDR:69" >/dev/null ||
-	die "cannot start in.tftpd"
+pxe_services "$TFTP" # dnsmasq (DHCP only) and in.tftpd in srv (pxe-lib.sh)
 for vm in "${IMAGED[@]}"; do echo "${MAC[$vm]},pc-$vm"; done >"$T/names.csv"
 mc_server -- --min-receivers 3 --max-wait 400 --rate 20M --drop-silent 60 \
 	--tftp-root "$TFTP" --names "$T/names.csv" --verbose
