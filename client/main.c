@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -503,6 +504,17 @@ static int run(struct fc_recv *r)
     return fc__netloop(r);
 }
 
+/* Every chunk's reassembly buffer (4 MiB) would otherwise be a fresh mmap
+ * that glibc returns at free: the kernel zeroes and faults in each page again
+ * for every chunk, which cost more receiver CPU than the hash (a profile at
+ * N=1, docs/benchmarks.md). Kept in the heap, freed buffers are reused warm;
+ * the memory stays bounded by the reassembly cap (client/assemble.h). */
+static void keep_heap(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 32 << 20); /* glibc's largest on 64-bit */
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+}
+
 int main(int argc, char **argv)
 {
     struct fc_recv r;
@@ -512,6 +524,7 @@ int main(int argc, char **argv)
     memset(&r, 0, sizeof(r));
     r.data_fd = r.ctrl_fd = r.t.fd = -1;
     r.stop = &stop_flag;
+    keep_heap();
     code = parse_args(&r, argc, argv);
     if (code)
         return code;
