@@ -1,7 +1,9 @@
 /* The manifest fetch: one TCP connection to the server's control port,
  * MANIFEST_REQ, then the MANIFEST head, the manifest bytes and the signature
  * block, all under one 10 s deadline. Only bytes here: the signature and the
- * fields are checked by trust.c before anything reads them. A chunk that
+ * fields are checked by trust.c before anything reads them. The image's
+ * hooks tar is fetched the same way (HOOKS_REQ; identity.c checks it
+ * against the hash sealed in JOIN_ACK before it unpacks it). A chunk that
  * failed its hash twice on multicast is fetched the same way (CHUNK_REQ,
  * CHUNK); its bytes are checked by the writer's verified path. */
 #include <errno.h>
@@ -118,40 +120,71 @@ static int read_body(int fd, size_t len, double deadline, uint8_t **out)
     return rc;
 }
 
+/* MANIFEST_REQ or HOOKS_REQ for the announced image: its head, and the
+ * fd to read the body from. */
+static int fetch_head(struct fc_recv *r, int hooks, double deadline, struct fc_manifest_head *mh,
+                      int *status, int *fd)
+{
+    uint8_t req[64], head[FC_MANIFEST_HEAD_LEN];
+    struct fc_manifest_req q;
+    struct fc_hdr h;
+    int rc, n;
+
+    *status = 0;
+    memcpy(q.image_id, r->s.ann.image_id, FC_ID_LEN);
+    n = hooks
+            ? fc_hooks_req_encode(req, sizeof(req), r->s.session, r->tx_seq[FC_PKT_HOOKS_REQ]++, &q)
+            : fc_manifest_req_encode(req, sizeof(req), r->s.session,
+                                     r->tx_seq[FC_PKT_MANIFEST_REQ]++, &q);
+    rc = exchange(r, req, n, head, sizeof(head), deadline, fd);
+    if (rc)
+        return rc;
+    if ((hooks ? fc_hooks_head_decode(head, sizeof(head), &h, mh)
+               : fc_manifest_head_decode(head, sizeof(head), &h, mh)) < 0) {
+        rc = FC_EPROTO;
+    } else if (mh->status != FC_REASON_OK) {
+        *status = mh->status;
+        rc = FC_EREFUSED;
+    }
+    if (rc) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
+/* The body of a MANIFEST or HOOKS answer, and the signature block after
+ * a manifest (sigblock NULL for hooks). */
+static int fetch_body(struct fc_recv *r, int hooks, uint8_t **out, size_t *len, uint8_t *sigblock,
+                      int *status)
+{
+    double deadline = fc__now() + FETCH_TIMEOUT;
+    struct fc_manifest_head mh;
+    int fd, rc;
+
+    *out = NULL;
+    rc = fetch_head(r, hooks, deadline, &mh, status, &fd);
+    if (rc)
+        return rc;
+    rc = read_body(fd, mh.length, deadline, out);
+    if (!rc && sigblock && (rc = read_full(fd, sigblock, FC_SIGBLOCK_SIZE, deadline))) {
+        free(*out);
+        *out = NULL;
+    }
+    *len = mh.length;
+    close(fd);
+    return rc;
+}
+
 int fc__fetch_manifest(struct fc_recv *r, uint8_t **man, size_t *len, uint8_t *sigblock,
                        int *status)
 {
-    double deadline = fc__now() + FETCH_TIMEOUT;
-    uint8_t req[64], head[FC_MANIFEST_HEAD_LEN];
-    struct fc_manifest_req q;
-    struct fc_manifest_head mh;
-    struct fc_hdr h;
-    int fd, rc;
+    return fetch_body(r, 0, man, len, sigblock, status);
+}
 
-    *man = NULL;
-    *status = 0;
-    memcpy(q.image_id, r->s.ann.image_id, FC_ID_LEN);
-    rc = exchange(r, req,
-                  fc_manifest_req_encode(req, sizeof(req), r->s.session,
-                                         r->tx_seq[FC_PKT_MANIFEST_REQ]++, &q),
-                  head, sizeof(head), deadline, &fd);
-    if (rc)
-        return rc;
-    if (fc_manifest_head_decode(head, sizeof(head), &h, &mh) < 0) {
-        rc = FC_EPROTO;
-    } else if (mh.status != FC_REASON_OK) {
-        *status = mh.status;
-        rc = FC_EREFUSED;
-    } else {
-        rc = read_body(fd, mh.length, deadline, man);
-        if (!rc && (rc = read_full(fd, sigblock, FC_SIGBLOCK_SIZE, deadline))) {
-            free(*man);
-            *man = NULL;
-        }
-        *len = mh.length;
-    }
-    close(fd);
-    return rc;
+int fc__fetch_hooks(struct fc_recv *r, uint8_t **tar, size_t *len, int *status)
+{
+    return fetch_body(r, 1, tar, len, NULL, status);
 }
 
 /* The request is tagged and numbered like every packet we send the server

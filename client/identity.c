@@ -1,13 +1,16 @@
 /* The receiver's post-write step (docs/identity.md): once the disk is
  * written and its check value matches, the clone gets its own identity
  * (common/identity.c: host name, machine-id, SSH host keys in its Linux
- * root), then the site's hook scripts run, in name order, each with a time
- * bound. It runs on a thread of its own, so the network loop keeps
+ * root), then the image's hooks (fetched from the server, checked against
+ * the hash sealed in JOIN_ACK, unpacked) and the site's hook scripts run,
+ * in name order, each with a time bound. It runs on a thread of its own, so the network loop keeps
  * reporting to the server meanwhile; the loop reads the outcome once
  * fc__identity_done() says so. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -23,6 +26,7 @@
 #include "common/error.h"
 #include "common/hostname.h"
 #include "common/identity.h"
+#include "common/ustar.h"
 #include "proto/wol.h"
 
 #define HOOK_ENV_MAX 16
@@ -182,9 +186,8 @@ static int run_hook(struct fc_identity_job *j, const char *dir, const char *name
     return FC_EIO;
 }
 
-static int run_hooks(struct fc_identity_job *j)
+static int run_hooks(struct fc_identity_job *j, const char *dir)
 {
-    const char *dir = j->r->o.hooks;
     struct dirent **list = NULL;
     struct hook_env *e;
     int i, n, rc = 0, ran = 0;
@@ -213,6 +216,86 @@ static int run_hooks(struct fc_identity_job *j)
     return rc;
 }
 
+static int has_image_hooks(const struct fc_recv *r)
+{
+    static const uint8_t zero[FC_HOOKS_HASH_LEN];
+
+    return memcmp(r->granted.hooks_hash, zero, FC_HOOKS_HASH_LEN) != 0;
+}
+
+/* The unpacked image hooks go away with the run: a flat directory. */
+static void remove_flat(const char *dir)
+{
+    struct dirent **list = NULL;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int i, n = dfd < 0 ? -1 : scandir(dir, &list, NULL, NULL);
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(list[i]->d_name, ".") && strcmp(list[i]->d_name, ".."))
+            unlinkat(dfd, list[i]->d_name, 0);
+        free(list[i]);
+    }
+    free(list);
+    if (dfd >= 0)
+        close(dfd);
+    rmdir(dir);
+}
+
+/* The hooks tar from the server we joined, checked against the hash sealed
+ * in our JOIN_ACK before a byte of it is unpacked: whoever answers the TCP
+ * fetch (a rogue on the path) cannot change what runs. */
+static int fetch_image_hooks(struct fc_identity_job *j, uint8_t **tar, size_t *len)
+{
+    uint8_t h[FC_HOOKS_HASH_LEN];
+    int status, rc = fc__fetch_hooks(j->r, tar, len, &status);
+
+    if (rc) {
+        snprintf(j->why, sizeof(j->why), "image hooks: cannot fetch them from the server: %s",
+                 rc == FC_EREFUSED ? fc__reason_text((uint8_t)status) : fc_strerror(rc));
+        return rc;
+    }
+    crypto_generichash(h, sizeof(h), *tar, *len, NULL, 0);
+    if (sodium_memcmp(h, j->r->granted.hooks_hash, sizeof(h)) == 0)
+        return 0;
+    snprintf(j->why, sizeof(j->why),
+             "image hooks: the tar received does not match the hash sealed in JOIN_ACK "
+             "(tampered with); none run");
+    return FC_EHASH;
+}
+
+/* The image's own hooks (IMG.hooks/ on the server), unpacked into a fresh
+ * directory and run there. */
+static int run_image_hooks(struct fc_identity_job *j)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096], err[160];
+    uint8_t *tar = NULL;
+    size_t len = 0;
+    int rc = fetch_image_hooks(j, &tar, &len);
+
+    if (rc)
+        goto out;
+    snprintf(dir, sizeof(dir), "%s/fleetcast-hooks-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        snprintf(j->why, sizeof(j->why), "image hooks: cannot make %.80s: %s", dir,
+                 strerror(errno));
+        rc = FC_EIO;
+        goto out;
+    }
+    rc = fc_ustar_unpack(tar, len, dir, err, sizeof(err));
+    if (rc < 0) {
+        snprintf(j->why, sizeof(j->why), "image hooks: %.100s", err);
+    } else {
+        RLOG(j->r, FC_LOG_INFO, "image hooks: %d files, %zu-byte tar matches its sealed hash", rc,
+             len);
+        rc = run_hooks(j, dir);
+    }
+    remove_flat(dir);
+out:
+    free(tar);
+    return rc;
+}
+
 static void *job_main(void *arg)
 {
     struct fc_identity_job *j = arg;
@@ -223,15 +306,19 @@ static void *job_main(void *arg)
         RLOG(j->r, FC_LOG_INFO,
              "identity: no host name given (server or fleetcast.hostname=): "
              "the clone keeps the master's");
+    /* The image's hooks first (they belong to what was written), then the
+     * site's from the command line. */
+    if (!j->rc && has_image_hooks(j->r))
+        j->rc = run_image_hooks(j);
     if (!j->rc && j->r->o.hooks)
-        j->rc = run_hooks(j);
+        j->rc = run_hooks(j, j->r->o.hooks);
     atomic_store(&j->finished, 1);
     return NULL;
 }
 
 int fc__identity_needed(const struct fc_recv *r)
 {
-    return hostname_of(r) || r->o.hooks;
+    return hostname_of(r) || r->o.hooks || has_image_hooks(r);
 }
 
 int fc__identity_start(struct fc_recv *r, struct fc_identity_job **out)

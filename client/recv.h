@@ -149,6 +149,9 @@ int fc__locate(struct fc_recv *r);
  * code when it refused (FC_EREFUSED). */
 int fc__fetch_manifest(struct fc_recv *r, uint8_t **man, size_t *len, uint8_t *sigblock,
                        int *status);
+/* The image's hooks tar over TCP (HOOKS_REQ), unchecked: the caller
+ * compares its hash with the one sealed in JOIN_ACK. */
+int fc__fetch_hooks(struct fc_recv *r, uint8_t **tar, size_t *len, int *status);
 /* One chunk over TCP (CHUNK_REQ, tagged), within `timeout` seconds: its
  * compressed bytes (malloc'd, unchecked: they go through the writer's
  * verified path like any chunk), or FC_EREFUSED with *status. */

@@ -80,6 +80,7 @@ static int get_text(const uint8_t *p, char *s)
 
 #define GRANT_HOST (FC_SECRET_LEN + FC_GRANT_MAC_LEN)
 #define GRANT_LAB (GRANT_HOST + 1 + FC_GRANT_TEXT_MAX)
+#define GRANT_HOOKS (GRANT_LAB + 1 + FC_GRANT_TEXT_MAX)
 
 int fc_auth_seal_grant(uint8_t sealed[FC_SEALED_LEN], const struct fc_grant *g,
                        const uint8_t pub[FC_BOXPUB_LEN])
@@ -92,6 +93,7 @@ int fc_auth_seal_grant(uint8_t sealed[FC_SEALED_LEN], const struct fc_grant *g,
     rc = put_text(plain + GRANT_HOST, g->hostname);
     if (!rc)
         rc = put_text(plain + GRANT_LAB, g->lab);
+    memcpy(plain + GRANT_HOOKS, g->hooks_hash, FC_HOOKS_HASH_LEN);
     if (!rc && crypto_box_seal(sealed, plain, FC_GRANT_LEN, pub))
         rc = FC_EINVAL;
     sodium_memzero(plain, sizeof(plain));
@@ -109,6 +111,7 @@ int fc_auth_open_grant(struct fc_grant *g, const uint8_t sealed[FC_SEALED_LEN],
         get_text(plain + GRANT_LAB, g->lab) == 0) {
         memcpy(g->secret, plain, FC_SECRET_LEN);
         memcpy(g->mac, plain + FC_SECRET_LEN, FC_GRANT_MAC_LEN);
+        memcpy(g->hooks_hash, plain + GRANT_HOOKS, FC_HOOKS_HASH_LEN);
         rc = 0;
     }
     sodium_memzero(plain, sizeof(plain));

@@ -45,8 +45,13 @@
 #define FC_SECRET_LEN 16 /* a receiver's session secret, the key of its tags */
 #define FC_GRANT_MAC_LEN 6
 #define FC_GRANT_TEXT_MAX 63 /* a host name (RFC 1123, Linux's 64 less its NUL) or a lab */
-/* What JOIN_ACK seals: secret, MAC, host name length and bytes, lab length and bytes. */
-#define FC_GRANT_LEN (FC_SECRET_LEN + FC_GRANT_MAC_LEN + 2 * (1 + FC_GRANT_TEXT_MAX))
+#define FC_HOOKS_HASH_LEN 32 /* BLAKE2b-256 of the image's hooks tar; all zero: none */
+/* The largest hooks tar a server serves and a receiver takes. */
+#define FC_HOOKS_MAX (16u << 20)
+/* What JOIN_ACK seals: secret, MAC, host name length and bytes, lab length
+ * and bytes, the hash of the image's hooks tar. */
+#define FC_GRANT_LEN                                                                               \
+    (FC_SECRET_LEN + FC_GRANT_MAC_LEN + 2 * (1 + FC_GRANT_TEXT_MAX) + FC_HOOKS_HASH_LEN)
 #define FC_SEALED_LEN (FC_GRANT_LEN + 48) /* crypto_box_seal of the grant */
 #define FC_TAG_LEN 16 /* keyed BLAKE2b-128 at the end of an authenticated packet */
 
@@ -72,8 +77,10 @@ enum fc_pkt_type {
     FC_PKT_CAP_CHUNK = 15,    /* TCP, machine -> server: one chunk's head, then its bytes */
     FC_PKT_CAP_FINISH = 16,   /* TCP, machine -> server: manifest length, then the manifest */
     FC_PKT_CAP_REPLY = 17,    /* TCP, server -> machine: after HELLO, FINISH, or a refusal */
+    FC_PKT_HOOKS_REQ = 18,    /* TCP, receiver -> server: send me the image's hooks tar */
+    FC_PKT_HOOKS = 19,        /* TCP, server -> receiver: status + length, then the tar */
 };
-#define FC_PKT_TYPE_MAX 17
+#define FC_PKT_TYPE_MAX 19
 
 /* Shared by ABORT.reason, JOIN_ACK.status and DONE.status (0 = success). */
 enum fc_reason {
@@ -323,9 +330,10 @@ int fc_auth_verify(const uint8_t *pkt, size_t len, const uint8_t key[FC_SECRET_L
  * later tagged packet of the server proves. */
 struct fc_grant {
     uint8_t secret[FC_SECRET_LEN];
-    uint8_t mac[FC_GRANT_MAC_LEN];        /* all zero: not known */
-    char hostname[FC_GRANT_TEXT_MAX + 1]; /* "": none given */
-    char lab[FC_GRANT_TEXT_MAX + 1];      /* "": none */
+    uint8_t mac[FC_GRANT_MAC_LEN];         /* all zero: not known */
+    char hostname[FC_GRANT_TEXT_MAX + 1];  /* "": none given */
+    char lab[FC_GRANT_TEXT_MAX + 1];       /* "": none */
+    uint8_t hooks_hash[FC_HOOKS_HASH_LEN]; /* all zero: the image has no hooks */
 };
 void fc_auth_box_keypair(uint8_t pub[FC_BOXPUB_LEN], uint8_t sec[32]);
 /* FC_EINVAL for a text longer than FC_GRANT_TEXT_MAX. */
@@ -387,14 +395,21 @@ int fc_abort_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
                     const struct fc_abort *a);
 int fc_abort_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_abort *a);
 
-int fc_manifest_req_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
-                           const struct fc_manifest_req *r);
-int fc_manifest_req_decode(const uint8_t *buf, size_t len, struct fc_hdr *h,
-                           struct fc_manifest_req *r);
-int fc_manifest_head_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
-                            const struct fc_manifest_head *m);
-int fc_manifest_head_decode(const uint8_t *buf, size_t len, struct fc_hdr *h,
-                            struct fc_manifest_head *m);
+/* MANIFEST_REQ and MANIFEST's head (fc_manifest_*), and the image's hooks
+ * tar (docs/protocol.md "Hooks fetch"): HOOKS_REQ has MANIFEST_REQ's body,
+ * HOOKS the MANIFEST head's (the tar, at most FC_HOOKS_MAX bytes, follows);
+ * its hash is sealed in JOIN_ACK (fc_hooks_*). */
+#define FC_FETCH_MESSAGES(name)                                                                    \
+    int fc_##name##_req_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,           \
+                               const struct fc_manifest_req *r);                                   \
+    int fc_##name##_req_decode(const uint8_t *buf, size_t len, struct fc_hdr *h,                   \
+                               struct fc_manifest_req *r);                                         \
+    int fc_##name##_head_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,          \
+                                const struct fc_manifest_head *m);                                 \
+    int fc_##name##_head_decode(const uint8_t *buf, size_t len, struct fc_hdr *h,                  \
+                                struct fc_manifest_head *m)
+FC_FETCH_MESSAGES(manifest);
+FC_FETCH_MESSAGES(hooks);
 
 /* A chunk over TCP (chunkreq.c), for a receiver whose chunk failed its
  * hash twice: the request ends in a tag (fc_auth_seal) like every

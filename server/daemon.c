@@ -244,7 +244,9 @@ static int open_session(struct fc_daemon *d, struct fc_session *s, char *why, si
     if (rc)
         snprintf(why, cap, "cannot set up the session's sockets on %s: %s", s->cfg.iface,
                  fc_strerror(rc));
-    return rc ? rc : load_names(d, s, why, cap);
+    if (!rc)
+        rc = load_names(d, s, why, cap);
+    return rc ? rc : fc_hooks_load(s, why, cap);
 }
 
 static void announce(const struct fc_session *s)
@@ -287,6 +289,7 @@ void fc_daemon_free_session(struct fc_session *s)
     fc_chunkcache_free(&s->cache);
     fc_fec_free(s->fec);
     fc_manifest_blob_unref(s->manifest_blob);
+    fc_manifest_blob_unref(s->hooks_blob);
     fc_image_close(&s->img);
     free(s->rx);
     free(s);

@@ -49,7 +49,7 @@ void fc_joins_send_ack(struct fc_session *s, const struct sockaddr_in *to, uint6
                        const uint8_t *box_pub)
 {
     struct fc_join_ack a;
-    uint8_t buf[256];
+    uint8_t buf[FC_PKT_MAX];
     int n;
 
     memset(&a, 0, sizeof(a));
@@ -57,8 +57,17 @@ void fc_joins_send_ack(struct fc_session *s, const struct sockaddr_in *to, uint6
     a.receiver_id = id;
     a.status = status;
     a.report_ms = fc_rx_report_ms(s);
-    if (status == FC_REASON_OK && fc_auth_seal_grant(a.sealed, g, box_pub))
-        return;
+    if (status == FC_REASON_OK) {
+        /* The session's hooks hash goes in every grant, first or again. */
+        struct fc_grant sg = *g;
+        int rc;
+
+        memcpy(sg.hooks_hash, s->hooks_hash, FC_HOOKS_HASH_LEN);
+        rc = fc_auth_seal_grant(a.sealed, &sg, box_pub);
+        sodium_memzero(&sg, sizeof(sg));
+        if (rc)
+            return;
+    }
     n = fc_join_ack_encode(buf, sizeof(buf), s->session_id, ++s->ctrl_seq, &a);
     if (n > 0)
         fc_netio_send_ctrl(s, to, buf, (size_t)n);

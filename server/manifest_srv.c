@@ -1,9 +1,11 @@
 /* The TCP control port: read one request, answer, close. MANIFEST_REQ
  * (docs/protocol.md "Manifest fetch") gets the MANIFEST head, the signed
- * manifest bytes and the signature block; CHUNK_REQ gets a chunk
+ * manifest bytes and the signature block; HOOKS_REQ the image's hooks tar
+ * (hooks.c packed it); CHUNK_REQ gets a chunk
  * (chunk_srv.c decides). The header's type says how long the request is. A
  * connection that sends nothing useful within the timeout, or sends too
  * much, is closed. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,32 +14,46 @@
 #include "common/log.h"
 #include "server/server.h"
 
-#define REQ_LEN 30 /* MANIFEST_REQ */
+#define REQ_LEN 30 /* MANIFEST_REQ, HOOKS_REQ */
 #define CONN_TIMEOUT_MS 10000
 
 struct fc_manifest_blob {
     unsigned refs;
     size_t len;
-    uint8_t bytes[];
+    uint8_t *bytes;
 };
+
+struct fc_manifest_blob *fc_manifest_blob_of(uint8_t *bytes, size_t len)
+{
+    struct fc_manifest_blob *b = malloc(sizeof(*b));
+
+    if (!b) {
+        free(bytes);
+        return NULL;
+    }
+    b->refs = 1;
+    b->len = len;
+    b->bytes = bytes;
+    return b;
+}
 
 struct fc_manifest_blob *fc_manifest_blob_new(const struct fc_image *img)
 {
-    struct fc_manifest_blob *b = malloc(sizeof(*b) + img->manifest_len + FC_SIGBLOCK_SIZE);
+    uint8_t *bytes = malloc(img->manifest_len + FC_SIGBLOCK_SIZE);
 
-    if (!b)
+    if (!bytes)
         return NULL;
-    b->refs = 1;
-    b->len = img->manifest_len + FC_SIGBLOCK_SIZE;
-    memcpy(b->bytes, img->manifest_raw, img->manifest_len);
-    fc_sigblock_encode(img->signer, img->sig, b->bytes + img->manifest_len);
-    return b;
+    memcpy(bytes, img->manifest_raw, img->manifest_len);
+    fc_sigblock_encode(img->signer, img->sig, bytes + img->manifest_len);
+    return fc_manifest_blob_of(bytes, img->manifest_len + FC_SIGBLOCK_SIZE);
 }
 
 void fc_manifest_blob_unref(struct fc_manifest_blob *b)
 {
-    if (b && --b->refs == 0)
+    if (b && --b->refs == 0) {
+        free(b->bytes);
         free(b);
+    }
 }
 
 struct conn {
@@ -115,25 +131,52 @@ static void answer_chunk(struct conn *c)
     }
 }
 
+/* The blob a MANIFEST_REQ or HOOKS_REQ asks for, and the head saying so:
+ * refused for another image, or for hooks the session has none of. */
+static struct fc_manifest_blob *pick(struct conn *c, struct fc_session *s,
+                                     const struct fc_manifest_req *req, int hooks,
+                                     struct fc_manifest_head *mh)
+{
+    static const uint8_t zero[FC_ID_LEN];
+    struct fc_manifest_blob *b = hooks ? s->hooks_blob : s->manifest_blob;
+
+    if (memcmp(req->image_id, zero, FC_ID_LEN) &&
+        memcmp(req->image_id, s->img.m.image_id, FC_ID_LEN)) {
+        *mh = (struct fc_manifest_head){FC_REASON_WRONG_IMAGE, 0};
+        return NULL;
+    }
+    if (!b) {
+        *mh = (struct fc_manifest_head){FC_REASON_INTERNAL, 0};
+        return NULL;
+    }
+    if (hooks)
+        fc_info("session %08x: hooks tar (%zu bytes) sent to %s", s->session_id, b->len,
+                inet_ntoa(c->peer.sin_addr));
+    /* The manifest's length, not the blob's: the signature block follows it. */
+    *mh = (struct fc_manifest_head){FC_REASON_OK, (uint32_t)(hooks ? b->len : s->img.manifest_len)};
+    return b;
+}
+
 static void answer(struct conn *c)
 {
+    int hooks = c->req[5] == FC_PKT_HOOKS_REQ, n, nb = 1;
     struct fc_session *s;
     struct fc_hdr h;
     struct fc_manifest_req req;
     struct fc_manifest_head mh;
-    static const uint8_t zero[FC_ID_LEN];
-    uv_buf_t bufs[3];
-    int n, nb = 1;
+    struct fc_manifest_blob *b;
+    uv_buf_t bufs[2];
 
-    if (fc_manifest_req_decode(c->req, REQ_LEN, &h, &req) ||
+    if ((hooks ? fc_hooks_req_decode(c->req, REQ_LEN, &h, &req)
+               : fc_manifest_req_decode(c->req, REQ_LEN, &h, &req)) ||
         !(s = fc_daemon_find(c->d, h.session))) {
         conn_close(c);
         return;
     }
-    mh = (struct fc_manifest_head){FC_REASON_OK, (uint32_t)s->img.manifest_len};
-    if (memcmp(req.image_id, zero, FC_ID_LEN) && memcmp(req.image_id, s->img.m.image_id, FC_ID_LEN))
-        mh = (struct fc_manifest_head){FC_REASON_WRONG_IMAGE, 0};
-    n = fc_manifest_head_encode(c->head, sizeof(c->head), s->session_id, ++s->ctrl_seq, &mh);
+    b = pick(c, s, &req, hooks, &mh);
+    n = hooks
+            ? fc_hooks_head_encode(c->head, sizeof(c->head), s->session_id, ++s->ctrl_seq, &mh)
+            : fc_manifest_head_encode(c->head, sizeof(c->head), s->session_id, ++s->ctrl_seq, &mh);
     if (n < 0) {
         conn_close(c);
         return;
@@ -141,10 +184,10 @@ static void answer(struct conn *c)
     bufs[0] = uv_buf_init((char *)c->head, (unsigned)n);
     /* A reference, not the session's memory: the write may outlast the
      * session (it ends and is freed while a slow receiver still reads). */
-    if (mh.status == FC_REASON_OK) {
-        c->manifest = s->manifest_blob;
-        c->manifest->refs++;
-        bufs[1] = uv_buf_init((char *)c->manifest->bytes, (unsigned)c->manifest->len);
+    if (b) {
+        c->manifest = b;
+        b->refs++;
+        bufs[1] = uv_buf_init((char *)b->bytes, (unsigned)b->len);
         nb = 2;
     }
     c->wr.data = c;
@@ -181,7 +224,7 @@ static size_t req_len(const uint8_t *hdr)
 
     if (fc_hdr_decode(hdr, FC_HDR_LEN, &h) < 0)
         return 0;
-    if (h.type == FC_PKT_MANIFEST_REQ)
+    if (h.type == FC_PKT_MANIFEST_REQ || h.type == FC_PKT_HOOKS_REQ)
         return REQ_LEN;
     return h.type == FC_PKT_CHUNK_REQ ? FC_CHUNK_REQ_LEN : 0;
 }

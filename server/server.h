@@ -388,7 +388,9 @@ struct fc_session {
     int64_t created_wall, started_wall, ended_wall; /* unix seconds */
     struct fc_image img;
     struct fc_manifest_blob
-        *manifest_blob; /* what MANIFEST_REQ gets; shared with writes in flight */
+        *manifest_blob;                  /* what MANIFEST_REQ gets; shared with writes in flight */
+    struct fc_manifest_blob *hooks_blob; /* IMG.hooks/ packed (hooks.c); NULL: none */
+    uint8_t hooks_hash[FC_HOOKS_HASH_LEN]; /* its BLAKE2b-256, sealed in JOIN_ACKs; zero: none */
     uint8_t expected_check[FC_CHECKVAL_LEN];
     uint32_t session_id;
     enum fc_sess_state state;
@@ -668,6 +670,11 @@ void fc_control_on_group(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const stru
 void fc_control_alloc_daemon(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 void fc_control_alloc_session(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 
+/* hooks.c: the image's hooks (IMG.hooks/ next to the image file), packed
+ * once at session creation into s->hooks_blob and hashed into
+ * s->hooks_hash; none is not an error. why says what is wrong with them. */
+int fc_hooks_load(struct fc_session *s, char *why, size_t cap);
+
 /* manifest_srv.c */
 void fc_manifest_srv_on_connect(uv_stream_t *server, int status);
 /* The signed manifest and its signature block, made once per session and
@@ -675,6 +682,8 @@ void fc_manifest_srv_on_connect(uv_stream_t *server, int status);
  * after its session is freed, and a hundred receivers fetching it at once
  * cost one copy, not a hundred. */
 struct fc_manifest_blob *fc_manifest_blob_new(const struct fc_image *img);
+/* The same, of bytes taken over (free()d with the blob). */
+struct fc_manifest_blob *fc_manifest_blob_of(uint8_t *bytes, size_t len);
 void fc_manifest_blob_unref(struct fc_manifest_blob *b);
 
 /* chunk_srv.c: the answer to a CHUNK_REQ (its head, and the chunk's bytes

@@ -37,6 +37,8 @@ struct pkt_codec {
     X(abort)                                                                                       \
     X(manifest_req)                                                                                \
     X(manifest_head)                                                                               \
+    X(hooks_req)                                                                                   \
+    X(hooks_head)                                                                                  \
     X(chunk_req)                                                                                   \
     X(chunk_head)                                                                                  \
     X(cap_hello)                                                                                   \
@@ -206,6 +208,8 @@ static void write_seeds(void)
     seed("abort", &ab);
     seed("manifest_req", &req);
     seed("manifest_head", &head);
+    seed("hooks_req", &req);
+    seed("hooks_head", &head);
     seed("chunk_req", &creq);
     seed("chunk_head", &chead);
     seed("cap_hello", &chello);

@@ -619,7 +619,7 @@ START_TEST(control_round_trips)
     ja.nonce = 43;
     ja.status = FC_REASON_FULL;
     n = fc_join_ack_encode(pkt, sizeof(pkt), SESSION, SEQ, &ja);
-    ck_assert_int_eq(n, 29 + FC_SEALED_LEN); /* 227 */
+    ck_assert_int_eq(n, 29 + FC_SEALED_LEN); /* 259 */
     ck_assert_int_eq(fc_join_ack_decode(pkt, (size_t)n, &h, &ja2), 0);
     ck_assert(ja2.status == FC_REASON_FULL && ja2.receiver_id == 0 && ja2.nonce == 43);
 
@@ -1156,8 +1156,42 @@ START_TEST(grant_carries_the_identity)
     ck_assert_mem_eq(out.mac, g.mac, FC_GRANT_MAC_LEN);
     ck_assert_str_eq(out.hostname, "pc-07");
     ck_assert_str_eq(out.lab, "lab-a");
+    ck_assert_mem_eq(out.hooks_hash, g.hooks_hash, FC_HOOKS_HASH_LEN); /* zero: no hooks */
+    randombytes_buf(g.hooks_hash, sizeof(g.hooks_hash));
+    ck_assert_int_eq(fc_auth_seal_grant(sealed, &g, pub), 0);
+    ck_assert_int_eq(fc_auth_open_grant(&out, sealed, pub, sec), 0);
+    ck_assert_mem_eq(out.hooks_hash, g.hooks_hash, FC_HOOKS_HASH_LEN);
     memset(g.hostname, 'a', sizeof(g.hostname));
     ck_assert_int_eq(fc_auth_seal_grant(sealed, &g, pub), FC_EINVAL); /* no NUL in 64 */
+}
+END_TEST
+
+/* The hooks fetch: MANIFEST_REQ's body under its own type, a head bounded
+ * by FC_HOOKS_MAX; neither is taken for the manifest's. */
+START_TEST(hooks_fetch_messages)
+{
+    struct fc_manifest_req q = {{0}}, q2;
+    struct fc_manifest_head mh = {FC_REASON_OK, FC_HOOKS_MAX}, mh2;
+    struct fc_hdr h;
+    uint8_t pkt[64];
+    int n;
+
+    q.image_id[0] = 7;
+    n = fc_hooks_req_encode(pkt, sizeof(pkt), 5, 1, &q);
+    ck_assert_int_eq(n, FC_HDR_LEN + FC_ID_LEN);
+    ck_assert_uint_eq(pkt[5], FC_PKT_HOOKS_REQ);
+    ck_assert_int_eq(fc_hooks_req_decode(pkt, (size_t)n, &h, &q2), 0);
+    ck_assert_mem_eq(q2.image_id, q.image_id, FC_ID_LEN);
+    ck_assert_int_eq(fc_manifest_req_decode(pkt, (size_t)n, &h, &q2), FC_EPROTO);
+    n = fc_hooks_head_encode(pkt, sizeof(pkt), 5, 2, &mh);
+    ck_assert_int_eq(n, FC_MANIFEST_HEAD_LEN);
+    ck_assert_int_eq(fc_hooks_head_decode(pkt, (size_t)n, &h, &mh2), 0);
+    ck_assert_uint_eq(mh2.length, FC_HOOKS_MAX);
+    ck_assert_int_eq(fc_manifest_head_decode(pkt, (size_t)n, &h, &mh2), FC_EPROTO);
+    mh.length = FC_HOOKS_MAX + 1;
+    ck_assert_int_eq(fc_hooks_head_encode(pkt, sizeof(pkt), 5, 2, &mh), FC_EINVAL);
+    pkt[FC_HDR_LEN + 1] = 0xff; /* length byte 0: FC_HOOKS_MAX + 255 */
+    ck_assert_int_eq(fc_hooks_head_decode(pkt, (size_t)n, &h, &mh2), FC_EPROTO);
 }
 END_TEST
 
@@ -1486,6 +1520,7 @@ static Suite *proto_suite(void)
     tcase_add_test(auth, auth_short_and_oversized_packets_are_refused);
     tcase_add_test(auth, sealed_secret_round_trip);
     tcase_add_test(auth, grant_carries_the_identity);
+    tcase_add_test(auth, hooks_fetch_messages);
     tcase_add_test(auth, join_exchange_gives_both_sides_the_secret);
     tcase_add_test(auth, replay_new_and_repeat);
     tcase_add_test(auth, replay_reordering_within_64);
