@@ -28,8 +28,10 @@ con_image 4
 IMAGE_ID=$("$FLEETCAST" image info "$IMG" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["image_id"])')
 HOOKS=$IMG.hooks
 mkdir -p "$HOOKS"
+# shellcheck disable=SC2016 # $FC_HOSTNAME is the hook's, expanded when it runs
 printf '#!/bin/sh\nenv | grep ^FC_ | sort >%s/rec.$FC_HOSTNAME\necho 10 >>%s/order.$FC_HOSTNAME\n' \
 	"$T" "$T" >"$HOOKS/10-record"
+# shellcheck disable=SC2016 # the same
 printf '#!/bin/sh\necho 20 >>%s/order.$FC_HOSTNAME\n' "$T" >"$HOOKS/20-order"
 printf '#!/bin/sh\ntouch %s/readme-ran\n' "$T" >"$HOOKS/README"
 chmod 0755 "$HOOKS/10-record" "$HOOKS/20-order"
