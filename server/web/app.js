@@ -1,7 +1,8 @@
 /* fleetcast console: the dashboard served by fleetcastd (docs/api.md).
  * Plain JS, no framework, nothing from the internet. State comes from the
  * event stream (/api/v1/events); if that keeps failing, from polling
- * /api/v1/sessions and /api/v1/machines every 2 s. The "PXE seen" panel
+ * /api/v1/sessions, /api/v1/machines and /api/v1/captures every 2 s; the
+ * captures come whole in every progress event. The "PXE seen" panel
  * polls /api/v1/pxe every 5 s (the watcher's list is not on the stream). */
 'use strict';
 
@@ -34,6 +35,7 @@ const st = {
   sseRetryTimer: null,
   renderQueued: false,
   tiles: new Map(), // machine key -> tile element
+  captures: [], // every capture fleetcastd knows, as the snapshot lists them
 };
 
 const $ = (id) => document.getElementById(id);
@@ -121,6 +123,7 @@ function replaceAll(sessions, machines) {
 }
 
 function onProgress(d, full) {
+  if (Array.isArray(d.captures)) st.captures = d.captures;
   if (full) return replaceAll(d.sessions || [], d.machines || []);
   (d.sessions || []).forEach((s) => { putSession(s); sample(s); });
   (d.machines || []).forEach(putMachine);
@@ -201,8 +204,10 @@ function stopPolling() {
 
 async function poll() {
   try {
-    const [s, m] = await Promise.all([apiGet('/sessions'), apiGet('/machines')]);
+    const [s, m, c] = await Promise.all([apiGet('/sessions'), apiGet('/machines'),
+      apiGet('/captures')]);
     replaceAll(s.sessions || [], m.machines || []);
+    st.captures = c.captures || [];
     if (st.mode !== 'polling') setMode('polling', 'polling');
     scheduleRender();
   } catch (e) {
@@ -308,6 +313,7 @@ function scheduleRender() {
 function render() {
   chooseSelection();
   renderSessions();
+  renderCaptures();
   renderDetail();
 }
 
@@ -574,6 +580,36 @@ function drawAxes(g, L, T, pw, ph, top, y) {
   }
   g.textAlign = 'left';
   g.textBaseline = 'alphabetic';
+}
+
+/* ---------- captures ---------- */
+
+function captureRow(c) {
+  const li = el('li');
+  li.setAttribute('data-testid', 'capture-row');
+  li.dataset.mac = c.mac;
+  li.dataset.state = c.state;
+  const top = el('div');
+  top.append(el('span', 'mac', c.mac), ' ', el('b', 'cstate', c.state), ' → ' + baseName(c.out));
+  let progress = fmtBytes(c.bytes || 0) + ' in ' + (c.chunks || 0) + ' chunks';
+  if (c.raw_bytes) progress += ' (' + fmtBytes(c.raw_bytes) + ' of disk)';
+  if (c.state === 'uploading' && c.rate) progress += ' · ' + fmtBytes(c.rate) + '/s';
+  if (c.peer) progress += ' · from ' + c.peer;
+  const info = el('div', 'info', progress);
+  info.setAttribute('data-testid', 'capture-progress');
+  li.title = [c.mac, 'out ' + c.out, 'level ' + c.level].join('\n');
+  li.append(top, info);
+  if (c.error) {
+    const err = el('div', 'err', c.error);
+    err.setAttribute('data-testid', 'capture-error');
+    li.append(err);
+  }
+  return li;
+}
+
+function renderCaptures() {
+  $('capture-list').replaceChildren(...st.captures.map(captureRow));
+  $('no-captures').hidden = st.captures.length > 0;
 }
 
 /* ---------- PXE seen ---------- */

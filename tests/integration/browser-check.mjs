@@ -7,11 +7,16 @@
 //   node browser-check.mjs --url http://127.0.0.1:7680/ --machines 6
 //        [--screenshot OUT.png] [--timeout 240] [--token TOKEN --click-start]
 //        [--chromium /usr/bin/chromium] [--viewport 1366x768] [--expect-name TEXT]
+//        [--expect-capture MAC --capture-out PATH]
 //
 // --click-start: the session waits (start policy); once the N tiles are
 // there the script clicks "Start now", answering the token dialog.
 // --expect-name: a tile shows exactly TEXT as its name (a name with markup
 // and escaped bytes: it must be shown as text, never parsed as HTML).
+// --expect-capture: a capture armed for MAC (out PATH) is listed in the
+// Captures panel as armed, with its MAC, its file and its progress; the
+// script then cancels it through the API (--token) and the row turns
+// "cancelled" without a reload (the panel follows the event stream).
 // Playwright-core is found through NODE_PATH or FC_PLAYWRIGHT (its directory).
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -25,7 +30,7 @@ function parseArgs(argv) {
   const o = {
     url: 'http://127.0.0.1:7680/', machines: 0, screenshot: '', timeout: 240, token: '',
     clickStart: false, chromium: '/usr/bin/chromium', viewport: '1366x768', session: '',
-    expectName: '',
+    expectName: '', expectCapture: '', captureOut: '',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -43,6 +48,8 @@ function parseArgs(argv) {
     else if (a === '--viewport') o.viewport = val();
     else if (a === '--session') o.session = val();
     else if (a === '--expect-name') o.expectName = val();
+    else if (a === '--expect-capture') o.expectCapture = val();
+    else if (a === '--capture-out') o.captureOut = val();
     else usage(`unknown argument ${a}`);
   }
   if (!(o.machines > 0)) usage('--machines N is required');
@@ -161,6 +168,7 @@ async function checks(page, o) {
     const tags = await page.$$eval('[data-testid="machine-grid"] i', (es) => es.length);
     check(tags === 0, `markup in a machine's name is not parsed (${tags} <i> elements in the grid)`);
   }
+  if (o.expectCapture) await captureShown(page, o);
   if (o.clickStart) {
     let ok = true;
     try {
@@ -191,6 +199,36 @@ async function checks(page, o) {
     await page.screenshot({ path: o.screenshot });
     log(`screenshot: ${o.screenshot}`);
   }
+}
+
+// The capture panel: the armed capture's row, then its cancellation, live.
+async function captureRow(page, mac, state, timeoutMs) {
+  const sel = `[data-testid="capture-row"][data-mac="${mac}"]${state ? `[data-state="${state}"]` : ''}`;
+  await page.waitForSelector(sel, { timeout: timeoutMs }).catch(() => {});
+  return page.$$eval(sel, (rs) => rs.map((r) => ({
+    state: r.dataset.state, text: r.textContent,
+    progress: (r.querySelector('[data-testid="capture-progress"]') || {}).textContent || '',
+  })));
+}
+
+async function captureShown(page, o) {
+  const mac = o.expectCapture;
+  let rows = await captureRow(page, mac, 'armed', 15000);
+  check(rows.length === 1, `the Captures panel lists ${mac} as armed (${JSON.stringify(rows)})`);
+  const base = o.captureOut.split('/').pop();
+  check(rows.length === 1 && rows[0].text.includes(mac) && rows[0].text.includes(base) &&
+    /0 B in 0 chunks/.test(rows[0].progress),
+  `its row shows the MAC, the file ${base} and its progress (${rows.length ? rows[0].text : 'none'})`);
+  const res = await page.evaluate(async ([m, t]) => {
+    const r = await fetch('/api/v1/captures/cancel', {
+      method: 'POST', headers: { Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ mac: m }),
+    });
+    return r.status;
+  }, [mac, o.token]);
+  check(res === 200, `the capture is cancelled through the API (HTTP ${res})`);
+  rows = await captureRow(page, mac, 'cancelled', 10000);
+  check(rows.length === 1, `the row turns cancelled without a reload (${JSON.stringify(rows)})`);
 }
 
 // Progress moves: some tile's progress grows between two samples.

@@ -5,6 +5,8 @@
 # session of 6 receivers runs: the page lists the session, shows the 6
 # machines as tiles, "Start now" (token asked once) starts the session, a
 # tile's progress moves between two samples, every machine reaches done.
+# A capture armed for a machine that is not in the lab is listed in the
+# Captures panel as armed, and turns cancelled live when it is cancelled.
 # Screenshots are kept: $FC_BUILD_ROOT/meson-logs/console-dashboard.png (and
 # -running.png), else in $FC_ARTIFACTS or /tmp.
 # playwright-core is installed with npm into a cache directory if missing:
@@ -42,12 +44,18 @@ expect 201 "create the session" || die "cannot create the session: $RESP"
 ID=$(jq_get 'd["session"]["id"]')
 log "session $ID; the browser loads $CON_URL/ in srv"
 
+# A capture armed over the API: the page must list it.
+CAP_MAC=52:54:00:fc:0c:01
+req POST /api/v1/captures '{"mac":"'"$CAP_MAC"'","out":"'"$T/captured.fcimg"'"}' "$TOKEN"
+expect 201 "arm a capture for $CAP_MAC" || die "cannot arm the capture: $RESP"
+
 # The last machine's name has markup and a byte that is not UTF-8: the
 # tile must show it as text, escaped.
 ODD_NAME=$'<i>odd</i>-\xff'
 lab_bg srv "$T/browser.log" env NODE_PATH="$NODE_PATH" HOME="$T" node "$IT_DIR/browser-check.mjs" \
 	--url "$CON_URL/?token=$VIEWER" --machines "$N" --token "$TOKEN" --click-start --session "$ID" \
-	--expect-name '<i>odd</i>-\xff' --screenshot "$SHOT" --chromium "$CHROMIUM" --timeout 150 >/dev/null
+	--expect-name '<i>odd</i>-\xff' \
+	--expect-capture "$CAP_MAC" --capture-out "$T/captured.fcimg" --screenshot "$SHOT" --chromium "$CHROMIUM" --timeout 150 >/dev/null
 BROWSER=$LAB_PID
 sleep 2
 for m in "${MACHINES[@]:0:N-1}"; do mc_recv "$m" --quiet; done
