@@ -97,6 +97,8 @@ for m in m1 m2; do
 		grep -q 'image hooks: 3 files, 4096-byte tar matches its sealed hash' "$T/$m.log"
 	check "$m: hooks run, all exited 0" grep -q 'hooks: 2 run from .*fleetcast-hooks-.*, all exited 0' "$T/$m.log"
 	check "$m: its disk is the image" quiet cmp "$T/$m.img" "$REF"
+	dir=$(grep -o 'hooks: 2 run from [^,]*' "$T/$m.log" | cut -d' ' -f5)
+	check "$m: the unpacked hooks ($dir) are removed after the run" test -n "$dir" -a ! -e "$dir"
 done
 check "README (mode 0644 in the tar) was not run" test ! -e "$T/readme-ran"
 check "a hook added to IMG.hooks/ after the session was made is not served" \
