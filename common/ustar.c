@@ -237,9 +237,14 @@ static int walk(const uint8_t *tar, size_t len, int dfd, char *why, size_t cap)
     }
 }
 
+int fc_ustar_check(const uint8_t *tar, size_t len, char *why, size_t cap)
+{
+    return walk(tar, len, -1, why, cap);
+}
+
 int fc_ustar_unpack(const uint8_t *tar, size_t len, const char *dir, char *why, size_t cap)
 {
-    int dfd, rc = walk(tar, len, -1, why, cap); /* all checked before one file is made */
+    int dfd, rc = fc_ustar_check(tar, len, why, cap); /* all checked before one file is made */
 
     if (rc < 0)
         return rc;

@@ -20,6 +20,10 @@
 int fc_ustar_pack_dir(const char *dir, size_t max, uint8_t **out, size_t *len, char *why,
                       size_t cap);
 
+/* What fc_ustar_unpack checks before it writes: the number of members, or
+ * FC_EFORMAT with why set. */
+int fc_ustar_check(const uint8_t *tar, size_t len, char *why, size_t cap);
+
 /* Writes the archive's files into dir (which exists and is empty), each
  * created anew (never through a link) with its permission bits, once the
  * whole archive has been checked. FC_EFORMAT

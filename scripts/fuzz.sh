@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
-targets=(packet wol dhcp image manifest chunk parttable fat assemble apijson config)
+targets=(packet wol dhcp image manifest chunk parttable fat ustar assemble apijson config)
 builddir=build-fuzz
 if [ ! -f "$builddir/build.ninja" ]; then
   CC=clang meson setup "$builddir" -Dfuzz=true -Dtests=false --werror >/dev/null

@@ -37,14 +37,14 @@ struct pkt_codec {
     X(abort)                                                                                       \
     X(manifest_req)                                                                                \
     X(manifest_head)                                                                               \
-    X(hooks_req)                                                                                   \
-    X(hooks_head)                                                                                  \
     X(chunk_req)                                                                                   \
     X(chunk_head)                                                                                  \
     X(cap_hello)                                                                                   \
     X(cap_chunk)                                                                                   \
     X(cap_finish)                                                                                  \
-    X(cap_reply)
+    X(cap_reply)                                                                                   \
+    X(hooks_req)                                                                                   \
+    X(hooks_head)
 
 PKT_TYPES(PKT)
 
