@@ -12,7 +12,7 @@
 struct capture_opts {
     struct fc_api_opts api;
     const char *mac, *out;
-    int level;
+    int level, overwrite;
 };
 
 static int parse(struct fc_args *a, struct capture_opts *o, int create)
@@ -29,6 +29,8 @@ static int parse(struct fc_args *a, struct capture_opts *o, int create)
         } else if (create && fc_opt_value(a, "--out", &v)) {
             if (!(o->out = v) || !*v)
                 return fc_usage_error("--out needs the image's path on the server");
+        } else if (create && fc_opt_flag(a, "--overwrite")) {
+            o->overwrite = 1;
         } else if (create && fc_opt_value(a, "--level", &v)) {
             if (!v || (o->level = atoi(v)) < 1 || o->level > 22)
                 return fc_usage_error("--level needs a zstd level from 1 to 22");
@@ -45,7 +47,7 @@ static int parse(struct fc_args *a, struct capture_opts *o, int create)
 static void print_capture(json_t *c)
 {
     printf("machine %s: capture %s into %s, level %d, %.0f chunks, %.0f bytes, %.1f MB/s%s%s\n",
-           fc_jstr(c, "mac"), fc_jstr(c, "state"), fc_jstr(c, "out"), (int)fc_jnum(c, "level", 0),
+           fc_jstr(c, "mac"), fc_jstr(c, "state"), fc_jstr(c, "path"), (int)fc_jnum(c, "level", 0),
            fc_jnum(c, "chunks", 0), fc_jnum(c, "bytes", 0), fc_jnum(c, "rate", 0) / 1e6,
            *fc_jstr(c, "error") ? ": " : "", fc_jstr(c, "error"));
 }
@@ -78,7 +80,8 @@ static int create(struct fc_args *a)
     if (!o.mac || !o.out)
         return fc_usage_error("capture create needs --mac MAC and --out IMG");
     rc = fc_api_request(&o.api, "POST", "/api/v1/captures",
-                        json_pack("{s:s, s:s, s:i}", "mac", o.mac, "out", o.out, "level", o.level),
+                        json_pack("{s:s, s:s, s:i, s:b}", "mac", o.mac, "out", o.out, "level",
+                                  o.level, "overwrite", o.overwrite),
                         &out);
     return rc ? rc : show(&o, out);
 }

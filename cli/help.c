@@ -72,13 +72,16 @@ static const struct cmd_help cmds[] = {
      "  --pxe-dir DIR       the pxe/ scripts (default: the source tree this was\n"
      "                      built from if it is there, else " FC_PXE_DATADIR ")\n"
      "  --machine MAC:disk=DEV,image=HEX   one machine's own disk and image\n"},
-    {"capture", "create", "capture create --mac MAC --out IMG [--level N]",
+    {"capture", "create", "capture create --mac MAC --out IMG [--level N] [--overwrite]",
      "Arms a capture over the network: the machine's boot action becomes capture,\n"
      "it PXE-boots, reads its disk and uploads it to fleetcastd, which checks every\n"
      "chunk, signs the image (--capture-key, default STATE_DIR/capture.key) and\n"
-     "writes it to IMG (a path on the server); then the boot action is local.\n"
+     "writes it to IMG in its capture directory; then the boot action is local.\n"
      "  --mac MAC           the machine\n"
-     "  --out IMG           where fleetcastd keeps the image (absolute path)\n"
+     "  --out IMG           the image's name, or a relative path, in fleetcastd's\n"
+     "                      capture directory (--capture-dir, default\n"
+     "                      STATE_DIR/images); no '..', no symbolic links\n"
+     "  --overwrite         replace an image of that name (else refused)\n"
      "  --level N           zstd level the machine compresses with (default 3)\n" API_OPTS},
     {"capture", "list", "capture list",
      "Armed, running and ended captures: state, chunks, bytes, rate, error.\n" API_OPTS},

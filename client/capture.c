@@ -56,7 +56,9 @@ static int up_chunk(void *ctx, uint32_t idx, const struct fc_chunk *meta, const 
     if (fc_fd_send_full(u->fd, head, sizeof(head)) ||
         fc_fd_send_full(u->fd, comp, meta->comp_size)) {
         u->lost = 1;
-        fc_error("capture: the server closed the upload at chunk %u", idx);
+        fc_error("capture: the server closed the upload at chunk %u (the capture was cancelled, "
+                 "or fleetcastd stopped: fleetcast capture list says which)",
+                 idx);
         return FC_EIO;
     }
     return 0;

@@ -1,18 +1,17 @@
 /* The grow step (see grow.h). The filesystem is reached through a loop
  * device over the partition's bytes of the target, not through the kernel's
  * partition nodes: those still show the table as it was before the image
- * was written, and a file target has none. e2fsck and resize2fs are run as
- * programs (resize2fs has no library); their output goes to stderr. */
+ * was written, and a file target has none. e2fsck, resize2fs, ntfsresize
+ * and ntfsfix are run as programs (none has a library), each bounded in
+ * time; what they printed goes into our error line when they fail. */
 #include "common/grow.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/loop.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/bytes.h"
@@ -20,19 +19,25 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/meter.h"
+#include "common/ntfsprobe.h"
 #include "common/ptwrite.h"
+#include "common/runtool.h"
 
 #define SWAP_PAGE 4096
-
-extern char **environ;
+/* Bounds for the tools: e2fsck -f reads every inode of what may be a large
+ * filesystem; ntfsresize only reads $MFT and rewrites $Bitmap when it
+ * enlarges, ntfsfix -d a few records. A tool past its bound is killed and
+ * the grow step fails (the disk still holds the image as written). */
+#define EXT_TOOL_SECONDS 3600
+#define NTFS_TOOL_SECONDS 900
 
 const char *fc_grow_result_text(int result)
 {
     static const char *const text[] = {
         "done",
         "not possible: no free space after the partition",
-        "not possible: NTFS growth not supported yet",
-        "not possible: no ext2/3/4 or swap on the partition",
+        "not possible: the NTFS volume is hibernated or marked dirty",
+        "not possible: no ext2/3/4, NTFS or swap on the partition",
         "not possible: another partition lies after it",
         "not possible: no such partition",
         "not possible: the disk has no partition table",
@@ -43,12 +48,14 @@ const char *fc_grow_result_text(int result)
 
 static const char *fs_name(int fs)
 {
-    static const char *const names[] = {"none", "ext2", "ext3", "ext4", "swap"};
-    return fs >= 0 && fs <= FC_FS_SWAP ? names[fs] : "?";
+    static const char *const names[] = {"none", "ext2", "ext3", "ext4", "swap", "ntfs"};
+    return fs >= 0 && fs <= FC_FS_NTFS ? names[fs] : "?";
 }
 
-/* The partition's filesystem as capture found it; NTFS by its boot sector
- * (capture stores it as plain data). -1 for NTFS. */
+/* The partition's filesystem as capture found it, or NTFS by its boot
+ * sector (an image made before NTFS was probed, or one whose volume capture
+ * could not read, stored it as plain data). FAT, and anything else, is
+ * FC_FS_NONE here: nothing grows it. */
 static int part_fs(const struct fc_target *t, const struct fc_manifest *m, uint64_t start)
 {
     uint8_t boot[16];
@@ -56,9 +63,9 @@ static int part_fs(const struct fc_target *t, const struct fc_manifest *m, uint6
 
     for (i = 0; i < m->n_parts; i++)
         if (m->parts[i].start == start && m->parts[i].fs != FC_FS_NONE)
-            return m->parts[i].fs;
+            return m->parts[i].fs <= FC_FS_NTFS ? (int)m->parts[i].fs : FC_FS_NONE;
     if (!fc_pread_full(t->fd, boot, sizeof(boot), start) && !memcmp(boot + 3, "NTFS    ", 8))
-        return -1;
+        return FC_FS_NTFS;
     return FC_FS_NONE;
 }
 
@@ -113,26 +120,18 @@ static int loop_attach(int fd, uint64_t off, uint64_t size, char *dev, size_t ca
     return *lfd < 0 ? FC_EIO : 0;
 }
 
-/* Runs argv (looked up in PATH), its output on stderr; its exit status, or
- * -1 when it could not run or was killed. */
-static int run_tool(char *const argv[])
+/* One tool run; FC_EIO with what it printed when it fails. ok_max: the
+ * highest exit status that still means success. */
+static int tool(char *const argv[], unsigned timeout_s, int ok_max)
 {
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
-    int st, rc;
+    char out[400];
+    int rc = fc_run_tool(argv, timeout_s, out, sizeof(out));
 
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, 2, 1);
-    rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc) {
-        fc_error("grow: cannot run %s: %s", argv[0], strerror(rc));
-        return -1;
-    }
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    if (rc >= 0 && rc <= ok_max)
+        return 0;
+    fc_error("grow: %s %s ended with status %d: %s", argv[0], argv[1], rc,
+             out[0] ? out : "(no output)");
+    return FC_EIO;
 }
 
 /* e2fsck -f -p first (resize2fs refuses a filesystem not checked since it
@@ -140,25 +139,39 @@ static int run_tool(char *const argv[])
 static int ext_check(const char *dev)
 {
     char *const fsck[] = {"e2fsck", "-f", "-p", (char *)dev, NULL};
-    int rc = run_tool(fsck);
-
-    if (rc < 0 || rc > 2) {
-        fc_error("grow: e2fsck -f -p %s ended with status %d", dev, rc);
-        return FC_EIO;
-    }
-    return 0;
+    return tool(fsck, EXT_TOOL_SECONDS, 2);
 }
 
 static int ext_resize(const char *dev)
 {
     char *const resize[] = {"resize2fs", (char *)dev, NULL};
-    int rc = run_tool(resize);
+    return tool(resize, EXT_TOOL_SECONDS, 0);
+}
 
-    if (rc != 0) {
-        fc_error("grow: resize2fs %s ended with status %d", dev, rc);
-        return FC_EIO;
-    }
-    return 0;
+/* ntfsresize's own test run, as it asks for before a real one: its
+ * consistency check and the resize planned to the device's (the grown
+ * partition's) size, nothing written. Without --force, so a volume marked
+ * for chkdsk is refused here too. */
+static int ntfs_check(const char *dev)
+{
+    char *const dry[] = {"ntfsresize", "--no-action", "--no-progress-bar", (char *)dev, NULL};
+    return tool(dry, NTFS_TOOL_SECONDS, 0);
+}
+
+/* The real run. --force only because ntfsresize would otherwise ask "Are
+ * you sure?" on a terminal nobody watches: the volume was found clean
+ * (fc_ntfs_unsafe) and passed the test run just before. ntfsresize then
+ * leaves the volume marked for chkdsk "for extra safety"; ntfsfix -d clears
+ * that mark after checking $MFT/$MFTMirr and the backup boot sector (as FOG
+ * does after its resize), so a clone boots straight into Windows, not into
+ * chkdsk, and libntfs-3g tools can still open it. */
+static int ntfs_resize(const char *dev)
+{
+    char *const resize[] = {"ntfsresize", "--force", "--no-progress-bar", (char *)dev, NULL};
+    char *const fix[] = {"ntfsfix", "-d", (char *)dev, NULL};
+    int rc = tool(resize, NTFS_TOOL_SECONDS, 0);
+
+    return rc ? rc : tool(fix, NTFS_TOOL_SECONDS, 0);
 }
 
 /* What mkswap does to a bigger partition, keeping UUID and label: the
@@ -177,8 +190,9 @@ static int swap_grow(const struct fc_target *t, const struct fc_ptgrow *g)
     return fc_pwrite_full(t->fd, page, sizeof(page), g->start) ? FC_EIO : 0;
 }
 
-/* The table entry, then the filesystem; an ext filesystem is checked before
- * the table changes, so a failed check leaves the disk exactly as written. */
+/* The table entry, then the filesystem; an ext or NTFS filesystem is
+ * checked before the table changes, so a failed check leaves the disk
+ * exactly as written. */
 static int grow_fs(struct fc_target *t, uint32_t ss, int fs, const struct fc_ptgrow *g)
 {
     char dev[32];
@@ -190,11 +204,11 @@ static int grow_fs(struct fc_target *t, uint32_t ss, int fs, const struct fc_ptg
     }
     rc = loop_attach(t->fd, g->start, g->new_size, dev, sizeof(dev), &lfd);
     if (!rc)
-        rc = ext_check(dev);
+        rc = fs == FC_FS_NTFS ? ntfs_check(dev) : ext_check(dev);
     if (!rc)
         rc = fc_ptable_apply_grow(t->fd, t->size, ss, g);
     if (!rc)
-        rc = ext_resize(dev);
+        rc = fs == FC_FS_NTFS ? ntfs_resize(dev) : ext_resize(dev);
     if (lfd >= 0) {
         fsync(lfd);
         close(lfd);
@@ -218,6 +232,25 @@ static int verdict_result(int v)
     }
 }
 
+/* A hibernated or dirty volume is not grown: its last writes are in
+ * hiberfil.sys or the journal, and ntfsresize would refuse it or, forced,
+ * throw them away. Reported like the other "not possible" results, with the
+ * fix (an image captured with --force is such a volume). */
+static int ntfs_unsafe(const struct fc_target *t, const struct fc_ptgrow *g, struct fc_fit *f)
+{
+    const char *what = fc_ntfs_unsafe(t->fd, g->start, g->old_size);
+
+    if (!what)
+        return 0;
+    f->result = FC_GROW_NTFS;
+    f->old_size = f->new_size = g->old_size;
+    snprintf(f->detail, sizeof(f->detail),
+             "partition %u: not possible: the NTFS volume is %s; boot Windows, shut it down with "
+             "fast start-up off or run chkdsk /f, and capture again",
+             g->index, what);
+    return 1;
+}
+
 static void grow_step(struct fc_target *t, const struct fc_manifest *m, uint32_t ss,
                       struct fc_fit *f)
 {
@@ -229,10 +262,10 @@ static void grow_step(struct fc_target *t, const struct fc_manifest *m, uint32_t
     f->result = v < 0 ? FC_GROW_FAILED : verdict_result(v);
     if (f->result == FC_GROW_DONE) {
         fs = part_fs(t, m, g.start);
-        if (fs < 0)
-            f->result = FC_GROW_NTFS;
-        else if (fs == FC_FS_NONE)
+        if (fs == FC_FS_NONE)
             f->result = FC_GROW_FS_UNSUPPORTED;
+        else if (fs == FC_FS_NTFS && ntfs_unsafe(t, &g, f))
+            return;
     }
     if (f->result == FC_GROW_DONE && grow_fs(t, ss, fs, &g))
         f->result = FC_GROW_FAILED;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,20 +14,37 @@
 #include "common/image.h"
 #include "common/log.h"
 
-int fc_imgfile_open(struct fc_imgfile *f, const char *out)
+int fc_imgfile_openat(struct fc_imgfile *f, int dir, const char *out, int keep)
 {
     static const uint8_t zero_hdr[FC_HEADER_SIZE];
+    int nofollow = dir == AT_FDCWD ? 0 : O_NOFOLLOW;
 
     f->out = out;
+    f->dir = dir;
+    f->keep = keep;
     f->end = FC_HEADER_SIZE;
     snprintf(f->tmp, sizeof(f->tmp), "%s.partial-%ld", out, (long)getpid());
-    f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    f->fd = openat(dir, f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | nofollow, 0644);
     if (f->fd < 0) {
         fc_error("cannot create %s: %s", f->tmp, strerror(errno));
         f->tmp[0] = '\0';
         return FC_EIO;
     }
     return fc_pwrite_full(f->fd, zero_hdr, sizeof(zero_hdr), 0);
+}
+
+int fc_imgfile_open(struct fc_imgfile *f, const char *out)
+{
+    return fc_imgfile_openat(f, AT_FDCWD, out, 0);
+}
+
+/* renameat2's RENAME_NOREPLACE when the OUT already there must stay: an
+ * image another capture (or the operator) put there since it was armed. */
+static int rename_out(const struct fc_imgfile *f)
+{
+    if (f->keep)
+        return (int)syscall(SYS_renameat2, f->dir, f->tmp, f->dir, f->out, RENAME_NOREPLACE);
+    return renameat(f->dir, f->tmp, f->dir, f->out);
 }
 
 int fc_imgfile_put(struct fc_imgfile *f, const struct fc_chunk *meta, const uint8_t *comp)
@@ -86,8 +104,9 @@ int fc_imgfile_commit(struct fc_imgfile *f, const struct fc_manifest *m,
 {
     int rc = write_tail(f, m, key);
 
-    if (!rc && rename(f->tmp, f->out) < 0) {
-        fc_error("cannot rename %s to %s: %s", f->tmp, f->out, strerror(errno));
+    if (!rc && rename_out(f) < 0) {
+        fc_error("cannot rename %s to %s: %s", f->tmp, f->out,
+                 errno == EEXIST ? "an image of that name is there already" : strerror(errno));
         rc = FC_EIO;
     }
     if (rc) {
@@ -107,6 +126,6 @@ void fc_imgfile_abort(struct fc_imgfile *f)
         close(f->fd);
     f->fd = -1;
     if (f->tmp[0])
-        unlink(f->tmp); /* never leave anything that could pass for an image */
+        unlinkat(f->dir, f->tmp, 0); /* never leave anything that could pass for an image */
     f->tmp[0] = '\0';
 }

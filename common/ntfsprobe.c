@@ -301,12 +301,18 @@ static int hibernated(ntfs_volume *vol)
     return hib;
 }
 
+/* What makes the volume unsafe to take or change as it is, or NULL. */
+static const char *unsafe_what(ntfs_volume *vol)
+{
+    return hibernated(vol) ? "hibernated (hiberfil.sys has a hibernation signature: Windows fast "
+                             "start-up)"
+           : vol->flags & VOLUME_IS_DIRTY ? "marked dirty (not cleanly shut down)"
+                                          : NULL;
+}
+
 static int check_safe(ntfs_volume *vol, int force, struct fc_part *p)
 {
-    const char *what = hibernated(vol) ? "hibernated (hiberfil.sys has a hibernation "
-                                         "signature: Windows fast start-up)"
-                       : vol->flags & VOLUME_IS_DIRTY ? "marked dirty (not cleanly shut down)"
-                                                      : NULL;
+    const char *what = unsafe_what(vol);
 
     if (!what)
         return 0;
@@ -355,25 +361,45 @@ out:
     return rc;
 }
 
+/* The volume on io's byte range, read-only; NULL (errno set) when
+ * libntfs-3g cannot mount it. The ops live in the caller's frame: the
+ * library holds them only between mount and umount, both in that call. */
+static ntfs_volume *mount_part(struct ntfs_device_operations *ops, struct part_io *io)
+{
+    struct ntfs_device *dev = ntfs_device_alloc("fleetcast-partition", 0, ops, io);
+    ntfs_volume *vol;
+    int err;
+
+    if (!dev) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    vol = ntfs_device_mount(dev, NTFS_MNT_RDONLY);
+    if (!vol) {
+        err = errno;
+        ntfs_device_free(dev);
+        errno = err;
+    }
+    return vol;
+}
+
+#define PART_OPS                                                                                   \
+    {                                                                                              \
+        io_open, io_close, io_seek, io_read, io_write, io_pread, io_pwrite, io_sync, io_stat,      \
+            io_ioctl                                                                               \
+    }
+
 int fc_ntfs_probe(int fd, int force, struct fc_part *p, struct fc_ranges *used)
 {
-    /* on the stack, not a file-scope table: the library only holds it
-     * between mount and umount, both in this call */
-    struct ntfs_device_operations ops = {io_open,  io_close,  io_seek, io_read, io_write,
-                                         io_pread, io_pwrite, io_sync, io_stat, io_ioctl};
+    struct ntfs_device_operations ops = PART_OPS;
     struct part_io io = {fd, p->start, p->size, 0};
-    struct ntfs_device *dev = ntfs_device_alloc("fleetcast-partition", 0, &ops, &io);
-    ntfs_volume *vol;
+    ntfs_volume *vol = mount_part(&ops, &io);
     int rc;
 
-    if (!dev)
-        return FC_ENOMEM;
-    vol = ntfs_device_mount(dev, NTFS_MNT_RDONLY);
     if (!vol) {
         snprintf(p->note, sizeof(p->note),
                  "NTFS volume unreadable by libntfs-3g (%s); falling back to non-zero blocks",
                  strerror(errno));
-        ntfs_device_free(dev);
         return 1;
     }
     if ((uint64_t)vol->nr_clusters * vol->cluster_size > p->size) {
@@ -398,4 +424,19 @@ int fc_ntfs_probe(int fd, int force, struct fc_part *p, struct fc_ranges *used)
     }
     ntfs_umount(vol, FALSE);
     return rc;
+}
+
+const char *fc_ntfs_unsafe(int fd, uint64_t start, uint64_t size)
+{
+    struct ntfs_device_operations ops = PART_OPS;
+    struct part_io io = {fd, start, size, 0};
+    ntfs_volume *vol = mount_part(&ops, &io);
+    const char *what;
+
+    if (!vol)
+        return errno == EPERM ? "hibernated (libntfs-3g refuses to open it)"
+                              : "unreadable by libntfs-3g";
+    what = unsafe_what(vol);
+    ntfs_umount(vol, FALSE);
+    return what;
 }

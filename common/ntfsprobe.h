@@ -21,4 +21,9 @@ int fc_ntfs_looks(int fd, const struct fc_part *p);
  * other < 0: out of memory. */
 int fc_ntfs_probe(int fd, int force, struct fc_part *p, struct fc_ranges *used);
 
+/* Before an NTFS volume is changed (grow.c): NULL when the volume on
+ * [start, start + size) of fd is clean, else what is wrong with it
+ * ("hibernated (...)", "marked dirty (...)", "unreadable by libntfs-3g"). */
+const char *fc_ntfs_unsafe(int fd, uint64_t start, uint64_t size);
+
 #endif

@@ -13,14 +13,15 @@
 #   /lib/firmware                 the firmware files those modules name (modinfo -F firmware)
 #                                 that this host has (Debian main: firmware-linux-free), and
 #                                 the --firmware DIR tree (a site's own, non-free firmware)
-#   /sbin/e2fsck, /sbin/resize2fs with their libraries: the --grow step (common/grow.c)
+#   /sbin/e2fsck, /sbin/resize2fs, /sbin/ntfsresize, /sbin/ntfsfix with their libraries:
+#                                 the --grow step (common/grow.c: ext2/3/4 and NTFS)
 #   /etc/fleetcast/trusted.pub    the --key public key, if given
 # and copies the kernel next to it as OUTDIR/vmlinuz. Compressed with zstd when the kernel's
 # config says it can unpack it (CONFIG_RD_ZSTD), else gzip. Lists the contents at the end.
 #
 # usage: mkinitramfs.sh --out DIR --recv PATH [--kernel VMLINUZ] [--key PUB] [--firmware DIR]
 # Needs: busybox (static), cpio, kmod (depmod, modprobe -S, modinfo), ldd, e2fsprogs,
-# zstd or gzip.
+# ntfs-3g, zstd or gzip.
 set -euo pipefail
 export LC_ALL=C
 
@@ -83,8 +84,9 @@ pick_kernel() {
 
 check_tools() {
     local t
-    for t in cpio depmod modprobe modinfo ldd busybox e2fsck resize2fs; do
-        command -v "$t" >/dev/null || die "missing $t (packages: cpio kmod busybox-static e2fsprogs)"
+    for t in cpio depmod modprobe modinfo ldd busybox e2fsck resize2fs ntfsresize ntfsfix; do
+        command -v "$t" >/dev/null ||
+            die "missing $t (packages: cpio kmod busybox-static e2fsprogs ntfs-3g)"
     done
     BUSYBOX=$(command -v busybox)
     # A dynamic busybox would need its libraries too; Debian's busybox-static is static.
@@ -181,6 +183,8 @@ add_fleetcast() {
     copy_with_libs "$RECV" /bin/fleetcast-recv
     copy_with_libs "$(command -v e2fsck)" /sbin/e2fsck
     copy_with_libs "$(command -v resize2fs)" /sbin/resize2fs
+    copy_with_libs "$(command -v ntfsresize)" /sbin/ntfsresize
+    copy_with_libs "$(command -v ntfsfix)" /sbin/ntfsfix
     install -m 0755 "$HERE/init" "$ROOT/init"
     install -D -m 0755 "$HERE/udhcpc.script" "$ROOT/etc/udhcpc.script"
     if [[ -n $KEY ]]; then install -D -m 0644 "$KEY" "$ROOT/etc/fleetcast/trusted.pub"; fi

@@ -9,7 +9,9 @@
  * hold up the loop and the multicast sessions on it. Which capture a
  * connection belongs to comes from the peer's MAC in the kernel's ARP table,
  * never from the connection's own claims; a HELLO's token, when not zero,
- * must match as well. The image is written under OUT.partial-PID (imgfile.c),
+ * must match as well. OUT lies in the capture directory (capdir.c: no path
+ * out of it, no symbolic link, an existing image kept unless overwrite).
+ * The image is written under OUT.partial-PID (imgfile.c),
  * signed with the capture key, fsynced and renamed only once complete; a
  * failed or cut upload removes it, and the machine may start again from the
  * beginning. The loop hears of an upload's end through an async handle and
@@ -50,7 +52,8 @@ static const char *const state_names[] = {"armed", "uploading", "done", "failed"
 
 struct capture {
     char mac[FC_MAC_TEXT];
-    char out[1024];
+    char out[1024]; /* relative to the capture directory */
+    int overwrite;  /* may replace an image of that name */
     int level;
     uint8_t token[FC_CAP_TOKEN_LEN];
     enum cap_state state;
@@ -73,6 +76,8 @@ struct fc_captures {
     unsigned threads;     /* upload threads running */
     int fds[UPLOADS_MAX]; /* their sockets (-1: a free slot), shut at close */
     int stopping;
+    int dir;             /* the capture directory, open */
+    char dir_path[1024]; /* and its path, for logs and the API */
     uv_async_t async;
     struct fc_keypair key;
     struct fc_daemon *d;
@@ -86,6 +91,7 @@ struct upload {
     uint8_t first[FC_HDR_LEN];
     unsigned slot; /* in cs->fds */
     struct capture *cap;
+    int pdir; /* the directory OUT is in, or -1 */
     struct fc_imgfile f;
     struct fc_cap_hello hello;
     struct fc_chunk *got; /* what every chunk taken was checked to be */
@@ -107,15 +113,17 @@ static struct capture *find(struct fc_captures *cs, const char *mac)
     return NULL;
 }
 
-static json_t *capture_json(const struct capture *c)
+static json_t *capture_json(const struct fc_captures *cs, const struct capture *c)
 {
     double secs = c->state == CAP_UPLOADING ? fc_now() - c->started : c->seconds;
+    char path[2100];
 
-    return json_pack("{s:s, s:s, s:i, s:s, s:I, s:I, s:i, s:f, s:s, s:s}", "mac", c->mac, "out",
-                     c->out, "level", c->level, "state", state_names[c->state], "bytes",
-                     (json_int_t)c->bytes, "raw_bytes", (json_int_t)c->raw, "chunks",
-                     (int)c->chunks, "rate", secs > 0 ? (double)c->bytes / secs : 0.0, "peer",
-                     c->peer, "error", c->error);
+    snprintf(path, sizeof(path), "%s/%s", cs->dir_path, c->out);
+    return json_pack("{s:s, s:s, s:s, s:b, s:i, s:s, s:I, s:I, s:i, s:f, s:s, s:s}", "mac", c->mac,
+                     "out", c->out, "path", path, "overwrite", c->overwrite, "level", c->level,
+                     "state", state_names[c->state], "bytes", (json_int_t)c->bytes, "raw_bytes",
+                     (json_int_t)c->raw, "chunks", (int)c->chunks, "rate",
+                     secs > 0 ? (double)c->bytes / secs : 0.0, "peer", c->peer, "error", c->error);
 }
 
 json_t *fc_captures_json(struct fc_captures *cs)
@@ -127,45 +135,59 @@ json_t *fc_captures_json(struct fc_captures *cs)
         return a;
     pthread_mutex_lock(&cs->mu);
     for (i = 0; i < cs->n; i++)
-        json_array_append_new(a, capture_json(&cs->v[i]));
+        json_array_append_new(a, capture_json(cs, &cs->v[i]));
     pthread_mutex_unlock(&cs->mu);
     return a;
 }
 
-static int arm_request(const json_t *body, const char **mac, const char **out, int *level,
-                       char *why, size_t cap)
-{
-    json_t *lv = json_object_get(body, "level");
+/* The request's fields; out made relative to the capture directory and
+ * checked there (capdir.c). */
+struct arm_req {
+    const char *mac;
+    char out[1024];
+    int level, overwrite;
+};
 
-    *mac = json_string_value(json_object_get(body, "mac"));
-    *out = json_string_value(json_object_get(body, "out"));
-    *level = lv ? (int)json_integer_value(lv) : 3;
-    if (!*mac || !*out || !**out)
-        return snprintf(why, cap, "mac and out (the image's path on the server) are needed"),
+static int arm_request(struct fc_captures *cs, const json_t *body, struct arm_req *r, char *why,
+                       size_t cap)
+{
+    json_t *lv = json_object_get(body, "level"), *ow = json_object_get(body, "overwrite");
+    const char *out = json_string_value(json_object_get(body, "out"));
+
+    r->mac = json_string_value(json_object_get(body, "mac"));
+    r->level = lv ? (int)json_integer_value(lv) : 3;
+    r->overwrite = ow && json_is_true(ow);
+    if (!r->mac || !out || !*out)
+        return snprintf(why, cap,
+                        "mac and out (the image's name in the capture directory) are "
+                        "needed"),
                FC_EINVAL;
-    if (*out[0] != '/' || strlen(*out) >= sizeof(((struct capture *)0)->out))
-        return snprintf(why, cap, "out must be an absolute path on the server"), FC_EINVAL;
-    if ((lv && !json_is_integer(lv)) || *level < 1 || *level > 22)
+    if ((lv && !json_is_integer(lv)) || r->level < 1 || r->level > 22)
         return snprintf(why, cap, "level must be an integer from 1 to 22"), FC_EINVAL;
-    return 0;
+    if (ow && !json_is_boolean(ow))
+        return snprintf(why, cap, "overwrite must be true or false"), FC_EINVAL;
+    if (fc_capdir_name(cs->dir_path, out, r->out, sizeof(r->out), why, cap))
+        return FC_EINVAL;
+    return fc_capdir_check(cs->dir, r->out, r->overwrite, why, cap);
 }
 
 /* Arms (or re-arms, after an end) the capture of one machine. */
 int fc_captures_arm(struct fc_daemon *d, const json_t *body, json_t **res, char *why, size_t cap)
 {
     struct fc_captures *cs = d->captures;
-    const char *mac, *out;
+    struct arm_req r;
     char colons[FC_MAC_TEXT];
     struct capture *c;
-    int level, rc;
+    int rc;
 
     if (!cs)
         return snprintf(why, cap, "captures need fleetcastd --daemon"), FC_ESTATE;
-    rc = arm_request(body, &mac, &out, &level, why, cap);
+    rc = arm_request(cs, body, &r, why, cap);
     if (rc)
         return rc;
-    if (fc_mac_normalize(mac, ':', colons))
-        return snprintf(why, cap, "bad MAC address '%s' (want 52:54:00:ab:cd:ef)", mac), FC_EINVAL;
+    if (fc_mac_normalize(r.mac, ':', colons))
+        return snprintf(why, cap, "bad MAC address '%s' (want 52:54:00:ab:cd:ef)", r.mac),
+               FC_EINVAL;
     pthread_mutex_lock(&cs->mu);
     c = find(cs, colons);
     if (c && c->state == CAP_UPLOADING)
@@ -176,18 +198,20 @@ int fc_captures_arm(struct fc_daemon *d, const json_t *body, json_t **res, char 
         c = c ? c : &cs->v[cs->n++];
         memset(c, 0, sizeof(*c));
         snprintf(c->mac, sizeof(c->mac), "%s", colons);
-        snprintf(c->out, sizeof(c->out), "%s", out);
-        c->level = level;
+        snprintf(c->out, sizeof(c->out), "%s", r.out);
+        c->overwrite = r.overwrite;
+        c->level = r.level;
         c->fd = -1;
         randombytes_buf(c->token, sizeof(c->token));
-        *res = capture_json(c);
+        *res = capture_json(cs, c);
     }
     pthread_mutex_unlock(&cs->mu);
     if (rc)
         return rc;
     rc = fc_pxecfg_set(d, colons, FC_BOOT_CAPTURE, NULL, "capture armed", why, cap);
     if (!rc)
-        fc_info("machine %s: capture armed into %s (level %d)", colons, out, level);
+        fc_info("machine %s: capture armed into %s/%s (level %d%s)", colons, cs->dir_path, r.out,
+                r.level, r.overwrite ? ", may overwrite" : "");
     return rc;
 }
 
@@ -214,7 +238,7 @@ int fc_captures_cancel(struct fc_daemon *d, const json_t *body, json_t **res, ch
             shutdown(c->fd, SHUT_RDWR);
         c->state = CAP_CANCELLED;
         snprintf(c->error, sizeof(c->error), "cancelled by the operator");
-        *res = capture_json(c);
+        *res = capture_json(cs, c);
     }
     pthread_mutex_unlock(&cs->mu);
     if (rc)
@@ -273,19 +297,28 @@ static int read_msg(struct upload *u, uint8_t *buf, uint8_t want)
     return fc_fd_recv_full(u->fd, buf + FC_HDR_LEN, len - FC_HDR_LEN);
 }
 
+/* The partial file is removed before the line saying so is logged. A
+ * capture the operator cancelled keeps that state and says it stopped. */
 static void fail(struct upload *u, const char *fmt, const char *detail)
 {
     struct fc_captures *cs = u->cs;
+    int partial = u->f.tmp[0] != 0, cancelled = 0;
+    char error[sizeof(u->cap->error)] = "";
 
+    fc_imgfile_abort(&u->f);
     pthread_mutex_lock(&cs->mu);
     if (u->cap && u->cap->state == CAP_UPLOADING) {
         u->cap->state = CAP_FAILED;
         snprintf(u->cap->error, sizeof(u->cap->error), fmt, detail);
     }
+    if (u->cap) {
+        cancelled = u->cap->state == CAP_CANCELLED;
+        memcpy(error, u->cap->error, sizeof(error));
+    }
     pthread_mutex_unlock(&cs->mu);
-    fc_warn("machine %s (%s): capture failed: %s%s", u->cap ? u->cap->mac : "?",
-            inet_ntoa(u->peer.sin_addr), u->cap ? u->cap->error : "",
-            u->f.tmp[0] ? "; its partial image is removed" : "");
+    fc_warn("machine %s (%s): capture %s: %s%s", u->cap ? u->cap->mac : "?",
+            inet_ntoa(u->peer.sin_addr), cancelled ? "upload stopped" : "failed", error,
+            partial ? "; its partial image is removed" : "");
 }
 
 /* The capture armed for the peer's MAC, marked uploading; NULL (logged)
@@ -386,6 +419,16 @@ static int manifest_matches(const struct upload *u, const struct fc_manifest *m)
     return 1;
 }
 
+static int still_uploading(struct upload *u)
+{
+    int yes;
+
+    pthread_mutex_lock(&u->cs->mu);
+    yes = u->cap->state == CAP_UPLOADING;
+    pthread_mutex_unlock(&u->cs->mu);
+    return yes;
+}
+
 static int take_finish(struct upload *u, const uint8_t *msg, uint64_t *size)
 {
     struct fc_cap_finish fin;
@@ -406,10 +449,28 @@ static int take_finish(struct upload *u, const uint8_t *msg, uint64_t *size)
     if (rc)
         return rc;
     rc = manifest_matches(u, &m) ? 0 : FC_EPROTO;
+    if (!rc && !still_uploading(u))
+        rc = FC_ESTATE; /* cancelled while the manifest came: no image */
     if (!rc)
         rc = fc_imgfile_commit(&u->f, &m, &u->cs->key, size);
     fc_manifest_free(&m);
     return rc;
+}
+
+/* The partial image in the capture's directory, resolved again now (the
+ * tree may have changed since it was armed): no symbolic link, nothing out
+ * of the capture directory; an image there since is kept unless overwrite. */
+static int open_out(struct upload *u)
+{
+    char why[256];
+    const char *name;
+
+    u->pdir = fc_capdir_parent(u->cs->dir, u->cap->out, &name, why, sizeof(why));
+    if (u->pdir < 0) {
+        fc_error("machine %s: %s", u->cap->mac, why);
+        return FC_EIO;
+    }
+    return fc_imgfile_openat(&u->f, u->pdir, name, !u->cap->overwrite);
 }
 
 /* HELLO's rest, then chunks until FINISH. */
@@ -432,10 +493,11 @@ static int serve(struct upload *u, char *mac, uint64_t *size)
     u->dctx = ZSTD_createDCtx();
     if (!u->comp || !u->raw || !u->dctx)
         return reply(u, FC_REASON_INTERNAL), FC_ENOMEM;
-    rc = fc_imgfile_open(&u->f, u->cap->out);
+    rc = open_out(u);
     if (rc)
         return reply(u, FC_REASON_INTERNAL), rc;
-    fc_info("machine %s (%s): capture upload started into %s", mac, u->cap->peer, u->f.tmp);
+    fc_info("machine %s (%s): capture upload started into %s/%s (written as %s until complete)",
+            mac, u->cap->peer, u->cs->dir_path, u->cap->out, u->f.tmp);
     reply(u, FC_REASON_OK);
     for (;;) {
         rc = fc_fd_recv_full(u->fd, msg, FC_HDR_LEN);
@@ -453,6 +515,8 @@ static int serve(struct upload *u, char *mac, uint64_t *size)
 static void upload_free(struct upload *u)
 {
     fc_imgfile_abort(&u->f); /* nothing once committed */
+    if (u->pdir >= 0)
+        close(u->pdir);
     close(u->fd);
     free(u->got);
     free(u->comp);
@@ -471,9 +535,9 @@ static void finish(struct upload *u, int rc, uint64_t size)
         u->cap->seconds = fc_now() - u->cap->started;
         pthread_mutex_unlock(&cs->mu);
         reply(u, FC_REASON_OK);
-        fc_info("machine %s (%s): capture complete: %s, %u chunks, %llu bytes, signed, %.1f s",
-                u->cap->mac, u->cap->peer, u->cap->out, u->n_got, (unsigned long long)size,
-                u->cap->seconds);
+        fc_info("machine %s (%s): capture complete: %s/%s, %u chunks, %llu bytes, signed, %.1f s",
+                u->cap->mac, u->cap->peer, cs->dir_path, u->cap->out, u->n_got,
+                (unsigned long long)size, u->cap->seconds);
     } else if (u->cap) {
         if (rc != FC_EIO && rc != FC_ETRUNC)
             reply(u, rc == FC_EPROTO || rc == FC_EHASH ? FC_REASON_VERIFY : FC_REASON_INTERNAL);
@@ -539,6 +603,7 @@ int fc_captures_adopt(struct fc_daemon *d, int fd, const struct sockaddr_in *pee
     u->cs = cs;
     u->fd = fd;
     u->f.fd = -1;
+    u->pdir = -1;
     u->peer = *peer;
     memcpy(u->first, first, FC_HDR_LEN);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -598,6 +663,13 @@ int fc_captures_open(struct fc_daemon *d)
         free(cs);
         return rc;
     }
+    snprintf(cs->dir_path, sizeof(cs->dir_path), "%s", d->cfg.capture_dir);
+    cs->dir = fc_capdir_open(d->cfg.capture_dir);
+    if (cs->dir < 0) {
+        sodium_memzero(&cs->key, sizeof(cs->key));
+        free(cs);
+        return FC_EIO;
+    }
     pthread_mutex_init(&cs->mu, NULL);
     pthread_cond_init(&cs->cv, NULL);
     memset(cs->fds, -1, sizeof(cs->fds));
@@ -615,6 +687,7 @@ static void on_async_closed(uv_handle_t *h)
 
     pthread_mutex_destroy(&cs->mu);
     pthread_cond_destroy(&cs->cv);
+    close(cs->dir);
     sodium_memzero(&cs->key, sizeof(cs->key));
     free(cs);
 }

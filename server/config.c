@@ -221,9 +221,9 @@ static int is_session_text(const char *name)
 static int is_daemon_setting(const char *name)
 {
     static const char *const names[] = {
-        "http",      "http-host",   "http-stream-seconds", "tftp-root",  "trusted-key",
-        "state-dir", "capture-key", "ctrl-port",           "notify-url", "notify-mail",
-        "sendmail",  "watch-iface", "keep-history",        NULL};
+        "http",      "http-host",   "http-stream-seconds", "tftp-root",   "trusted-key",
+        "state-dir", "capture-key", "ctrl-port",           "notify-url",  "notify-mail",
+        "sendmail",  "watch-iface", "keep-history",        "capture-dir", NULL};
 
     return in_list(names, name);
 }
@@ -378,11 +378,13 @@ static int daemon_option(struct fc_daemon_config *dc, const char *name, const ch
         }
         return 1;
     }
-    if (!strcmp(name, "state-dir")) {
-        if (!v || !*v || strlen(v) >= sizeof(dc->state_dir))
-            *rc = (fc_error("bad --state-dir"), -1);
+    if (!strcmp(name, "state-dir") || !strcmp(name, "capture-dir")) {
+        char *dir = !strcmp(name, "state-dir") ? dc->state_dir : dc->capture_dir;
+
+        if (!v || !*v || strlen(v) >= sizeof(dc->state_dir) - 8)
+            *rc = (fc_error("bad --%s", name), -1);
         else {
-            snprintf(dc->state_dir, sizeof(dc->state_dir), "%s", v);
+            snprintf(dir, sizeof(dc->state_dir), "%s", v);
             *rc = 0;
         }
         return 1;
@@ -603,6 +605,8 @@ int fc_config_parse(struct fc_daemon_config *dc, struct fc_session_config *c, in
         return FC_EINVAL;
     if (!dc->state_dir[0])
         default_state_dir(dc);
+    if (!dc->capture_dir[0])
+        snprintf(dc->capture_dir, sizeof(dc->capture_dir), "%.1000s/images", dc->state_dir);
     if (dc->daemon && !dc->http)
         dc->http = FC_HTTP_DEFAULT;
     *has_session = c->image_path || c->data_port || c->iface;
@@ -713,6 +717,7 @@ static void restart_changes(const struct fc_daemon_config *a, const struct fc_da
         hosts = strcmp(ha->hosts[i], hb->hosts[i]) != 0;
     text_change(buf, cap, "http", a->http, b->http);
     text_change(buf, cap, "state-dir", a->state_dir, b->state_dir);
+    text_change(buf, cap, "capture-dir", a->capture_dir, b->capture_dir);
     number_change(buf, cap, "ctrl-port", a->ctrl_port, b->ctrl_port);
     number_change(buf, cap, "http-read-open", ha->read_open, hb->read_open);
     number_change(buf, cap, "http-stream-seconds", ha->stream_seconds, hb->stream_seconds);

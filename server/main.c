@@ -65,6 +65,8 @@ static void usage(FILE *out)
             "  --trusted-key PUB   serve only images signed by this key (docs/security.md)\n"
             "  --capture-key SECRET  sign uploaded captures with this key (default:\n"
             "                      STATE_DIR/capture.key, made on first use)\n"
+            "  --capture-dir DIR   captures are written only under DIR: a capture's out is a\n"
+            "                      name or a relative path in it (default STATE_DIR/images)\n"
             "  --tftp-root DIR     a machine done and verified gets DIR/pxelinux.cfg/01-<mac>:\n"
             "                      it boots its local disk next time (docs/pxe.md)\n"
             "  --notify-url URL    POST each ended session's JSON there (a webhook)\n"

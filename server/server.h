@@ -290,6 +290,9 @@ struct fc_daemon_config {
      * --state-dir, else $STATE_DIRECTORY (systemd's StateDirectory=), else
      * $FLEETCAST_HOME, else ~/.fleetcast (fc_config_parse fills it). */
     char state_dir[1024];
+    /* --capture-dir: captures are written only under it (capture.c), else
+     * STATE_DIR/images (fc_config_parse fills it) */
+    char capture_dir[1024];
     /* --watch-iface: where the passive PXE watcher listens (pxewatch.h); none: off */
     char watch_ifaces[FC_WATCH_IFACES_MAX][FC_PXE_IFNAME_MAX];
     unsigned n_watch_ifaces;
@@ -733,6 +736,18 @@ int fc_captures_arm(struct fc_daemon *d, const json_t *body, json_t **res, char 
 int fc_captures_cancel(struct fc_daemon *d, const json_t *body, json_t **res, char *why,
                        size_t cap);
 json_t *fc_captures_json(struct fc_captures *cs);
+
+/* capdir.c: a capture's out confined to --capture-dir. open: the directory
+ * (made if missing), or -1 (logged). name: out as a path relative to dir
+ * (a name, a relative path, or an absolute one inside dir; no "..", "."
+ * or empty parts) into rel. parent: out's directory opened beneath dir
+ * with no symbolic link on the way (O_PATH fd, or -1), *name its last part.
+ * check: parent resolves and out is not there already (unless overwrite,
+ * and then only a file). Errors are FC_EINVAL with why said. */
+int fc_capdir_open(const char *path);
+int fc_capdir_name(const char *dir, const char *out, char *rel, size_t cap, char *why, size_t wcap);
+int fc_capdir_parent(int dir, const char *rel, const char **name, char *why, size_t wcap);
+int fc_capdir_check(int dir, const char *rel, int overwrite, char *why, size_t wcap);
 int fc_captures_adopt(struct fc_daemon *d, int fd, const struct sockaddr_in *peer,
                       const uint8_t first[FC_HDR_LEN]);
 

@@ -40,10 +40,10 @@ log "pxe build took $((SECONDS - t0)) s"
 
 lab_create 0 || die "lab_create"
 pxe_services "$TFTP" # dnsmasq (DHCP only) and in.tftpd in srv (pxe-lib.sh)
-con_daemon --tftp-root "$TFTP"
+con_daemon --tftp-root "$TFTP" --capture-dir "$T" # captures are written only there
 echo "server = $CON_URL" >"$FLEETCAST_HOME/cli.conf"
 
-run fc_srv capture create --mac "${MAC[cap1]}" --out "$OUT"
+run fc_srv capture create --mac "${MAC[cap1]}" --out "$(basename "$OUT")"
 assert_eq 0 "$RC" "capture create"
 BOOTFILE=$TFTP/pxelinux.cfg/01-${MAC[cap1]//:/-}
 check "its boot file starts the initramfs in capture mode" grep -q 'fleetcast.mode=capture' "$BOOTFILE"

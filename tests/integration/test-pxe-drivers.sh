@@ -14,6 +14,8 @@
 #           its ext4 clean (e2fsck -fn) and as big, every file equal (debugfs rdump), the rest
 #           of the written region identical to a fresh restore
 #   server  logs each machine's grow result, its stats show it beside the verdict
+#   tools   the --grow tools (e2fsck, resize2fs, ntfsresize, ntfsfix) are in the initramfs and
+#           run from its unpacked root with chroot (their libraries came with them)
 # The console timeline (power-on to initramfs, to network, to DONE) is logged for docs/pxe.md.
 # Time on the shared 2-core machine (TCG, other VMs running): 7.5 min (449 s): the initramfs
 # build 3.5 min (zstd -19 of 57 MiB), the two VMs 3.3 min.
@@ -120,6 +122,16 @@ for m in r8152 ax88179_178a cdc_ether usbnet xhci_pci nvme ahci vmd mmc_block sd
 done
 assert_match '/lib/firmware/acme/nic.bin' "$out" "--firmware DIR: the site's firmware is in"
 assert_match '/sbin/resize2fs' "$out" "resize2fs is in (the --grow step)"
+for t in ntfsresize ntfsfix; do assert_match "/sbin/$t" "$out" "$t is in (NTFS --grow)"; done
+# The grow tools run from the initramfs' own root: every library they need came with them.
+mkdir -p "$T/initrd"
+{ zstd -dcq "$TFTP/initramfs.img" 2>/dev/null || gzip -dc "$TFTP/initramfs.img"; } |
+	(cd "$T/initrd" && cpio -id --quiet 2>/dev/null)
+for t in "e2fsck -V" "ntfsresize --version" "ntfsfix --version"; do
+	# shellcheck disable=SC2086 # the tool and its flag
+	check_out "initramfs: /sbin/$t runs in its root (libraries in)" chroot "$T/initrd" /sbin/$t
+done
+rm -rf "$T/initrd"
 modules=$(sed -n 's/^initramfs: \([0-9]*\) kernel modules.*/\1/p' "$T/out")
 check "more than 200 kernel modules ($modules)" test "${modules:-0}" -gt 200
 
