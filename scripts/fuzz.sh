@@ -33,26 +33,27 @@ leaks_for() {
 }
 scratch=$(mktemp -d /tmp/fleetcast-fuzz.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
-status=0
-for t in "${targets[@]}"; do
-  exe=$builddir/tests/fuzz/fuzz-$t
+
+# fuzz_one TARGET: its regression cases, then SECONDS of fuzzing; writes its
+# report to $scratch/TARGET.report, fails if either found a problem.
+fuzz_one() {
+  local t=$1 exe=$builddir/tests/fuzz/fuzz-$1 result=ok execs rc=0 regressions
   export ASAN_OPTIONS="detect_leaks=$(leaks_for "$t"):abort_on_error=1"
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  exec >"$scratch/$t.report" 2>&1
   regressions=(tests/fuzz/regressions/"$t"/*)
   if [ -e "${regressions[0]}" ] && ! "$exe" "${regressions[@]}" >"$scratch/$t-regress.log" 2>&1; then
     echo "fuzz-$t: a regression case fails again:"
     tail -30 "$scratch/$t-regress.log"
-    status=1
+    rc=1
   fi
   mkdir -p "$scratch/$t"
   cp tests/fuzz/corpus/"$t"/* "$scratch/$t/"
-  if (cd "$scratch" && "$OLDPWD/$exe" "$scratch/$t" -max_total_time="$secs" \
+  if ! (cd "$scratch" && "$OLDPWD/$exe" "$scratch/$t" -max_total_time="$secs" \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$scratch/$t-" \
     >"$scratch/$t.log" 2>&1); then
-    result=ok
-  else
     result=CRASH
-    status=1
+    rc=1
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/$t.log")
   printf 'fuzz-%-10s %9s executions, corpus %4s inputs: %s\n' "$t" "${execs:-?}" \
@@ -64,5 +65,22 @@ for t in "${targets[@]}"; do
       "build-fuzz/crashes/$t/" 2>/dev/null || true
     echo "fuzz-$t: inputs kept in build-fuzz/crashes/$t/"
   fi
+  return $rc
+}
+
+# Each harness is one process on one core: FUZZ_JOBS (default 2, the CI
+# machine's cores) of them run at once, each still for SECONDS, so the whole
+# run takes about 11 x SECONDS / FUZZ_JOBS. Reports are printed in order.
+njobs=${FUZZ_JOBS:-2}
+declare -A pid_of=()
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$njobs" ]; do wait -n || true; done
+  fuzz_one "$t" &
+  pid_of[$t]=$!
+done
+status=0
+for t in "${targets[@]}"; do
+  wait "${pid_of[$t]}" || status=1
+  cat "$scratch/$t.report"
 done
 exit $status

@@ -110,6 +110,7 @@ wait_api() {
 # playwright-core (installed once into a cache; NODE_PATH set to it) to drive
 # the browser. A missing tool fails in CI (never a silent skip), else skips.
 con_playwright() {
+	local lock
 	CHROMIUM=${FC_CHROMIUM:-/usr/bin/chromium}
 	for tool in node npm "$CHROMIUM"; do
 		command -v "$tool" >/dev/null || {
@@ -122,9 +123,14 @@ con_playwright() {
 
 	# playwright-core, once, into the cache (the npm registry must be reachable).
 	NODE_CACHE=${FC_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fleetcast-node}
+	mkdir -p "$NODE_CACHE" || die "cannot make $NODE_CACHE"
+	# Three tests call this and meson runs them side by side: the lock lets
+	# one install while the others wait for it, instead of two npm runs
+	# writing the same node_modules.
+	exec {lock}>"$NODE_CACHE/.install.lock" && flock -w 300 "$lock" ||
+		die "cannot lock $NODE_CACHE/.install.lock"
 	if [[ ! -f $NODE_CACHE/node_modules/playwright-core/package.json ]]; then
 		log "installing playwright-core into $NODE_CACHE"
-		mkdir -p "$NODE_CACHE" || die "cannot make $NODE_CACHE"
 		# Newer playwright-core needs Node 20; Debian 12's own nodejs is 18.
 		PW=playwright-core@1
 		(($(node -p 'process.versions.node.split(".")[0]') < 20)) && PW=playwright-core@1.49.1
@@ -132,6 +138,7 @@ con_playwright() {
 			--prefix "$NODE_CACHE" "$PW" >"$T/npm.log" 2>&1 ||
 			die "npm install playwright-core failed: $(tail -c 600 "$T/npm.log")"
 	fi
+	exec {lock}>&-
 	export NODE_PATH=$NODE_CACHE/node_modules
 	log "playwright-core $(jget "$NODE_PATH/playwright-core/package.json" 'd["version"]'), $("$CHROMIUM" --version 2>/dev/null | head -1)"
 }
