@@ -7,6 +7,7 @@
 # per harness: executions, corpus size at the end, result.
 #   scripts/fuzz.sh [SECONDS]    fuzz (CI: scripts/test.sh)
 #   scripts/fuzz.sh --seeds      regenerate tests/fuzz/corpus/ from the harnesses' encoders
+#   scripts/fuzz.sh --build      only build them (scripts/test.sh, while the tests run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
@@ -16,6 +17,7 @@ if [ ! -f "$builddir/build.ninja" ]; then
   CC=clang meson setup "$builddir" -Dfuzz=true -Dtests=false --werror >/dev/null
 fi
 meson compile -C "$builddir" fuzz >/dev/null
+[ "$secs" = "--build" ] && exit 0
 
 if [ "$secs" = "--seeds" ]; then
   for t in "${targets[@]}"; do
