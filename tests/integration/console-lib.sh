@@ -127,8 +127,8 @@ con_playwright() {
 	# Three tests call this and meson runs them side by side: the lock lets
 	# one install while the others wait for it, instead of two npm runs
 	# writing the same node_modules.
-	exec {lock}>"$NODE_CACHE/.install.lock" && flock -w 300 "$lock" ||
-		die "cannot lock $NODE_CACHE/.install.lock"
+	exec {lock}>"$NODE_CACHE/.install.lock" || die "cannot open $NODE_CACHE/.install.lock"
+	flock -w 300 "$lock" || die "playwright-core's install by another test took over 300 s"
 	if [[ ! -f $NODE_CACHE/node_modules/playwright-core/package.json ]]; then
 		log "installing playwright-core into $NODE_CACHE"
 		# Newer playwright-core needs Node 20; Debian 12's own nodejs is 18.
