@@ -857,7 +857,7 @@ START_TEST(control_inconsistencies)
     REJECT_POKED(K_DONE, pkt[18] = 0x20);        /* a grow result, no grow */
     REJECT_POKED(K_DONE, pkt[18] = FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED); /* set and skipped */
     REJECT_POKED(K_DONE, pkt[19] = FC_REASON_MAX + 1);
-    REJECT_POKED(K_DONE, pkt[60] = 1); /* an identity text longer than the packet */
+    REJECT_POKED(K_DONE, pkt[60] = 1);            /* an identity text longer than the packet */
     REJECT_POKED(K_ABORT, fc_put32(pkt + 14, 0)); /* v2: no whole-session ABORT */
     REJECT_POKED(K_ABORT, pkt[18] = 0);           /* an abort with no reason */
     REJECT_POKED(K_ABORT, pkt[18] = FC_REASON_MAX + 1);
@@ -981,8 +981,8 @@ START_TEST(v2_field_offsets)
     check_tag_at(K_NAK, 23 + 9 + 2 + 9);
     check_tag_at(K_PROG, 200);
     ck_assert_uint_eq(pkt[199], 0x80); /* the window's last byte, just before */
-    check_tag_at(K_DONE, 61); /* after the identity text's length, 0 here */
-    ck_assert_uint_eq(pkt[59], 0xc3); /* the check value's last byte */
+    check_tag_at(K_DONE, 61);          /* after the identity text's length, 0 here */
+    ck_assert_uint_eq(pkt[59], 0xc3);  /* the check value's last byte */
     check_tag_at(K_ABORT, 20 + 19);
     ck_assert_mem_eq(pkt + 20, "stopped by operator", 19);
 }
