@@ -596,7 +596,7 @@ int fc_identity_windows(const char *path, const struct fc_manifest *m, const cha
             continue;
         rc = fc_identity_ntfs(path, p->start, p->size, bad_rc ? NULL : name, w, sizeof(w));
         if (rc == 1 && bad_rc)
-            rc = bad_rc, snprintf(w, sizeof(w), "a Windows system volume: %s", bad);
+            rc = bad_rc, snprintf(w, sizeof(w), "%s", bad);
         if (rc < 0)
             return fc_why(why, cap, rc, "partition %u: %s", p->index, w);
         if (rc == 1 && !named++)
