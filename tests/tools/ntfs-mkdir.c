@@ -28,11 +28,10 @@ static int mkdirs(ntfs_volume *vol, const char *path)
     for (name = strtok_r(copy, "/", &save); dir && name; name = strtok_r(NULL, "/", &save)) {
         ntfschar *u = NULL;
         int n = ntfs_mbstoucs(name, &u);
-        u64 mref = ntfs_inode_lookup_by_mbsname(dir, name);
 
-        next = mref != (u64)-1 ? ntfs_inode_open(vol, MREF(mref))
-               : n > 0         ? ntfs_create(dir, const_cpu_to_le32(0), u, (u8)n, S_IFDIR)
-                               : NULL;
+        next = ntfs_pathname_to_inode(vol, dir, name);
+        if (!next && errno == ENOENT && n > 0)
+            next = ntfs_create(dir, const_cpu_to_le32(0), u, (u8)n, S_IFDIR);
         free(u);
         ntfs_inode_close(dir);
         dir = next;
