@@ -519,10 +519,13 @@ static int set_answer(struct vol *v, const char *name)
         rc = FC_EIO;
     if (rc >= 0)
         rc = write_answer(v, file, name);
-    if (file)
-        ntfs_inode_close(file);
-    if (panther)
-        ntfs_inode_close(panther);
+    /* each closed through its open directory, as ntfs-3g's own driver does:
+     * a plain close would open the directory again to update the file's
+     * entry in it, and fail (EBUSY) while it is open here */
+    if (file && ntfs_inode_close_in_dir(file, panther) && rc >= 0)
+        rc = fc_why(v->why, v->cap, FC_EIO, "cannot close unattend.xml: %s", strerror(errno));
+    if (panther && ntfs_inode_close_in_dir(panther, windows) && rc >= 0)
+        rc = fc_why(v->why, v->cap, FC_EIO, "cannot close \\Windows\\Panther: %s", strerror(errno));
     if (windows)
         ntfs_inode_close(windows);
     return rc;
