@@ -1,6 +1,7 @@
 /* `fleetcast report`: the morning report, from fleetcastd's store
  * (GET /api/v1/report): per session a summary line, then per machine its
- * result, time, rate, repairs and error; as text, JSON or one HTML page. */
+ * result, time, rate, repairs, host name and identity, and error; as text, JSON or one HTML page.
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -62,6 +63,16 @@ static double machine_secs(json_t *s, json_t *m)
     return fc_jnum(m, "done_at", 0) - fc_jnum(s, "started_at", 0);
 }
 
+/* The clone's identity as the history keeps it: what the receiver said it
+ * set ("windows: unattend ComputerName=LAB-07 (partition 3)"), else the
+ * step's outcome (done, skipped, failed), else "-". */
+static const char *identity_of(json_t *m)
+{
+    if (!fc_jnull(m, "identity_detail"))
+        return fc_jstr(m, "identity_detail");
+    return fc_jnull(m, "identity") ? "-" : fc_jstr(m, "identity");
+}
+
 static void text_session(FILE *f, json_t *e)
 {
     json_t *s = json_object_get(e, "session"), *m;
@@ -69,16 +80,19 @@ static void text_session(FILE *f, json_t *e)
     size_t i;
 
     fprintf(f, "%s\n", fc_jstr(e, "summary"));
-    fprintf(f, "  %-16s  %-17s  %-15s  %-8s  %-8s  %8s  %-14s  %7s  %s\n", "MACHINE", "MAC", "IP",
-            "RESULT", "CHECK", "TIME", "RATE", "REPAIRS", "ERROR");
+    fprintf(f, "  %-16s  %-17s  %-15s  %-8s  %-8s  %8s  %-14s  %7s  %-20s  %-8s  %s\n", "MACHINE",
+            "MAC", "IP", "RESULT", "CHECK", "TIME", "RATE", "REPAIRS", "HOSTNAME", "IDENTITY",
+            "ERROR");
     json_array_foreach(json_object_get(e, "machines"), i, m)
     {
-        fprintf(f, "  %-16.16s  %-17s  %-15s  %-8s  %-8s  %8s  %-14s  %7.0f  %s\n",
+        fprintf(f, "  %-16.16s  %-17s  %-15s  %-8s  %-8s  %8s  %-14s  %7.0f  %-20s  %-8s  %s\n",
                 fc_jstr(m, "name"), fc_jstr(m, "mac"), fc_jstr(m, "ip"), fc_jstr(m, "state"),
                 fc_jnull(m, "verdict") ? "-" : fc_jstr(m, "verdict"),
                 hms(machine_secs(s, m), t, sizeof(t)),
                 fc_human_bits(fc_jnum(m, "rate_bps", 0), rate, sizeof(rate)),
-                fc_jnum(m, "repairs_requested", 0), fc_jstr(m, "error"));
+                fc_jnum(m, "repairs_requested", 0),
+                fc_jnull(m, "hostname") ? "-" : fc_jstr(m, "hostname"), identity_of(m),
+                fc_jstr(m, "error"));
     }
     fputc('\n', f);
 }
@@ -117,7 +131,8 @@ static void html_session(FILE *f, json_t *e)
     fputs("<section><h2>", f);
     esc(f, fc_jstr(e, "summary"));
     fputs("</h2>\n<table><tr><th>Machine</th><th>MAC</th><th>IP</th><th>Result</th>"
-          "<th>Check</th><th>Time</th><th>Rate</th><th>Repairs</th><th>Error</th></tr>\n",
+          "<th>Check</th><th>Time</th><th>Rate</th><th>Repairs</th><th>Host name</th>"
+          "<th>Identity</th><th>Error</th></tr>\n",
           f);
     json_array_foreach(json_object_get(e, "machines"), i, m)
     {
@@ -131,6 +146,8 @@ static void html_session(FILE *f, json_t *e)
         html_cell(f, NULL, fc_human_bits(fc_jnum(m, "rate_bps", 0), rate, sizeof(rate)));
         snprintf(rep, sizeof(rep), "%.0f", fc_jnum(m, "repairs_requested", 0));
         html_cell(f, NULL, rep);
+        html_cell(f, NULL, fc_jnull(m, "hostname") ? "-" : fc_jstr(m, "hostname"));
+        html_cell(f, NULL, identity_of(m));
         html_cell(f, NULL, fc_jstr(m, "error"));
         fputs("</tr>\n", f);
     }

@@ -137,7 +137,8 @@ static const struct cmd_help cmds[] = {
      "report [SESSION | --since 18:00|'2026-12-01 02:00'|12h]\n"
      "         [--format text|json|html] [--out FILE]",
      "The morning report from fleetcastd's store: per session a summary line, then\n"
-     "per machine its result, time, rate, repairs and error.\n"
+     "per machine its result, time, rate, repairs, host name, identity (what was\n"
+     "set where: docs/identity.md) and error.\n"
      "  --since WHEN        the sessions since then (a time today, a date and time,\n"
      "                      or hours back)\n"
      "  --format F          text (default), json or html\n"

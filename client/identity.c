@@ -1,9 +1,11 @@
 /* The receiver's post-write step (docs/identity.md): once the disk is
  * written and its check value matches, the clone gets its own identity
  * (common/identity.c: host name, machine-id, SSH host keys in its Linux
- * root), then the image's hooks (fetched from the server, checked against
- * the hash sealed in JOIN_ACK, unpacked) and the site's hook scripts run,
- * in name order, each with a time bound. It runs on a thread of its own, so the network loop keeps
+ * root; common/winidentity.c: the computer name in the answer file of its
+ * Windows system volumes), then the image's hooks (fetched from the server,
+ * checked against the hash sealed in JOIN_ACK, unpacked) and the site's hook
+ * scripts run, in name order, each with a time bound. It runs on a thread of
+ * its own, so the network loop keeps
  * reporting to the server meanwhile; the loop reads the outcome once
  * fc__identity_done() says so. */
 #include <dirent.h>
@@ -27,6 +29,7 @@
 #include "common/hostname.h"
 #include "common/identity.h"
 #include "common/ustar.h"
+#include "common/winidentity.h"
 #include "proto/wol.h"
 
 #define HOOK_ENV_MAX 16
@@ -38,6 +41,7 @@ struct fc_identity_job {
     int rc;        /* 0, or failed: why says so (the ABORT's text) */
     uint8_t flags; /* FC_DONE_IDENTITY, FC_DONE_ID_SKIPPED or 0 */
     char why[FC_ABORT_TEXT_MAX + 1];
+    char detail[FC_ABORT_TEXT_MAX + 1]; /* what was done, for DONE */
 };
 
 /* The server's name (sealed in JOIN_ACK) before the kernel command line's
@@ -49,35 +53,87 @@ static const char *hostname_of(const struct fc_recv *r)
     return r->o.hostname;
 }
 
-static int set_identity(struct fc_identity_job *j, const char *host)
+/* What was done, for DONE and the server's Machine (identity_detail). */
+__attribute__((format(printf, 2, 3))) static void detail_add(struct fc_identity_job *j,
+                                                             const char *fmt, ...)
+{
+    size_t len = strlen(j->detail);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(j->detail + len, sizeof(j->detail) - len, fmt, ap);
+    va_end(ap);
+}
+
+/* The Linux root (common/identity.c): 1 set, 0 none, < 0 failed (j->why). */
+static int set_linux(struct fc_identity_job *j, const char *host)
 {
     struct fc_recv *r = j->r;
     char why[256];
     uint32_t part = 0;
-    int rc;
+    int rc = fc_identity_linux(r->o.target, &r->m, host, &part, why, sizeof(why));
+
+    if (rc < 0)
+        snprintf(j->why, sizeof(j->why), "identity: %.110s", why);
+    if (rc == 1) {
+        RLOG(r, FC_LOG_INFO,
+             "identity: host name %s set in partition %u; machine-id emptied, SSH host keys "
+             "removed (both made anew at first boot)",
+             host, r->m.parts[part].index);
+        detail_add(j, "linux: hostname %s (partition %u)", host, r->m.parts[part].index);
+    }
+    return rc;
+}
+
+/* Every Windows system volume (common/winidentity.c): the number named, or
+ * < 0 failed (j->why). */
+static int set_windows(struct fc_identity_job *j, const char *host)
+{
+    struct fc_recv *r = j->r;
+    char why[256], name[FC_WINNAME_MAX + 1];
+    uint32_t part = 0;
+    int rc = fc_identity_windows(r->o.target, &r->m, host, &part, why, sizeof(why));
+
+    if (rc < 0)
+        snprintf(j->why, sizeof(j->why), "identity: windows: %.100s", why);
+    if (rc > 0) {
+        fc_winname(host, name, why, sizeof(why));
+        RLOG(r, FC_LOG_INFO,
+             "identity: Windows computer name %s set in \\Windows\\Panther\\unattend.xml of "
+             "partition %u%s (applied by Windows setup's specialize pass at first boot)",
+             name, r->m.parts[part].index, rc > 1 ? " and the other Windows volumes" : "");
+        detail_add(j, "%swindows: unattend ComputerName=%s (partition %u%s)",
+                   j->detail[0] ? "; " : "", name, r->m.parts[part].index,
+                   rc > 1 ? " and more" : "");
+    }
+    return rc;
+}
+
+static int set_identity(struct fc_identity_job *j, const char *host)
+{
+    struct fc_recv *r = j->r;
+    int lin, win;
 
     if (!fc_hostname_valid(host)) {
         snprintf(j->why, sizeof(j->why), "identity: '%.60s' is not a valid host name", host);
         return FC_EINVAL;
     }
-    rc = fc_identity_linux(r->o.target, &r->m, host, &part, why, sizeof(why));
-    if (rc < 0) {
-        snprintf(j->why, sizeof(j->why), "identity: %.110s", why);
-        return rc;
-    }
-    if (rc == 0) {
+    lin = set_linux(j, host);
+    if (lin < 0)
+        return lin;
+    win = set_windows(j, host);
+    if (win < 0)
+        return win;
+    if (!lin && !win) {
         j->flags = FC_DONE_ID_SKIPPED;
         RLOG(r, FC_LOG_WARN,
-             "identity: no Linux root (ext2/3/4 with /etc/os-release or "
-             "/etc/fstab) found: host name %s not set",
+             "identity: no Linux root (ext2/3/4 with /etc/os-release or /etc/fstab) and no "
+             "Windows system volume (NTFS with \\Windows\\System32\\config\\SYSTEM) found: "
+             "host name %s not set",
              host);
         return 0;
     }
     j->flags = FC_DONE_IDENTITY;
-    RLOG(r, FC_LOG_INFO,
-         "identity: host name %s set in partition %u; machine-id emptied, SSH host keys removed "
-         "(both made anew at first boot)",
-         host, r->m.parts[part].index);
     return 0;
 }
 
@@ -336,7 +392,7 @@ int fc__identity_start(struct fc_recv *r, struct fc_identity_job **out)
     return 0;
 }
 
-int fc__identity_done(struct fc_identity_job *j, uint8_t *flags, char *why, size_t cap)
+int fc__identity_done(struct fc_identity_job *j, uint8_t *flags, char *text, size_t cap)
 {
     int rc;
 
@@ -344,7 +400,7 @@ int fc__identity_done(struct fc_identity_job *j, uint8_t *flags, char *why, size
         return 1;
     pthread_join(j->th, NULL);
     *flags = j->flags;
-    snprintf(why, cap, "%s", j->why);
+    snprintf(text, cap, "%s", j->rc ? j->why : j->detail);
     rc = j->rc;
     free(j);
     return rc;

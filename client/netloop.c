@@ -81,8 +81,9 @@ struct net {
     struct fc_nak nak;     /* entries being batched */
     struct fc_wfinal fin;
     uint8_t done_status;
-    uint8_t done_flags;             /* DONE's: read-back, identity set or skipped */
-    struct fc_identity_job *id_job; /* the post-write step while PH_IDENTITY */
+    uint8_t done_flags;                        /* DONE's: read-back, identity set or skipped */
+    char done_identity[FC_ABORT_TEXT_MAX + 1]; /* DONE's: what the identity step did */
+    struct fc_identity_job *id_job;            /* the post-write step while PH_IDENTITY */
     struct mmsghdr mm[BATCH];
     struct iovec iov[BATCH];
     struct sockaddr_in from[BATCH];
@@ -1006,6 +1007,7 @@ static void identity_wait(struct net *nt)
         return;
     }
     nt->done_flags |= flags;
+    snprintf(nt->done_identity, sizeof(nt->done_identity), "%s", why);
     to_done(nt);
 }
 
@@ -1021,7 +1023,7 @@ static void done_repeat(struct net *nt)
         return;
     }
     nt->t_done = nt->now;
-    fc__send_done(r, nt->done_status, nt->fin.check, nt->done_flags);
+    fc__send_done(r, nt->done_status, nt->fin.check, nt->done_flags, nt->done_identity);
 }
 
 /* ---- the loop ---- */

@@ -181,16 +181,18 @@ int fc__reason_exit(uint8_t reason);
 int fc__seal(struct fc_recv *r, uint8_t *buf, size_t len);
 int fc__send_progress(struct fc_recv *r, const struct fc_progress *p);
 /* flags: FC_DONE_READBACK, FC_DONE_IDENTITY, FC_DONE_ID_SKIPPED, FC_DONE_GROW with the
- * grow step's result. */
-int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check, uint8_t flags);
+ * grow step's result; identity: what the identity step did ("" none). */
+int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check, uint8_t flags,
+                  const char *identity);
 
 /* identity.c: the post-write step, on a thread of its own (docs/identity.md).
- * fc__identity_done: 1 while it runs; then 0 with *flags for DONE, or a
- * negative code with the text for the ABORT in why (the job is freed). */
+ * fc__identity_done: 1 while it runs; then 0 with *flags and what was done
+ * ("windows: unattend ComputerName=LAB-07 (partition 3)") in text for DONE,
+ * or a negative code with the text for the ABORT (the job is freed). */
 struct fc_identity_job;
 int fc__identity_needed(const struct fc_recv *r);
 int fc__identity_start(struct fc_recv *r, struct fc_identity_job **out);
-int fc__identity_done(struct fc_identity_job *j, uint8_t *flags, char *why, size_t cap);
+int fc__identity_done(struct fc_identity_job *j, uint8_t *flags, char *text, size_t cap);
 int fc__send_abort(struct fc_recv *r, uint8_t reason, const char *text);
 
 /* netloop.c: from joined to done; returns the exit code. */

@@ -31,16 +31,20 @@ int fc__send_progress(struct fc_recv *r, const struct fc_progress *p)
     return send_sealed(r, buf, n);
 }
 
-int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check, uint8_t flags)
+int fc__send_done(struct fc_recv *r, uint8_t status, const uint8_t *check, uint8_t flags,
+                  const char *identity)
 {
     struct fc_done d = {.receiver_id = r->rid,
                         .flags = flags,
                         .status = status,
                         .bytes_written = r->n.bytes_written};
     uint8_t buf[FC_PKT_MAX];
+    size_t tl = (flags & FC_DONE_IDENTITY) ? strlen(identity) : 0;
     int n;
 
     memcpy(d.check, check, FC_CHECK_LEN);
+    d.identity_len = (uint8_t)(tl > FC_ABORT_TEXT_MAX ? FC_ABORT_TEXT_MAX : tl);
+    memcpy(d.identity, identity, d.identity_len);
     n = fc_done_encode(buf, sizeof(buf), r->s.session, ++r->auth_seq, &d);
     return send_sealed(r, buf, n);
 }

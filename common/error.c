@@ -1,5 +1,9 @@
-/* fc_strerror() and the mapping from error codes to process exit codes. */
+/* fc_strerror(), the mapping from error codes to process exit codes, and
+ * fc_why() for a code with its reason. */
 #include "common/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 const char *fc_strerror(int code)
 {
@@ -74,4 +78,14 @@ int fc_exit_status(int code)
     default:
         return 1;
     }
+}
+
+int fc_why(char *why, size_t cap, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, cap, fmt, ap);
+    va_end(ap);
+    return code;
 }

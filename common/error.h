@@ -33,4 +33,11 @@ const char *fc_strerror(int code);
  * can tell "image is bad" (3) from "target too small" (4) from I/O (5). */
 int fc_exit_status(int code);
 
+#include <stddef.h>
+
+/* code, with the reason formatted into why (cap bytes): for the functions
+ * that return a code and say why in a buffer of the caller's. */
+__attribute__((format(printf, 4, 5))) int fc_why(char *why, size_t cap, int code, const char *fmt,
+                                                 ...);
+
 #endif

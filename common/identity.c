@@ -18,17 +18,6 @@
 #define HOSTS_MAX (256 * 1024) /* a bigger /etc/hosts is not edited */
 #define SSH_KEYS_MAX 64
 
-__attribute__((format(printf, 4, 5))) static int fail(char *why, size_t cap, int code,
-                                                      const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, cap, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 /* ---- /etc/hosts, as text ---- */
 
 static int first_token_is(const char *line, size_t len, const char *tok)
@@ -123,7 +112,7 @@ static int lookup(struct efs *e, ext2_ino_t dir, const char *name, ext2_ino_t *i
     if (err == EXT2_ET_FILE_NOT_FOUND)
         return 0;
     if (err || (err = ext2fs_read_inode(e->fs, *ino, inode)))
-        return fail(e->why, e->cap, FC_EIO, "cannot look up %s: %s", name, error_message(err));
+        return fc_why(e->why, e->cap, FC_EIO, "cannot look up %s: %s", name, error_message(err));
     return 1;
 }
 
@@ -135,8 +124,8 @@ static int find_dir(struct efs *e, ext2_ino_t parent, const char *name, ext2_ino
     int rc = lookup(e, parent, name, ino, &inode);
 
     if (rc == 1 && !LINUX_S_ISDIR(inode.i_mode))
-        return fail(e->why, e->cap, FC_EFORMAT, "%s is not a directory (a link is not followed)",
-                    name);
+        return fc_why(e->why, e->cap, FC_EFORMAT, "%s is not a directory (a link is not followed)",
+                      name);
     return rc;
 }
 
@@ -150,7 +139,7 @@ static int remove_entry(struct efs *e, ext2_ino_t dir, const char *name, ext2_in
     if (!err)
         err = ext2fs_read_inode(e->fs, ino, &inode);
     if (err)
-        return fail(e->why, e->cap, FC_EIO, "cannot remove %s: %s", name, error_message(err));
+        return fc_why(e->why, e->cap, FC_EIO, "cannot remove %s: %s", name, error_message(err));
     if (inode.i_links_count > 1) {
         inode.i_links_count--;
         err = ext2fs_write_inode(e->fs, ino, &inode);
@@ -165,7 +154,7 @@ static int remove_entry(struct efs *e, ext2_ino_t dir, const char *name, ext2_in
             ext2fs_inode_alloc_stats2(e->fs, ino, -1, 0);
     }
     if (err)
-        return fail(e->why, e->cap, FC_EIO, "cannot free %s: %s", name, error_message(err));
+        return fc_why(e->why, e->cap, FC_EIO, "cannot free %s: %s", name, error_message(err));
     return 0;
 }
 
@@ -181,7 +170,7 @@ static int create_file(struct efs *e, ext2_ino_t dir, const char *name, ext2_ino
             err = ext2fs_link(e->fs, dir, name, *ino, EXT2_FT_REG_FILE);
     }
     if (err)
-        return fail(e->why, e->cap, FC_EIO, "cannot create %s: %s", name, error_message(err));
+        return fc_why(e->why, e->cap, FC_EIO, "cannot create %s: %s", name, error_message(err));
     ext2fs_inode_alloc_stats2(e->fs, *ino, +1, 0);
     memset(&inode, 0, sizeof(inode));
     inode.i_mode = LINUX_S_IFREG | 0644;
@@ -197,7 +186,7 @@ static int create_file(struct efs *e, ext2_ino_t dir, const char *name, ext2_ino
     if (!err)
         err = ext2fs_write_new_inode(e->fs, *ino, &inode);
     if (err)
-        return fail(e->why, e->cap, FC_EIO, "cannot create %s: %s", name, error_message(err));
+        return fc_why(e->why, e->cap, FC_EIO, "cannot create %s: %s", name, error_message(err));
     return 0;
 }
 
@@ -215,7 +204,7 @@ static int write_file(struct efs *e, ext2_ino_t dir, const char *name, const cha
 
     if (rc == 1 && !LINUX_S_ISREG(inode.i_mode)) {
         if (LINUX_S_ISDIR(inode.i_mode))
-            return fail(e->why, e->cap, FC_EFORMAT, "%s is a directory", name);
+            return fc_why(e->why, e->cap, FC_EFORMAT, "%s is a directory", name);
         rc = remove_entry(e, dir, name, ino); /* 0: gone, created below */
     }
     if (rc == 0)
@@ -237,7 +226,7 @@ static int write_file(struct efs *e, ext2_ino_t dir, const char *name, const cha
             err = e2;
     }
     if (err)
-        return fail(e->why, e->cap, FC_EIO, "cannot write %s: %s", name, error_message(err));
+        return fc_why(e->why, e->cap, FC_EIO, "cannot write %s: %s", name, error_message(err));
     return 0;
 }
 
@@ -257,14 +246,14 @@ static int read_file(struct efs *e, ext2_ino_t dir, const char *name, char *buf,
     if (rc <= 0 || !LINUX_S_ISREG(inode.i_mode))
         return rc < 0 ? rc : 0;
     if (EXT2_I_SIZE(&inode) > cap)
-        return fail(e->why, e->cap, FC_EFORMAT, "%s is larger than %zu bytes", name, cap);
+        return fc_why(e->why, e->cap, FC_EFORMAT, "%s is larger than %zu bytes", name, cap);
     err = ext2fs_file_open(e->fs, ino, 0, &f);
     if (!err) {
         err = ext2fs_file_read(f, buf, (unsigned int)EXT2_I_SIZE(&inode), &got);
         ext2fs_file_close(f);
     }
     if (err)
-        return fail(e->why, e->cap, FC_EIO, "cannot read %s: %s", name, error_message(err));
+        return fc_why(e->why, e->cap, FC_EIO, "cannot read %s: %s", name, error_message(err));
     *len = got;
     return 0;
 }
@@ -310,12 +299,12 @@ static int remove_host_keys(struct efs *e, ext2_ino_t etc)
     rc = 0;
     k = calloc(1, sizeof(*k));
     if (!k)
-        return fail(e->why, e->cap, FC_ENOMEM, "out of memory");
+        return fc_why(e->why, e->cap, FC_ENOMEM, "out of memory");
     do {
         k->n = k->more = 0;
         err = ext2fs_dir_iterate2(e->fs, ssh, 0, NULL, collect_host_keys, k);
         if (err)
-            rc = fail(e->why, e->cap, FC_EIO, "cannot read /etc/ssh: %s", error_message(err));
+            rc = fc_why(e->why, e->cap, FC_EIO, "cannot read /etc/ssh: %s", error_message(err));
         for (i = 0; !rc && i < k->n; i++)
             rc = remove_entry(e, ssh, k->name[i], k->ino[i]);
     } while (!rc && k->more);
@@ -327,7 +316,7 @@ static int set_identity(struct efs *e, ext2_ino_t etc, const char *hostname)
 {
     char line[FC_HOSTNAME_MAX + 2], *in = malloc(HOSTS_MAX), *out = malloc(HOSTS_MAX + 256);
     size_t len;
-    int rc = in && out ? 0 : fail(e->why, e->cap, FC_ENOMEM, "out of memory");
+    int rc = in && out ? 0 : fc_why(e->why, e->cap, FC_ENOMEM, "out of memory");
 
     if (!rc) {
         snprintf(line, sizeof(line), "%s\n", hostname);
@@ -337,7 +326,7 @@ static int set_identity(struct efs *e, ext2_ino_t etc, const char *hostname)
         rc = read_file(e, etc, "hosts", in, HOSTS_MAX, &len);
     if (!rc) {
         int n = fc_hosts_set(in, len, hostname, out, HOSTS_MAX + 256);
-        rc = n < 0 ? fail(e->why, e->cap, n, "/etc/hosts too large") : 0;
+        rc = n < 0 ? fc_why(e->why, e->cap, n, "/etc/hosts too large") : 0;
         if (!rc)
             rc = write_file(e, etc, "hosts", out, (size_t)n);
     }
@@ -376,24 +365,25 @@ int fc_identity_ext(const char *path, uint64_t off, const char *hostname, char *
 
     why[0] = 0;
     if (!fc_hostname_valid(hostname))
-        return fail(why, cap, FC_EINVAL, "'%s' is not a valid host name", hostname);
+        return fc_why(why, cap, FC_EINVAL, "'%s' is not a valid host name", hostname);
     snprintf(opts, sizeof(opts), "offset=%llu", (unsigned long long)off);
     err = ext2fs_open2(path, opts, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &e.fs);
     if (err)
-        return fail(why, cap, FC_EFORMAT, "cannot open the ext filesystem: %s", error_message(err));
+        return fc_why(why, cap, FC_EFORMAT, "cannot open the ext filesystem: %s",
+                      error_message(err));
     rc = is_linux_root(&e, &etc);
     if (rc == 1 && ext2fs_has_feature_journal_needs_recovery(e.fs->super))
-        rc = fail(why, cap, FC_ESTATE,
-                  "its journal needs recovery (the master was not shut down cleanly)");
+        rc = fc_why(why, cap, FC_ESTATE,
+                    "its journal needs recovery (the master was not shut down cleanly)");
     if (rc == 1 && (err = ext2fs_read_bitmaps(e.fs)))
-        rc = fail(why, cap, FC_EIO, "cannot read the bitmaps: %s", error_message(err));
+        rc = fc_why(why, cap, FC_EIO, "cannot read the bitmaps: %s", error_message(err));
     if (rc == 1 && (rc = set_identity(&e, etc, hostname)) == 0)
         rc = 1;
     /* Closed with its bitmaps and superblock written even after an error:
      * what was changed before it stays consistent. */
     err = ext2fs_close_free(&e.fs);
     if (err && rc >= 0)
-        rc = fail(why, cap, FC_EIO, "cannot write the filesystem back: %s", error_message(err));
+        rc = fc_why(why, cap, FC_EIO, "cannot write the filesystem back: %s", error_message(err));
     return rc;
 }
 
@@ -411,7 +401,7 @@ int fc_identity_linux(const char *path, const struct fc_manifest *m, const char 
             continue;
         rc = fc_identity_ext(path, p->start, hostname, w, sizeof(w));
         if (rc < 0)
-            return fail(why, cap, rc, "partition %u: %s", p->index, w);
+            return fc_why(why, cap, rc, "partition %u: %s", p->index, w);
         if (rc == 1) {
             *part = i;
             return 1;

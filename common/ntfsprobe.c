@@ -1,6 +1,6 @@
 /* NTFS through libntfs-3g (see ntfsprobe.h). libntfs-3g reads the volume
- * through device operations of ours: positional reads of the partition's
- * byte range of the disk fd capture already holds, never a write. */
+ * through a read-only device of ours (ntfsdev.c): the partition's byte
+ * range of the disk fd capture already holds, never a write. */
 #include "common/ntfsprobe.h"
 
 #include <errno.h>
@@ -25,109 +25,10 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/meter.h"
+#include "common/ntfsdev.h"
 
 #define BITMAP_WIN (1u << 20) /* $Bitmap bytes per pass: 8 Mi clusters */
 #define SYSTEM_FILES 12       /* $MFT .. $Extend */
-
-/* The partition as libntfs-3g sees it. */
-struct part_io {
-    int fd;
-    uint64_t base, size;
-    int64_t pos;
-};
-
-static int io_open(struct ntfs_device *dev, int flags)
-{
-    (void)flags;
-    NDevSetOpen(dev);
-    NDevSetReadOnly(dev);
-    return 0;
-}
-
-static int io_close(struct ntfs_device *dev)
-{
-    NDevClearOpen(dev);
-    return 0;
-}
-
-static s64 io_pread(struct ntfs_device *dev, void *buf, s64 count, s64 off)
-{
-    struct part_io *io = dev->d_private;
-    ssize_t n;
-
-    if (off < 0 || count < 0) {
-        errno = EINVAL;
-        return -1;
-    }
-    if ((uint64_t)off >= io->size)
-        return 0;
-    if ((uint64_t)count > io->size - (uint64_t)off)
-        count = (s64)(io->size - (uint64_t)off);
-    do
-        n = pread(io->fd, buf, (size_t)count, (off_t)(io->base + (uint64_t)off));
-    while (n < 0 && errno == EINTR);
-    return n;
-}
-
-static s64 io_read(struct ntfs_device *dev, void *buf, s64 count)
-{
-    struct part_io *io = dev->d_private;
-    s64 n = io_pread(dev, buf, count, io->pos);
-
-    if (n > 0)
-        io->pos += n;
-    return n;
-}
-
-static s64 io_seek(struct ntfs_device *dev, s64 off, int whence)
-{
-    struct part_io *io = dev->d_private;
-    s64 at = whence == SEEK_SET ? off : whence == SEEK_CUR ? io->pos + off : (s64)io->size + off;
-
-    if (at < 0) {
-        errno = EINVAL;
-        return -1;
-    }
-    io->pos = at;
-    return at;
-}
-
-/* Capture never writes the master: the device is read-only to the library. */
-static s64 io_write(struct ntfs_device *dev, const void *buf, s64 count)
-{
-    (void)dev, (void)buf, (void)count;
-    errno = EROFS;
-    return -1;
-}
-
-static s64 io_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 off)
-{
-    (void)off;
-    return io_write(dev, buf, count);
-}
-
-static int io_sync(struct ntfs_device *dev)
-{
-    (void)dev;
-    return 0;
-}
-
-static int io_stat(struct ntfs_device *dev, struct stat *st)
-{
-    struct part_io *io = dev->d_private;
-
-    memset(st, 0, sizeof(*st));
-    st->st_mode = S_IFREG | 0400;
-    st->st_size = (off_t)io->size;
-    return 0;
-}
-
-static int io_ioctl(struct ntfs_device *dev, unsigned long request, void *arg)
-{
-    (void)dev, (void)request, (void)arg;
-    errno = ENOTTY;
-    return -1;
-}
 
 int fc_ntfs_looks(int fd, const struct fc_part *p)
 {
@@ -361,12 +262,12 @@ out:
     return rc;
 }
 
-/* The volume on io's byte range, read-only; NULL (errno set) when
- * libntfs-3g cannot mount it. The ops live in the caller's frame: the
- * library holds them only between mount and umount, both in that call. */
-static ntfs_volume *mount_part(struct ntfs_device_operations *ops, struct part_io *io)
+/* The volume on bytes [start, start + size) of fd, read-only; NULL (errno
+ * set) when libntfs-3g cannot mount it. io lives in the caller's frame: the
+ * library holds it only between mount and umount, both in that call. */
+static ntfs_volume *mount_part(struct fc_ntfs_part *io, int fd, uint64_t start, uint64_t size)
 {
-    struct ntfs_device *dev = ntfs_device_alloc("fleetcast-partition", 0, ops, io);
+    struct ntfs_device *dev = fc_ntfs_part_dev(io, fd, start, size, 0);
     ntfs_volume *vol;
     int err;
 
@@ -383,17 +284,10 @@ static ntfs_volume *mount_part(struct ntfs_device_operations *ops, struct part_i
     return vol;
 }
 
-#define PART_OPS                                                                                   \
-    {                                                                                              \
-        io_open, io_close, io_seek, io_read, io_write, io_pread, io_pwrite, io_sync, io_stat,      \
-            io_ioctl                                                                               \
-    }
-
 int fc_ntfs_probe(int fd, int force, struct fc_part *p, struct fc_ranges *used)
 {
-    struct ntfs_device_operations ops = PART_OPS;
-    struct part_io io = {fd, p->start, p->size, 0};
-    ntfs_volume *vol = mount_part(&ops, &io);
+    struct fc_ntfs_part io;
+    ntfs_volume *vol = mount_part(&io, fd, p->start, p->size);
     int rc;
 
     if (!vol) {
@@ -428,9 +322,8 @@ int fc_ntfs_probe(int fd, int force, struct fc_part *p, struct fc_ranges *used)
 
 const char *fc_ntfs_unsafe(int fd, uint64_t start, uint64_t size)
 {
-    struct ntfs_device_operations ops = PART_OPS;
-    struct part_io io = {fd, start, size, 0};
-    ntfs_volume *vol = mount_part(&ops, &io);
+    struct fc_ntfs_part io;
+    ntfs_volume *vol = mount_part(&io, fd, start, size);
     const char *what;
 
     if (!vol)

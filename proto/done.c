@@ -1,5 +1,6 @@
 /* DONE: a receiver's final report (status, bytes written, whole-disk check
- * value, whether that value was read back from the disk), and the server's acknowledgement of it
+ * value, whether that value was read back from the disk, what its identity
+ * step did), and the server's acknowledgement of it
  * (same packet, ACK flag set), which lets the receiver stop repeating it and exit. */
 #include "proto/packet.h"
 
@@ -15,7 +16,9 @@ static int done_ok(const struct fc_done *d)
            (d->flags & (FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED)) !=
                (FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED) &&
            ((d->flags & FC_DONE_GROW) || !(d->flags & FC_DONE_GROW_MASK)) &&
-           d->status <= FC_REASON_MAX;
+           d->status <= FC_REASON_MAX && d->identity_len <= FC_ABORT_TEXT_MAX &&
+           ((d->flags & FC_DONE_IDENTITY) || !d->identity_len) &&
+           fc__text_ok(d->identity, d->identity_len);
 }
 
 int fc_done_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
@@ -34,6 +37,8 @@ int fc_done_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
     fc_wr_u8(&w, d->status);
     fc_wr_u64(&w, d->bytes_written);
     fc_wr_copy(&w, d->check, FC_CHECK_LEN);
+    fc_wr_u8(&w, d->identity_len);
+    fc_wr_copy(&w, d->identity, d->identity_len);
     return fc__pkt_end_tagged(&w);
 }
 
@@ -48,6 +53,11 @@ int fc_done_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_d
     d->status = fc_rd_u8(&r);
     d->bytes_written = fc_rd_u64(&r);
     fc_rd_copy(&r, d->check, FC_CHECK_LEN);
+    d->identity_len = fc_rd_u8(&r);
+    if (d->identity_len > FC_ABORT_TEXT_MAX)
+        return FC_EPROTO;
+    fc_rd_copy(&r, d->identity, d->identity_len);
+    d->identity[d->identity_len] = '\0';
     if (fc__pkt_close_tagged(&r) < 0 || !done_ok(d))
         return FC_EPROTO;
     return 0;

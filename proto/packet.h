@@ -124,8 +124,9 @@ enum fc_rx_state {
 /* DONE.flags: the check value was recomputed from the disk read back after
  * fsync; without it, it is the value of the verified chunks as written. */
 #define FC_DONE_READBACK 0x02
-/* DONE.flags: the clone's identity (its host name) was set in a Linux root;
- * or, FC_DONE_ID_SKIPPED, a name was given and no Linux root was found.
+/* DONE.flags: the clone's identity (its host name) was set in a Linux root
+ * or a Windows system volume (DONE's identity text says which); or,
+ * FC_DONE_ID_SKIPPED, a name was given and no such system was found.
  * Neither: no name was given. Never both. */
 #define FC_DONE_IDENTITY 0x04
 #define FC_DONE_ID_SKIPPED 0x08
@@ -235,6 +236,11 @@ struct fc_done {
     uint8_t status; /* enum fc_reason */
     uint64_t bytes_written;
     uint8_t check[FC_CHECK_LEN];
+    /* What the identity step did, one line for the operator ("windows:
+     * unattend ComputerName=LAB-07"): printable, only with FC_DONE_IDENTITY,
+     * never in the server's acknowledgement. */
+    uint8_t identity_len;
+    char identity[FC_ABORT_TEXT_MAX + 1]; /* NUL-terminated after decode */
 };
 
 struct fc_abort {

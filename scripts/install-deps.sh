@@ -13,7 +13,8 @@ PACKAGES=(
   libuv1-dev libjansson-dev libmicrohttpd-dev libpcap-dev libsqlite3-dev check
   libcurl4-openssl-dev
   # tools the tests and the demo drive (ntfs-3g: mkntfs, ntfscp, ntfscat, ntfsfix,
-  # ntfscluster for test-image-ntfs; dosfstools and mtools below for test-image-fat)
+  # ntfscluster for test-image-ntfs, test-winidentity and test-identity; dosfstools and
+  # mtools below for test-image-fat)
   e2fsprogs fdisk util-linux python3 zstd coreutils ntfs-3g
   # the console tests: curl, a real browser (chromium; playwright-core comes
   # from npm at test time into ~/.cache/fleetcast-node), a terminal (tmux)

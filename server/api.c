@@ -99,6 +99,10 @@ static void identity_json(json_t *j, const struct fc_rx *r)
 
     json_object_set_new(j, "hostname", r->hostname[0] ? json_string(r->hostname) : json_null());
     json_object_set_new(j, "identity", id ? json_string(id) : json_null());
+    /* what its DONE said was set where ("windows: unattend ComputerName=LAB-07
+     * (partition 3)"); null when it said nothing */
+    json_object_set_new(j, "identity_detail",
+                        r->identity_detail[0] ? json_string(r->identity_detail) : json_null());
 }
 
 json_t *fc_api_machine_json(const struct fc_session *s, const struct fc_rx *r)

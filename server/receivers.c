@@ -336,6 +336,7 @@ void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *
     int n;
 
     ack.flags = FC_DONE_ACK;
+    ack.identity_len = 0;
     n = fc_done_encode(buf, sizeof(buf), s->session_id, ++s->ctrl_seq, &ack);
     if (n > 0 && !fc_auth_seal(buf, (size_t)n, r->key_down))
         fc_netio_send_ctrl(s, &r->addr, buf, (size_t)n);
@@ -347,6 +348,7 @@ void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *
     r->identity = (d->flags & FC_DONE_IDENTITY)     ? FC_RXI_DONE
                   : (d->flags & FC_DONE_ID_SKIPPED) ? FC_RXI_SKIPPED
                                                     : FC_RXI_NONE;
+    snprintf(r->identity_detail, sizeof(r->identity_detail), "%s", d->identity);
     note_grow(s, r, d);
     /* The operator asked for the disk to be read back: a receiver that did
      * not (an old or modified one) has not given the verdict asked for. */
@@ -361,12 +363,13 @@ void fc_rx_on_done(struct fc_session *s, struct fc_rx *r, const struct fc_done *
         /* Which verdict: the disk read back after fsync (--readback), or
          * every chunk verified, written and fsynced (the default). */
         fc_info("session %08x machine %s: done, disk verified (%s; %.1f s after joining); "
-                "identity: %s%s",
+                "identity: %s%s%s%s%s",
                 s->session_id, r->name,
                 r->readback ? "read back after fsync"
                             : "every chunk checked before writing, synced; no read-back",
                 r->done_at - r->joined_at, fc_rx_identity_text(r->identity),
-                r->identity == FC_RXI_DONE ? r->hostname : "");
+                r->identity == FC_RXI_DONE ? r->hostname : "", r->identity_detail[0] ? " (" : "",
+                r->identity_detail, r->identity_detail[0] ? ")" : "");
         fc_pxecfg_machine_done(s, r);
     } else {
         r->status = FC_RXS_FAILED;
@@ -387,7 +390,7 @@ const char *fc_rx_identity_text(uint8_t identity)
     case FC_RXI_DONE:
         return "host name set to ";
     case FC_RXI_SKIPPED:
-        return "skipped (no Linux root found)";
+        return "skipped (no Linux root or Windows system volume found)";
     case FC_RXI_FAILED:
         return "failed";
     default:

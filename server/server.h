@@ -123,6 +123,7 @@ struct fc_rx {
     char hostname[FC_GRANT_TEXT_MAX + 1]; /* given in its JOIN_ACK (names.h); "" none */
     char lab[FC_GRANT_TEXT_MAX + 1];
     uint8_t identity; /* enum fc_rx_identity: what its DONE said of the clone's identity */
+    char identity_detail[FC_ABORT_TEXT_MAX + 1]; /* its DONE's text: what was set where */
     enum fc_rx_status status;
     uint8_t reason; /* enum fc_reason, for FAILED and DROPPED */
     uint64_t target_size;

@@ -189,6 +189,9 @@ static void apply_drop_rules(struct fc_session *s, double now)
 
     for (i = 0; i < s->n_rx; i++) {
         struct fc_rx *r = &s->rx[i];
+        /* A stall counts from the start of sending at the earliest: the
+         * time a machine waited for the others to join is not its own. */
+        double since = r->last_advance > s->sending_at ? r->last_advance : s->sending_at;
         char why[96];
 
         if (r->status != FC_RXS_ACTIVE)
@@ -198,11 +201,11 @@ static void apply_drop_rules(struct fc_session *s, double now)
             snprintf(why, sizeof(why), "silent for %.0f s", now - r->last_seen);
             fc_rx_drop(s, r, FC_REASON_SILENT, why);
         } else if (s->state != FC_SS_WAITING && r->best_done < s->img.m.n_chunks &&
-                   now - r->last_advance > s->cfg.drop_stall) {
+                   now - since > s->cfg.drop_stall) {
             /* Every chunk written: it is finishing (fsync, read-back, the
              * clone's identity and hooks, each bounded on its side), not
              * stalled; silence still drops it. */
-            snprintf(why, sizeof(why), "no chunk written for %.0f s", now - r->last_advance);
+            snprintf(why, sizeof(why), "no chunk written for %.0f s", now - since);
             fc_rx_drop(s, r, FC_REASON_BEHIND, why);
         } else if (r->lossy_secs >= 10) {
             snprintf(why, sizeof(why), "losing %.0f%% of packets for 10 s", r->loss_recent * 100);

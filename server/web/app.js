@@ -432,7 +432,8 @@ function makeTile() {
 // (docs/identity.md); '' when none was given.
 function identityText(m) {
   if (!m.hostname) return '';
-  return m.hostname + (m.identity ? ' (' + m.identity + ')' : '');
+  const what = m.identity_detail || m.identity;
+  return m.hostname + (what ? ' (' + what + ')' : '');
 }
 
 function updateTile(t, m) {

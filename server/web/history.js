@@ -46,6 +46,12 @@ function showError(e) {
   $('h-error').textContent = String(e.message || e);
 }
 
+// The clone's identity as the history keeps it: what was set where, else
+// the step's outcome (docs/identity.md).
+function identityOf(m) {
+  return m.identity_detail || m.identity || '-';
+}
+
 async function showRun(run) {
   try {
     const r = await get('/report?session=' + encodeURIComponent(run));
@@ -55,7 +61,8 @@ async function showRun(run) {
       const tr = document.createElement('tr');
       tr.dataset.testid = 'history-machine';
       tr.append(cell(m.name), cell(m.mac), cell(m.ip), cell(m.state, m.state),
-        cell(m.verdict || '-'), cell(mbit(m.rate_bps)), cell(m.repairs_requested), cell(m.error));
+        cell(m.verdict || '-'), cell(mbit(m.rate_bps)), cell(m.repairs_requested),
+        cell(m.hostname || '-'), cell(identityOf(m)), cell(m.error));
       return tr;
     }));
     $('run-detail').hidden = false;

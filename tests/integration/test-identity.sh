@@ -17,9 +17,14 @@
 # Read back with debugfs from each disk file; e2fsck -fn clean; the API and
 # `fleetcast machines` say what identity each got; m3 failed with "hook
 # 20-fail exited 3" and 30-after never ran.
+# Then a Windows master (an NTFS system volume and an NTFS data volume) to m1
+# and m2 with two names: each clone's \Windows\Panther\unattend.xml names
+# its machine (ntfscat), the rest of the master's answer file kept, ntfsfix -n
+# clean, the data volume untouched; the API, the server log and `fleetcast
+# report` say what was set.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-mc_bound 240 "$@"
+mc_bound 360 "$@"
 mc_init
 # shellcheck source=console-lib.sh
 . "$IT_DIR/console-lib.sh"
@@ -150,4 +155,101 @@ assert_match "machine m3.*FAILED: hook 20-fail exited 3" "$(cat "$T/srv.log")" "
 assert_match "machine m1.*host name set to pc-inv-1" "$(cat "$T/srv.log")" "the server log says m1's identity"
 run fc_srv machines --session "$SID" --server "$CON_URL"
 assert_match "pc-list-2 done" "$(cat "$T/out")" "fleetcast machines: m2's IDENTITY column"
+
+# --- Windows: a GPT disk with a "Windows" NTFS system volume (\Windows\System32\config\SYSTEM
+# and the master's own Panther\unattend.xml) and an NTFS data volume, to m1 and m2 named by the
+# session's names list; each clone's answer file names its machine, the rest of it kept.
+WIN_OFF=$((1 * MIB)) DATA_OFF=$((26 * MIB))
+MASTER_XML='<?xml version="1.0" encoding="utf-8"?>
+<unattend xmlns="urn:schemas-microsoft-com:unattend">
+    <settings pass="specialize">
+        <component name="Microsoft-Windows-Shell-Setup" processorArchitecture="amd64" publicKeyToken="31bf3856ad364e35" language="neutral" versionScope="nonSxS">
+            <ComputerName>MASTER-PC</ComputerName>
+            <RegisteredOrganization>Fleetcast Lab</RegisteredOrganization>
+        </component>
+    </settings>
+    <settings pass="oobeSystem">
+        <component name="Microsoft-Windows-International-Core" processorArchitecture="amd64" publicKeyToken="31bf3856ad364e35" language="neutral" versionScope="nonSxS">
+            <UserLocale>de-DE</UserLocale>
+        </component>
+    </settings>
+</unattend>'
+# win_disk : $T/win.raw, GPT: p1 NTFS "Windows" (24 MiB), p2 NTFS data (16 MiB).
+win_disk() {
+	local basic=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
+	truncate -s 64M "$T/win.raw"
+	truncate -s 24M "$T/win.p1"
+	truncate -s 16M "$T/win.p2"
+	must sfdisk -q "$T/win.raw" <<-EOF
+		label: gpt
+		start=1MiB, size=24MiB, type=$basic, name="windows"
+		start=26MiB, size=16MiB, type=$basic, name="data"
+	EOF
+	must mkntfs -q -F -Q -L windows "$T/win.p1"
+	must mkntfs -q -F -Q -L data "$T/win.p2"
+	must "$FC_NTFS_MKDIR" "$T/win.p1" Windows/System32/config Windows/Panther
+	head -c 65536 /dev/urandom >"$T/SYSTEM"
+	printf '%s\n' "$MASTER_XML" >"$T/master-unattend.xml"
+	must ntfscp "$T/win.p1" "$T/SYSTEM" Windows/System32/config/SYSTEM
+	must ntfscp "$T/win.p1" "$T/master-unattend.xml" Windows/Panther/unattend.xml
+	echo "data, not Windows" >"$T/readme.txt"
+	must ntfscp "$T/win.p2" "$T/readme.txt" readme.txt
+	put "$T/win.p1" "$T/win.raw" "$WIN_OFF"
+	put "$T/win.p2" "$T/win.raw" "$DATA_OFF"
+}
+for t in mkntfs ntfscp ntfscat ntfsfix; do
+	command -v "$t" >/dev/null || die "$t is missing (scripts/install-deps.sh: ntfs-3g)"
+done
+[[ -x ${FC_NTFS_MKDIR:-} ]] || die "FC_NTFS_MKDIR (tests/tools/fc-ntfs-mkdir) not set: run through meson test"
+win_disk
+must "$FLEETCAST" image create "$T/win.raw" "$T/win.fcimg" --key "$T/key.key" --quiet
+printf '%s,LAB-07\n%s,lab-08.example.org\n' "${MAC[m1]}" "${MAC[m2]}" >"$T/win-names.csv"
+run fc_srv session create --image "$T/win.fcimg" --group 239.77.12.2:9000 --iface eth0 --rate 200M \
+	--min-receivers 2 --max-wait 60 --names "$T/win-names.csv" --server "$CON_URL"
+assert_eq 0 "$RC" "session create of the Windows image with a names list"
+WSID=$(head -1 "$T/out")
+rm -f "$T/m1.img" "$T/m2.img"
+mc_recv m1
+mc_recv m2
+mc_wait_recvs 120 m1 m2
+for m in m1 m2; do
+	assert_eq 0 "${MC_RC[$m]}" "windows $m: fleetcast-recv exit 0" || MC_BAD+=("$m")
+done
+# part MACHINE OFF MIB NAME : the partition alone, for ntfsfix and ntfscat.
+part() { dd if="$T/$1.img" of="$T/$1.$4" bs=1M skip=$(($2 / MIB)) count="$3" status=none; }
+declare -A WIN=([m1]=LAB-07 [m2]=lab-08)
+for m in m1 m2; do
+	part "$m" "$WIN_OFF" 24 win
+	part "$m" "$DATA_OFF" 16 data
+	xml=$(ntfscat "$T/$m.win" Windows/Panther/unattend.xml 2>/dev/null)
+	assert_match "<ComputerName>${WIN[$m]}</ComputerName>" "$xml" "windows $m: unattend.xml names ${WIN[$m]} (ntfscat)"
+	assert_eq 1 "$(grep -c '<ComputerName>' <<<"$xml")" "windows $m: one ComputerName, the master's replaced"
+	assert_match "<RegisteredOrganization>Fleetcast Lab</RegisteredOrganization>" "$xml" "windows $m: the master's other specialize settings kept"
+	assert_match "<UserLocale>de-DE</UserLocale>" "$xml" "windows $m: the master's oobeSystem pass kept"
+	check "windows $m: ntfsfix -n clean on the system volume" quiet ntfsfix -n "$T/$m.win"
+	check "windows $m: the data volume (no \\Windows) untouched" cmp -s "$T/$m.data" "$T/win.p2"
+	check "windows $m: the SYSTEM hive untouched" cmp -s "$T/SYSTEM" <(ntfscat "$T/$m.win" Windows/System32/config/SYSTEM 2>/dev/null)
+done
+check "the Windows session ends" wait_api "/api/v1/sessions/$WSID" "d['session']['state'] == 'finished'" 20
+check_json "{x['name']: (x['identity'], x['identity_detail']) for x in d['machines']} == \
+{'m1': ('done', 'windows: unattend ComputerName=LAB-07 (partition 1)'), \
+'m2': ('done', 'windows: unattend ComputerName=lab-08 (partition 1)')}" \
+	"API: identity and identity_detail say what was set where"
+assert_match "machine m1.*host name set to LAB-07 \(windows: unattend ComputerName=LAB-07" "$(cat "$T/srv.log")" \
+	"the server log says what m1's identity step did"
+# report_has : the session's text report (from the store, written by its own thread) has m2's
+# host name and identity.
+# shellcheck disable=SC2317 # called through check
+report_has() {
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		run fc_srv report "$WSID" --server "$CON_URL"
+		grep -Eq "  m2 .* lab-08\.example\.org +windows: unattend ComputerName=lab-08 \(partition 1\)" "$T/out" &&
+			return 0
+		sleep 0.5
+	done
+	cat "$T/out" "$T/err" >&2
+	return 1
+}
+check "fleetcast report: m2's host name and identity, from the store" report_has
 mc_finish

@@ -71,18 +71,6 @@ struct fsimg {
     char dir[64], img[80];
 };
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
-}
-
 /* A root tree like a Debian master's, at byte offset off of a file. */
 /* root: 0 none, 1 /etc/os-release, 2 /etc/fstab alone */
 static void make_fs(struct fsimg *f, uint64_t off, int with_etc_files, int root)
@@ -90,34 +78,36 @@ static void make_fs(struct fsimg *f, uint64_t off, int with_etc_files, int root)
     snprintf(f->dir, sizeof(f->dir), "/tmp/fc-idtest-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(f->dir));
     snprintf(f->img, sizeof(f->img), "%s.img", f->dir);
-    sh("mkdir -p %s/etc/ssh %s/usr/bin", f->dir, f->dir);
+    fc_test_sh("mkdir -p %s/etc/ssh %s/usr/bin", f->dir, f->dir);
     if (root == 1)
-        sh("echo 'ID=debian' > %s/etc/os-release", f->dir);
+        fc_test_sh("echo 'ID=debian' > %s/etc/os-release", f->dir);
     if (root == 2)
-        sh("echo '/dev/sda1 / ext4 defaults 0 1' > %s/etc/fstab", f->dir);
+        fc_test_sh("echo '/dev/sda1 / ext4 defaults 0 1' > %s/etc/fstab", f->dir);
     if (with_etc_files) {
-        sh("echo master > %s/etc/hostname", f->dir);
-        sh("printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\tmaster\\n' > %s/etc/hosts", f->dir);
-        sh("echo 0123456789abcdef0123456789abcdef > %s/etc/machine-id", f->dir);
-        sh("cd %s/etc/ssh && for t in rsa ecdsa ed25519; do head -c 3000 /dev/urandom > "
-           "ssh_host_${t}_key; echo pub > ssh_host_${t}_key.pub; done; echo keep > sshd_config",
-           f->dir);
+        fc_test_sh("echo master > %s/etc/hostname", f->dir);
+        fc_test_sh("printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\tmaster\\n' > %s/etc/hosts", f->dir);
+        fc_test_sh("echo 0123456789abcdef0123456789abcdef > %s/etc/machine-id", f->dir);
+        fc_test_sh(
+            "cd %s/etc/ssh && for t in rsa ecdsa ed25519; do head -c 3000 /dev/urandom > "
+            "ssh_host_${t}_key; echo pub > ssh_host_${t}_key.pub; done; echo keep > sshd_config",
+            f->dir);
     }
-    sh("truncate -s %llu %s && mke2fs -q -F -t ext4 -b 1024 -d %s -E offset=%llu %s 8M >/dev/null",
-       (unsigned long long)(off + 8 * 1024 * 1024), f->img, f->dir, (unsigned long long)off,
-       f->img);
+    fc_test_sh(
+        "truncate -s %llu %s && mke2fs -q -F -t ext4 -b 1024 -d %s -E offset=%llu %s 8M >/dev/null",
+        (unsigned long long)(off + 8 * 1024 * 1024), f->img, f->dir, (unsigned long long)off,
+        f->img);
 }
 
 static void drop_fs(struct fsimg *f)
 {
-    sh("rm -rf %s %s %s.part", f->dir, f->img, f->img);
+    fc_test_sh("rm -rf %s %s %s.part", f->dir, f->img, f->img);
 }
 
 /* A copy of the filesystem alone, for debugfs and e2fsck. */
 static void cut(const struct fsimg *f, uint64_t off)
 {
-    sh("dd if=%s of=%s.part bs=1024 skip=%llu status=none", f->img, f->img,
-       (unsigned long long)(off / 1024));
+    fc_test_sh("dd if=%s of=%s.part bs=1024 skip=%llu status=none", f->img, f->img,
+               (unsigned long long)(off / 1024));
 }
 
 static void cat_is(const struct fsimg *f, const char *path, const char *want)
@@ -146,7 +136,7 @@ static int ls_has(const struct fsimg *f, const char *dir, const char *name)
 
 static void fsck_clean(const struct fsimg *f)
 {
-    sh("e2fsck -fn %s.part >/dev/null 2>&1", f->img);
+    fc_test_sh("e2fsck -fn %s.part >/dev/null 2>&1", f->img);
 }
 
 static void check_identity(struct fsimg *f, uint64_t off)
@@ -216,19 +206,20 @@ START_TEST(test_ext_links_not_followed)
 
     make_fs(&f, 0, 1, 1);
     /* machine-id a link out of the filesystem: replaced, never followed */
-    sh("rm %s/etc/machine-id && ln -s /tmp/fc-idtest-outside %s/etc/machine-id && rm %s", f.dir,
-       f.dir, f.img);
-    sh("echo outside > /tmp/fc-idtest-outside");
-    sh("mke2fs -q -F -t ext4 -b 1024 -d %s %s 8M >/dev/null", f.dir, f.img);
+    fc_test_sh("rm %s/etc/machine-id && ln -s /tmp/fc-idtest-outside %s/etc/machine-id && rm %s",
+               f.dir, f.dir, f.img);
+    fc_test_sh("echo outside > /tmp/fc-idtest-outside");
+    fc_test_sh("mke2fs -q -F -t ext4 -b 1024 -d %s %s 8M >/dev/null", f.dir, f.img);
     ck_assert_int_eq(fc_identity_ext(f.img, 0, "pc-07", why, sizeof(why)), 1);
     check_identity(&f, 0);
-    sh("grep -qx outside /tmp/fc-idtest-outside && rm /tmp/fc-idtest-outside");
+    fc_test_sh("grep -qx outside /tmp/fc-idtest-outside && rm /tmp/fc-idtest-outside");
     drop_fs(&f);
     /* /etc itself a link: refused */
     make_fs(&f, 0, 0, 0);
-    sh("rm -r %s/etc && ln -s /etc %s/etc && rm %s && mke2fs -q -F -t ext4 -b 1024 -d %s %s 8M "
-       ">/dev/null",
-       f.dir, f.dir, f.img, f.dir, f.img);
+    fc_test_sh(
+        "rm -r %s/etc && ln -s /etc %s/etc && rm %s && mke2fs -q -F -t ext4 -b 1024 -d %s %s 8M "
+        ">/dev/null",
+        f.dir, f.dir, f.img, f.dir, f.img);
     ck_assert_int_eq(fc_identity_ext(f.img, 0, "pc-07", why, sizeof(why)), FC_EFORMAT);
     ck_assert_ptr_nonnull(strstr(why, "not a directory"));
     drop_fs(&f);

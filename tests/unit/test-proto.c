@@ -138,6 +138,7 @@ static void sample_done(struct fc_done *d)
     d->status = FC_REASON_OK;
     d->bytes_written = 1ull << 33;
     memset(d->check, 0xc3, FC_CHECK_LEN);
+    d->identity_len = 0;
 }
 
 static void sample_abort(struct fc_abort *a)
@@ -255,7 +256,7 @@ static const struct kind kinds[] = {
     {"data", FC_PKT_DATA, 24 + 1408, 0, s_data, enc_data, dec_data},
     {"nak", FC_PKT_NAK, 23 + 9 + 2 + 9 + 16, 1, s_nak, enc_nak, dec_nak},
     {"progress", FC_PKT_PROGRESS, 216, 1, s_progress, enc_progress, dec_progress},
-    {"done", FC_PKT_DONE, 76, 1, s_done, enc_done, dec_done},
+    {"done", FC_PKT_DONE, 77, 1, s_done, enc_done, dec_done},
     {"abort", FC_PKT_ABORT, 20 + 19 + 16, 1, s_abort, enc_abort, dec_abort},
     {"manifest_req", FC_PKT_MANIFEST_REQ, 30, 0, s_mreq, enc_manifest_req, dec_manifest_req},
     {"manifest_head", FC_PKT_MANIFEST, FC_MANIFEST_HEAD_LEN, 0, s_mhead, enc_manifest_head,
@@ -650,6 +651,22 @@ START_TEST(control_round_trips)
     ck_assert_uint_eq((d2.flags & FC_DONE_GROW_MASK) >> FC_DONE_GROW_SHIFT, 2);
     d.flags = 2 << FC_DONE_GROW_SHIFT; /* a result without the grow bit */
     ck_assert_int_eq(fc_done_encode(pkt, sizeof(pkt), SESSION, SEQ, &d), FC_EINVAL);
+    /* what the identity step did: a line of text, only with bit 2 */
+    d.flags = FC_DONE_IDENTITY;
+    strcpy(d.identity, "windows: unattend ComputerName=LAB-07 (partition 3)");
+    d.identity_len = (uint8_t)strlen(d.identity);
+    n = fc_done_encode(pkt, sizeof(pkt), SESSION, SEQ, &d);
+    ck_assert_int_eq(n, 77 + d.identity_len);
+    ck_assert_int_eq(fc_done_decode(pkt, (size_t)n, &h, &d2), 0);
+    ck_assert_str_eq(d2.identity, "windows: unattend ComputerName=LAB-07 (partition 3)");
+    d.flags = 0; /* a text without the identity bit */
+    ck_assert_int_eq(fc_done_encode(pkt, sizeof(pkt), SESSION, SEQ, &d), FC_EINVAL);
+    d.flags = FC_DONE_IDENTITY;
+    d.identity[3] = '\033'; /* a control character */
+    ck_assert_int_eq(fc_done_encode(pkt, sizeof(pkt), SESSION, SEQ, &d), FC_EINVAL);
+    d.identity_len = FC_ABORT_TEXT_MAX + 1;
+    ck_assert_int_eq(fc_done_encode(pkt, sizeof(pkt), SESSION, SEQ, &d), FC_EINVAL);
+    d.identity_len = 0;
 
     sample_abort(&ab);
     n = fc_abort_encode(pkt, sizeof(pkt), SESSION, SEQ, &ab);
@@ -840,6 +857,7 @@ START_TEST(control_inconsistencies)
     REJECT_POKED(K_DONE, pkt[18] = 0x20);        /* a grow result, no grow */
     REJECT_POKED(K_DONE, pkt[18] = FC_DONE_IDENTITY | FC_DONE_ID_SKIPPED); /* set and skipped */
     REJECT_POKED(K_DONE, pkt[19] = FC_REASON_MAX + 1);
+    REJECT_POKED(K_DONE, pkt[60] = 1);            /* an identity text longer than the packet */
     REJECT_POKED(K_ABORT, fc_put32(pkt + 14, 0)); /* v2: no whole-session ABORT */
     REJECT_POKED(K_ABORT, pkt[18] = 0);           /* an abort with no reason */
     REJECT_POKED(K_ABORT, pkt[18] = FC_REASON_MAX + 1);
@@ -963,8 +981,8 @@ START_TEST(v2_field_offsets)
     check_tag_at(K_NAK, 23 + 9 + 2 + 9);
     check_tag_at(K_PROG, 200);
     ck_assert_uint_eq(pkt[199], 0x80); /* the window's last byte, just before */
-    check_tag_at(K_DONE, 60);
-    ck_assert_uint_eq(pkt[59], 0xc3); /* the check value's last byte */
+    check_tag_at(K_DONE, 61);          /* after the identity text's length, 0 here */
+    ck_assert_uint_eq(pkt[59], 0xc3);  /* the check value's last byte */
     check_tag_at(K_ABORT, 20 + 19);
     ck_assert_mem_eq(pkt + 20, "stopped by operator", 19);
 }

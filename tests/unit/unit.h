@@ -4,7 +4,22 @@
 #define FC_TEST_UNIT_H
 
 #include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+
+/* A shell command that must succeed (the tests that build filesystems with
+ * mke2fs, mkntfs, ntfscp): the test fails naming it otherwise. */
+__attribute__((format(printf, 1, 2))) static inline void fc_test_sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
+}
 
 static inline int fc_test_main(const char *name, const TTest *const *tests, size_t n)
 {
