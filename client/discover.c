@@ -120,6 +120,8 @@ static int disc_wait(struct fc_recv *r, int fd, double until, const uint64_t *no
     ssize_t n;
 
     while ((n = fc__recv_until(r, fd, buf, sizeof(buf), until, &from)) > 0) {
+        if (fc__version_refused(r, buf, (size_t)n, &from))
+            return FC_EVERSION;
         if (!announce_ok(r, buf, (size_t)n, nonces, same_image, &h, &out->ann))
             continue;
         out->session = h.session;
@@ -158,12 +160,13 @@ int fc__discover(struct fc_recv *r, double deadline, int same_image, struct fc_s
 
 /* One DISCOVER every `wait` (backing off), keeping every answer in ch. The
  * window starts at the first session not seen before, so answers slower than
- * the first still count. */
+ * the first still count. A server of another wire version starts the window
+ * too: another server of ours may still answer; if none does, FC_EVERSION. */
 int fc__discover_collect(struct fc_recv *r, double deadline, double window, struct fc_choice *ch)
 {
     uint64_t nonces[2] = {0, 0};
     double wait = 0.25, now, end = deadline;
-    int fd = disc_socket(r), found = 0;
+    int fd = disc_socket(r), found = 0, refused = 0, rc;
 
     if (fd < 0)
         return FC_EIO;
@@ -175,8 +178,10 @@ int fc__discover_collect(struct fc_recv *r, double deadline, double window, stru
         nonces[0] = fc__rand(r) | 1;
         if (disc_send(r, fd, nonces[0]) < 0 && errno != ENETUNREACH)
             fc_debug("DISCOVER not sent: %s", strerror(errno));
-        while (disc_wait(r, fd, until, nonces, 0, &s) == 0) {
-            if (fc__choice_add(ch, &s) == 1 && !found++ && fc__now() + window < end)
+        while ((rc = disc_wait(r, fd, until, nonces, 0, &s)) == 0 || rc == FC_EVERSION) {
+            int first =
+                rc == FC_EVERSION ? !found && !refused++ : fc__choice_add(ch, &s) == 1 && !found++;
+            if (first && fc__now() + window < end)
                 end = fc__now() + window;
             until = until < end ? until : end;
         }
@@ -185,5 +190,5 @@ int fc__discover_collect(struct fc_recv *r, double deadline, double window, stru
     close(fd);
     if (*r->stop)
         return FC_EINTR;
-    return found;
+    return !found && refused ? FC_EVERSION : found;
 }

@@ -4,6 +4,7 @@
  * key pair: the server seals our secret to it in JOIN_ACK. A re-JOIN while
  * we hold a secret names our old id and is tagged with that secret, so the
  * server knows it is us and keeps our entry. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
@@ -48,6 +49,31 @@ int fc__reason_exit(uint8_t reason)
     default:
         return FC_RX_EXIT_ABORTED;
     }
+}
+
+int fc__version_refused(struct fc_recv *r, const uint8_t *buf, size_t len,
+                        const struct sockaddr_in *from)
+{
+    uint8_t type;
+    int v = fc_hdr_peek_version(buf, len, &type);
+
+    if (v < 0 || v == FC_PROTO_VERSION)
+        return 0;
+    r->peer_version = v;
+    if (from)
+        r->peer_version_from = *from;
+    return 1;
+}
+
+void fc__version_log(const struct fc_recv *r)
+{
+    char addr[INET_ADDRSTRLEN];
+
+    inet_ntop(AF_INET, &r->peer_version_from.sin_addr, addr, sizeof(addr));
+    RLOG(r, FC_LOG_ERROR,
+         "fleetcastd at %s speaks wire protocol version %d, this fleetcast-recv version %d: "
+         "refused; update fleetcast-recv (the PXE image) and fleetcastd together",
+         addr, r->peer_version, FC_PROTO_VERSION);
 }
 
 struct attempt {
@@ -107,7 +133,12 @@ static int join_wait(struct fc_recv *r, const struct attempt *at, double until,
     ssize_t n;
 
     while ((n = fc__recv_until(r, r->ctrl_fd, buf, sizeof(buf), until, NULL)) > 0) {
-        if (fc_join_ack_decode(buf, (size_t)n, &h, ack) != 0 || ack->nonce != at->nonce)
+        if (fc_join_ack_decode(buf, (size_t)n, &h, ack) != 0) {
+            if (fc__version_refused(r, buf, (size_t)n, &r->s.srv))
+                return FC_EVERSION;
+            continue;
+        }
+        if (ack->nonce != at->nonce)
             continue;
         if (ack->status != FC_REASON_OK || take_secret(r, at, ack) == 0)
             return 0;

@@ -168,6 +168,8 @@ int fc__locate(struct fc_recv *r)
 
         if (found == FC_EINTR)
             rc = FC_RX_EXIT_INTR;
+        else if (found == FC_EVERSION)
+            rc = (fc__version_log(r), FC_RX_EXIT_ABORTED);
         else if (found < 0)
             rc = (fc_error("%s: no socket for discovery: %s", r->name, strerror(errno)),
                   FC_RX_EXIT_LOST);

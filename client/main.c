@@ -424,6 +424,10 @@ static int join_session(struct fc_recv *r)
     rc = fc__join(r, fc__now() + r->o.server_timeout, 0, &ack);
     if (rc == FC_EINTR)
         return FC_RX_EXIT_INTR;
+    if (rc == FC_EVERSION) {
+        fc__version_log(r);
+        return FC_RX_EXIT_ABORTED;
+    }
     if (rc) {
         RLOG(r, FC_LOG_ERROR, "server did not answer JOIN within %.0f s", r->o.server_timeout);
         return FC_RX_EXIT_LOST;

@@ -753,6 +753,11 @@ static int rejoin(struct net *nt, const char *why)
                           r->n.chunks_written, &ack);
         if (rc == FC_EINTR)
             return rc;
+        if (rc == FC_EVERSION) { /* the server was replaced by another build's */
+            fc__version_log(r);
+            quit(nt, FC_RX_EXIT_ABORTED);
+            return FC_EREFUSED;
+        }
         if (!rc)
             break;
         if (deadline_passed(nt)) {

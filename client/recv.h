@@ -118,7 +118,9 @@ struct fc_recv {
     uint64_t rng;
     struct fc_recv_counters n;
     int check_ok;
-    double deadline_at;          /* fc__now() when --deadline passes; 0: none */
+    double deadline_at; /* fc__now() when --deadline passes; 0: none */
+    int peer_version;   /* a server's version refusal: its wire version; 0: none */
+    struct sockaddr_in peer_version_from;
     volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
 };
 
@@ -173,6 +175,11 @@ ssize_t fc__recv_until(struct fc_recv *r, int fd, uint8_t *buf, size_t cap, doub
 /* join.c: JOIN every 0.5 s until the JOIN_ACK with our nonce. */
 int fc__join(struct fc_recv *r, double deadline, uint32_t chunks_done, struct fc_join_ack *ack);
 const char *fc__reason_text(uint8_t reason);
+/* A packet of another wire version (a server's version refusal): 1, noted in
+ * r->peer_version; fc__version_log says so once, naming both versions. */
+int fc__version_refused(struct fc_recv *r, const uint8_t *buf, size_t len,
+                        const struct sockaddr_in *from);
+void fc__version_log(const struct fc_recv *r);
 /* capture.c: --capture; returns the exit status */
 int fc__capture(struct fc_recv *r);
 int fc__reason_exit(uint8_t reason);

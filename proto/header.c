@@ -22,24 +22,51 @@ int fc_hdr_encode(uint8_t *buf, size_t cap, const struct fc_hdr *h)
     return w.bad ? FC_EINVAL : (int)w.off;
 }
 
-int fc_hdr_decode(const uint8_t *buf, size_t len, struct fc_hdr *h)
+/* Magic, version and type as every version writes them; the rest as ours. */
+static int read_head(const uint8_t *buf, size_t len, uint8_t *version, struct fc_hdr *h)
 {
     struct fc_rd r;
     uint32_t magic;
-    uint8_t version;
 
     if (len < FC_HDR_LEN || len > FC_PKT_MAX)
         return FC_EPROTO;
     fc_rd_init(&r, buf, len);
     magic = fc_rd_u32(&r);
-    version = fc_rd_u8(&r);
+    *version = fc_rd_u8(&r);
     h->type = fc_rd_u8(&r);
     h->session = fc_rd_u32(&r);
     h->seq = fc_rd_u32(&r);
-    if (r.bad || magic != FC_PROTO_MAGIC || version != FC_PROTO_VERSION || h->type < 1 ||
+    return r.bad || magic != FC_PROTO_MAGIC ? FC_EPROTO : 0;
+}
+
+int fc_hdr_decode(const uint8_t *buf, size_t len, struct fc_hdr *h)
+{
+    uint8_t version;
+
+    if (read_head(buf, len, &version, h) || version != FC_PROTO_VERSION || h->type < 1 ||
         h->type > FC_PKT_TYPE_MAX)
         return FC_EPROTO;
     return FC_HDR_LEN;
+}
+
+int fc_hdr_peek_version(const uint8_t *buf, size_t len, uint8_t *type)
+{
+    struct fc_hdr h;
+    uint8_t version;
+
+    if (read_head(buf, len, &version, &h))
+        return FC_EPROTO;
+    *type = h.type;
+    return version;
+}
+
+int fc_version_refusal_encode(uint8_t *buf, size_t cap, uint8_t type)
+{
+    struct fc_hdr h = {.type = type, .session = 0, .seq = 0};
+
+    if (type != FC_PKT_ANNOUNCE && type != FC_PKT_JOIN_ACK)
+        return FC_EINVAL;
+    return fc_hdr_encode(buf, cap, &h);
 }
 
 int fc__pkt_begin(struct fc_wr *w, uint8_t *buf, size_t cap, uint8_t type, uint32_t session,

@@ -1,4 +1,4 @@
-/* The fleetcast wire protocol, version 2: the common header, the packet types,
+/* The fleetcast wire protocol, version 3: the common header, the packet types,
  * the structs a decoded packet fills, and one encoder/decoder pair per type.
  * docs/protocol.md describes every byte and why it is there.
  *
@@ -21,7 +21,7 @@
 #include "common/manifest.h"
 
 #define FC_PROTO_MAGIC 0x54434c46u /* the bytes "FLCT" on the wire */
-#define FC_PROTO_VERSION 2
+#define FC_PROTO_VERSION 3
 #define FC_HDR_LEN 14
 
 /* No packet may need IP fragmentation on a 1500-byte Ethernet MTU: one lost
@@ -365,6 +365,16 @@ int fc_replay_accept(struct fc_replay *w, uint32_t seq);
  * size; returns FC_HDR_LEN. Lets a receive loop dispatch on h->type. */
 int fc_hdr_decode(const uint8_t *buf, size_t len, struct fc_hdr *h);
 int fc_hdr_encode(uint8_t *buf, size_t cap, const struct fc_hdr *h);
+/* Bytes 0-5 (magic, version, type) mean the same in every version, so a
+ * peer of another version can be told, not just ignored. The version byte
+ * of a packet with our magic, whatever its version (0..255), and its type
+ * byte in *type; FC_EPROTO if it is not a fleetcast packet at all. */
+int fc_hdr_peek_version(const uint8_t *buf, size_t len, uint8_t *type);
+/* The version refusal: our header alone (session and sequence 0), of type
+ * ANNOUNCE in answer to a DISCOVER and JOIN_ACK to a JOIN of another
+ * version. A peer of our version never accepts it (too short for either
+ * type); one of another version reads our version in byte 4. */
+int fc_version_refusal_encode(uint8_t *buf, size_t cap, uint8_t type);
 
 int fc_discover_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
                        const struct fc_discover *d);

@@ -2,6 +2,7 @@
  * control port (DISCOVER, JOIN, PROGRESS, DONE, ABORT) and the data group
  * (NAKs from receivers). Anything malformed or of another session is
  * counted as a reject and dropped here, before it touches any state. */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -137,6 +138,38 @@ static int dispatch_ctrl(struct fc_session *s, const struct sockaddr_in *from, c
     }
 }
 
+/* A DISCOVER or JOIN of another wire version (a receiver or PXE image from
+ * another build) is answered with our version alone, so that the receiver
+ * says so and stops instead of waiting for an answer it cannot read, and it
+ * is logged, at most once a second (a flood of them costs one line). The
+ * answer is shorter than what it answers: nothing to amplify. 1 if it was
+ * one. */
+static int refuse_version(struct fc_daemon *d, const struct sockaddr_in *from, const uint8_t *p,
+                          size_t n)
+{
+    uint8_t out[FC_HDR_LEN], type;
+    int v = fc_hdr_peek_version(p, n, &type), len;
+    char addr[INET_ADDRSTRLEN];
+
+    if (v < 0 || v == FC_PROTO_VERSION || (type != FC_PKT_DISCOVER && type != FC_PKT_JOIN))
+        return 0;
+    len = fc_version_refusal_encode(out, sizeof(out),
+                                    type == FC_PKT_JOIN ? FC_PKT_JOIN_ACK : FC_PKT_ANNOUNCE);
+    if (len > 0)
+        fc_netio_send_daemon(d, from, out, (size_t)len);
+    d->version_refused++;
+    if (uv_now(d->loop) - d->version_log_ms >= 1000 || d->version_refused == 1) {
+        d->version_log_ms = uv_now(d->loop);
+        inet_ntop(AF_INET, &from->sin_addr, addr, sizeof(addr));
+        fc_warn("%s from %s:%u speaks wire protocol version %d, this fleetcastd version %d: "
+                "refused (%llu so far); update fleetcast-recv (the PXE image) and fleetcastd "
+                "together",
+                type == FC_PKT_JOIN ? "JOIN" : "DISCOVER", addr, ntohs(from->sin_port), v,
+                FC_PROTO_VERSION, (unsigned long long)d->version_refused);
+    }
+    return 1;
+}
+
 void fc_control_on_ctrl(uv_udp_t *hd, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr,
                         unsigned flags)
 {
@@ -150,6 +183,8 @@ void fc_control_on_ctrl(uv_udp_t *hd, ssize_t n, const uv_buf_t *buf, const stru
     if (n <= 0 || !addr || addr->sa_family != AF_INET)
         return;
     if (fc_hdr_decode(p, (size_t)n, &h) < 0) {
+        if (refuse_version(d, from, p, (size_t)n))
+            return;
         if (d->n_sessions) /* no session named: the newest one counts it */
             d->sessions[d->n_sessions - 1]->st.rejects++;
         return;

@@ -218,14 +218,20 @@ void fc_netio_close(struct fc_session *s)
         uv_close((uv_handle_t *)&s->group, fc_session_handle_closed);
 }
 
-void fc_netio_send_ctrl(struct fc_session *s, const struct sockaddr_in *to, const uint8_t *buf,
-                        size_t len)
+/* Control packets are small and rare: a try_send that fails is the same
+ * as a lost packet, which the protocol already survives. */
+int fc_netio_send_daemon(struct fc_daemon *d, const struct sockaddr_in *to, const uint8_t *buf,
+                         size_t len)
 {
     uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
 
-    /* Control packets are small and rare: a try_send that fails is the same
-     * as a lost packet, which the protocol already survives. */
-    if (uv_udp_try_send(&s->d->ctrl, &b, 1, (const struct sockaddr *)to) < 0)
+    return uv_udp_try_send(&d->ctrl, &b, 1, (const struct sockaddr *)to) < 0 ? FC_EIO : 0;
+}
+
+void fc_netio_send_ctrl(struct fc_session *s, const struct sockaddr_in *to, const uint8_t *buf,
+                        size_t len)
+{
+    if (fc_netio_send_daemon(s->d, to, buf, len))
         s->st.send_errors++;
 }
 

@@ -376,6 +376,8 @@ struct fc_daemon {
     unsigned n_wakes;
     int wake_seq; /* the last job's id */
     unsigned snap_ticks;
+    uint64_t version_refused; /* DISCOVERs and JOINs of another wire version answered */
+    uint64_t version_log_ms;  /* when the last of them was logged (uv_now): one a second */
     uint8_t rxbuf[2048];
 };
 
@@ -524,6 +526,9 @@ int fc_netio_open(struct fc_session *s);
 void fc_netio_close(struct fc_session *s);
 /* MAC of a neighbour on the same link, from the kernel's ARP table. */
 int fc_netio_mac_of(struct in_addr ip, char out[18]);
+/* A packet from the shared control port; 0 or a negative code. */
+int fc_netio_send_daemon(struct fc_daemon *d, const struct sockaddr_in *to, const uint8_t *buf,
+                         size_t len);
 void fc_netio_send_ctrl(struct fc_session *s, const struct sockaddr_in *to, const uint8_t *buf,
                         size_t len);
 

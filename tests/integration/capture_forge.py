@@ -7,7 +7,7 @@ import socket
 import struct
 import sys
 
-MAGIC, VERSION = 0x54434C46, 2
+MAGIC, VERSION = 0x54434C46, 3
 
 
 def header(ptype, seq):

@@ -33,7 +33,7 @@ import sys
 import time
 
 MAGIC = b"FLCT"
-VERSION = 2
+VERSION = 3
 T_DATA = 5
 DATA_HDR = 24  # common header (14) + chunk, block, index, k, length (10)
 

@@ -1,4 +1,4 @@
-/* The wire format, version 2: every packet type round-trips; every decoder
+/* The wire format, version 3: every packet type round-trips; every decoder
  * rejects every truncation, an extra byte, a foreign magic, version or type,
  * and each inconsistency its type can carry; random corruption never crashes a
  * decoder, and whatever a decoder accepts re-encodes to the same bytes (up to
@@ -300,7 +300,7 @@ START_TEST(every_type_encodes_to_its_documented_size_and_decodes)
 
     ck_assert_uint_eq(n, k->len);
     ck_assert_uint_le(n, FC_PKT_MAX);
-    ck_assert_mem_eq(pkt, "FLCT\x02", 5);
+    ck_assert_mem_eq(pkt, "FLCT\x03", 5);
     ck_assert_int_eq(pkt[5], k->type);
     ck_assert_int_eq(fc_hdr_decode(pkt, n, &h), FC_HDR_LEN);
     ck_assert_int_eq(h.type, k->type);
@@ -988,6 +988,51 @@ START_TEST(v2_field_offsets)
 }
 END_TEST
 
+/* A peer of another build (PROGRESS changed layout in issue 9: version 3)
+ * is told, not silently ignored: its header's version is read whatever it
+ * is, the refusal carries ours in byte 4 and no decoder of our version
+ * accepts it, and it is smaller than what it answers. */
+START_TEST(version_refusal_names_both_versions)
+{
+    uint8_t out[64], type;
+    size_t n;
+    unsigned i;
+    struct fc_hdr h;
+    union any u;
+    int len;
+
+    ck_assert_int_eq(FC_PROTO_VERSION, 3);
+    n = encode_sample(&kinds[K_JOIN]);
+    ck_assert_int_eq(fc_hdr_peek_version(pkt, n, &type), FC_PROTO_VERSION);
+    ck_assert_uint_eq(type, FC_PKT_JOIN);
+    pkt[4] = 2; /* a receiver built before the bump */
+    ck_assert_int_eq(fc_hdr_decode(pkt, n, &h), FC_EPROTO);
+    ck_assert_int_eq(fc_join_decode(pkt, n, &h, &u.join), FC_EPROTO);
+    ck_assert_int_eq(fc_hdr_peek_version(pkt, n, &type), 2);
+    ck_assert_uint_eq(type, FC_PKT_JOIN);
+    pkt[4] = 255;
+    ck_assert_int_eq(fc_hdr_peek_version(pkt, n, &type), 255);
+    pkt[0] ^= 1; /* not ours at all: nothing to tell */
+    ck_assert_int_eq(fc_hdr_peek_version(pkt, n, &type), FC_EPROTO);
+    ck_assert_int_eq(fc_hdr_peek_version(pkt, FC_HDR_LEN - 1, &type), FC_EPROTO);
+
+    len = fc_version_refusal_encode(out, sizeof(out), FC_PKT_JOIN_ACK);
+    ck_assert_int_eq(len, FC_HDR_LEN);
+    ck_assert_uint_eq(out[4], FC_PROTO_VERSION);
+    ck_assert_uint_eq(out[5], FC_PKT_JOIN_ACK);
+    ck_assert_int_eq(fc_hdr_peek_version(out, (size_t)len, &type), FC_PROTO_VERSION);
+    ck_assert_int_eq(fc_join_ack_decode(out, (size_t)len, &h, &u.join_ack), FC_EPROTO);
+    ck_assert_int_lt(len, 87); /* the smallest JOIN */
+    len = fc_version_refusal_encode(out, sizeof(out), FC_PKT_ANNOUNCE);
+    ck_assert_int_eq(len, FC_HDR_LEN);
+    ck_assert_int_eq(fc_announce_decode(out, (size_t)len, &h, &u.announce), FC_EPROTO);
+    for (i = 0; i < 256; i++)
+        if (i != FC_PKT_ANNOUNCE && i != FC_PKT_JOIN_ACK)
+            ck_assert_int_eq(fc_version_refusal_encode(out, sizeof(out), (uint8_t)i), FC_EINVAL);
+    ck_assert_int_eq(fc_version_refusal_encode(out, FC_HDR_LEN - 1, FC_PKT_ANNOUNCE), FC_EINVAL);
+}
+END_TEST
+
 /* A DISCOVER with a spoofed source must not make a server send more than
  * it received: ANNOUNCE grew in v2, and DISCOVER's padding with it. */
 START_TEST(discover_is_as_large_as_announce)
@@ -1528,6 +1573,7 @@ static Suite *proto_suite(void)
     tcase_add_test(bad, encoders_refuse_invalid_bodies);
     tcase_add_test(bad, v2_field_offsets);
     tcase_add_test(bad, discover_is_as_large_as_announce);
+    tcase_add_test(bad, version_refusal_names_both_versions);
     suite_add_tcase(s, bad);
 
     tcase_set_timeout(auth, 60);
