@@ -1,7 +1,9 @@
 /* DATA: one packet of an FEC block of a chunk, source (index < k) or parity
  * (index >= k), multicast by the server. The hot path of both ends: encode
  * writes 24 header bytes in front of a payload that may already be in
- * place; decode points into the received buffer and copies nothing. */
+ * place, or the header alone (encode_head) for a payload that goes out from
+ * where it is, the server's second iovec; decode points into the received buffer and copies
+ * nothing. */
 #include "proto/packet.h"
 
 #include "common/error.h"
@@ -12,14 +14,13 @@ static int data_ok(const struct fc_data *d)
            d->len <= FC_DATA_MAX_PAYLOAD;
 }
 
-int fc_data_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
-                   const struct fc_data *d)
+int fc_data_encode_head(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                        const struct fc_data *d)
 {
     struct fc_wr w;
-    uint8_t *dst;
     int rc;
 
-    if (!data_ok(d))
+    if (!data_ok(d) || cap < FC_DATA_HDR_LEN)
         return FC_EINVAL;
     rc = fc__pkt_begin(&w, buf, cap, FC_PKT_DATA, session, seq);
     if (rc < 0)
@@ -29,10 +30,21 @@ int fc_data_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
     fc_wr_u8(&w, d->index);
     fc_wr_u8(&w, d->k);
     fc_wr_u16(&w, d->len);
-    dst = fc_wr_take(&w, d->len);
-    if (dst && dst != d->payload)
-        memcpy(dst, d->payload, d->len);
-    return fc__pkt_end(&w);
+    rc = fc__pkt_end(&w);
+    return rc < 0 ? rc : rc + d->len;
+}
+
+int fc_data_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                   const struct fc_data *d)
+{
+    int n;
+
+    if (cap < (size_t)FC_DATA_HDR_LEN + d->len)
+        return FC_EINVAL;
+    n = fc_data_encode_head(buf, cap, session, seq, d);
+    if (n > 0 && buf + FC_DATA_HDR_LEN != d->payload)
+        memcpy(buf + FC_DATA_HDR_LEN, d->payload, d->len);
+    return n;
 }
 
 int fc_data_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_data *d)

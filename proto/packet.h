@@ -390,6 +390,10 @@ int fc_join_ack_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
                        const struct fc_join_ack *a);
 int fc_join_ack_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct fc_join_ack *a);
 
+/* The 24 header bytes alone: the packet's length (header and d->len) or
+ * FC_EINVAL; the payload goes out from where it is (a second iovec). */
+int fc_data_encode_head(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
+                        const struct fc_data *d);
 /* d->payload may already sit at buf + FC_DATA_HDR_LEN (parity computed in
  * place); it is then not copied. */
 int fc_data_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,

@@ -8,7 +8,10 @@
  * the pass wait a tick, not the loop. A slot being read belongs to its read
  * until the read's after-callback runs on the loop. The reads share a dup
  * of the image's fd, closed by the last of them, so a session freed while a
- * read runs (its after-callback comes later) leaves nothing dangling. */
+ * read runs (its after-callback comes later) leaves nothing dangling.
+ * The sender's batch sends payloads from the slots themselves: a slot is
+ * pinned while a packet waiting in the batch points into it, and a pinned
+ * slot is never evicted. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,8 +77,8 @@ int fc_chunkcache_async(struct fc_chunkcache *c, uv_loop_t *loop)
     return 0;
 }
 
-/* An empty slot, else the least recently used one not being read; NULL
- * when every slot is being read. */
+/* An empty slot, else the least recently used one neither being read nor
+ * pinned by a packet waiting in the send batch; NULL when there is none. */
 static struct fc_cached_chunk *victim(struct fc_chunkcache *c)
 {
     struct fc_cached_chunk *v = NULL;
@@ -85,9 +88,10 @@ static struct fc_cached_chunk *victim(struct fc_chunkcache *c)
         struct fc_cached_chunk *e = &c->e[i];
         if (e->state == FC_SLOT_EMPTY)
             return e;
-        if (e->state != FC_SLOT_LOADING && (!v || e->used < v->used))
+        if (e->state != FC_SLOT_LOADING && !e->pins && (!v || e->used < v->used))
             v = e;
     }
+    c->pinned_full += !v;
     return v;
 }
 
@@ -241,6 +245,25 @@ void fc_chunkcache_prefetch(struct fc_chunkcache *c, uint32_t chunk)
         start_read(c, e, chunk); /* a failure shows when the chunk is asked for */
 }
 
+/* The slot behind a pointer the cache handed out: its own, to change. */
+static struct fc_cached_chunk *slot_of(struct fc_chunkcache *c, const struct fc_cached_chunk *e)
+{
+    return &c->e[e - c->e];
+}
+
+void fc_chunkcache_pin(struct fc_chunkcache *c, const struct fc_cached_chunk *e)
+{
+    slot_of(c, e)->pins++;
+}
+
+void fc_chunkcache_unpin(struct fc_chunkcache *c, const struct fc_cached_chunk *e)
+{
+    struct fc_cached_chunk *s = slot_of(c, e);
+
+    if (s->pins)
+        s->pins--;
+}
+
 void fc_chunkcache_free(struct fc_chunkcache *c)
 {
     int i;
@@ -255,8 +278,10 @@ void fc_chunkcache_free(struct fc_chunkcache *c)
         }
     }
     if (c->loads)
-        fc_debug("chunk cache: %llu chunks read; %llu times the sender found one not read yet",
-                 (unsigned long long)c->loads, (unsigned long long)c->misses);
+        fc_debug("chunk cache: %llu chunks read; %llu times the sender found one not read yet, "
+                 "%llu every slot pinned or being read",
+                 (unsigned long long)c->loads, (unsigned long long)c->misses,
+                 (unsigned long long)c->pinned_full);
     fd_unref(c->fd_ref);
     memset(c, 0, sizeof(*c));
 }

@@ -113,12 +113,16 @@ static void init_batch(struct fc_sender *snd)
     unsigned i;
 
     for (i = 0; i < FC_SEND_BATCH; i++) {
+        struct fc_batch_pkt *p = &snd->pkts[i];
+
         memset(&snd->msgs[i], 0, sizeof(snd->msgs[i]));
         snd->msgs[i].msg_hdr.msg_name = &snd->dst;
         snd->msgs[i].msg_hdr.msg_namelen = sizeof(snd->dst);
-        snd->msgs[i].msg_hdr.msg_iov = &snd->iov[i];
-        snd->msgs[i].msg_hdr.msg_iovlen = 1;
-        snd->iov[i].iov_base = snd->bufs[i];
+        snd->msgs[i].msg_hdr.msg_iov = p->iov;
+        snd->msgs[i].msg_hdr.msg_iovlen = 2;
+        p->iov[0].iov_base = p->hdr;
+        p->pin = NULL;
+        snd->order[i] = (uint8_t)i;
     }
 }
 
@@ -147,8 +151,12 @@ int fc_sender_init(struct fc_session *s)
     return fc_chunkcache_async(&s->cache, s->loop);
 }
 
+static void release(struct fc_session *s, unsigned from, unsigned to);
+
 void fc_sender_free(struct fc_session *s)
 {
+    release(s, 0, s->snd.n_batch);
+    s->snd.n_batch = 0;
     free(s->snd.chunk_last_sent);
     s->snd.chunk_last_sent = NULL;
 }
@@ -225,19 +233,36 @@ void fc_sender_begin_pass(struct fc_session *s)
     uv_timer_start(&s->send_timer, send_timer_cb, TICK_MS, TICK_MS);
 }
 
+/* The packets msgs[from..to) are sent (or lost): their cache slots may go. */
+static void release(struct fc_session *s, unsigned from, unsigned to)
+{
+    struct fc_sender *snd = &s->snd;
+
+    for (; from < to; from++) {
+        struct fc_batch_pkt *p = &snd->pkts[snd->order[from]];
+        if (p->pin)
+            fc_chunkcache_unpin(&s->cache, p->pin);
+        p->pin = NULL;
+    }
+}
+
 /* Keeps what a full socket did not take at the front of the batch by
- * rotating the iovecs, not the bytes: the sent packets' buffers go to the
- * back, free for the next ones. With many receivers the socket is full at
- * most ticks (the kernel copies each packet to every one of them in our
+ * rotating the messages, not the bytes: the sent packets go to the back,
+ * free for the next ones. With many receivers the socket is full at most
+ * ticks (the kernel copies each packet to every one of them in our
  * sendmmsg), and the waiting packets were copied forward at every one. */
 static void keep_rest(struct fc_sender *snd, unsigned done)
 {
-    struct iovec sent[FC_SEND_BATCH];
+    struct mmsghdr sent[FC_SEND_BATCH];
+    uint8_t sent_order[FC_SEND_BATCH];
     unsigned rest = snd->n_batch - done;
 
-    memcpy(sent, snd->iov, done * sizeof(*sent));
-    memmove(snd->iov, snd->iov + done, rest * sizeof(*sent));
-    memcpy(snd->iov + rest, sent, done * sizeof(*sent));
+    memcpy(sent, snd->msgs, done * sizeof(*sent));
+    memmove(snd->msgs, snd->msgs + done, rest * sizeof(*sent));
+    memcpy(snd->msgs + rest, sent, done * sizeof(*sent));
+    memcpy(sent_order, snd->order, done);
+    memmove(snd->order, snd->order + done, rest);
+    memcpy(snd->order + rest, sent_order, done);
 }
 
 static void flush(struct fc_session *s)
@@ -253,9 +278,9 @@ static void flush(struct fc_session *s)
             break; /* the socket is full: keep the rest for the next tick */
         if (n < 0) {
             s->st.send_errors++;
-            done = snd->n_batch; /* a send error is a loss; repairs cover it */
-            break;
+            n = (int)(snd->n_batch - done); /* a send error is a loss; repairs cover it */
         }
+        release(s, done, done + (unsigned)n);
         done += (unsigned)n;
     }
     if (done && done < snd->n_batch)
@@ -263,13 +288,16 @@ static void flush(struct fc_session *s)
     snd->n_batch -= done;
 }
 
-/* Builds DATA (chunk, block, wire index) into the next batch slot. Source
- * packets are copied from the cached chunk; parity is computed in place. */
+/* Builds DATA (chunk, block, wire index) as the batch's next packet: its
+ * header in the packet's own bytes; a source packet's payload where it is,
+ * in the cached chunk, which stays pinned until the packet is sent (no copy:
+ * it was the top user-space entry of fleetcastd's profile); parity encoded
+ * into the packet's parity buffer. */
 static int build(struct fc_session *s, const struct fc_cached_chunk *e, uint32_t block,
                  unsigned index)
 {
     struct fc_sender *snd = &s->snd;
-    uint8_t *buf = snd->iov[snd->n_batch].iov_base; /* rotated: see keep_rest */
+    struct fc_batch_pkt *p = &snd->pkts[snd->order[snd->n_batch]]; /* rotated: see keep_rest */
     unsigned k = fc_blocks_k(&e->bl, block), i;
     const uint8_t *first = e->buf + (size_t)fc_blocks_first(&e->bl, block) * e->bl.sym_len;
     struct fc_data d = {e->chunk, (uint16_t)block, (uint8_t)index, (uint8_t)k, e->bl.sym_len, NULL};
@@ -279,17 +307,23 @@ static int build(struct fc_session *s, const struct fc_cached_chunk *e, uint32_t
         d.payload = first + (size_t)index * e->bl.sym_len;
     } else {
         const uint8_t *src[FC_FEC_MAX_K];
-        uint8_t *out = buf + FC_DATA_HDR_LEN;
+        uint8_t *out = p->parity;
         for (i = 0; i < k; i++)
             src[i] = first + (size_t)i * e->bl.sym_len;
         if (fc_fec_encode(s->fec, k, e->bl.sym_len, src, index - k, 1, &out))
             return FC_EINVAL;
         d.payload = out;
     }
-    n = fc_data_encode(buf, FC_PKT_MAX, s->session_id, ++snd->seq, &d);
+    n = fc_data_encode_head(p->hdr, sizeof(p->hdr), s->session_id, ++snd->seq, &d);
     if (n < 0)
         return n;
-    snd->iov[snd->n_batch].iov_len = (size_t)n;
+    p->iov[0].iov_len = FC_DATA_HDR_LEN;
+    p->iov[1].iov_base = (void *)(uintptr_t)d.payload; /* sendmmsg only reads it */
+    p->iov[1].iov_len = d.len;
+    if (index < k) {
+        fc_chunkcache_pin(&s->cache, e);
+        p->pin = e;
+    }
     snd->n_batch++;
     s->st.udp_bytes += (uint64_t)n;
     s->st.wire_bytes += (uint64_t)n + FC_IP_UDP_OVERHEAD;

@@ -188,6 +188,7 @@ struct fc_cached_chunk {
     uint8_t *buf; /* packets * sym_len bytes, the tail zero-padded */
     size_t cap;
     struct fc_cache_read *rd; /* the read in flight (FC_SLOT_LOADING) */
+    unsigned pins;            /* packets of the send batch pointing into buf: not evicted */
 };
 
 struct fc_chunkcache {
@@ -199,6 +200,7 @@ struct fc_chunkcache {
     uv_loop_t *loop;            /* NULL: reads on the caller's thread (unit tests) */
     struct fc_cache_fd *fd_ref; /* the image fd the reads share (a dup) */
     uint64_t loads, misses;     /* chunks read; asks that found the chunk not read yet */
+    uint64_t pinned_full;       /* a slot was wanted and every one was pinned or being read */
     struct fc_cached_chunk e[FC_CACHE_CHUNKS];
 };
 
@@ -230,6 +232,16 @@ struct fc_parity_ctl {
     int primed;   /* a first sample has been taken */
 };
 
+/* One packet of the send batch: its header here, its payload where it is, in
+ * the chunk cache's slot (pinned until the packet is sent) for a source
+ * packet, or in parity, where a parity packet is encoded (sender.c). */
+struct fc_batch_pkt {
+    uint8_t hdr[FC_DATA_HDR_LEN];
+    struct iovec iov[2]; /* header, payload */
+    const struct fc_cached_chunk *pin;
+    uint8_t parity[FC_DATA_MAX_PAYLOAD];
+};
+
 /* Sender fields are sender.c's: others ask through fc_sender_*(). */
 struct fc_sender {
     int fd;
@@ -249,10 +261,11 @@ struct fc_sender {
     unsigned repair_run; /* repairs sent since the last pass packet */
     uint32_t catchup_scan;
     double *chunk_last_sent;
-    /* the batch */
+    /* the batch: msgs[i] is packet order[i]; a full socket's rest rotates
+     * both arrays, never the bytes */
     struct mmsghdr msgs[FC_SEND_BATCH];
-    struct iovec iov[FC_SEND_BATCH];
-    uint8_t bufs[FC_SEND_BATCH][FC_PKT_MAX];
+    struct fc_batch_pkt pkts[FC_SEND_BATCH];
+    uint8_t order[FC_SEND_BATCH];
     unsigned n_batch;
 };
 
@@ -721,6 +734,10 @@ const struct fc_cached_chunk *fc_chunkcache_get(struct fc_chunkcache *c, uint32_
 /* Starts reading chunk ahead of its use, into the least recently used slot
  * not being read (nothing if it is cached or being read already). */
 void fc_chunkcache_prefetch(struct fc_chunkcache *c, uint32_t chunk);
+/* A packet of the send batch points into e's bytes until it is sent: a
+ * pinned slot is never evicted (nor read into); unpin when it is sent. */
+void fc_chunkcache_pin(struct fc_chunkcache *c, const struct fc_cached_chunk *e);
+void fc_chunkcache_unpin(struct fc_chunkcache *c, const struct fc_cached_chunk *e);
 void fc_chunkcache_free(struct fc_chunkcache *c);
 
 /* ratectl.c */

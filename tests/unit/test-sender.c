@@ -4,8 +4,12 @@
  * is bounded by the cap (a hostile report costs at most the cap) and never
  * below --fec; chunks are read on the thread pool ahead of the cursor; a
  * whole pass over a small image sends every source packet and each block's
- * parity, and tells the repair side which parity went out. */
+ * parity, and tells the repair side which parity went out; a source packet
+ * goes out from the cached chunk itself, whose slot is pinned (never
+ * evicted nor read into) while a packet of the batch points into it, and
+ * released once it is sent. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,6 +376,32 @@ static void count_received(unsigned *src, unsigned *par)
     }
 }
 
+/* Pins held by the cache's slots, and by the packets waiting in the batch. */
+static unsigned slot_pins(void)
+{
+    unsigned i, n = 0;
+
+    for (i = 0; i < FC_CACHE_CHUNKS; i++)
+        n += srv->cache.e[i].pins;
+    return n;
+}
+
+static unsigned batch_pins(void)
+{
+    unsigned i, n = 0;
+
+    for (i = 0; i < srv->snd.n_batch; i++) {
+        const struct fc_batch_pkt *p = &srv->snd.pkts[srv->snd.order[i]];
+        if (p->pin) {
+            ck_assert_int_eq(p->pin->state, FC_SLOT_READY);
+            ck_assert(p->iov[1].iov_base >= (void *)p->pin->buf &&
+                      p->iov[1].iov_base < (void *)(p->pin->buf + p->pin->cap));
+            n++;
+        }
+    }
+    return n;
+}
+
 /* A session with this loss reported sends its first pass (bounded: the
  * 1 ms timer wakes each iteration). */
 static void run_pass(double loss)
@@ -413,6 +443,123 @@ START_TEST(test_pass_with_adaptive_parity)
     count_received(&src, &par);
     ck_assert_uint_eq(src, want_src);
     ck_assert_uint_eq(par, want_par);
+    ck_assert_uint_eq(srv->snd.n_batch, 0); /* all sent: every pin released */
+    ck_assert_uint_eq(slot_pins(), 0);
+    session_down();
+}
+END_TEST
+
+/* A pinned slot is neither evicted nor read into: with one pinned, a walk
+ * through more chunks than the cache holds keeps it; with all pinned, a new
+ * chunk waits (NULL, rc 0: come back next tick) and a prefetch takes
+ * nothing; an unpinned slot is reused. */
+START_TEST(test_pinned_slot_kept)
+{
+    enum { N = FC_CACHE_CHUNKS + 2 };
+    struct fc_chunk many[N];
+    struct fc_manifest m = {0};
+    struct fc_chunkcache c;
+    const struct fc_cached_chunk *e0, *e, *slots[FC_CACHE_CHUNKS];
+    uint64_t loads;
+    int rc;
+    unsigned i;
+
+    make_image();
+    for (i = 0; i < N; i++)
+        many[i] = chunks[i % N_CHUNKS];
+    m.chunks = many;
+    m.n_chunks = N;
+    fc_chunkcache_init(&c, img_fd, &m, 1448, 200); /* no loop: reads here */
+    e0 = fc_chunkcache_get(&c, 0, &rc);
+    ck_assert_ptr_nonnull(e0);
+    fc_chunkcache_pin(&c, e0);
+    for (i = 1; i <= FC_CACHE_CHUNKS; i++) { /* 16 more chunks through 15 free slots */
+        e = fc_chunkcache_get(&c, i, &rc);
+        ck_assert_ptr_nonnull(e);
+        ck_assert_ptr_ne(e, e0);
+    }
+    loads = c.loads;
+    ck_assert_ptr_eq(fc_chunkcache_get(&c, 0, &rc), e0); /* still there, not read again */
+    ck_assert_uint_eq(c.loads, loads);
+    ck_assert_uint_eq(e0->chunk, 0);
+    ck_assert(!memcmp(e0->buf, img_bytes + chunks[0].file_off, chunks[0].comp_size));
+
+    for (i = 0; i < FC_CACHE_CHUNKS; i++) { /* every slot pinned */
+        slots[i] = &c.e[i];
+        if (slots[i] != e0)
+            fc_chunkcache_pin(&c, slots[i]);
+    }
+    ck_assert_ptr_null(fc_chunkcache_get(&c, N - 1, &rc));
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_gt(c.pinned_full, 0);
+    fc_chunkcache_prefetch(&c, N - 1);
+    ck_assert_uint_eq(c.loads, loads);
+    for (i = 0; i < FC_CACHE_CHUNKS; i++)
+        ck_assert_int_eq(c.e[i].state, FC_SLOT_READY);
+
+    fc_chunkcache_unpin(&c, e0); /* sent: its slot may go */
+    e = fc_chunkcache_get(&c, N - 1, &rc);
+    ck_assert_ptr_eq(e, e0);
+    ck_assert_uint_eq(e->chunk, N - 1);
+    for (i = 0; i < FC_CACHE_CHUNKS; i++)
+        if (slots[i] != e0)
+            fc_chunkcache_unpin(&c, slots[i]);
+    fc_chunkcache_free(&c);
+    drop_image();
+}
+END_TEST
+
+/* A socket that takes only part of the batch (a TCP peer that does not
+ * read: sendmmsg ignores the address there): the packets left wait in the
+ * batch with their slots pinned, one pin per waiting source packet, their
+ * payloads inside the pinned chunks; once the peer reads, they go and the
+ * pins with them; freeing the sender releases what still waits. */
+START_TEST(test_batch_pins_until_sent)
+{
+    struct sockaddr_in a = {0};
+    socklen_t al = sizeof(a);
+    int lst, cl, peer, small = 4096, i, waited = 0;
+    uint8_t junk[65536];
+
+    session_up(0);
+    close(fc_sender_take_fd(srv));
+    lst = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(lst, 0);
+    setsockopt(lst, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(lst, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(getsockname(lst, (struct sockaddr *)&a, &al), 0);
+    ck_assert_int_eq(listen(lst, 1), 0);
+    cl = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(cl, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+    ck_assert_int_eq(connect(cl, (struct sockaddr *)&a, sizeof(a)), 0);
+    peer = accept(lst, NULL, NULL);
+    ck_assert_int_ge(peer, 0);
+    fcntl(cl, F_SETFL, O_NONBLOCK);
+    fcntl(peer, F_SETFL, O_NONBLOCK);
+    fc_sender_attach(srv, cl, &a);
+
+    fc_sender_begin_pass(srv);
+    for (i = 0; i < 5000 && !pass_done; i++) {
+        uv_run(&loop, UV_RUN_ONCE);
+        ck_assert_uint_eq(slot_pins(), batch_pins());
+        if (srv->snd.n_batch && batch_pins()) {
+            waited++;
+            if (waited > 3) /* kept over ticks, then the peer reads */
+                while (recv(peer, junk, sizeof(junk), 0) > 0)
+                    ;
+        }
+    }
+    ck_assert(pass_done);
+    ck_assert_int_gt(waited, 0); /* the socket did refuse some, pinned meanwhile */
+    ck_assert_uint_eq(slot_pins(), batch_pins());
+    fc_sender_free(srv); /* what still waits is released */
+    ck_assert_uint_eq(slot_pins(), 0);
+    ck_assert_uint_eq(srv->snd.n_batch, 0);
+    srv->snd.chunk_last_sent = calloc(1, sizeof(double)); /* session_down frees it again */
+    close(peer);
+    close(lst);
     session_down();
 }
 END_TEST
@@ -430,4 +577,5 @@ END_TEST
 
 FC_TEST_MAIN("sender", test_pace_rate_with_jitter, test_pace_burst_bounds, test_parity_count,
              test_parity_smoothing, test_parity_hostile_bounded, test_readahead_off_loop,
-             test_pass_with_adaptive_parity, test_pass_without_loss)
+             test_pass_with_adaptive_parity, test_pass_without_loss, test_pinned_slot_kept,
+             test_batch_pins_until_sent)
