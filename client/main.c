@@ -91,6 +91,8 @@ static void usage(FILE *f)
             "                         The image's own hooks (the server's IMG.hooks/,\n"
             "                         checked against the hash in JOIN_ACK) run first\n"
             "  --hook-timeout S       each hook's time bound (300)\n"
+            "  --rcvbuf BYTES         the data socket's receive buffer (16 MiB); a\n"
+            "                         small one is for tests of the kernel's drops\n"
             "  --stats FILE           write counters as JSON at exit\n"
             "  --quiet | --verbose\n"
             "  --help | --version\n"
@@ -198,6 +200,7 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
         {"hostname", 1, 0, 'H'},
         {"hooks", 1, 0, 'K'},
         {"hook-timeout", 1, 0, 'O'},
+        {"rcvbuf", 1, 0, 'b'},
         {"grow", 0, 0, 'G'},
         {"grow-part", 1, 0, 'U'},
         {"capture", 0, 0, 'C'},
@@ -270,6 +273,10 @@ static int parse_args(struct fc_recv *r, int argc, char **argv)
             break;
         case 'O':
             bad |= parse_seconds(optarg, &r->o.hook_timeout) < 0;
+            break;
+        case 'b':
+            r->o.rcvbuf = atoi(optarg);
+            bad |= r->o.rcvbuf < 1024;
             break;
         case 'G':
             r->o.grow = 1;

@@ -15,6 +15,7 @@
 
 #include "client/assemble.h"
 #include "client/recv.h"
+#include "client/seqloss.h"
 #include "client/writer.h"
 #include "common/checkval.h"
 #include "common/error.h"
@@ -30,7 +31,6 @@
 #define IDLE_NAK 0.2       /* nothing at all arrived: NAK every incomplete block */
 #define DONE_REPEAT 0.5
 #define DONE_GIVE_UP 10.0
-#define JUMP_MAX 4096 /* a larger jump: a long cut, a new stream (server restart) or a forgery */
 #define REJOIN_HINT_GAP 5.0 /* untagged "join again" heeded at most this often */
 #define TCP_AFTER_FAILS 2   /* a chunk that failed its hash this often is fetched over TCP */
 #define TCP_TIMEOUT 3.0     /* seconds one such fetch may block the network thread */
@@ -55,12 +55,9 @@ struct net {
     int exit_code;
     int got_data; /* DATA since the last JOIN */
     int ever_data;
-    int seq_set;
-    uint32_t max_seq;
-    int jump_set; /* a far jump seen once: believed when a second packet confirms it */
-    uint32_t jump_seq;
-    double t_hint; /* the last untagged "join again" heeded */
-    int src_set;   /* the latest source packet (new data, not a repair): */
+    struct fc_seqloss sl; /* the DATA sequence and the loss counted from it */
+    double t_hint;        /* the last untagged "join again" heeded */
+    int src_set;          /* the latest source packet (new data, not a repair): */
     uint32_t src_chunk, src_seq;
     uint32_t win_base;
     uint8_t *fails;                  /* per chunk: hash failures, saturating */
@@ -87,7 +84,7 @@ struct net {
     struct mmsghdr mm[BATCH];
     struct iovec iov[BATCH];
     struct sockaddr_in from[BATCH];
-    uint8_t cbuf[BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
+    uint8_t cbuf[BATCH][CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
     uint8_t buf[BATCH][2048];
 };
 
@@ -102,51 +99,17 @@ static void quit(struct net *nt, int code)
 static void forget_timers(struct net *nt);
 
 /* The DATA sequence: the loss the server's rate control and drop rules
- * act on, and the clock of our NAK timers. Only packets that came from the
- * server's address to the group and fit the manifest get here; but those
- * can still be forged. So a gap counts as loss only up to JUMP_MAX; a jump
- * further ahead moves nothing until a second packet close after it confirms
- * it (a long cut, a restarted server) and then counts no loss; and a forged
- * jump that was confirmed by a second forgery is undone by the next real
- * packet (far behind: taken as a restart). One forged packet can move our
- * clock and our loss by JUMP_MAX packets at most, which the next few
- * thousand real ones make up. */
+ * act on (client/seqloss.c says what counts), and the clock of our NAK
+ * timers. */
 static void count_seq(struct net *nt, uint32_t seq)
 {
     struct fc_recv_counters *n = &nt->r->n;
-    uint32_t gap;
 
-    if (!nt->seq_set) {
-        nt->seq_set = 1;
-        nt->max_seq = seq;
-        return;
-    }
-    if (!fc_seq_after(seq, nt->max_seq)) {
-        if (nt->max_seq - seq > JUMP_MAX) {
-            /* Far behind: a restarted count, or a forged jump undone. The
-             * NAK timers ran on numbers we no longer believe. */
-            forget_timers(nt);
-            nt->seq_set = 1;
-            nt->max_seq = seq;
-        } else if (seq != nt->max_seq && n->pkts_lost) {
-            n->pkts_lost--; /* late, not lost: reordering */
-            n->pkts_late++;
-        }
-        return;
-    }
-    gap = seq - nt->max_seq - 1;
-    if (gap < JUMP_MAX) {
-        n->pkts_lost += gap;
-        nt->max_seq = seq;
-        return;
-    }
-    if (nt->jump_set && fc_seq_after(seq, nt->jump_seq) && seq - nt->jump_seq < JUMP_MAX) {
-        nt->max_seq = seq; /* confirmed: a long cut or a new stream */
-        nt->jump_set = 0;
-        return;
-    }
-    nt->jump_set = 1;
-    nt->jump_seq = seq;
+    if (fc_seqloss_data(&nt->sl, seq))
+        forget_timers(nt); /* they ran on numbers we no longer believe */
+    n->pkts_lost = nt->sl.lost;
+    n->pkts_late = nt->sl.late;
+    n->seq_jumps = nt->sl.jumps;
 }
 
 static void on_data(struct net *nt, const uint8_t *buf, size_t len)
@@ -209,7 +172,7 @@ static void on_nak(struct net *nt, const uint8_t *buf, size_t len)
             if (!c->in_use || c->idx != e->chunk || e->block >= c->cut.blocks ||
                 c->blk[e->block].k != e->k)
                 continue;
-            if (fc_naks_heard(&c->blk[e->block].nak, nt->now, nt->max_seq, e->needed,
+            if (fc_naks_heard(&c->blk[e->block].nak, nt->now, nt->sl.max_seq, e->needed,
                               fc_asm_missing(c, e->block)))
                 r->n.naks_suppressed++;
         }
@@ -217,18 +180,26 @@ static void on_nak(struct net *nt, const uint8_t *buf, size_t len)
 }
 
 /* Where a datagram on the data socket went (IP_PKTINFO): the group, or
- * (unicast to our port, which the group's socket also receives) not. */
+ * (unicast to our port, which the group's socket also receives) not; and
+ * the kernel's drop count of the socket (SO_RXQ_OVFL), which comes with
+ * every datagram once it is not zero. */
 static int to_group(struct net *nt, struct msghdr *mh)
 {
     struct cmsghdr *cm;
+    int group = 0;
 
     for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
         if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
             struct in_pktinfo pi;
             memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-            return !memcmp(&pi.ipi_addr, nt->r->s.ann.group, 4);
+            group = !memcmp(&pi.ipi_addr, nt->r->s.ann.group, 4);
+        } else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
+            uint32_t drops;
+            memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
+            fc_seqloss_ovfl(&nt->sl, drops);
+            nt->r->n.kernel_drops = nt->sl.kernel_drops;
         }
-    return 0;
+    return group;
 }
 
 static void on_datagram(struct net *nt, int i)
@@ -236,8 +207,9 @@ static void on_datagram(struct net *nt, int i)
     const uint8_t *p = nt->buf[i];
     size_t len = nt->mm[i].msg_len;
     int from_server = nt->from[i].sin_addr.s_addr == nt->r->s.srv.sin_addr.s_addr;
+    int group = to_group(nt, &nt->mm[i].msg_hdr);
 
-    if (len <= FC_HDR_LEN || !to_group(nt, &nt->mm[i].msg_hdr))
+    if (len <= FC_HDR_LEN || !group)
         nt->r->n.rejects++;
     else if (p[5] == FC_PKT_DATA && from_server)
         on_data(nt, p, len);
@@ -439,7 +411,7 @@ static void nak_flush(struct net *nt)
     if (!nt->nak.count)
         return;
     nt->nak.receiver_id = r->rid;
-    nt->nak.seq_seen = nt->max_seq;
+    nt->nak.seq_seen = nt->sl.max_seq;
     n = fc_nak_encode(buf, sizeof(buf), r->s.session, ++r->auth_seq, &nt->nak);
     if (n > 0)
         n = fc__seal(r, buf, (size_t)n);
@@ -492,11 +464,11 @@ static void nak_scan_chunk(struct net *nt, struct fc_asm_chunk *c)
             continue;
         if (!st->passed && c->seq_set && block_passed(c, b, chunk_passed))
             fc_naks_passed(st, c->last_seq);
-        if (fc_naks_tick(st, &nt->nc, nt->now, nt->max_seq, missing, fc__urand(nt->r))) {
+        if (fc_naks_tick(st, &nt->nc, nt->now, nt->sl.max_seq, missing, fc__urand(nt->r))) {
             nak_add(nt, c, b);
-            fc_naks_sent(st, nt->now, nt->max_seq);
+            fc_naks_sent(st, nt->now, nt->sl.max_seq);
         }
-        nak_next = fc_naks_next(st, &nt->nc, nt->max_seq);
+        nak_next = fc_naks_next(st, &nt->nc, nt->sl.max_seq);
         if (nak_next < nt->t_nak_next)
             nt->t_nak_next = nak_next;
     }
@@ -570,12 +542,13 @@ static void progress_fill(struct net *nt, struct fc_progress *p)
     p->chunks_total = total;
     p->chunks_done = r->n.chunks_written;
     p->win_base = nt->win_base;
-    p->seq_seen = nt->max_seq;
+    p->seq_seen = nt->sl.max_seq;
     p->rejects = r->n.rejects > UINT32_MAX ? UINT32_MAX : (uint32_t)r->n.rejects;
     p->bytes_written = r->n.bytes_written;
     p->rate = (uint64_t)nt->rate;
     p->pkts_received = r->n.pkts_received;
-    p->pkts_lost = r->n.pkts_lost;
+    p->pkts_lost = fc_seqloss_report(&nt->sl);
+    nt->r->n.pkts_lost_reported = p->pkts_lost;
     for (i = 1; i < FC_PROGRESS_WINDOW && nt->win_base + i < total; i++)
         if (nt->as.state[nt->win_base + i] == FC_CHUNK_WRITTEN)
             p->window[i / 8] |= (uint8_t)(1u << (i % 8));
@@ -704,7 +677,7 @@ static int adopt(struct net *nt, const struct fc_sess *s)
             return rc;
     }
     if (new_group || new_cut)
-        nt->seq_set = nt->jump_set = 0;
+        fc_seqloss_restart(&nt->sl, new_group);
     return fc__open_ctrl(r);
 }
 
@@ -726,7 +699,8 @@ static void forget_timers(struct net *nt)
         for (b = 0; b < c->cut.blocks; b++)
             fc_naks_init(&c->blk[b].nak);
     }
-    nt->seq_set = nt->src_set = nt->jump_set = 0;
+    nt->src_set = 0;
+    fc_seqloss_restart(&nt->sl, 0);
 }
 
 static int rejoin(struct net *nt, const char *why)

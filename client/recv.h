@@ -68,6 +68,7 @@ struct fc_recv_opts {
     const char *token; /* --token HEX: the capture's, from fleetcast.capture= */
     int level;         /* --level N: zstd level (3) */
     int force;         /* --force: capture a hibernated or dirty NTFS as it is */
+    int rcvbuf;        /* --rcvbuf BYTES: the data socket's buffer; 0: 16 MiB */
 };
 
 /* The session as an ANNOUNCE described it. */
@@ -86,6 +87,11 @@ struct fc_recv_counters {
      * lost, then not), and the idle sweeps (no DATA for 0.2 s) and the
      * blocks they made due. */
     uint64_t pkts_late, idle_sweeps, blocks_swept;
+    /* Loss the sequence alone did not show (issue 9, session 6): datagrams
+     * the kernel dropped on the data socket, its buffer full (SO_RXQ_OVFL),
+     * far jumps of the sequence confirmed and counted as loss, and the loss
+     * PROGRESS last reported (client/seqloss.h). */
+    uint64_t kernel_drops, seq_jumps, pkts_lost_reported;
     uint64_t rejoins;
     uint64_t tcp_chunks;       /* chunks fetched over TCP (after two hash failures) and written */
     uint64_t tcp_fetch_failed; /* fetches refused or failed */

@@ -21,6 +21,7 @@ int fc__stats_write(const struct fc_recv *r, const char *path, int exit_code)
             "\"pkts_dropped_new\": %llu, \"rejects\": %llu, \"hash_failures\": %llu, "
             "\"naks_sent\": %llu, \"nak_entries_sent\": %llu, \"naks_suppressed\": %llu, "
             "\"pkts_late\": %llu, \"idle_sweeps\": %llu, \"blocks_swept\": %llu, "
+            "\"kernel_drops\": %llu, \"seq_jumps\": %llu, \"pkts_lost_reported\": %llu, "
             "\"rejoins\": %llu, \"tcp_chunks\": %llu, \"tcp_fetch_failed\": %llu, "
             "\"receiver_id\": %u, \"session\": %u, \"exit_code\": %d, "
             "\"check_ok\": %s}\n",
@@ -31,9 +32,10 @@ int fc__stats_write(const struct fc_recv *r, const char *path, int exit_code)
             (unsigned long long)n->naks_sent, (unsigned long long)n->nak_entries_sent,
             (unsigned long long)n->naks_suppressed, (unsigned long long)n->pkts_late,
             (unsigned long long)n->idle_sweeps, (unsigned long long)n->blocks_swept,
-            (unsigned long long)n->rejoins, (unsigned long long)n->tcp_chunks,
-            (unsigned long long)n->tcp_fetch_failed, r->rid, r->s.session, exit_code,
-            r->check_ok ? "true" : "false");
+            (unsigned long long)n->kernel_drops, (unsigned long long)n->seq_jumps,
+            (unsigned long long)n->pkts_lost_reported, (unsigned long long)n->rejoins,
+            (unsigned long long)n->tcp_chunks, (unsigned long long)n->tcp_fetch_failed, r->rid,
+            r->s.session, exit_code, r->check_ok ? "true" : "false");
     if (fclose(f) != 0) {
         fc_warn("cannot write stats to %s", path);
         return FC_EIO;
