@@ -2,11 +2,14 @@
  * address to the group and fit the manifest get here; but those can still be
  * forged. So a gap counts as loss at once only up to FC_SEQ_JUMP_MAX; a jump
  * further ahead moves nothing until a second packet close after it confirms
- * it, and is then counted as loss too (issue 9: a receiver starved of CPU
+ * it, and is then counted as loss as far as the kernel's drops on our socket
+ * since the previous jump explain it (issue 9: a receiver starved of CPU
  * overflows its socket buffer by more than that, and used to report no loss
- * at all, so rate control never backed off while it NAKed whole blocks). A
- * forged jump confirmed by a second forgery is undone, loss included, by the
- * next real packet (far behind: taken as a restart). The kernel's own drop
+ * at all, so rate control never heard of it while it NAKed whole blocks). A
+ * jump the kernel did not cause (a cut link, a restarted server, a forged
+ * pair) counts nothing, so two forged packets cannot make every receiver
+ * report a storm of loss; the next real packet (far behind: taken as a
+ * restart) undoes a forged jump, and the loss it counted. The kernel's drop
  * count on the socket cannot be forged from the LAN (a flood that fills the
  * buffer is real loss) and is the floor of what is reported. */
 #include "client/seqloss.h"
@@ -46,10 +49,13 @@ int fc_seqloss_data(struct fc_seqloss *l, uint32_t seq)
         return 0;
     }
     if (l->jump_set && fc_seq_after(seq, l->jump_seq) && seq - l->jump_seq < FC_SEQ_JUMP_MAX) {
-        /* confirmed: a long cut or an overflow, lost; or a new stream */
-        l->jump_lost = seq - l->max_seq - 2; /* the jump's first packet came */
+        /* confirmed: an overflow (lost), a long cut or a new stream */
+        uint64_t gap_lost = seq - l->max_seq - 2, drops = l->kernel_drops - l->jump_mark;
+
+        l->jump_lost = gap_lost < drops ? gap_lost : drops; /* the jump's first packet came */
+        l->jump_mark = l->kernel_drops;
         l->lost += l->jump_lost;
-        l->jumps++;
+        l->jumps += l->jump_lost > 0;
         l->max_seq = seq;
         l->jump_set = 0;
         return 0;

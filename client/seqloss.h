@@ -21,6 +21,7 @@ struct fc_seqloss {
     int jump_set;     /* a far jump seen once: believed when a second packet confirms it */
     uint32_t jump_seq;
     uint64_t jump_lost; /* loss counted for the last confirmed jump: undone if it was forged */
+    uint64_t jump_mark; /* kernel_drops when the last confirmed jump was counted */
     int ovfl_set;
     uint32_t ovfl_last;    /* the kernel's last drop count (it wraps at 2^32) */
     uint64_t lost;         /* sequence gaps, confirmed jumps included */

@@ -24,8 +24,6 @@ static json_t *rx_json(const struct fc_session *s, const struct fc_rx *r)
     json_object_set_new(j, "chunks_done", json_integer((json_int_t)r->p.chunks_done));
     json_object_set_new(j, "bytes_written", json_integer((json_int_t)r->p.bytes_written));
     json_object_set_new(j, "pkts_received", json_integer((json_int_t)r->p.pkts_received));
-    /* as its last PROGRESS said: gaps, confirmed jumps, its kernel's drops */
-    json_object_set_new(j, "pkts_lost", json_integer((json_int_t)r->p.pkts_lost));
     json_object_set_new(j, "rejects", json_integer((json_int_t)r->p.rejects));
     json_object_set_new(j, "seconds",
                         json_real((r->done_at ? r->done_at : fc_server_now(s)) - r->joined_at));
