@@ -120,8 +120,14 @@ static int disc_wait(struct fc_recv *r, int fd, double until, const uint64_t *no
     ssize_t n;
 
     while ((n = fc__recv_until(r, fd, buf, sizeof(buf), until, &from)) > 0) {
-        if (fc__version_refused(r, buf, (size_t)n, &from))
-            return FC_EVERSION;
+        /* Another version's refusal; on a re-discovery only our own
+         * server's counts (one of another build elsewhere on the LAN must
+         * not end a session that runs). */
+        if (fc__version_refused(r, buf, (size_t)n, &from)) {
+            if (!same_image || from.sin_addr.s_addr == r->s.srv.sin_addr.s_addr)
+                return FC_EVERSION;
+            continue;
+        }
         if (!announce_ok(r, buf, (size_t)n, nonces, same_image, &h, &out->ann))
             continue;
         out->session = h.session;
