@@ -15,6 +15,8 @@ mc_image sample 64 200
 lab_create 2 || die "lab_create"
 mc_server -- --min-receivers 1
 
+M1=$(lab_addr m1)
+M1_RE=${M1//./\\.}
 ask() { lab_exec m1 python3 "$PEER" ask 10.77.0.1:7650 "$1" 2; }
 answer=$(ask join)
 log "JOIN v2 answered with $answer"
@@ -22,14 +24,14 @@ assert_eq 14 "$(jget <(echo "$answer") "d.get('len')")" "the refusal is the head
 assert_eq 3 "$(jget <(echo "$answer") "d.get('version')")" "it carries the server's version"
 assert_eq 4 "$(jget <(echo "$answer") "d.get('type')")" "a JOIN is answered as by JOIN_ACK"
 mc_wait_log "$T/srv.log" \
-	'JOIN from 10\.77\.0\.[0-9]+:[0-9]+ speaks wire protocol version 2, this fleetcastd version 3: refused' 5 ||
+	"JOIN from $M1_RE:[0-9]+ speaks wire protocol version 2, this fleetcastd version 3: refused" 5 ||
 	fail "the server log names the JOIN's version and its own"
 sleep 1.2 # one line a second at most
 answer=$(ask discover)
 log "DISCOVER v2 answered with $answer"
 assert_eq 14 "$(jget <(echo "$answer") "d.get('len')")" "the refusal to a DISCOVER is the header alone"
 assert_eq 2 "$(jget <(echo "$answer") "d.get('type')")" "a DISCOVER is answered as by ANNOUNCE"
-mc_wait_log "$T/srv.log" 'DISCOVER from 10\.77\.0\.[0-9]+:[0-9]+ speaks wire protocol version 2' 5 ||
+mc_wait_log "$T/srv.log" "DISCOVER from $M1_RE:[0-9]+ speaks wire protocol version 2" 5 ||
 	fail "the server log names the DISCOVER's version"
 kill -INT "$SRV_PID"
 mc_wait_server 20
