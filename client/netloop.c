@@ -548,6 +548,7 @@ static void progress_fill(struct net *nt, struct fc_progress *p)
     p->rate = (uint64_t)nt->rate;
     p->pkts_received = r->n.pkts_received;
     p->pkts_lost = fc_seqloss_report(&nt->sl);
+    p->pkts_overflow = nt->sl.kernel_drops < p->pkts_lost ? nt->sl.kernel_drops : p->pkts_lost;
     nt->r->n.pkts_lost_reported = p->pkts_lost;
     for (i = 1; i < FC_PROGRESS_WINDOW && nt->win_base + i < total; i++)
         if (nt->as.state[nt->win_base + i] == FC_CHUNK_WRITTEN)

@@ -225,8 +225,12 @@ struct fc_progress {
     uint64_t rate; /* bytes written per second, recent */
     uint64_t pkts_received;
     uint64_t pkts_lost;
+    /* Of pkts_lost, the datagrams the receiver's own kernel dropped because
+     * its socket buffer was full: the receiver cannot keep up at this rate,
+     * which is congestion whatever its link's usual loss (ratectl.c). */
+    uint64_t pkts_overflow;
     /* bit i: chunk win_base + i written. On the wire its length (u8) and
-     * the window without its trailing zero bytes: 88 to 216 bytes. */
+     * the window without its trailing zero bytes: 96 to 224 bytes. */
     uint8_t window[FC_PROGRESS_WINDOW / 8];
 };
 

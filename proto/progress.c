@@ -46,7 +46,7 @@ static size_t window_len(const struct fc_progress *p)
 static int progress_ok(const struct fc_progress *p)
 {
     return p->receiver_id != 0 && p->state >= 1 && p->state <= FC_RX_STATE_MAX &&
-           p->chunks_done <= p->chunks_total && window_ok(p);
+           p->chunks_done <= p->chunks_total && p->pkts_overflow <= p->pkts_lost && window_ok(p);
 }
 
 int fc_progress_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
@@ -71,6 +71,7 @@ int fc_progress_encode(uint8_t *buf, size_t cap, uint32_t session, uint32_t seq,
     fc_wr_u64(&w, p->rate);
     fc_wr_u64(&w, p->pkts_received);
     fc_wr_u64(&w, p->pkts_lost);
+    fc_wr_u64(&w, p->pkts_overflow);
     fc_wr_u8(&w, (uint8_t)window_len(p));
     fc_wr_copy(&w, p->window, window_len(p));
     return fc__pkt_end_tagged(&w);
@@ -94,6 +95,7 @@ int fc_progress_decode(const uint8_t *buf, size_t len, struct fc_hdr *h, struct 
     p->rate = fc_rd_u64(&r);
     p->pkts_received = fc_rd_u64(&r);
     p->pkts_lost = fc_rd_u64(&r);
+    p->pkts_overflow = fc_rd_u64(&r);
     /* At most the whole window, and never ending in a zero byte: one
      * encoding per report. */
     wlen = fc_rd_u8(&r);

@@ -5,6 +5,11 @@
  * quarter, then recovers by a tenth of the cap per second (AIMD). One bad
  * link therefore slows the session instead of drowning it in repairs; a
  * receiver past the drop threshold is left to the drop rule instead.
+ * A receiver whose own socket overflowed (PROGRESS's overflow count: the
+ * kernel dropped what it could not read in time) is congestion from its
+ * first report, whatever its link's floor: at 50 receivers on a few cores
+ * that loss is there from the start, and a floor taken from it would never
+ * let the rate come down while every repair adds to the load.
  * Each report's figure is judged once: with many receivers their report
  * interval is longer than this 1 s tick (receivers.c), and a figure seen
  * again must not back off again.
@@ -17,6 +22,7 @@
 #define RECOVER 0.10
 #define FLOOR_MARGIN 0.02
 #define MIN_FRACTION 0.10
+#define OVERFLOW_MIN 0.005 /* of the packets since its last report */
 
 static int congested(const struct fc_session *s, const struct fc_rx **who)
 {
@@ -25,10 +31,15 @@ static int congested(const struct fc_session *s, const struct fc_rx **who)
     for (i = 0; i < s->n_rx; i++) {
         const struct fc_rx *r = &s->rx[i];
         double margin = r->loss_floor > FLOOR_MARGIN ? r->loss_floor : FLOOR_MARGIN;
-        if (r->status != FC_RXS_ACTIVE || r->loss_samples < 2 || !r->loss_fresh ||
-            r->loss_recent >= s->cfg.drop_loss)
+        if (r->status != FC_RXS_ACTIVE || !r->loss_fresh)
             continue;
-        if (r->loss_recent > r->loss_floor + margin) {
+        if (r->overflow_recent > OVERFLOW_MIN) {
+            *who = r;
+            return 1;
+        }
+        if (r->loss_samples < 2 || r->loss_link >= s->cfg.drop_loss)
+            continue;
+        if (r->loss_link > r->loss_floor + margin) {
             *who = r;
             return 1;
         }
@@ -58,10 +69,10 @@ void fc_ratectl_tick(struct fc_session *s)
         rate *= BACKOFF;
         if (rate < rate_max * MIN_FRACTION)
             rate = rate_max * MIN_FRACTION;
-        fc_info("session %08x: machine %s loses %.1f%% (usually %.1f%%): rate down to %.1f "
-                "Mbit/s",
+        fc_info("session %08x: machine %s loses %.1f%% (usually %.1f%%; its own socket "
+                "dropped %.1f%%): rate down to %.1f Mbit/s",
                 s->session_id, who->name, who->loss_recent * 100, who->loss_floor * 100,
-                rate * 8 / 1e6);
+                who->overflow_recent * 100, rate * 8 / 1e6);
     } else if (rate < rate_max) {
         rate += rate_max * RECOVER;
         if (rate > rate_max)

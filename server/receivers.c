@@ -250,15 +250,19 @@ void fc_rx_rejoined(struct fc_session *s, struct fc_rx *r, const struct sockaddr
 static void update_loss(struct fc_session *s, struct fc_rx *r, const struct fc_progress *p)
 {
     uint64_t dr = p->pkts_received - r->prev_recv, dl = p->pkts_lost - r->prev_lost;
+    uint64_t dk = p->pkts_overflow - r->prev_overflow;
     uint32_t mark = fc_sender_seq(s);
     uint64_t sent = (uint32_t)(mark - r->sent_mark);
 
-    if (p->pkts_received < r->prev_recv || p->pkts_lost < r->prev_lost) {
+    if (p->pkts_received < r->prev_recv || p->pkts_lost < r->prev_lost ||
+        p->pkts_overflow < r->prev_overflow) {
         dr = p->pkts_received; /* the receiver restarted its counters */
         dl = p->pkts_lost;
+        dk = p->pkts_overflow;
     }
     r->prev_recv = p->pkts_received;
     r->prev_lost = p->pkts_lost;
+    r->prev_overflow = p->pkts_overflow;
     r->sent_mark = mark;
     if (dr > sent)
         dr = sent;
@@ -266,16 +270,20 @@ static void update_loss(struct fc_session *s, struct fc_rx *r, const struct fc_p
         dl = sent - dr;
     if (dr + dl < 64)
         return; /* too few packets for a rate */
+    if (dk > dl)
+        dk = dl;
     r->loss_recent = (double)dl / (double)(dr + dl);
+    r->overflow_recent = (double)dk / (double)(dr + dl);
+    r->loss_link = (double)(dl - dk) / (double)(dr + dl);
     r->loss_fresh = 1;
     /* The floor is the loss this link always has (random or burst loss,
      * not congestion): it follows drops at once and rises within a few
      * seconds, so loss that slowing down does not cure stops counting as
      * congestion and the rate recovers. */
-    if (!r->loss_samples++ || r->loss_recent < r->loss_floor)
-        r->loss_floor = r->loss_recent;
+    if (!r->loss_samples++ || r->loss_link < r->loss_floor)
+        r->loss_floor = r->loss_link;
     else
-        r->loss_floor += 0.3 * (r->loss_recent - r->loss_floor);
+        r->loss_floor += 0.3 * (r->loss_link - r->loss_floor);
 }
 
 void fc_rx_on_progress(struct fc_session *s, struct fc_rx *r, uint32_t seq,
@@ -474,7 +482,9 @@ double fc_rx_recent_loss(const struct fc_session *s, const struct fc_rx *r)
      * minutes): its last figure no longer says anything of the link. */
     if (r->have_progress && r->p.chunks_done >= s->img.m.n_chunks)
         return -1;
-    return r->loss_recent;
+    /* The link's loss only: what its own socket dropped is cured by
+     * sending slower (ratectl.c), and more parity would only add to it. */
+    return r->loss_link;
 }
 
 void fc_rx_loss_used(struct fc_session *s)

@@ -133,9 +133,12 @@ struct fc_rx {
     uint32_t last_seq; /* of the last PROGRESS used */
     struct fc_progress p;
     /* rate control and drop bookkeeping */
-    uint64_t prev_recv, prev_lost;
+    uint64_t prev_recv, prev_lost, prev_overflow;
     uint32_t sent_mark; /* our DATA sequence at its previous report */
-    double loss_recent, loss_floor;
+    /* Since its previous report: all it lost; of that, what its own socket
+     * dropped (it could not keep up); and the rest, its link's. The floor is
+     * the link's usual loss. */
+    double loss_recent, overflow_recent, loss_link, loss_floor;
     int loss_samples, lossy_secs;
     int loss_fresh; /* loss_recent is from a report rate control has not used yet */
     uint32_t best_done;

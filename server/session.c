@@ -196,7 +196,9 @@ static void apply_drop_rules(struct fc_session *s, double now)
 
         if (r->status != FC_RXS_ACTIVE)
             continue;
-        r->lossy_secs = r->loss_recent > s->cfg.drop_loss ? r->lossy_secs + 1 : 0;
+        /* Its link's loss: a socket that overflows is rate control's to
+         * cure (the sender slows down), not a reason to drop the machine. */
+        r->lossy_secs = r->loss_link > s->cfg.drop_loss ? r->lossy_secs + 1 : 0;
         if (now - r->last_seen > s->cfg.drop_silent) {
             snprintf(why, sizeof(why), "silent for %.0f s", now - r->last_seen);
             fc_rx_drop(s, r, FC_REASON_SILENT, why);
@@ -208,7 +210,7 @@ static void apply_drop_rules(struct fc_session *s, double now)
             snprintf(why, sizeof(why), "no chunk written for %.0f s", now - since);
             fc_rx_drop(s, r, FC_REASON_BEHIND, why);
         } else if (r->lossy_secs >= 10) {
-            snprintf(why, sizeof(why), "losing %.0f%% of packets for 10 s", r->loss_recent * 100);
+            snprintf(why, sizeof(why), "losing %.0f%% of packets for 10 s", r->loss_link * 100);
             fc_rx_drop(s, r, FC_REASON_BEHIND, why);
         }
     }

@@ -67,7 +67,7 @@ def done_packet(session, seq, rid, disk_size, check):
 def progress_packet(session, seq, rid, n_chunks, disk_size):
     body = struct.pack("<IBIIIII", rid, RX_DONE, n_chunks, n_chunks, n_chunks, seq, 0)
     # the window: its length byte, 0 (nothing past the base; trailing zero bytes are not sent)
-    body += struct.pack("<QQQQ", disk_size, 100 << 20, 10 << 20, 0) + bytes(1)
+    body += struct.pack("<QQQQQ", disk_size, 100 << 20, 10 << 20, 0, 0) + bytes(1)
     return header(T_PROGRESS, session, seq) + body + fake_tag()
 
 

@@ -279,7 +279,7 @@ def main():
                     fake_tag()), group
         if kind == 11:  # PROGRESS from receiver 0
             # the fields and an empty window's length byte, all zero
-            return header(T_PROGRESS, session, my_seq) + bytes(58) + fake_tag(), ctrl
+            return header(T_PROGRESS, session, my_seq) + bytes(66) + fake_tag(), ctrl
         if kind == 12:  # JOIN with a control character in the name
             name = b"ev\x1bil"
             return (header(T_JOIN, session, my_seq) + struct.pack("<Q", rnd.getrandbits(64)) +

@@ -129,6 +129,7 @@ static void sample_progress(struct fc_progress *p)
     p->rate = 110000000;
     p->pkts_received = 123456789;
     p->pkts_lost = 1234;
+    p->pkts_overflow = 432; /* of them, dropped by its own socket */
 }
 
 static void sample_done(struct fc_done *d)
@@ -255,7 +256,7 @@ static const struct kind kinds[] = {
     {"join_ack", FC_PKT_JOIN_ACK, 29 + FC_SEALED_LEN, 0, s_join_ack, enc_join_ack, dec_join_ack},
     {"data", FC_PKT_DATA, 24 + 1408, 0, s_data, enc_data, dec_data},
     {"nak", FC_PKT_NAK, 23 + 9 + 2 + 9 + 16, 1, s_nak, enc_nak, dec_nak},
-    {"progress", FC_PKT_PROGRESS, 216, 1, s_progress, enc_progress, dec_progress},
+    {"progress", FC_PKT_PROGRESS, 224, 1, s_progress, enc_progress, dec_progress},
     {"done", FC_PKT_DONE, 77, 1, s_done, enc_done, dec_done},
     {"abort", FC_PKT_ABORT, 20 + 19 + 16, 1, s_abort, enc_abort, dec_abort},
     {"manifest_req", FC_PKT_MANIFEST_REQ, 30, 0, s_mreq, enc_manifest_req, dec_manifest_req},
@@ -631,7 +632,7 @@ START_TEST(control_round_trips)
               p.win_base == p2.win_base && p.seq_seen == p2.seq_seen && p.rejects == p2.rejects &&
               p.bytes_written == p2.bytes_written && p.rate == p2.rate &&
               p.pkts_received == p2.pkts_received && p.pkts_lost == p2.pkts_lost &&
-              p.state == p2.state);
+              p.pkts_overflow == p2.pkts_overflow && p.state == p2.state);
     ck_assert_mem_eq(p.window, p2.window, sizeof(p.window));
 
     sample_done(&d);
@@ -771,22 +772,24 @@ END_TEST
 
 START_TEST(progress_inconsistencies)
 {
-    /* rid 14, state 18, total 19, done 23, win_base 27, ..., window 71. */
+    /* rid 14, state 18, total 19, done 23, win_base 27, ..., lost 63,
+     * overflow 71, window 79. */
     REJECT_POKED(K_PROG, fc_put32(pkt + 14, 0)); /* no receiver id */
     REJECT_POKED(K_PROG, pkt[18] = 0);           /* state */
     REJECT_POKED(K_PROG, pkt[18] = FC_RX_STATE_MAX + 1);
     REJECT_POKED(K_PROG, fc_put32(pkt + 23, 3001)); /* done > total */
     REJECT_POKED(K_PROG, fc_put32(pkt + 23, 1002)); /* done < base + window */
     REJECT_POKED(K_PROG, fc_put32(pkt + 27, 3001)); /* base past the end */
-    REJECT_POKED(K_PROG, pkt[72] |= 1);             /* base is not missing */
+    REJECT_POKED(K_PROG, pkt[80] |= 1);             /* base is not missing */
     REJECT_POKED(K_PROG, fc_put32(pkt + 19, 2020)); /* window bit past the end */
-    REJECT_POKED(K_PROG, pkt[71] = 129);            /* window longer than 1024 bits */
-    REJECT_POKED(K_PROG, pkt[71] = 127);            /* length and bytes disagree */
+    REJECT_POKED(K_PROG, pkt[79] = 129);            /* window longer than 1024 bits */
+    REJECT_POKED(K_PROG, pkt[79] = 127);            /* length and bytes disagree */
+    REJECT_POKED(K_PROG, fc_put64(pkt + 71, fc_get64(pkt + 63) + 1)); /* overflow > lost */
 }
 END_TEST
 
 /* The window goes without its trailing zero bytes (a report of a receiver
- * in order is 88 bytes, not 216), and only that way: the full-size form
+ * in order is 96 bytes, not 224), and only that way: the full-size form
  * with zero bytes at its end is refused, so a report has one encoding. */
 START_TEST(progress_window_trimmed)
 {
@@ -798,20 +801,20 @@ START_TEST(progress_window_trimmed)
     p.window[127] = 0;
     p.window[5] = 0x10; /* chunk 1041 */
     n = fc_progress_encode(pkt, sizeof(pkt), SESSION, SEQ, &p);
-    ck_assert_int_eq(n, 71 + 1 + 6 + FC_TAG_LEN);
-    ck_assert_uint_eq(pkt[71], 6);
+    ck_assert_int_eq(n, 79 + 1 + 6 + FC_TAG_LEN);
+    ck_assert_uint_eq(pkt[79], 6);
     ck_assert_int_eq(fc_progress_decode(pkt, (size_t)n, &h, &p2), 0);
     ck_assert_mem_eq(p2.window, p.window, sizeof(p.window));
     ck_assert_uint_eq(p2.chunks_done, p.chunks_done);
     /* One more zero byte at the window's end, length to match: refused. */
-    pkt[71] = 7;
-    memmove(pkt + 79, pkt + 78, FC_TAG_LEN);
-    pkt[78] = 0;
+    pkt[79] = 7;
+    memmove(pkt + 87, pkt + 86, FC_TAG_LEN);
+    pkt[86] = 0;
     ck_assert_int_eq(fc_progress_decode(pkt, (size_t)n + 1, &h, &p2), FC_EPROTO);
     /* Nothing out of order: an empty window. */
     memset(p.window, 0, sizeof(p.window));
     n = fc_progress_encode(pkt, sizeof(pkt), SESSION, SEQ, &p);
-    ck_assert_int_eq(n, 71 + 1 + FC_TAG_LEN);
+    ck_assert_int_eq(n, 79 + 1 + FC_TAG_LEN);
     ck_assert_int_eq(fc_progress_decode(pkt, (size_t)n, &h, &p2), 0);
     ck_assert_int_eq(fc__popcount(p2.window, sizeof(p2.window)), 0);
 }
@@ -979,10 +982,11 @@ START_TEST(v2_field_offsets)
     ck_assert_uint_eq(n, 29 + FC_SEALED_LEN);
 
     check_tag_at(K_NAK, 23 + 9 + 2 + 9);
-    check_tag_at(K_PROG, 200);
-    ck_assert_uint_eq(pkt[199], 0x80); /* the window's last byte, just before */
-    check_tag_at(K_DONE, 61);          /* after the identity text's length, 0 here */
-    ck_assert_uint_eq(pkt[59], 0xc3);  /* the check value's last byte */
+    check_tag_at(K_PROG, 208);
+    ck_assert_uint_eq(fc_get64(pkt + 71), 432); /* overflow, of the 1234 lost */
+    ck_assert_uint_eq(pkt[207], 0x80);          /* the window's last byte, just before */
+    check_tag_at(K_DONE, 61);                   /* after the identity text's length, 0 here */
+    ck_assert_uint_eq(pkt[59], 0xc3);           /* the check value's last byte */
     check_tag_at(K_ABORT, 20 + 19);
     ck_assert_mem_eq(pkt + 20, "stopped by operator", 19);
 }

@@ -252,7 +252,8 @@ static void done(uint32_t id)
     fc_rx_on_done(s, fc_rx_find(s, id), &d);
 }
 
-static void progress(uint32_t id, uint32_t chunks_done, uint64_t received, uint64_t lost)
+static void progress_ovfl(uint32_t id, uint32_t chunks_done, uint64_t received, uint64_t lost,
+                          uint64_t overflow)
 {
     static uint32_t seq = 10;
     struct fc_progress p;
@@ -265,7 +266,13 @@ static void progress(uint32_t id, uint32_t chunks_done, uint64_t received, uint6
     p.win_base = chunks_done;
     p.pkts_received = received;
     p.pkts_lost = lost;
+    p.pkts_overflow = overflow;
     fc_rx_on_progress(s, fc_rx_find(s, id), ++seq, &p);
+}
+
+static void progress(uint32_t id, uint32_t chunks_done, uint64_t received, uint64_t lost)
+{
+    progress_ovfl(id, chunks_done, received, lost, 0);
 }
 
 static enum fc_rx_status status_of(uint32_t id)
@@ -678,10 +685,61 @@ START_TEST(test_one_backoff_per_report)
 }
 END_TEST
 
+/* A receiver whose own socket overflows (too slow for the rate: 50 machines
+ * on a few cores) loses 60 % from its very first report. That is no link's
+ * usual loss: every report backs the rate off, the drop rule leaves it be
+ * (slowing down is the cure), and the parity is sized by its link's loss
+ * alone. The same 60 % lost on its link, every report, backs off nothing
+ * and drops it after 10 s, as before. */
+START_TEST(test_overflow_backs_off_not_dropped)
+{
+    double r0;
+    int i;
+
+    setup_with(2, 0);
+    s->cfg.drop_loss = 0.5;
+    join(1, "m1");
+    join(2, "m2");
+    for (i = 1; i <= 12; i++) {
+        sent_seq = 10000u * (uint32_t)i;
+        progress_ovfl(1, 0, 4000u * (uint64_t)i, 6000u * (uint64_t)i, 5500u * (uint64_t)i);
+        progress(2, 0, 10000u * (uint64_t)i, 0);
+        r0 = send_rate;
+        clock_now += 1;
+        fc_session_tick(s);
+        ck_assert_msg(send_rate < r0 * 0.8 || send_rate <= 0.11 * RATE_MAX,
+                      "report %d: rate %.0f after %.0f", i, send_rate, r0);
+    }
+    ck_assert_int_eq(status_of(1), FC_RXS_ACTIVE);
+    ck_assert(fc_rx_find(s, 1)->overflow_recent > 0.5);
+    ck_assert(fc_rx_find(s, 1)->loss_link < 0.06);
+    ck_assert(fc_rx_recent_loss(s, fc_rx_find(s, 1)) < 0.06);
+    teardown();
+
+    setup_with(1, 0);
+    s->cfg.drop_loss = 0.5;
+    join(1, "m1");
+    sent_seq = 10000;
+    progress(1, 0, 4000, 6000);
+    clock_now += 1;
+    fc_session_tick(s);
+    r0 = send_rate;
+    for (i = 2; i <= 12; i++) {
+        sent_seq = 10000u * (uint32_t)i;
+        progress(1, 0, 4000u * (uint64_t)i, 6000u * (uint64_t)i);
+        clock_now += 1;
+        fc_session_tick(s);
+    }
+    ck_assert(send_rate >= r0);
+    ck_assert_int_eq(status_of(1), FC_RXS_DROPPED);
+}
+END_TEST
+
 FC_TEST_MAIN("session", test_start_at_min_receivers, test_start_at_max_wait,
              test_max_wait_from_first_join, test_min_receivers_before_max_wait,
              test_max_wait_never_with_zero, test_force_start, test_finished_when_all_done,
              test_finished_some_failed, test_readback_required, test_operator_abort,
              test_abort_while_waiting, test_deadline, test_drop_silent,
              test_drop_stall_only_while_sending, test_drop_lossy_after_10s, test_last_dropped_ends,
-             test_released_before_start_is_freed, test_report_interval, test_one_backoff_per_report)
+             test_released_before_start_is_freed, test_report_interval, test_one_backoff_per_report,
+             test_overflow_backs_off_not_dropped)
