@@ -29,6 +29,7 @@
 #define PROBE_WAIT 1.0     /* a liveness DISCOVER while waiting for the start */
 #define STALL_CHUNKS 3     /* DATA without a chunk written for this many chunks' time: probe */
 #define IDLE_NAK 0.2       /* nothing at all arrived: NAK every incomplete block */
+#define IDLE_NAK_MID 1.0   /* ... when the stream stopped inside a chunk (see idle_after) */
 #define DONE_REPEAT 0.5
 #define DONE_GIVE_UP 10.0
 #define REJOIN_HINT_GAP 5.0 /* untagged "join again" heeded at most this often */
@@ -59,6 +60,7 @@ struct net {
     double t_hint;        /* the last untagged "join again" heeded */
     int src_set;          /* the latest source packet (new data, not a repair): */
     uint32_t src_chunk, src_seq;
+    int src_mid; /* ... was not of its chunk's last block */
     uint32_t win_base;
     uint8_t *fails;                  /* per chunk: hash failures, saturating */
     uint8_t *tcp;                    /* per chunk: TCP_* */
@@ -146,10 +148,17 @@ static void on_data(struct net *nt, const uint8_t *buf, size_t len)
         r->n.pkts_dropped_new++;
     if (c && rc != FC_ASM_DUP && rc != FC_ASM_REFUSED)
         fc_naks_data(&c->blk[d.block].nak, h.seq);
-    if (d.index < d.k && (!nt->src_set || fc_seq_after(h.seq, nt->src_seq))) {
+    /* A source packet we already hold is a repair for another receiver
+     * (repairs go out between the pass's packets): taken as the stream
+     * moving on, it made the chunk in flight look passed, and every receiver
+     * NAKed the blocks not sent yet; their answers did the same again (half
+     * the wire in repairs at N=10 with no loss at all). */
+    if (d.index < d.k && rc != FC_ASM_DUP && rc != FC_ASM_REFUSED &&
+        (!nt->src_set || fc_seq_after(h.seq, nt->src_seq))) {
         nt->src_set = 1;
         nt->src_chunk = d.chunk;
         nt->src_seq = h.seq;
+        nt->src_mid = c && d.block + 1u < c->cut.blocks;
     }
 }
 
@@ -474,14 +483,25 @@ static void nak_scan_chunk(struct net *nt, struct fc_asm_chunk *c)
     }
 }
 
+/* How long a silence must last before the idle sweep. A pass ends after a
+ * chunk's last block; a stream that stopped inside a chunk is a sender
+ * waiting (its disk read, its loop on a loaded host), and the blocks not
+ * sent yet are not lost: sweeping them at 0.2 s had every receiver NAK the
+ * rest of the chunk in flight, and the answers cost more than the stall. */
+static double idle_after(const struct net *nt)
+{
+    return nt->src_set && nt->src_mid ? IDLE_NAK_MID : IDLE_NAK;
+}
+
 /* Nothing at all for a while (the end of a pass, a cut link): the last
  * blocks were never "passed", so ask for every incomplete one. */
 static void idle_sweep(struct net *nt)
 {
+    double idle = idle_after(nt);
     unsigned s;
     uint32_t b;
 
-    if (!nt->ever_data || nt->now - nt->t_data < IDLE_NAK || nt->now - nt->t_sweep < IDLE_NAK)
+    if (!nt->ever_data || nt->now - nt->t_data < idle || nt->now - nt->t_sweep < idle)
         return;
     nt->t_sweep = nt->now;
     nt->r->n.idle_sweeps++;
@@ -1043,7 +1063,7 @@ static double next_wake(const struct net *nt)
     if (nt->phase == PH_RECEIVING) {
         wake_at(&t, nt->t_nak_next);
         if (nt->ever_data)
-            wake_at(&t, (nt->t_data > nt->t_sweep ? nt->t_data : nt->t_sweep) + IDLE_NAK);
+            wake_at(&t, (nt->t_data > nt->t_sweep ? nt->t_data : nt->t_sweep) + idle_after(nt));
         wake_at(&t, server_check_at(nt));
     }
     if (nt->phase == PH_IDENTITY) /* its thread does not wake poll() */

@@ -1,0 +1,45 @@
+#!/bin/bash
+# Issue 9: a sender that stops inside a chunk (its disk read late, its loop
+# starved on a loaded host) is not the end of the pass. With no loss at all,
+# fleetcastd stopped three times for 0.6 s in the middle of its first pass:
+# no receiver NAKs the blocks not sent yet, the server sends no repair, and
+# every disk is right. (Before: the receivers' 0.2 s idle sweep NAKed the rest
+# of the chunk in flight, and a source packet repaired for one receiver made
+# the chunk in flight look passed to the others: half the wire in repairs at
+# N=10 with no loss.)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+mc_bound 240 "$@"
+mc_init
+
+log "building a 64 MiB sample disk and its image"
+mc_image sample 64 200
+
+lab_create 3 || die "lab_create"
+
+mc_server -- --rate 40M --min-receivers 3 --max-wait 30
+for m in m1 m2 m3; do mc_recv "$m"; done
+mc_wait_log "$T/srv.log" 'waiting -> sending' 30 || die "the session did not start"
+sleep 1
+stops=0
+for i in 1 2 3; do
+	if grep -q 'sending -> repair' "$T/srv.log"; then break; fi
+	kill -STOP "$SRV_PID"
+	sleep 0.6
+	kill -CONT "$SRV_PID"
+	stops=$((stops + 1))
+	sleep 0.4
+done
+log "fleetcastd stopped $stops times for 0.6 s during its first pass"
+check "the first pass was still going after $stops stops of 0.6 s (the stops were mid-pass)" \
+	test "$stops" -ge 2
+mc_wait_recvs 120 m1 m2 m3
+mc_wait_server 30
+for m in m1 m2 m3; do
+	mc_check_recv "$m"
+	assert_eq 0 "$(mc_rx_stat "$m" 'd["pkts_lost"]')" "$m lost no packet (the lab has no loss)"
+	assert_eq 0 "$(mc_rx_stat "$m" 'd["nak_entries_sent"]')" "$m NAKed no block (none was lost)"
+done
+assert_eq 0 "$(mc_srv_stat 'd["repair_pkts"]')" "the server sent no repair packet"
+assert_eq 0 "$SRV_RC" "fleetcastd exit code"
+mc_finish
