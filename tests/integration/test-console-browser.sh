@@ -46,7 +46,7 @@ log "session $ID; the browser loads $CON_URL/ in srv"
 
 # A capture armed over the API: the page must list it.
 CAP_MAC=52:54:00:fc:0c:01
-req POST /api/v1/captures '{"mac":"'"$CAP_MAC"'","out":"'"$T/captured.fcimg"'"}' "$TOKEN"
+req POST /api/v1/captures '{"mac":"'"$CAP_MAC"'","out":"captured.fcimg"}' "$TOKEN"
 expect 201 "arm a capture for $CAP_MAC" || die "cannot arm the capture: $RESP"
 
 # The last machine's name has markup and a byte that is not UTF-8: the
@@ -55,7 +55,7 @@ ODD_NAME=$'<i>odd</i>-\xff'
 lab_bg srv "$T/browser.log" env NODE_PATH="$NODE_PATH" HOME="$T" node "$IT_DIR/browser-check.mjs" \
 	--url "$CON_URL/?token=$VIEWER" --machines "$N" --token "$TOKEN" --click-start --session "$ID" \
 	--expect-name '<i>odd</i>-\xff' \
-	--expect-capture "$CAP_MAC" --capture-out "$T/captured.fcimg" --screenshot "$SHOT" --chromium "$CHROMIUM" --timeout 150 >/dev/null
+	--expect-capture "$CAP_MAC" --capture-out captured.fcimg --screenshot "$SHOT" --chromium "$CHROMIUM" --timeout 150 >/dev/null
 BROWSER=$LAB_PID
 sleep 2
 for m in "${MACHINES[@]:0:N-1}"; do mc_recv "$m" --quiet; done
