@@ -71,8 +71,8 @@ void fc_ratectl_tick(struct fc_session *s)
             rate = rate_max * MIN_FRACTION;
         fc_info("session %08x: machine %s loses %.1f%% (usually %.1f%%; its own socket "
                 "dropped %.1f%%): rate down to %.1f Mbit/s",
-                s->session_id, who->name, who->loss_recent * 100, who->loss_floor * 100,
-                who->overflow_recent * 100, rate * 8 / 1e6);
+                s->session_id, who->name, (who->loss_link + who->overflow_recent) * 100,
+                who->loss_floor * 100, who->overflow_recent * 100, rate * 8 / 1e6);
     } else if (rate < rate_max) {
         rate += rate_max * RECOVER;
         if (rate > rate_max)

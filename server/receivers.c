@@ -272,7 +272,6 @@ static void update_loss(struct fc_session *s, struct fc_rx *r, const struct fc_p
         return; /* too few packets for a rate */
     if (dk > dl)
         dk = dl;
-    r->loss_recent = (double)dl / (double)(dr + dl);
     r->overflow_recent = (double)dk / (double)(dr + dl);
     r->loss_link = (double)(dl - dk) / (double)(dr + dl);
     r->loss_fresh = 1;

@@ -135,12 +135,12 @@ struct fc_rx {
     /* rate control and drop bookkeeping */
     uint64_t prev_recv, prev_lost, prev_overflow;
     uint32_t sent_mark; /* our DATA sequence at its previous report */
-    /* Since its previous report: all it lost; of that, what its own socket
-     * dropped (it could not keep up); and the rest, its link's. The floor is
-     * the link's usual loss. */
-    double loss_recent, overflow_recent, loss_link, loss_floor;
+    /* Since its previous report, its loss in two shares: what its own
+     * socket dropped (it could not keep up), and the rest, its link's. The
+     * floor is the link's usual loss. */
+    double overflow_recent, loss_link, loss_floor;
     int loss_samples, lossy_secs;
-    int loss_fresh; /* loss_recent is from a report rate control has not used yet */
+    int loss_fresh; /* the shares are from a report rate control has not used yet */
     uint32_t best_done;
     double last_advance;
     uint64_t repairs_requested;

@@ -577,7 +577,7 @@ START_TEST(test_drop_lossy_after_10s)
     join(1, "m1");
     sent_seq = 1000;
     progress(1, 0, 400, 600); /* 60 % of what was sent since it joined */
-    ck_assert(fc_rx_find(s, 1)->loss_recent > 0.5);
+    ck_assert(fc_rx_find(s, 1)->loss_link > 0.5);
     for (i = 0; i < 9; i++) {
         clock_now += 1;
         fc_session_tick(s);
