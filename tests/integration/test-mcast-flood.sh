@@ -72,8 +72,10 @@ jt=$(mc_srv_stat 'd.get("joins_throttled", 0)')
 check "the JOIN flood was throttled ($jt JOINs not answered)" test "${jt//none/0}" -gt 0
 hl_figures flood "${ALL[@]}"
 # The margin is the run-to-run spread of repair at 1 % random loss (seen: 589 to 983 packets for
-# the same session); answering the flood as wire v1 did would cost thousands of packets a second.
-limit=$(python3 -c 'import sys; r, d = int(sys.argv[1]), int(sys.argv[2]); print(r + max(r, d // 25, 200))' "$CLEAN_REPAIR" "$CLEAN_DATA")
-check "repair packets $HL_REPAIR within the fault-free run's $CLEAN_REPAIR + margin ($limit)" test "$HL_REPAIR" -le "$limit"
+# the same session), plus what the receivers' own sockets dropped in the attacked run (on the CI
+# machine a QEMU guest shares the two cores: seen 1995 repairs against 694); answering the flood
+# as wire v1 did would cost thousands of packets a second.
+limit=$(python3 -c 'import sys; r, d, k = map(int, sys.argv[1:]); print(r + max(r, d // 25, 200) + k)' "$CLEAN_REPAIR" "$CLEAN_DATA" "$HL_KDROPS")
+check "repair packets $HL_REPAIR within the fault-free run's $CLEAN_REPAIR + margin + $HL_KDROPS socket drops ($limit)" test "$HL_REPAIR" -le "$limit"
 check "session time $HL_SECS s within 1.5x (+2 s) of the fault-free $CLEAN_SECS s" hl_within "$HL_SECS" 1.5
 mc_finish

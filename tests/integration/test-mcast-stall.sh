@@ -2,11 +2,12 @@
 # Issue 9: a sender that stops inside a chunk (its disk read late, its loop
 # starved on a loaded host) is not the end of the pass. With no loss at all,
 # fleetcastd stopped three times for 0.6 s in the middle of its first pass:
-# no receiver NAKs the blocks not sent yet, the server sends no repair, and
-# every disk is right. (Before: the receivers' 0.2 s idle sweep NAKed the rest
-# of the chunk in flight, and a source packet repaired for one receiver made
-# the chunk in flight look passed to the others: half the wire in repairs at
-# N=10 with no loss.)
+# no receiver NAKs the blocks not sent yet (at most a block or two in flight
+# when a loaded host stretches a stop past the 1 s mid-chunk sweep), the
+# server sends no repair, and every disk is right. (Before: the receivers'
+# 0.2 s idle sweep NAKed the rest of the chunk in flight, and a source packet
+# repaired for one receiver made the chunk in flight look passed to the
+# others: half the wire in repairs at N=10 with no loss.)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 mc_bound 240 "$@"
@@ -38,7 +39,13 @@ mc_wait_server 30
 for m in m1 m2 m3; do
 	mc_check_recv "$m"
 	assert_eq 0 "$(mc_rx_stat "$m" 'd["pkts_lost"]')" "$m lost no packet (the lab has no loss)"
-	assert_eq 0 "$(mc_rx_stat "$m" 'd["nak_entries_sent"]')" "$m NAKed no block (none was lost)"
+	# A stop stretched past the 1 s mid-chunk sweep by a loaded host (the CI
+	# machine runs a QEMU guest beside this) may cost one NAK round of the
+	# block or two in flight, which the server finds stale; the bug NAKed the
+	# rest of every chunk (22-25 entries per receiver here).
+	naks=$(mc_rx_stat "$m" 'd["nak_entries_sent"]')
+	check "$m NAKed at most 2 blocks per stop ($naks entries, $stops stops; none was lost)" \
+		test "$naks" -le $((2 * stops))
 done
 assert_eq 0 "$(mc_srv_stat 'd["repair_pkts"]')" "the server sent no repair packet"
 assert_eq 0 "$SRV_RC" "fleetcastd exit code"
