@@ -93,6 +93,10 @@ struct fc_recv_counters {
      * PROGRESS last reported (client/seqloss.h). */
     uint64_t kernel_drops, seq_jumps, pkts_lost_reported;
     uint64_t rejoins;
+    /* The network thread's wake-ups from poll() while DATA flows, and those
+     * that found DATA: packets per wake-up is what a receiver pays per packet
+     * in context switches when N receivers share the cores. */
+    uint64_t wakeups, data_wakeups;
     uint64_t tcp_chunks;       /* chunks fetched over TCP (after two hash failures) and written */
     uint64_t tcp_fetch_failed; /* fetches refused or failed */
     uint64_t bytes_written;

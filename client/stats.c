@@ -22,7 +22,8 @@ int fc__stats_write(const struct fc_recv *r, const char *path, int exit_code)
             "\"naks_sent\": %llu, \"nak_entries_sent\": %llu, \"naks_suppressed\": %llu, "
             "\"pkts_late\": %llu, \"idle_sweeps\": %llu, \"blocks_swept\": %llu, "
             "\"kernel_drops\": %llu, \"seq_jumps\": %llu, \"pkts_lost_reported\": %llu, "
-            "\"rejoins\": %llu, \"tcp_chunks\": %llu, \"tcp_fetch_failed\": %llu, "
+            "\"rejoins\": %llu, \"wakeups\": %llu, \"data_wakeups\": %llu, "
+            "\"tcp_chunks\": %llu, \"tcp_fetch_failed\": %llu, "
             "\"receiver_id\": %u, \"session\": %u, \"exit_code\": %d, "
             "\"check_ok\": %s}\n",
             r->have_m ? r->m.n_chunks : 0, n->chunks_written, (unsigned long long)n->bytes_written,
@@ -34,6 +35,7 @@ int fc__stats_write(const struct fc_recv *r, const char *path, int exit_code)
             (unsigned long long)n->idle_sweeps, (unsigned long long)n->blocks_swept,
             (unsigned long long)n->kernel_drops, (unsigned long long)n->seq_jumps,
             (unsigned long long)n->pkts_lost_reported, (unsigned long long)n->rejoins,
+            (unsigned long long)n->wakeups, (unsigned long long)n->data_wakeups,
             (unsigned long long)n->tcp_chunks, (unsigned long long)n->tcp_fetch_failed, r->rid,
             r->s.session, exit_code, r->check_ok ? "true" : "false");
     if (fclose(f) != 0) {

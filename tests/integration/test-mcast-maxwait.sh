@@ -78,8 +78,14 @@ mc_wait_log "$T/srv.log" "session $A: waiting -> sending" 30
 T_SEND=$SECONDS
 assert_match "session $A: waiting -> sending \(3 of 3 receivers joined\)" "$(sending_line)" \
 	"A: sending started when the third joined, $((T_SEND - T_FIRST)) s after the first"
+failed_before=$FAILED
 check "A: the three joined before sending started, none late" \
 	bash -c "! grep -E 'session $A machine .*\(late\)' '$T/srv.log' && [[ \$(grep -cE 'session $A machine m[123] .*joined as receiver' '$T/srv.log') == 3 ]]"
+if ((FAILED > failed_before)); then
+	# Seen once on a loaded CI machine (m2 joined 23 s after its start, m3 never): what
+	# the receivers did before their JOIN.
+	for m in m2 m3; do sed "s/^/# $m: /" "$T/$m.log" | head -40; done
+fi
 mc_wait_recvs 90 m1 m2 m3
 for m in m1 m2 m3; do mc_check_recv "$m"; done
 check "A finished, every machine done" wait_api "/api/v1/sessions/$A" 'd["session"]["state"] == "finished" and d["session"]["result"] == "done"' 15
