@@ -1128,7 +1128,7 @@ static int sleep_until(struct net *nt, double t)
         double until = nt->t_coalesce < t ? nt->t_coalesce : t;
 
         left = until - now;
-        /* In microseconds: a 1 ms poll() granularity would be most of it. */
+        /* ppoll: poll()'s whole milliseconds would be most of the wait. */
         rc = ppoll(p, 2, &(struct timespec){0, (long)(left * 1e9)}, NULL);
         if (rc != 0 || until >= t)
             return rc;
