@@ -48,6 +48,9 @@
  * from N=1 to 50). 10 ms at 1 Gbit/s is under 2 MiB of the 16 MiB buffer. */
 #define COALESCE_PKTS 32
 #define COALESCE_MAX 0.010
+/* What the kernel charges a DATA datagram against the socket's buffer
+ * (its truesize): the wait never lets more than half the buffer fill. */
+#define DGRAM_TRUESIZE 2304
 
 /* A chunk's TCP fallback (nt->tcp[idx]). */
 enum { TCP_NONE = 0, TCP_FAILED, TCP_QUEUED, TCP_DONE };
@@ -83,8 +86,9 @@ struct net {
     double now, t_data, t_server, t_report, t_sweep, t_rate, t_done0, t_done;
     double t_nak_next;     /* the earliest NAK timer of the last scan (fc_naks_next) */
     double t_coalesce;     /* DATA is left in the socket until then (see COALESCE_PKTS) */
-    double t_crate, crate; /* ... at this packet rate, measured every 0.1 s */
+    double t_crate, crate; /* ... at this packet rate (see coalesce_after) */
     uint64_t crate_pkts;
+    int buf_fd, buf_pkts; /* the data socket whose buffer holds buf_pkts datagrams */
     uint64_t rate_bytes, rate_pkts;
     double rate, pkt_rate; /* bytes written, DATA packets received, per second */
     double chunk_pkts;     /* DATA packets of an average chunk */
@@ -239,11 +243,14 @@ static void on_datagram(struct net *nt, int i)
         nt->r->n.rejects++;
 }
 
-/* Returns the datagrams taken. */
-static unsigned drain_data(struct net *nt)
+/* Returns the datagrams taken; *emptied: the last read found the socket
+ * empty (else a backlog is left for the next turn). */
+static unsigned drain_data(struct net *nt, int *emptied)
 {
     unsigned b, got = 0;
     int i, n;
+
+    *emptied = 1;
 
     for (b = 0; b < BATCHES_PER_TURN; b++) {
         for (i = 0; i < BATCH; i++) {
@@ -268,29 +275,52 @@ static unsigned drain_data(struct net *nt)
         if (n < BATCH)
             return got;
     }
+    *emptied = 0;
     return got;
 }
 
-/* The socket was emptied by a turn that took `got` datagrams: leave the
- * next ones to gather (a full batch means a backlog: none). */
-static void coalesce_after(struct net *nt, unsigned got)
+/* Half of what the data socket's buffer holds, in datagrams (the socket is
+ * new after a re-join; without CAP_NET_ADMIN rmem_max caps it). */
+static double half_buffer_pkts(struct net *nt)
+{
+    if (nt->buf_fd != nt->r->data_fd) {
+        int v = 0;
+        socklen_t l = sizeof(v);
+
+        nt->buf_fd = nt->r->data_fd;
+        nt->buf_pkts =
+            getsockopt(nt->buf_fd, SOL_SOCKET, SO_RCVBUF, &v, &l) == 0 ? v / 2 / DGRAM_TRUESIZE : 0;
+    }
+    return nt->buf_pkts;
+}
+
+/* After a turn that took `got` datagrams and emptied the socket: when to
+ * look at it again. The rate is measured over windows of 0.1-0.2 s, and
+ * falls by at most a tenth a window: one that spanned a silence (a stopped
+ * sender, a starved receiver) is not counted, so a rate that resumes never
+ * meets a wait made for a rate too low, which could overflow the buffer. */
+static void coalesce_after(struct net *nt, unsigned got, int emptied)
 {
     uint64_t pkts = nt->r->n.pkts_received;
-    double d, dt = nt->now - nt->t_crate;
+    double d, dmax, dt = nt->now - nt->t_crate;
 
-    /* Its own rate, not PROGRESS's (a second old, none before the first
-     * report): a pass at 1 Gbit/s is over in a few seconds. */
     if (dt >= 0.1) {
-        if (nt->t_crate > 0)
-            nt->crate = (double)(pkts - nt->crate_pkts) / dt;
+        if (nt->t_crate > 0 && dt <= 0.2) {
+            double inst = (double)(pkts - nt->crate_pkts) / dt;
+
+            nt->crate = inst > 0.9 * nt->crate ? inst : 0.9 * nt->crate;
+        }
         nt->t_crate = nt->now;
         nt->crate_pkts = pkts;
     }
     nt->t_coalesce = 0;
-    if (nt->phase != PH_RECEIVING || !got || got >= BATCH || nt->crate <= 0)
+    if (nt->phase != PH_RECEIVING || !got || !emptied || nt->crate <= 0)
         return;
     d = COALESCE_PKTS / nt->crate;
-    nt->t_coalesce = nt->now + (d < COALESCE_MAX ? d : COALESCE_MAX);
+    dmax = half_buffer_pkts(nt) / nt->crate;
+    if (dmax > COALESCE_MAX)
+        dmax = COALESCE_MAX;
+    nt->t_coalesce = nt->now + (d < dmax ? d : dmax);
 }
 
 /* ---- the writer ---- */
@@ -1124,10 +1154,10 @@ static int sleep_until(struct net *nt, double t)
     double now = fc__now(), left;
     int rc;
 
-    if (nt->t_coalesce > now) {
+    if (nt->t_coalesce > now && t > now) {
         double until = nt->t_coalesce < t ? nt->t_coalesce : t;
 
-        left = until - now;
+        left = until - now; /* in (0, COALESCE_MAX] */
         /* ppoll: poll()'s whole milliseconds would be most of the wait. */
         rc = ppoll(p, 2, &(struct timespec){0, (long)(left * 1e9)}, NULL);
         if (rc != 0 || until >= t)
@@ -1141,16 +1171,16 @@ static int sleep_until(struct net *nt, double t)
 
 static void turn(struct net *nt)
 {
-    int woke = sleep_until(nt, next_wake(nt));
+    int woke = sleep_until(nt, next_wake(nt)), emptied;
     unsigned got;
 
     nt->now = fc__now();
-    got = drain_data(nt);
+    got = drain_data(nt, &emptied);
     if (nt->phase == PH_RECEIVING) {
         nt->r->n.wakeups += woke > 0;
         nt->r->n.data_wakeups += got > 0;
     }
-    coalesce_after(nt, got);
+    coalesce_after(nt, got, emptied);
     drain_ctrl(nt);
     if (nt->phase == PH_EXIT)
         return;
@@ -1183,6 +1213,7 @@ static int net_init(struct net *nt, struct fc_recv *r)
     nt->exit_code = FC_RX_EXIT_OK;
     nt->now = nt->t_server = nt->t_rate = fc__now();
     nt->t_nak_next = FC_NAKS_NEVER;
+    nt->buf_fd = -1;
     nt->fails = calloc(r->m.n_chunks ? r->m.n_chunks : 1, 1);
     nt->tcp = calloc(r->m.n_chunks ? r->m.n_chunks : 1, 1);
     if (!nt->fails || !nt->tcp)
