@@ -570,7 +570,7 @@ _lab_relay_bin() {
 lab_relay_create() {
     _lab_need || return
     local usage="usage: lab_relay_create HOLD_PCT DELAY_MS [JITTER_MS [BASE_MS]]"
-    local hold=${1:?$usage} delay=${2:?$usage} jitter=${3:-0} base=${4:-0} bin pid i
+    local hold=${1:?$usage} delay=${2:?$usage} jitter=${3:-0} base=${4:-0} bin pid
     local sw="${LAB_PREFIX}sw" tap
     bin=$(_lab_relay_bin) || return
     if ! ip -n "$sw" link show br1 >/dev/null 2>&1; then
@@ -587,7 +587,10 @@ lab_relay_create() {
         --delay "$delay" --jitter "$jitter" --base "$base" --seed "${LAB_RELAY_SEED:-1}" \
         --max-seconds "${LAB_MAX_SECONDS:-7200}") || return
     echo "$pid" >"$LAB_DIR/relay.pid"
-    for ((i = 0; i < 100; i++)); do # until both taps have carrier, i.e. the relay holds them
+    # Until both taps have carrier, i.e. the relay holds them: 20 s, for a CI machine whose two
+    # cores run a QEMU guest and the sanitizer build beside this (5 s were once not enough).
+    local end=$((SECONDS + 20))
+    while ((SECONDS < end)); do
         if ! ip -n "$sw" link show rt0 | grep -q NO-CARRIER &&
             ! ip -n "$sw" link show rt1 | grep -q NO-CARRIER; then
             return 0
@@ -595,7 +598,7 @@ lab_relay_create() {
         _lab_alive "$pid" || break
         sleep 0.05
     done
-    _lab_die "relay did not start: $(cat "$LAB_DIR/relay.log")"
+    _lab_die "relay did not start in 20 s ($( _lab_alive "$pid" && echo "still running" || echo "exited")): $(cat "$LAB_DIR/relay.log")"
 }
 
 # lab_relay_stop: stop the relay process (counters: $LAB_DIR/relay.history.log); hosts behind
