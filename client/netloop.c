@@ -45,7 +45,7 @@
  * COALESCE_MAX, before the next turn (control packets and the writer still
  * wake it at once). Woken per datagram, N receivers sharing two cores spent
  * their time switching (issue 9: fleetcast-recv's CPU per byte grew 3.3x
- * from N=1 to 50). 10 ms at 1 Gbit/s is under 2 MiB of the 16 MiB buffer. */
+ * from N=1 to 50). The wait is bounded by the buffer too (DGRAM_TRUESIZE). */
 #define COALESCE_PKTS 32
 #define COALESCE_MAX 0.010
 /* What the kernel charges a DATA datagram against the socket's buffer
