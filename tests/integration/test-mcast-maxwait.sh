@@ -2,9 +2,9 @@
 # Issue 10: --max-wait counts from the first join (udpcast's meaning), not
 # from the session's creation. fleetcastd --daemon in srv, sessions made with
 # `fleetcast session create`, receivers in m1..m3.
-#  A: --min-receivers 3 --max-wait 25; the first receiver joins 30 s after
+#  A: --min-receivers 3 --max-wait 45; the first receiver joins 50 s after
 #     creation (the old rule started right then, for one machine); it
-#     does not start; the API says start_deadline = first_join_at + 25; the
+#     does not start; the API says start_deadline = first_join_at + 45; the
 #     second and third follow a few seconds later; sending starts when the
 #     third joins ("3 of 3"), none of them late; all three disks are right.
 #  B: --min-receivers 3 --max-wait 10; created 20 s before its first
@@ -55,26 +55,26 @@ wait_until() {
 	return 0
 }
 
-log "A: min 3, max-wait 25; the first receiver 30 s after creation"
-create 239.77.0.1:9000 3 25
+log "A: min 3, max-wait 45; the first receiver 50 s after creation"
+create 239.77.0.1:9000 3 45
 A=$SESSION
-wait_until 30
+wait_until 50
 req GET "/api/v1/sessions/$A"
-check "A: 30 s after creation, nobody joined: still waiting, no start deadline" \
+check "A: 50 s after creation, nobody joined: still waiting, no start deadline" \
 	jq_ok 'd["session"]["state"] == "waiting" and d["session"]["start_deadline"] is None and d["session"]["first_join_at"] is None'
 join m1
 T_FIRST=$T_JOIN
 sleep 2
 req GET "/api/v1/sessions/$A"
 check "A: the first join does not start it (the old rule did: max-wait had passed since creation)" still_waiting
-check "A: start_deadline = first_join_at + 25" \
-	jq_ok 'isinstance(d["session"]["first_join_at"], int) and d["session"]["start_deadline"] == d["session"]["first_join_at"] + 25'
+check "A: start_deadline = first_join_at + 45" \
+	jq_ok 'isinstance(d["session"]["first_join_at"], int) and d["session"]["start_deadline"] == d["session"]["first_join_at"] + 45'
 check "A: first_join_at is the join, not the creation" \
-	jq_ok 'd["session"]["first_join_at"] - d["session"]["created_at"] >= 28'
+	jq_ok 'd["session"]["first_join_at"] - d["session"]["created_at"] >= 48'
 start m2
 sleep 2
 start m3
-mc_wait_log "$T/srv.log" "session $A: waiting -> sending" 30
+mc_wait_log "$T/srv.log" "session $A: waiting -> sending" 50
 T_SEND=$SECONDS
 assert_match "session $A: waiting -> sending \(3 of 3 receivers joined\)" "$(sending_line)" \
 	"A: sending started when the third joined, $((T_SEND - T_FIRST)) s after the first"
@@ -82,8 +82,8 @@ failed_before=$FAILED
 check "A: the three joined before sending started, none late" \
 	bash -c "! grep -E 'session $A machine .*\(late\)' '$T/srv.log' && [[ \$(grep -cE 'session $A machine m[123] .*joined as receiver' '$T/srv.log') == 3 ]]"
 if ((FAILED > failed_before)); then
-	# Seen once on a loaded CI machine (m2 joined 23 s after its start, m3 never): what
-	# the receivers did before their JOIN.
+	# Seen twice on a loaded CI machine with max-wait 25 (a receiver joined more than 21 s
+	# after its start, its log showing nothing but the usual steps): what they did.
 	for m in m2 m3; do sed "s/^/# $m: /" "$T/$m.log" | head -40; done
 fi
 mc_wait_recvs 90 m1 m2 m3
