@@ -88,7 +88,6 @@ struct net {
     double t_coalesce;     /* DATA is left in the socket until then (see COALESCE_PKTS) */
     double t_crate, crate; /* ... at this packet rate (see coalesce_after) */
     uint64_t crate_pkts;
-    int buf_fd, buf_pkts; /* the data socket whose buffer holds buf_pkts datagrams */
     uint64_t rate_bytes, rate_pkts;
     double rate, pkt_rate; /* bytes written, DATA packets received, per second */
     double chunk_pkts;     /* DATA packets of an average chunk */
@@ -279,21 +278,6 @@ static unsigned drain_data(struct net *nt, int *emptied)
     return got;
 }
 
-/* Half of what the data socket's buffer holds, in datagrams (the socket is
- * new after a re-join; without CAP_NET_ADMIN rmem_max caps it). */
-static double half_buffer_pkts(struct net *nt)
-{
-    if (nt->buf_fd != nt->r->data_fd) {
-        int v = 0;
-        socklen_t l = sizeof(v);
-
-        nt->buf_fd = nt->r->data_fd;
-        nt->buf_pkts =
-            getsockopt(nt->buf_fd, SOL_SOCKET, SO_RCVBUF, &v, &l) == 0 ? v / 2 / DGRAM_TRUESIZE : 0;
-    }
-    return nt->buf_pkts;
-}
-
 /* After a turn that took `got` datagrams and emptied the socket: when to
  * look at it again. The rate is measured over windows of 0.1-0.2 s, and
  * falls by at most a tenth a window: one that spanned a silence (a stopped
@@ -317,7 +301,9 @@ static void coalesce_after(struct net *nt, unsigned got, int emptied)
     if (nt->phase != PH_RECEIVING || !got || !emptied || nt->crate <= 0)
         return;
     d = COALESCE_PKTS / nt->crate;
-    dmax = half_buffer_pkts(nt) / nt->crate;
+    /* Half of what the data socket's buffer holds (without CAP_NET_ADMIN
+     * rmem_max caps it), in datagrams, at this rate. */
+    dmax = (double)(nt->r->data_rcvbuf / 2 / DGRAM_TRUESIZE) / nt->crate;
     if (dmax > COALESCE_MAX)
         dmax = COALESCE_MAX;
     nt->t_coalesce = nt->now + (d < dmax ? d : dmax);
@@ -1213,7 +1199,6 @@ static int net_init(struct net *nt, struct fc_recv *r)
     nt->exit_code = FC_RX_EXIT_OK;
     nt->now = nt->t_server = nt->t_rate = fc__now();
     nt->t_nak_next = FC_NAKS_NEVER;
-    nt->buf_fd = -1;
     nt->fails = calloc(r->m.n_chunks ? r->m.n_chunks : 1, 1);
     nt->tcp = calloc(r->m.n_chunks ? r->m.n_chunks : 1, 1);
     if (!nt->fails || !nt->tcp)

@@ -124,6 +124,7 @@ struct fc_recv {
     struct fc_replay srv_replay; /* the server's tagged packets to us */
     uint16_t report_ms;
     int data_fd, ctrl_fd;
+    int data_rcvbuf; /* the data socket's buffer as the kernel granted it (SO_RCVBUF), bytes */
     uint32_t tx_seq[FC_PKT_TYPE_MAX + 1]; /* per packet type, as the protocol says */
     uint64_t rng;
     struct fc_recv_counters n;

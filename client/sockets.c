@@ -25,11 +25,16 @@ static void group_addr(const struct fc_recv *r, struct sockaddr_in *sa)
 
 /* A big buffer rides out the writer or the scheduler pausing us for a few
  * tens of milliseconds at a gigabit; FORCE needs CAP_NET_ADMIN, so fall
- * back to what rmem_max allows. */
-static void big_rcvbuf(int fd, int v)
+ * back to what rmem_max allows. Returns what the kernel granted (netloop.c
+ * bounds its waits by it), 0 if unknown. */
+static int big_rcvbuf(int fd, int v)
 {
+    int got = 0;
+    socklen_t l = sizeof(got);
+
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+    return getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &l) == 0 ? got : 0;
 }
 
 static int data_options(struct fc_recv *r, int fd)
@@ -52,7 +57,7 @@ static int data_options(struct fc_recv *r, int fd)
      * session's stream (netloop.c counts only what went to the group). */
     if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
         return FC_EIO;
-    big_rcvbuf(fd, r->o.rcvbuf ? r->o.rcvbuf : RCVBUF);
+    r->data_rcvbuf = big_rcvbuf(fd, r->o.rcvbuf ? r->o.rcvbuf : RCVBUF);
     /* The kernel's count of datagrams it dropped on this socket, its buffer
      * full, with every datagram (netloop.c): loss the sequence cannot always
      * show (a gap beyond FC_SEQ_JUMP_MAX), reported to rate control. */
