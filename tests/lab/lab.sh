@@ -460,16 +460,19 @@ lab_cut() {
 # NAME ("all": every machine, at the same instants) during the first ON_MS of each PERIOD_MS. Runs
 # in the background in the switch namespace on an absolute schedule; prints its PID and sets
 # LAB_PID (lab_wait PID waits for the end; lab_kill PID stops it early and clears the rule).
+# Its log ($LAB_DIR/burst.PID.log) has a line "on START_US END_US" per burst, from before the rule
+# went in to after it was out: on a loaded host nft can take long, so a burst can last longer.
 lab_burst() {
     _lab_need || return
-    local usage="usage: lab_burst NAME ON_MS PERIOD_MS DURATION_S" names elems='' name
+    local usage="usage: lab_burst NAME ON_MS PERIOD_MS DURATION_S" names elems='' name log
     local on=${2:?$usage} period=${3:?$usage} dur=${4:?$usage}
     [[ $on =~ ^[0-9]+$ && $period =~ ^[0-9]+$ && $dur =~ ^[0-9]+$ ]] && ((on <= period && period > 0)) ||
         _lab_die "$usage" || return
     names=$(_lab_names "${1:?$usage}") || return
     for name in $names; do elems+="${elems:+, }\"$name\""; done
     # shellcheck disable=SC2016 # expanded by the toggler's bash
-    lab_bg sw "$LAB_DIR/burst.$$.$RANDOM.log" bash -c '
+    log=$(mktemp "$LAB_DIR/burst.XXXXXX") || return
+    lab_bg sw "$log" bash -c '
         add="add element bridge fclab burst { $1 }" del="delete element bridge fclab burst { $1 }"
         trap "nft \"\$del\" 2>/dev/null; exit 0" TERM INT
         now() { local t=${EPOCHREALTIME/[.,]/}; NOW=$((10#$t)); }
@@ -479,11 +482,14 @@ lab_burst() {
         for ((k = 0; start + k * $3 * 1000 < end; k++)); do
             t=$((start + k * $3 * 1000))
             until_us "$t"
+            now; went_on=$NOW
             nft "$add"
             off=$((t + $2 * 1000)); ((off < end)) || off=$end
             until_us "$off"
             nft "$del"
-        done' fclab-burst "$elems" "$on" "$period" "$dur"
+            now; echo "on $went_on $NOW"
+        done' fclab-burst "$elems" "$on" "$period" "$dur" || return
+    ln -s "$log" "$LAB_DIR/burst.$LAB_PID.log"
 }
 
 # _lab_rate_bits RATE: RATE like 100mbit, 1gbit, 500kbit, 100M, 1G, or plain bits/s -> bits/s.

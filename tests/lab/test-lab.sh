@@ -159,14 +159,30 @@ round 5006 300 3000 m1
 check "uncut m1 got 300/300" test "${U[m1]}" -eq 300
 check "uncut m1 reaches srv" lab_exec m1 ping -c 1 -W 2 10.77.0.1
 
+# gaps FILE COUNT: the runs of numbers 0..COUNT-1 missing from FILE (sorted, one per line).
+gaps() {
+    awk -v n="$2" 'BEGIN { prev = -1 } { if ($1 > prev + 1) g++; prev = $1 }
+        END { if (prev < n - 1) g++; print g + 0 }' "$1"
+}
 echo "# lab_burst m2 200 1000 4 (20% of the time, for 4 s; 3 s of data sent within)"
-rx_start 5007 3000 8 m2 m3
+# What is asserted is the shape, not the share: losses come in 2..5 runs (3 s of data, a burst
+# a second), not scattered. On a loaded host a burst lasts as long as nft takes to add and
+# remove the rule (the toggler logs each one), so the share is only bounded loosely, and the
+# receivers wait 3 s, not 1, before taking a silence for the end.
+for name in m2 m3; do
+    recv "$name" 239.77.0.1 5007 --expect 3000 --idle 3 --deadline 10 --dump "$T/dump.$name.5007"
+    rx_pid[$name]=$R_PID rx_log[$name]=$R_LOG
+done
+rx_names=(m2 m3)
 burst=$(lab_burst m2 200 1000 4)
 send srv 239.77.0.1 5007 3000 1000
 rx_collect
-check "m2 lost $(loss_pct "${U[m2]}" 3000)% in bursts (10..32)" between "$(loss_pct "${U[m2]}" 3000)" 10 32
-check "m3 got 3000/3000" test "${U[m3]}" -eq 3000
 check "burst toggler ended by itself" lab_wait "$burst" 10
+awk '{ printf "#   burst on for %d ms\n", ($3 - $2) / 1000 }' "$dir/burst.$burst.log"
+check "m2 lost $(loss_pct "${U[m2]}" 3000)% (5..70)" between "$(loss_pct "${U[m2]}" 3000)" 5 70
+check "m2's losses are $(gaps "$T/dump.m2.5007" 3000) runs (2..5)" \
+    between "$(gaps "$T/dump.m2.5007" 3000)" 2 5
+check "m3 got 3000/3000" test "${U[m3]}" -eq 3000
 check "burst set empty afterwards" test "$(lab_exec sw nft list set bridge fclab burst | grep -c elements)" -eq 0
 round 5008 300 3000 m2
 check "m2 gets 300/300 after the burst" test "${U[m2]}" -eq 300
