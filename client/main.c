@@ -546,6 +546,7 @@ int main(int argc, char **argv)
     fc_log_init("fleetcast-recv", r.o.verbose ? FC_LOG_DEBUG
                                   : r.o.quiet ? FC_LOG_WARN
                                               : FC_LOG_INFO);
+    fc_log_show_elapsed(); /* a slow step before JOIN shows in the log (docs/testing.md) */
     if (check_trust(&r))
         return FC_RX_EXIT_USAGE;
     if (getrandom(&r.rng, sizeof(r.rng), 0) != sizeof(r.rng))

@@ -8,6 +8,10 @@ enum fc_log_level { FC_LOG_DEBUG, FC_LOG_INFO, FC_LOG_WARN, FC_LOG_ERROR };
 
 void fc_log_init(const char *progname, enum fc_log_level min_level);
 void fc_log_set_level(enum fc_log_level min_level);
+/* From now on each line carries the seconds since this call, as the kernel's
+ * log does ("prog: [   12.345] info: ..."): a receiver's steps on a PXE
+ * console or in a test log can then be timed. Call before any thread exists. */
+void fc_log_show_elapsed(void);
 void fc_log(enum fc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Error lines logged so far: a program prints its own summary error line
