@@ -34,11 +34,11 @@ con_image() {
 # exist (write token $TOKEN, viewer token $VIEWER) and /api/v1/health
 # answers.
 con_daemon() {
-	local i
+	local end=$((SECONDS + 60)) # a loaded CI machine can be slow to start it
 	mkdir -p "$FLEETCAST_HOME"
 	SRV_PID=$(lab_bg srv "$T/srv.log" "$FLEETCASTD" --daemon --http "$CON_ADDR:$CON_PORT" "$@") ||
 		die "cannot start fleetcastd"
-	for ((i = 0; i < 100; i++)); do
+	while ((SECONDS < end)) && kill -0 "$SRV_PID" 2>/dev/null; do
 		if [[ -s $FLEETCAST_HOME/api.token && -s $FLEETCAST_HOME/viewer.token ]] &&
 			lab_exec srv curl -sf --max-time 2 -H "Authorization: Bearer $(<"$FLEETCAST_HOME/viewer.token")" \
 				"$CON_URL/api/v1/health" >/dev/null 2>&1; then

@@ -48,7 +48,7 @@ hl_clean_run() {
 #   figures: TEST disks right R/N, session S s vs fault-free C s (xRATIO), repair P / data D
 #   packets (fault-free P0 / D0)
 hl_figures() {
-	local name=$1 m right=0 secs repair data kd
+	local name=$1 m right=0 secs repair data
 	shift
 	for m in "$@"; do
 		[[ ${MC_RC[$m]:-x} == 0 ]] && cmp -s "$T/$m.img" "$REF" && right=$((right + 1))
@@ -60,20 +60,18 @@ hl_figures() {
 	HL_REPAIR=$repair
 	# Packets the receivers' own sockets dropped (a starved receiver on a loaded host): a loss
 	# the attack did not cause, repaired like any other.
-	HL_KDROPS=0
-	for m in "$@"; do
-		kd=$(mc_rx_stat "$m" 'd.get("kernel_drops", 0)')
-		[[ $kd =~ ^[0-9]+$ ]] && HL_KDROPS=$((HL_KDROPS + kd))
-	done
+	HL_KDROPS=$(mc_kdrops "$@")
 	echo "# figures: $name disks right $right/$#, session $secs s vs fault-free $CLEAN_SECS s" \
 		"(x$(python3 -c "print('%.2f' % ($secs / max($CLEAN_SECS, 0.1)))")), repair $repair / data $data" \
 		"packets (fault-free $CLEAN_REPAIR / $CLEAN_DATA), receivers' socket drops $HL_KDROPS"
 }
 
-# hl_within SECS LIMIT_FACTOR : SECS <= CLEAN_SECS * LIMIT_FACTOR + 2 (a second or two of noise
-# on a shared 2-core machine).
+# hl_within SECS LIMIT_FACTOR : SECS <= CLEAN_SECS * LIMIT_FACTOR + 8. The 8 s are the noise of
+# a shared 2-core machine whose load changes between the two runs (a QEMU guest booting, a
+# compiler): the session's end waits for every receiver's fsync and hashing. A session an
+# attack stalls is held far longer (--drop-stall 40).
 hl_within() {
-	python3 -c 'import sys; s, c, f = map(float, sys.argv[1:]); sys.exit(0 if s <= c * f + 2 else 1)' \
+	python3 -c 'import sys; s, c, f = map(float, sys.argv[1:]); sys.exit(0 if s <= c * f + 8 else 1)' \
 		"$1" "$CLEAN_SECS" "$2"
 }
 

@@ -34,12 +34,12 @@ log "fleetcastd at $CON_URL, pid $SRV_PID, ASan build: $ASAN"
 fds() { find "/proc/$SRV_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$SRV_PID/status"; }
 # shellcheck disable=SC2317 # called through check
-# wait_fds MAX : fleetcastd has at most MAX files open within 4 s (a
+# wait_fds MAX : fleetcastd has at most MAX files open within 15 s (a
 # session's handles close on the loop's next turn, an HTTP connection a
 # moment after its answer).
 wait_fds() {
 	local i
-	for ((i = 0; i < 40; i++)); do
+	for ((i = 0; i < 150; i++)); do # 15 s: the loop's next turn can be late on a loaded host
 		(($(fds) <= $1)) && return 0
 		sleep 0.1
 	done

@@ -171,15 +171,18 @@ lab_bg srv "$T/streams.log" python3 "$IT_DIR/console-streams.py" 127.0.0.1 "$CON
 PY_PID=$LAB_PID
 for ((i = 0; i < 300; i++)); do [[ -s $T/streams.ready ]] && break; sleep 0.1; done
 check "the 360 event streams were opened within 30 s" test -s "$T/streams.ready"
-t0=$(date +%s%N)
-req GET /api/v1/sessions
-ms=$((($(date +%s%N) - t0) / 1000000))
+# curl's own time_total: the server's answer, not the start of ip netns exec and curl (slow on a
+# loaded host).
+read -r CODE secs < <(lab_exec srv curl -s -o "$T/resp" -w '%{http_code} %{time_total}\n' --max-time 15 \
+	"$CON_URL/api/v1/sessions" || echo 000 15)
+RESP=$(head -c 300 "$T/resp")
+ms=$(python3 -c "print(int(float('$secs') * 1000))" 2>/dev/null || echo 99999)
 expect 200 "GET /api/v1/sessions while the event streams are open"
 check "it was answered within 2 s (${ms} ms)" test "$ms" -lt 2000
-CODE=$(lab_exec srv curl -s -o "$T/resp" -w '%{http_code}' --max-time 2 --interface 127.0.1.1 "$CON_URL/api/v1/machines") || CODE=000
+CODE=$(lab_exec srv curl -s -o "$T/resp" -w '%{http_code}' --max-time 10 --interface 127.0.1.1 "$CON_URL/api/v1/machines") || CODE=000
 RESP=$(head -c 300 "$T/resp")
 expect 200 "GET from an address holding 10 streams"
-CODE=$(lab_exec srv curl -s -o "$T/resp" -w '%{http_code}' --max-time 2 --interface 127.0.2.1 "$CON_URL/api/v1/health") || CODE=000
+CODE=$(lab_exec srv curl -s -o "$T/resp" -w '%{http_code}' --max-time 10 --interface 127.0.2.1 "$CON_URL/api/v1/health") || CODE=000
 RESP=$(head -c 300 "$T/resp")
 expect 200 "GET from the address that asked for 100 streams"
 lab_exec srv curl -s -o "$T/resp" -w '%{http_code}' --max-time 5 "$CON_URL/api/v1/events" >"$T/code" 2>/dev/null

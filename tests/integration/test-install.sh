@@ -201,7 +201,7 @@ else
 	[[ -n $MADE_STATEDIR ]] && mkdir -p "$STATEDIR"
 	# A namespace holder in the lab's srv: its own mounts, the lab's network.
 	HOLDER=$(lab_bg srv "$T/holder.log" unshare -m --propagation private sleep 600)
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		[[ $(readlink "/proc/$HOLDER/exe") == */sleep ]] && break
 		sleep 0.1
 	done
@@ -226,7 +226,7 @@ else
 		"$STATEDIR" "$(unit_get UMask)" "${ARGV[@]}")
 	srvlog() { cat "$T/srv.log"; }
 fi
-for ((i = 0; i < 100; i++)); do
+for ((i = 0; i < 600; i++)); do # 60 s: a loaded CI machine can be slow to start it
 	srvlog | grep -q 'console: http://' && break
 	sleep 0.1
 done
@@ -288,7 +288,7 @@ reload() { # the unit's ExecReload, $MAINPID being the daemon
 	local -a cmd
 	read -ra cmd <<<"$(unit_get ExecReload | sed "s/\$MAINPID/$SRV_PID/")"
 	"${cmd[@]}"
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		(($(srvlog | grep -c 'reload') > n)) && break
 		sleep 0.1
 	done

@@ -9,7 +9,7 @@
 # A real machine (m5) starts once the flood has begun and must still join and finish.
 # Asserted: repair packets within the fault-free run's (same lab, same late machine) plus a small
 # margin; the flood's NAKs counted as unauthenticated; JOINs over the answer rate dropped; m5 joined
-# and finished; the session finished; every disk right; session time within 1.5x (+2 s) of the
+# and finished; the session finished; every disk right; session time within 1.5x (+8 s) of the
 # fault-free run.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -77,5 +77,5 @@ hl_figures flood "${ALL[@]}"
 # as wire v1 did would cost thousands of packets a second.
 limit=$(python3 -c 'import sys; r, d, k = map(int, sys.argv[1:]); print(r + max(r, d // 25, 200) + k)' "$CLEAN_REPAIR" "$CLEAN_DATA" "$HL_KDROPS")
 check "repair packets $HL_REPAIR within the fault-free run's $CLEAN_REPAIR + margin + $HL_KDROPS socket drops ($limit)" test "$HL_REPAIR" -le "$limit"
-check "session time $HL_SECS s within 1.5x (+2 s) of the fault-free $CLEAN_SECS s" hl_within "$HL_SECS" 1.5
+check "session time $HL_SECS s within 1.5x (+8 s) of the fault-free $CLEAN_SECS s" hl_within "$HL_SECS" 1.5
 mc_finish

@@ -1,8 +1,9 @@
 #!/bin/bash
-# Issue 3: a receiver joins after half the image has gone out. Two receivers
-# start the session (rate capped so that the first pass takes about 10 s); the
-# third starts once fleetcastd's status line shows at least half of the chunks
-# written. It finishes with a correct disk, the server logs it as joined late,
+# Issue 3: a receiver joins after 40 % of the image has gone out. Two receivers
+# start the session (rate capped so that the first pass takes about 16 s); the
+# third starts once fleetcastd's status line shows at least 40 % of the chunks
+# written, which leaves it about 9 s to join before the first two are done (a
+# receiver on a loaded CI machine has taken over 5 s from its start to JOIN). It finishes with a correct disk, the server logs it as joined late,
 # and the server's catch-up pass resent what it had missed.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -11,8 +12,8 @@ mc_init
 
 log "building a 128 MiB sample disk and its image"
 mc_image sample 128 300
-# About 10 s for one pass: image bits / 10 s, in Mbit/s.
-RATE=$(($(fsize "$IMG") * 8 / 10 / 1000000))M
+# About 16 s for one pass: image bits / 16 s, in Mbit/s.
+RATE=$(($(fsize "$IMG") * 8 / 16 / 1000000))M
 
 lab_create 3 || die "lab_create"
 lab_loss_all 1 || die "lab_loss_all"
@@ -23,10 +24,10 @@ mc_recv m1
 mc_recv m2
 mc_wait_log "$T/srv.log" 'waiting -> sending' 60 || fail "the session started"
 t0=$SECONDS
-if mc_wait_progress 50 40; then
+if mc_wait_progress 40 60; then
 	pass "the first receivers reached $(mc_progress)% of the chunks ($((SECONDS - t0)) s into the pass)"
 else
-	fail "the first receivers reached 50% of the chunks within 40 s (at $(mc_progress)%)"
+	fail "the first receivers reached 40% of the chunks within 60 s (at $(mc_progress)%)"
 fi
 mc_recv m3
 log "m3 started at $(mc_progress)% written"

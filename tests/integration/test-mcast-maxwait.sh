@@ -12,7 +12,8 @@
 #     starts 10 s after the first join ("max-wait 10 s after the first
 #     join"), not at once; the disks are right.
 # Joins are waited for generously (a loaded machine starts a receiver
-# slowly); the times asserted are those of fleetcastd's own log lines.
+# slowly); the times asserted are fleetcastd's own (its API's first_join_at,
+# start_deadline and started_at), not when the test saw something.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 mc_bound 220 "$@"
@@ -100,13 +101,20 @@ sleep 3
 start m2
 sleep 3
 req GET "/api/v1/sessions/$B"
-check "B: 6 s after the first join (26 s after creation): still waiting" still_waiting
-mc_wait_log "$T/srv.log" "session $B: waiting -> sending" 15
-T_SEND=$SECONDS
+# On a loaded host the sleeps can stretch past max-wait: then the API's times below are the
+# check that it did not start at once.
+if ((SECONDS - T_FIRST < 8)); then # 2 s short of max-wait: the join was seen late, SECONDS is whole
+	check "B: 6 s after the first join (26 s after creation): still waiting" still_waiting
+else
+	log "B: $((SECONDS - T_FIRST)) s went by after the first join (loaded host): not checked that it still waits"
+fi
+mc_wait_log "$T/srv.log" "session $B: waiting -> sending" 30
 assert_match "session $B: waiting -> sending \(max-wait 10 s after the first join, with [12] of 3 receivers\)" \
 	"$(sending_line)" "B: started by max-wait, without the third"
-check "B: sending started $((T_SEND - T_FIRST)) s after the first join (9..14), not at once" \
-	test $((T_SEND - T_FIRST)) -ge 9 -a $((T_SEND - T_FIRST)) -le 14
+req GET "/api/v1/sessions/$B"
+# fleetcastd's own times (whole seconds of the wall clock): 10 s, give or take the rounding.
+check "B: sending started 10 s after the first join (started_at - first_join_at in 9..11), not at once" \
+	jq_ok '9 <= d["session"]["started_at"] - d["session"]["first_join_at"] <= 11'
 mc_wait_recvs 90 m1 m2
 for m in m1 m2; do mc_check_recv "$m"; done
 lab_kill "$SRV_PID"

@@ -39,20 +39,28 @@ mc_wait_recvs 120 m1 m2 m3
 mc_wait_server 30
 for m in m1 m2 m3; do
 	mc_check_recv "$m"
-	assert_eq 0 "$(mc_rx_stat "$m" 'd["pkts_lost"]')" "$m lost no packet (the lab has no loss)"
+	# The lab has no loss; a receiver starved of CPU on a loaded host may drop some in its own
+	# socket (kernel_drops), and those it does lose.
+	lost=$(mc_rx_stat "$m" 'd["pkts_lost"]')
+	kd=$(mc_kdrops "$m")
+	check "$m lost no packet but its own socket's drops (lost $lost, socket drops $kd)" \
+		test "$lost" -le "$kd"
 	# A stop stretched past the 1 s mid-chunk sweep by a loaded host (the CI
 	# machine runs a QEMU guest beside this) may cost one NAK round of the
 	# block or two in flight, which the server finds stale; the bug NAKed the
 	# rest of every chunk (22-25 entries per receiver here).
 	naks=$(mc_rx_stat "$m" 'd["nak_entries_sent"]')
-	check "$m NAKed at most 2 blocks per stop ($naks entries, $stops stops; none was lost)" \
-		test "$naks" -le $((2 * stops))
+	check "$m NAKed at most 2 blocks per stop ($naks entries, $stops stops; lost $lost)" \
+		test "$naks" -le $((2 * stops + lost))
 	# DATA is left to gather in the socket between turns (client/netloop.c,
 	# COALESCE_PKTS 32 at the packet rate): woken for every datagram, N
 	# receivers sharing two cores spent their CPU switching.
 	per=$(mc_rx_stat "$m" 'd["pkts_received"] // max(d["data_wakeups"], 1)')
 	check "$m took DATA in batches: $per packets per wake-up (>= 8)" test "$per" -ge 8
 done
-assert_eq 0 "$(mc_srv_stat 'd["repair_pkts"]')" "the server sent no repair packet"
+kd=$(mc_kdrops m1 m2 m3)
+repair=$(mc_srv_stat 'd["repair_pkts"]')
+check "the server sent no repair packet but for the receivers' socket drops ($repair; drops $kd)" \
+	test "$repair" -le $((2 * kd))
 assert_eq 0 "$SRV_RC" "fleetcastd exit code"
 mc_finish

@@ -292,7 +292,7 @@ lab_bg() {
         wait "$child" || rc=$?
         echo "$rc" >"$LAB_DIR/rc.$child"
     ) </dev/null >/dev/null 2>&1 & # no fd of ours kept open: `$(lab_bg ...)` returns at once
-    for ((i = 0; i < 500; i++)); do # 5 s at most
+    for ((i = 0; i < 3000; i++)); do # 30 s at most: a loaded host can be slow to fork
         pid=$(<"$tag")
         [[ -n $pid ]] && break
         sleep 0.01

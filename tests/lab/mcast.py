@@ -12,11 +12,14 @@ only, the lab's rule) and for unicast addresses.
       distinct sequence numbers, or S seconds pass without a datagram (after the first), or the
       deadline. Prints one line: "received=R unique=U inversions=I" where an inversion is a
       datagram whose number is below the highest already seen (it arrived out of order).
-      --dump writes the distinct numbers received, one per line.
+      --dump writes the distinct numbers received, one per line. SIGTERM ends the count early
+      (its line printed all the same): a test ends a receiver that is to get nothing once the
+      sender is done, rather than waiting out a deadline made long for a loaded host.
 """
 import argparse
 import ipaddress
 import select
+import signal
 import socket
 import struct
 import sys
@@ -48,6 +51,48 @@ def send(a):
     print("sent=%d" % a.count, flush=True)
 
 
+class Stopped(Exception):
+    """SIGTERM: end the count where it is."""
+
+
+def on_term(*_):
+    raise Stopped()
+
+
+class Count:
+    def __init__(self):
+        self.seen = set()
+        self.received = self.inversions = 0
+        self.highest = -1
+
+    def add(self, n):
+        self.received += 1
+        if n < self.highest:
+            self.inversions += 1
+        self.highest = max(self.highest, n)
+        self.seen.add(n)
+
+
+def count_until(a, s, c):
+    end = time.monotonic() + a.deadline
+    last = None
+    while not (a.expect and len(c.seen) >= a.expect):
+        now = time.monotonic()
+        limit = end - now
+        if last is not None:
+            limit = min(limit, last + a.idle - now)
+        if limit <= 0:
+            return
+        ready, _, _ = select.select([s], [], [], limit)
+        if not ready:
+            continue
+        data = s.recv(65536)
+        if len(data) < SEQ.size:
+            continue
+        last = time.monotonic()
+        c.add(SEQ.unpack_from(data)[0])
+
+
 def recv(a):
     group = check_addr(a.addr)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -62,36 +107,19 @@ def recv(a):
         s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
     else:
         s.bind(("0.0.0.0", a.port))
+    c = Count()
+    signal.signal(signal.SIGTERM, on_term)
     print("READY", flush=True)
-    seen = set()
-    received = inversions = 0
-    highest = -1
-    end = time.monotonic() + a.deadline
-    last = None
-    while not (a.expect and len(seen) >= a.expect):
-        now = time.monotonic()
-        limit = end - now
-        if last is not None:
-            limit = min(limit, last + a.idle - now)
-        if limit <= 0:
-            break
-        ready, _, _ = select.select([s], [], [], limit)
-        if not ready:
-            continue
-        data = s.recv(65536)
-        if len(data) < SEQ.size:
-            continue
-        last = time.monotonic()
-        (n,) = SEQ.unpack_from(data)
-        received += 1
-        if n < highest:
-            inversions += 1
-        highest = max(highest, n)
-        seen.add(n)
+    try:
+        count_until(a, s, c)
+    except Stopped:
+        pass
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if a.dump:
         with open(a.dump, "w") as f:
-            f.writelines("%d\n" % n for n in sorted(seen))
-    print("received=%d unique=%d inversions=%d" % (received, len(seen), inversions), flush=True)
+            f.writelines("%d\n" % n for n in sorted(c.seen))
+    print("received=%d unique=%d inversions=%d" % (c.received, len(c.seen), c.inversions),
+          flush=True)
 
 
 def main():
