@@ -22,11 +22,8 @@ status=0
 # Both runs use the build made above (--no-rebuild: two ninjas must not work
 # on one directory at once); the QEMU run logs to meson-logs/qemu.txt and
 # prints its summary at the end.
-# Niced: a phase of test-pxe runs four TCG guests, a thread each, which took
-# most of both cores from the other run, the one that decides when CI ends;
-# the QEMU run had 14 minutes to spare (docs/testing.md).
 qemu_out=build/meson-logs/qemu-console.txt
-nice -n 5 meson test -C build --no-rebuild --print-errorlogs --num-processes 1 --suite qemu \
+meson test -C build --no-rebuild --print-errorlogs --num-processes 1 --suite qemu \
   --logbase qemu >"$qemu_out" 2>&1 &
 qemu_pid=$!
 trap 'kill "$qemu_pid" "$builds_pid" 2>/dev/null || true' EXIT
