@@ -80,10 +80,10 @@ for m in "${MACHINES[@]}"; do
 		--mac "${MAC[$m]}" --timeout 120 -- "$FLEETCAST_RECV" --target "$T/$m.img" \
 		"${MC_SERVER_OPT[@]}" --pubkey "$PUB" --name "$m" --stats "$T/$m.json") ||
 		die "cannot start the listener in $m"
-	mc_wait_log "$T/$m.log" listening 5 || die "$m's listener did not start: $(cat "$T/$m.log")"
+	mc_wait_log "$T/$m.log" listening 30 || die "$m's listener did not start: $(cat "$T/$m.log")"
 done
 lab_bg srv "$T/cap.jsonl" "$LAB_PYTHON" "$SRCDIR/tests/lab/wol_capture.py" --iface eth0 --seconds 180 >/dev/null
-mc_wait_log "$T/cap.jsonl" listening 5 || die "the capture did not start: $(cat "$T/cap.jsonl")"
+mc_wait_log "$T/cap.jsonl" listening 30 || die "the capture did not start: $(cat "$T/cap.jsonl")"
 
 DEADLINE=$(date -d '+30 min' +%H:%M)
 run fc_srv schedule create --lab lab-a --image "$IMG" --at +20s --wake --group 239.77.8.1:9000 \

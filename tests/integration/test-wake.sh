@@ -73,7 +73,7 @@ for m in "${MACHINES[@]}"; do
 		--mac "${MAC[$m]}" --timeout 30 -- "$FLEETCAST_RECV" --target "$T/$m.img" \
 		"${MC_SERVER_OPT[@]}" --pubkey "$PUB" --name "$m" --stats "$T/$m.json") ||
 		die "cannot start the listener in $m"
-	mc_wait_log "$T/$m.log" listening 5 || die "$m's listener did not start: $(cat "$T/$m.log")"
+	mc_wait_log "$T/$m.log" listening 30 || die "$m's listener did not start: $(cat "$T/$m.log")"
 done
 # Not a wake for them: a magic packet for a MAC that is nobody's, one cut
 # short, one with a copy of the MAC changed. Each NIC ignores all three.
@@ -103,7 +103,7 @@ check "no machine starts before it is woken" bash -c "! grep -q woken '$T'/m?.lo
 # --- wake them, with the wire watched from here on
 lab_bg srv "$T/cap.jsonl" "$LAB_PYTHON" "$SRCDIR/tests/lab/wol_capture.py" --iface eth0 --seconds 90 >/dev/null
 CAP_PID=$LAB_PID
-mc_wait_log "$T/cap.jsonl" listening 5 || die "the capture did not start: $(cat "$T/cap.jsonl")"
+mc_wait_log "$T/cap.jsonl" listening 30 || die "the capture did not start: $(cat "$T/cap.jsonl")"
 T_WAKE=$SECONDS
 run fc_srv wake --server "$CON_URL" --iface eth0 "${MAC[m1]}" "${MAC[m2]^^}" "${MAC[m3]//:/-}"
 assert_eq 0 "$RC" "fleetcast wake exits 0 (MACs with colons, upper case, dashes)"

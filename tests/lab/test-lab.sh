@@ -50,7 +50,7 @@ recv() {
     R_LOG="$T/recv.$name.$3.log"
     lab_bg "$name" "$R_LOG" "$LAB_PYTHON" "$LAB_HERE/mcast.py" recv "${@:2}" >/dev/null
     R_PID=$LAB_PID
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 600; i++)); do # 30 s: python starts slowly on a loaded host
         grep -q READY "$R_LOG" 2>/dev/null && return 0
         sleep 0.05
     done
@@ -182,7 +182,7 @@ burst=$(lab_burst m2 200 1000 4)
 send srv 239.77.0.1 5007 3000 1000
 rx_collect
 check "burst toggler ended by itself" lab_wait "$burst" 10
-awk '{ printf "#   burst on for %d ms\n", ($3 - $2) / 1000 }' "$dir/burst.$burst.log"
+awk '{ printf "#   burst on for %d ms\n", ($3 - $2) / 1000 }' "$dir/burst.$burst.log" || true
 check "m2 lost $(loss_pct "${U[m2]}" 3000)% (5..70)" between "$(loss_pct "${U[m2]}" 3000)" 5 70
 check "m2's losses are $(gaps "$T/dump.m2.5007" 3000) runs (2..5)" \
     between "$(gaps "$T/dump.m2.5007" 3000)" 2 5
