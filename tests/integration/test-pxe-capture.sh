@@ -15,9 +15,6 @@ mc_bound 1500 "$@"
 # shellcheck source=console-lib.sh
 . "$IT_DIR/console-lib.sh"
 con_init
-# zstd -19 (pxe build's default, kept by test-pxe) costs ~40 CPU-s more than -3 for an
-# initramfs 1.3x the size: CI is bound by its two cores, and this test boots it all the same.
-export FC_INITRAMFS_ZSTD_LEVEL=3
 # shellcheck source=pxe-lib.sh
 . "$(dirname "$0")/pxe-lib.sh"
 

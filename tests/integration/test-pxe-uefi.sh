@@ -28,9 +28,6 @@
 . "$(dirname "$0")/lib.sh"
 mc_bound 1750 "$@"
 mc_init
-# zstd -19 (pxe build's default, kept by test-pxe) costs ~40 CPU-s more than -3 for an
-# initramfs 1.3x the size: CI is bound by its two cores, and this test boots it all the same.
-export FC_INITRAMFS_ZSTD_LEVEL=3
 # shellcheck source=pxe-lib.sh
 . "$(dirname "$0")/pxe-lib.sh"
 

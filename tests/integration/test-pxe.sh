@@ -35,6 +35,7 @@ mc_bound 1450 "$@"
 mc_init
 # shellcheck source=pxe-lib.sh
 . "$(dirname "$0")/pxe-lib.sh"
+unset FC_INITRAMFS_ZSTD_LEVEL # pxe build's own level (-19), the one a site gets
 
 for t in qemu-system-x86_64 dnsmasq in.tftpd syslinux mcopy mkfs.vfat sfdisk cpio busybox; do
 	command -v "$t" >/dev/null || die "missing $t: run scripts/install-deps.sh"
